@@ -1,0 +1,48 @@
+"""Bianmin (便民): wiring only. Routes live in chalicelib/handlers, one Blueprint each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chalice import Chalice, Response
+from chalice.app import Request
+
+from chalicelib.auth.citizen import authorizer_bp
+from chalicelib.handlers import admin, auth, catalogue, events, reference, system
+from chalicelib.http.api import fallback_routes, method_not_allowed
+from chalicelib.http.problem import normalise_error_response
+from chalicelib.observability import get_tracer, logger
+
+app = Chalice(app_name="bianmin")
+app.api.binary_types = ["application/pdf", "image/png", "image/jpeg", "application/octet-stream"]
+
+for blueprint in (
+    authorizer_bp,
+    system.bp,
+    auth.bp,
+    catalogue.bp,
+    reference.bp,
+    admin.bp,
+    events.bp,
+):
+    app.register_blueprint(blueprint)
+
+# Methods a path does not support answer 405 (deployed, API Gateway would say 403 otherwise).
+for _path, _methods in fallback_routes(app.routes):
+    app.route(_path, methods=_methods, name=f"not_allowed{_path.replace('/', '_')}")(
+        method_not_allowed(list(app.routes[_path]))
+    )
+
+
+@app.middleware("http")
+def observe(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Correlation id on every log line; Chalice's own errors rewritten as problem+json."""
+    request_id = str(request.context.get("requestId") or "")
+    logger.set_correlation_id(request_id)
+    logger.append_keys(route=request.context.get("resourcePath"), method=request.method)
+    tracer = get_tracer()
+    if tracer is not None:
+        tracer.put_annotation("route", str(request.context.get("resourcePath")))
+    response = get_response(request)
+    response.headers.setdefault("X-Request-Id", request_id)
+    return normalise_error_response(response, instance=request.path)

@@ -1,0 +1,58 @@
+"""Citizen access tokens: short-lived HS256 JWTs issued by this API."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import jwt
+
+ISSUER = "bianmin"
+AUDIENCE = "bianmin-citizen"
+
+
+@dataclass(frozen=True)
+class CitizenClaims:
+    citizen_id: str
+    expires_at: int
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, expired or not ours."""
+
+
+class TokenIssuer:
+    def __init__(self, key: bytes, ttl_seconds: int) -> None:
+        self._key = key
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, citizen_id: str, now: datetime) -> str:
+        issued = int(now.timestamp())
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": citizen_id,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + self.ttl_seconds,
+            "jti": secrets.token_urlsafe(12),
+        }
+        return jwt.encode(claims, self._key, algorithm="HS256")
+
+    def verify(self, token: str, now: datetime) -> CitizenClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"], "verify_exp": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise TokenError(str(exc)) from None
+        # Expiry is checked against the injected clock, not jwt's own wall clock.
+        if int(claims["exp"]) <= int(now.timestamp()) or int(claims["iat"]) > now.timestamp() + 60:
+            raise TokenError("token expired or not yet valid")
+        return CitizenClaims(citizen_id=str(claims["sub"]), expires_at=int(claims["exp"]))

@@ -1,0 +1,122 @@
+"""The composition root: builds stores and services lazily, once per container.
+
+Handlers call `container()`; tests and the local stack install their own with
+`use_container(...)` (a different clock, pre-built clients, other settings).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from chalicelib.auth.tokens import TokenIssuer
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.http.cursor import CursorCodec
+from chalicelib.services.auth import CitizenAuth
+from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.reference import ReferenceData, RevisionCache
+from chalicelib.services.sms import OutboxSender, QueuedDispatch, SmsDispatch, SmsSender, SnsSender
+from chalicelib.services.staff import StaffDirectory
+from chalicelib.settings import Settings, get_settings
+from chalicelib.store.catalogue import CatalogueStore, RevisionStore
+from chalicelib.store.clients import AwsClients
+from chalicelib.store.identity import CitizenStore, OtpStore, StaffStore
+from chalicelib.store.reference import ReferenceStore
+from chalicelib.store.secrets import SigningKeyStore
+from chalicelib.store.table import Table
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        clients: AwsClients | None = None,
+        sms_dispatch: SmsDispatch | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.clock = clock or SystemClock()
+        self.clients = clients or AwsClients(self.settings.region)
+        self._sms_dispatch = sms_dispatch
+
+    # stores -------------------------------------------------------------------------------
+    @cached_property
+    def table(self) -> Table:
+        return Table(self.clients, self.settings.table_name)
+
+    @cached_property
+    def catalogue_store(self) -> CatalogueStore:
+        return CatalogueStore(self.table)
+
+    @cached_property
+    def reference_store(self) -> ReferenceStore:
+        return ReferenceStore(self.table)
+
+    @cached_property
+    def signing_keys(self) -> SigningKeyStore:
+        return SigningKeyStore(self.clients, self.settings.signing_secret_id)
+
+    # services -----------------------------------------------------------------------------
+    @cached_property
+    def reference(self) -> ReferenceData:
+        cache = RevisionCache(
+            RevisionStore(self.table), self.clock, self.settings.reference_max_age_seconds
+        )
+        return ReferenceData(self.reference_store, self.catalogue_store, cache)
+
+    @cached_property
+    def cursors(self) -> CursorCodec:
+        return CursorCodec(self.signing_keys.key())
+
+    @cached_property
+    def catalogue(self) -> CatalogueService:
+        return CatalogueService(self.catalogue_store, self.reference, self.cursors, self.clock)
+
+    @cached_property
+    def tokens(self) -> TokenIssuer:
+        return TokenIssuer(self.signing_keys.key(), self.settings.token_ttl_seconds)
+
+    @cached_property
+    def sms_dispatch(self) -> SmsDispatch:
+        if self._sms_dispatch is not None:
+            return self._sms_dispatch
+        if not self.settings.sms_queue_url:
+            raise RuntimeError("BIANMIN_SMS_QUEUE_URL is not set")
+        return QueuedDispatch(self.clients, self.settings.sms_queue_url)
+
+    @cached_property
+    def sms_sender(self) -> SmsSender:
+        if self.settings.sms_backend == "sns":
+            return SnsSender(self.clients)
+        return OutboxSender(self.settings.outbox_path)
+
+    @cached_property
+    def citizen_auth(self) -> CitizenAuth:
+        return CitizenAuth(
+            OtpStore(self.table),
+            CitizenStore(self.table),
+            self.sms_dispatch,
+            self.tokens,
+            self.signing_keys.key(),
+            self.settings,
+            self.clock,
+        )
+
+    @cached_property
+    def staff(self) -> StaffDirectory:
+        return StaffDirectory(StaffStore(self.table), self.clock, self.settings.staff_cache_seconds)
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        _container = Container()
+    return _container
+
+
+def use_container(replacement: Container | None) -> None:
+    """Installs `replacement` (None: build from the environment on next use)."""
+    global _container
+    _container = replacement

@@ -1,0 +1,96 @@
+"""Who is calling: citizens (phone + one-time code) and staff (IAM principals)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from chalicelib.domain.common import DepartmentCode, Name, Strict
+from chalicelib.domain.reference import JurisdictionCode
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def _mainland_mobile(value: str) -> str:
+    digits = value.replace(" ", "").replace("-", "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not _MOBILE.match(digits):
+        raise ValueError("must be a mainland China mobile number (11 digits starting with 1)")
+    return digits
+
+
+Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mainland_mobile)]
+OtpCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "***"
+
+
+class Role(StrEnum):
+    CLERK = "clerk"  # 综合受理窗口
+    ISSUER = "issuer"  # 统一出件窗口
+    REVIEWER = "reviewer"  # 部门审批 / 部门办理
+    DISPATCHER = "dispatcher"  # 信息管理员
+    LIAISON = "liaison"  # 民情联络员
+    SUPERVISOR = "supervisor"  # 乡镇/部门一把手
+    LEADER = "leader"  # 县领导
+    CATALOGUE_ADMIN = "catalogue_admin"
+
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.CLERK: ("综合受理窗口", "Acceptance clerk"),
+    Role.ISSUER: ("统一出件窗口", "Issuance clerk"),
+    Role.REVIEWER: ("部门审批", "Department reviewer"),
+    Role.DISPATCHER: ("信息管理员", "Dispatcher"),
+    Role.LIAISON: ("民情联络员", "Grid liaison officer"),
+    Role.SUPERVISOR: ("乡镇/部门负责人", "Supervisor"),
+    Role.LEADER: ("县领导", "County leader"),
+    Role.CATALOGUE_ADMIN: ("事项清单管理员", "Catalogue administrator"),
+}
+
+
+class StaffMember(Strict):
+    """A staff record, keyed by the IAM principal that signs the staff member's requests."""
+
+    staff_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]
+    name: Name
+    role: Role
+    department: DepartmentCode | None = None
+    jurisdiction: JurisdictionCode
+    principal_arn: Annotated[
+        str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$")
+    ]
+    phone: Phone | None = None
+    active: bool = True
+
+
+class Citizen(Strict):
+    citizen_id: str
+    phone: Phone
+    created_at: str
+
+
+class OtpRequest(Strict):
+    phone: Phone
+
+
+class OtpSent(Strict):
+    phone: str = Field(description="The phone the code went to, masked")
+    expires_in: int
+    resend_after: int
+
+
+class TokenRequest(Strict):
+    phone: Phone
+    code: OtpCode
+
+
+class TokenIssued(Strict):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int

@@ -1,0 +1,25 @@
+"""Consumers of the queues AWS delivers to (and the local stack pumps)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from chalicelib import resources
+from chalicelib.deps import container
+from chalicelib.observability import logger
+from chalicelib.services.sms import SmsMessage
+
+bp = Blueprint(__name__)
+STAGE = resources.stage_from_env()
+
+
+@bp.on_sqs_message(queue=resources.queue_name(STAGE, "sms"), batch_size=10, name="deliver_sms")
+def deliver_sms(event: SQSEvent) -> None:
+    """Hands each queued SMS to the configured sender. A failure raises, so SQS retries the
+    batch and, after the redrive limit, parks the message on the dead-letter queue."""
+    sender = container().sms_sender
+    for record in event:
+        message = SmsMessage.model_validate_json(record.body)
+        sender.deliver(message)
+        logger.info("sms delivered", extra={"purpose": message.purpose})

@@ -1,0 +1,52 @@
+"""Health, the OpenAPI document, and the catch-all that answers unknown paths with 404."""
+
+from __future__ import annotations
+
+import json
+
+from chalice import Blueprint, Response
+
+from chalicelib.deps import container
+from chalicelib.domain.common import Strict
+from chalicelib.http import problem
+from chalicelib.http.api import Call, operation
+
+bp = Blueprint(__name__)
+
+
+class Health(Strict):
+    status: str
+    stage: str
+
+
+@operation(bp, "/health", summary="Liveness check", tags=("system",), response=Health)
+def health(call: Call) -> Health:
+    return Health(status="ok", stage=container().settings.stage)
+
+
+@operation(
+    bp,
+    "/openapi.json",
+    summary="This API's OpenAPI 3.1 document",
+    tags=("system",),
+)
+def openapi(call: Call) -> Response:
+    from chalicelib.http.openapi import document
+
+    return Response(
+        body=json.dumps(document(), ensure_ascii=False),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+
+
+def not_found(**_: str) -> Response:
+    """Deployed, API Gateway routes every unmatched path here ({proxy+} is greedy)."""
+    request = bp.current_request
+    return problem.problem_response(
+        404, f"There is no resource at {request.path}.", instance=request.path
+    )
+
+
+bp.route("/{proxy+}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], name="not_found")(
+    not_found
+)

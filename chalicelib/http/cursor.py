@@ -1,0 +1,46 @@
+"""Opaque pagination cursors that a client cannot forge or move between queries.
+
+A cursor is base64url(JSON position) + HMAC over it and the query's scope (route, filters,
+caller). A cursor minted for one caller or filter set is rejected for another.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from chalicelib.errors import FieldError, InvalidInput
+
+_BAD = InvalidInput(
+    "The cursor is invalid or belongs to another query.",
+    errors=[FieldError("query.cursor", "invalid cursor", "cursor_invalid")],
+)
+
+
+class CursorCodec:
+    def __init__(self, key: bytes) -> None:
+        self._key = hmac.new(key, b"bianmin-cursor-v1", hashlib.sha256).digest()
+
+    def _mac(self, payload: bytes, scope: str) -> bytes:
+        return hmac.new(self._key, payload + b"|" + scope.encode(), hashlib.sha256).digest()[:16]
+
+    def encode(self, position: Any, scope: str) -> str:
+        payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+        token = payload + self._mac(payload, scope)
+        return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+    def decode(self, cursor: str, scope: str) -> Any:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (ValueError, TypeError):
+            raise _BAD from None
+        payload, mac = raw[:-16], raw[-16:]
+        if len(raw) <= 16 or not hmac.compare_digest(mac, self._mac(payload, scope)):
+            raise _BAD
+        try:
+            return json.loads(payload)
+        except ValueError:
+            raise _BAD from None

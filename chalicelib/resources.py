@@ -1,0 +1,51 @@
+"""Names of the AWS resources of one stage.
+
+The deploy template (infra/), the local stack (devstack/) and the app all derive names from
+here, so a queue the app listens on is the queue the template creates.
+"""
+
+from __future__ import annotations
+
+import os
+
+APP = "bianmin"
+
+# Queues: logical id in the template -> name suffix. Every queue gets a dead-letter queue.
+QUEUES: dict[str, str] = {
+    "SmsQueue": "sms",
+    "DocumentEventsQueue": "document-events",
+    "ReviewTasksQueue": "review-tasks",
+}
+
+
+def stage_from_env() -> str:
+    return os.environ.get("BIANMIN_STAGE", "local")
+
+
+def _name(stage: str, suffix: str) -> str:
+    return f"{APP}-{stage}-{suffix}"
+
+
+def table_name(stage: str) -> str:
+    return _name(stage, "main")
+
+
+def bucket_name(stage: str, account: str = "") -> str:
+    # Deployed, the template appends the account id and region to make the name global.
+    return _name(stage, "documents") + (f"-{account}" if account else "")
+
+
+def queue_name(stage: str, suffix: str) -> str:
+    return _name(stage, suffix)
+
+
+def dead_letter_queue_name(stage: str, suffix: str) -> str:
+    return _name(stage, f"{suffix}-dlq")
+
+
+def state_machine_name(stage: str) -> str:
+    return _name(stage, "approval")
+
+
+def signing_secret_name(stage: str) -> str:
+    return f"{APP}/{stage}/token-signing-key"

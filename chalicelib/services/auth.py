@@ -1,0 +1,106 @@
+"""Citizen sign-in: a one-time code by SMS, exchanged for a short-lived access token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from chalicelib.auth.tokens import TokenIssuer
+from chalicelib.clock import Clock
+from chalicelib.domain.identity import Citizen, OtpSent, TokenIssued, mask_phone
+from chalicelib.errors import FieldError, NotAuthenticated, RateLimited
+from chalicelib.ids import new_ulid
+from chalicelib.services.sms import SmsDispatch, SmsMessage
+from chalicelib.settings import Settings
+from chalicelib.store.identity import CitizenStore, OtpStore, RateLimitHit
+
+_REJECTED = "The code is wrong, expired or already used. Request a new code."
+
+
+class CitizenAuth:
+    def __init__(
+        self,
+        otp: OtpStore,
+        citizens: CitizenStore,
+        sms: SmsDispatch,
+        tokens: TokenIssuer,
+        key: bytes,
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        self._otp = otp
+        self._citizens = citizens
+        self._sms = sms
+        self._tokens = tokens
+        self._key = hmac.new(key, b"bianmin-otp-v1", hashlib.sha256).digest()
+        self._settings = settings
+        self._clock = clock
+
+    def _hash(self, phone: str, code: str) -> str:
+        return hmac.new(self._key, f"{phone}|{code}".encode(), hashlib.sha256).hexdigest()
+
+    def send_code(self, phone: str) -> OtpSent:
+        """Sends a fresh six-digit code to `phone`, at most once a minute and a few times an
+        hour per phone; a new code replaces the previous one."""
+        s = self._settings
+        now = self._clock.now()
+        epoch = int(now.timestamp())
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        try:
+            self._otp.save_code(
+                phone,
+                self._hash(phone, code),
+                now=epoch,
+                expires_at=epoch + s.otp_ttl_seconds,
+                resend_after=s.otp_resend_seconds,
+                window=now.strftime("%Y%m%d%H"),
+                max_per_window=s.otp_max_per_hour,
+            )
+        except RateLimitHit as hit:
+            if hit.reason == "hourly":
+                wait = 3600 - (epoch % 3600)
+                detail = f"Too many codes for this phone this hour; try again in {wait} s."
+            else:
+                wait = s.otp_resend_seconds
+                detail = f"A code was sent less than {wait} s ago; wait before asking again."
+            raise RateLimited(detail, retry_after_seconds=wait) from None
+        minutes = max(1, s.otp_ttl_seconds // 60)
+        text = (
+            f"【汶上便民】验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"
+            f" Bianmin code {code}, valid {minutes} min."
+        )
+        self._sms.dispatch(SmsMessage(phone=phone, text=text, code=code))
+        return OtpSent(
+            phone=mask_phone(phone),
+            expires_in=s.otp_ttl_seconds,
+            resend_after=s.otp_resend_seconds,
+        )
+
+    def exchange(self, phone: str, code: str) -> TokenIssued:
+        """Trades a valid code for an access token; creates the citizen on first sign-in."""
+        now = self._clock.now()
+        epoch = int(now.timestamp())
+        stored = self._otp.current(phone)
+        rejected = NotAuthenticated(_REJECTED, errors=[FieldError("body.code", _REJECTED, "otp")])
+        if (
+            stored is None
+            or stored.used
+            or stored.expires_at <= epoch
+            or stored.attempts >= self._settings.otp_max_attempts
+        ):
+            raise rejected
+        if not hmac.compare_digest(stored.code_hash, self._hash(phone, code)):
+            self._otp.record_failure(phone, stored.code_hash)
+            raise rejected
+        if not self._otp.consume(
+            phone, stored.code_hash, now=epoch, max_attempts=self._settings.otp_max_attempts
+        ):
+            raise rejected
+        citizen = self._citizens.by_phone(phone) or self._citizens.create(
+            Citizen(citizen_id=new_ulid(now), phone=phone, created_at=now.isoformat())
+        )
+        return TokenIssued(
+            access_token=self._tokens.issue(citizen.citizen_id, now),
+            expires_in=self._tokens.ttl_seconds,
+        )

@@ -1,0 +1,68 @@
+"""Runtime settings: one pydantic model, read from the environment once per container."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import resources
+
+
+class Settings(BaseModel):
+    """Everything the app reads from its environment, validated once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str = Field(default="local", pattern=r"^[a-z][a-z0-9-]{0,15}$")
+    region: str = "cn-north-1"
+    table_name: str
+    documents_bucket: str
+    sms_queue_url: str | None = None
+    signing_secret_id: str
+    sms_backend: Literal["outbox", "sns"] = "outbox"
+    outbox_path: str = ".local/outbox.jsonl"
+    token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    otp_ttl_seconds: int = Field(default=300, ge=30, le=3_600)
+    otp_resend_seconds: int = Field(default=60, ge=0, le=3_600)
+    otp_max_per_hour: int = Field(default=5, ge=1, le=100)
+    otp_max_attempts: int = Field(default=5, ge=1, le=20)
+    reference_max_age_seconds: float = Field(default=2.0, ge=0, le=3_600)
+    staff_cache_seconds: float = Field(default=60.0, ge=0, le=3_600)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        stage = env.get("BIANMIN_STAGE", "local")
+        values: dict[str, object] = {
+            "stage": stage,
+            "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "cn-north-1",
+            "table_name": env.get("BIANMIN_TABLE", resources.table_name(stage)),
+            "documents_bucket": env.get("BIANMIN_DOCUMENTS_BUCKET", resources.bucket_name(stage)),
+            "sms_queue_url": env.get("BIANMIN_SMS_QUEUE_URL"),
+            "signing_secret_id": env.get(
+                "BIANMIN_SIGNING_SECRET_ID", resources.signing_secret_name(stage)
+            ),
+        }
+        optional = {
+            "sms_backend": "BIANMIN_SMS_BACKEND",
+            "outbox_path": "BIANMIN_OUTBOX_PATH",
+            "token_ttl_seconds": "BIANMIN_TOKEN_TTL_SECONDS",
+            "otp_ttl_seconds": "BIANMIN_OTP_TTL_SECONDS",
+            "otp_resend_seconds": "BIANMIN_OTP_RESEND_SECONDS",
+            "otp_max_per_hour": "BIANMIN_OTP_MAX_PER_HOUR",
+            "otp_max_attempts": "BIANMIN_OTP_MAX_ATTEMPTS",
+            "reference_max_age_seconds": "BIANMIN_REFERENCE_MAX_AGE_SECONDS",
+            "staff_cache_seconds": "BIANMIN_STAFF_CACHE_SECONDS",
+        }
+        for field, var in optional.items():
+            if env.get(var):
+                values[field] = env[var]
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

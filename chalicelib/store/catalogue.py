@@ -1,0 +1,112 @@
+"""The service catalogue in DynamoDB.
+
+SERVICE#<code> / V#000003   one immutable version of an item (never overwritten)
+SERVICE#<code> / CURRENT    a copy of the newest version, listed on GSI1 under CATALOGUE
+META / REVISION             counters that tell caches whether reference data changed
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.catalogue import ServiceItem
+from chalicelib.errors import Conflict
+from chalicelib.store.table import Table, is_conditional_failure
+
+META_PK, META_SK = "META", "REVISION"
+
+
+def _version_sk(version: int) -> str:
+    return f"V#{version:06d}"
+
+
+def _item(item: ServiceItem) -> dict[str, Any]:
+    return item.model_dump(mode="json", exclude_none=True)
+
+
+class CatalogueStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def current(self, code: str) -> ServiceItem | None:
+        raw = self._table.get(f"SERVICE#{code}", "CURRENT")
+        return ServiceItem.model_validate(raw["item"]) if raw else None
+
+    def version(self, code: str, version: int) -> ServiceItem | None:
+        raw = self._table.get(f"SERVICE#{code}", _version_sk(version))
+        return ServiceItem.model_validate(raw["item"]) if raw else None
+
+    def versions(self, code: str) -> list[ServiceItem]:
+        """Every version of an item, oldest first."""
+        items = self._table.query_all(f"SERVICE#{code}", sk_prefix="V#", consistent=True)
+        return [ServiceItem.model_validate(raw["item"]) for raw in items]
+
+    def all_current(self) -> list[ServiceItem]:
+        items = self._table.query_all("CATALOGUE", index="gsi1")
+        return [ServiceItem.model_validate(raw["item"]) for raw in items]
+
+    def save(self, item: ServiceItem) -> None:
+        """Stores `item` as the next version. Fails with Conflict if another writer got there
+        first (the previous version is no longer current, or this version already exists)."""
+        pk = f"SERVICE#{item.code}"
+        body = _item(item)
+        if item.version == 1:
+            current_condition = "attribute_not_exists(pk)"
+            values: dict[str, Any] | None = None
+        else:
+            current_condition = "#v = :previous"
+            values = {":previous": item.version - 1}
+        current: dict[str, Any] = {
+            "Item": {
+                "pk": pk,
+                "sk": "CURRENT",
+                "gsi1pk": "CATALOGUE",
+                "gsi1sk": item.code,
+                "v": item.version,
+                "item": body,
+            },
+            "ConditionExpression": current_condition,
+        }
+        if values:
+            current["ExpressionAttributeNames"] = {"#v": "v"}
+            current["ExpressionAttributeValues"] = values
+        try:
+            self._table.transact(
+                [
+                    {
+                        "Put": {
+                            "Item": {"pk": pk, "sk": _version_sk(item.version), "item": body},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": current},
+                    bump_revision("catalogue"),
+                ]
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict(
+                    f"Service {item.code} changed meanwhile; reload it and apply your edit again."
+                ) from None
+            raise
+
+
+def bump_revision(kind: str) -> dict[str, Any]:
+    """A transaction step that tells every container's cache that `kind` changed."""
+    return {
+        "Update": {
+            "Key": {"pk": META_PK, "sk": META_SK},
+            "UpdateExpression": "ADD #k :one",
+            "ExpressionAttributeNames": {"#k": kind},
+            "ExpressionAttributeValues": {":one": 1},
+        }
+    }
+
+
+class RevisionStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def revisions(self) -> dict[str, int]:
+        raw = self._table.get(META_PK, META_SK, consistent=True) or {}
+        return {k: int(v) for k, v in raw.items() if k not in ("pk", "sk")}

@@ -1,0 +1,191 @@
+"""One-time codes, citizens and staff records.
+
+OTP#<phone> / CODE               the current code (hash only), its expiry, attempts, used flag
+OTP#<phone> / WINDOW#<yyyymmddhh> codes sent in that hour (rate limit), expires by TTL
+CITIZEN#<phone> / PROFILE        the citizen's id, created on first sign-in
+STAFF#<principal arn> / PROFILE  staff record; GSI1 STAFF / <staff id> lists them
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.identity import Citizen, StaffMember
+from chalicelib.store.table import Table, cancellation_codes, is_conditional_failure
+
+
+@dataclass(frozen=True)
+class StoredCode:
+    code_hash: str
+    expires_at: int
+    sent_at: int
+    attempts: int
+    used: bool
+
+
+class RateLimitHit(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "resend" (too soon) or "hourly" (too many this hour)
+
+
+class OtpStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def save_code(
+        self,
+        phone: str,
+        code_hash: str,
+        *,
+        now: int,
+        expires_at: int,
+        resend_after: int,
+        window: str,
+        max_per_window: int,
+    ) -> None:
+        """Stores a new code for `phone` unless one was sent less than `resend_after` seconds
+        ago or `max_per_window` were sent this hour: one transaction, so concurrent requests
+        cannot both slip under either limit."""
+        pk = f"OTP#{phone}"
+        try:
+            self._table.transact(
+                [
+                    {
+                        "Update": {
+                            "Key": {"pk": pk, "sk": f"WINDOW#{window}"},
+                            "UpdateExpression": "ADD #n :one SET #ttl = :ttl",
+                            "ConditionExpression": "attribute_not_exists(#n) OR #n < :max",
+                            "ExpressionAttributeNames": {"#n": "count", "#ttl": "expires_at"},
+                            "ExpressionAttributeValues": {
+                                ":one": 1,
+                                ":max": max_per_window,
+                                ":ttl": now + 7200,
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "Item": {
+                                "pk": pk,
+                                "sk": "CODE",
+                                "code_hash": code_hash,
+                                "code_expires_at": expires_at,
+                                "sent_at": now,
+                                "attempts": 0,
+                                "used": False,
+                                "expires_at": expires_at + 3600,
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk) OR sent_at <= :cutoff",
+                            "ExpressionAttributeValues": {":cutoff": now - resend_after},
+                        }
+                    },
+                ]
+            )
+        except Exception as exc:
+            if not is_conditional_failure(exc):
+                raise
+            codes = cancellation_codes(exc)
+            reason = "hourly" if codes and codes[0] == "ConditionalCheckFailed" else "resend"
+            raise RateLimitHit(reason) from None
+
+    def current(self, phone: str) -> StoredCode | None:
+        raw = self._table.get(f"OTP#{phone}", "CODE", consistent=True)
+        if not raw:
+            return None
+        return StoredCode(
+            code_hash=raw["code_hash"],
+            expires_at=int(raw["code_expires_at"]),
+            sent_at=int(raw["sent_at"]),
+            attempts=int(raw["attempts"]),
+            used=bool(raw["used"]),
+        )
+
+    def record_failure(self, phone: str, code_hash: str) -> None:
+        """Counts a wrong guess against the code that was current when it was checked."""
+        try:
+            self._table.update(
+                f"OTP#{phone}",
+                "CODE",
+                UpdateExpression="ADD attempts :one",
+                ConditionExpression="code_hash = :h",
+                ExpressionAttributeValues={":one": 1, ":h": code_hash},
+            )
+        except Exception as exc:
+            if not is_conditional_failure(exc):
+                raise
+
+    def consume(self, phone: str, code_hash: str, *, now: int, max_attempts: int) -> bool:
+        """Marks the code used, only if it is still the current, unused, unexpired one with
+        attempts left. Exactly one of two concurrent exchanges of a code succeeds."""
+        try:
+            self._table.update(
+                f"OTP#{phone}",
+                "CODE",
+                UpdateExpression="SET used = :true",
+                ConditionExpression=(
+                    "code_hash = :h AND used = :false"
+                    " AND code_expires_at > :now AND attempts < :max"
+                ),
+                ExpressionAttributeValues={
+                    ":h": code_hash,
+                    ":true": True,
+                    ":false": False,
+                    ":now": now,
+                    ":max": max_attempts,
+                },
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+
+class CitizenStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def by_phone(self, phone: str) -> Citizen | None:
+        raw = self._table.get(f"CITIZEN#{phone}", "PROFILE", consistent=True)
+        return Citizen.model_validate(raw["data"]) if raw else None
+
+    def create(self, citizen: Citizen) -> Citizen:
+        """Creates the citizen, or returns the one a concurrent sign-in created first."""
+        try:
+            self._table.put(
+                {
+                    "pk": f"CITIZEN#{citizen.phone}",
+                    "sk": "PROFILE",
+                    "data": citizen.model_dump(mode="json"),
+                },
+                condition="attribute_not_exists(pk)",
+            )
+        except Exception as exc:
+            if not is_conditional_failure(exc):
+                raise
+            existing = self.by_phone(citizen.phone)
+            if existing is None:  # pragma: no cover - deleted in between
+                raise
+            return existing
+        return citizen
+
+
+class StaffStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def by_principal(self, principal_arn: str) -> StaffMember | None:
+        raw = self._table.get(f"STAFF#{principal_arn}", "PROFILE")
+        return StaffMember.model_validate(raw["data"]) if raw else None
+
+    def save(self, staff: StaffMember) -> None:
+        item: dict[str, Any] = {
+            "pk": f"STAFF#{staff.principal_arn}",
+            "sk": "PROFILE",
+            "gsi1pk": "STAFF",
+            "gsi1sk": staff.staff_id,
+            "data": staff.model_dump(mode="json", exclude_none=True),
+        }
+        self._table.put(item)

@@ -1,0 +1,214 @@
+"""A thin typed layer over the low-level DynamoDB client for the single table.
+
+Keys: `pk`/`sk` on the table; overloaded `gsiNpk`/`gsiNsk` on the global secondary indexes
+(see infra/dynamodb-table.json, the one definition of the table).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.store.clients import AwsClients
+
+Item = dict[str, Any]
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_from_dynamo(v) for v in value)
+    return value
+
+
+class Serializer:
+    """Python values <-> DynamoDB attribute values (boto3's serializers, loaded lazily)."""
+
+    def __init__(self) -> None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        self._ser = TypeSerializer()
+        self._de = TypeDeserializer()
+
+    def dump(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: self._ser.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+    def load(self, item: Mapping[str, Any]) -> Item:
+        return {k: _from_dynamo(self._de.deserialize(v)) for k, v in item.items()}
+
+    def value(self, value: Any) -> dict[str, Any]:
+        return self._ser.serialize(_to_dynamo(value))
+
+
+@dataclass
+class QueryPage:
+    items: list[Item]
+    last_key: dict[str, Any] | None
+
+
+class Table:
+    """The single table: every store goes through this."""
+
+    def __init__(self, clients: AwsClients, name: str) -> None:
+        self._clients = clients
+        self.name = name
+        self._serializer: Serializer | None = None
+
+    @property
+    def client(self) -> Any:
+        return self._clients.dynamodb
+
+    @property
+    def ser(self) -> Serializer:
+        if self._serializer is None:
+            self._serializer = Serializer()
+        return self._serializer
+
+    def get(self, pk: str, sk: str, *, consistent: bool = False) -> Item | None:
+        response = self.client.get_item(
+            TableName=self.name,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ConsistentRead=consistent,
+        )
+        raw = response.get("Item")
+        return self.ser.load(raw) if raw else None
+
+    def put(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Item": self.ser.dump(item)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if values:
+            kwargs["ExpressionAttributeValues"] = self.ser.dump(values)
+        self.client.put_item(**kwargs)
+
+    def query(
+        self,
+        pk: str,
+        *,
+        index: str | None = None,
+        sk_prefix: str | None = None,
+        sk_between: tuple[str, str] | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+        start_key: dict[str, Any] | None = None,
+        consistent: bool = False,
+        projection: list[str] | None = None,
+    ) -> QueryPage:
+        pk_name, sk_name = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+        names = {"#pk": pk_name}
+        values: dict[str, Any] = {":pk": pk}
+        condition = "#pk = :pk"
+        if sk_prefix is not None:
+            names["#sk"] = sk_name
+            values[":sk"] = sk_prefix
+            condition += " AND begins_with(#sk, :sk)"
+        elif sk_between is not None:
+            names["#sk"] = sk_name
+            values[":lo"], values[":hi"] = sk_between
+            condition += " AND #sk BETWEEN :lo AND :hi"
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": self.ser.dump(values),
+            "ScanIndexForward": forward,
+        }
+        if index:
+            kwargs["IndexName"] = index
+        elif consistent:
+            kwargs["ConsistentRead"] = True
+        if limit:
+            kwargs["Limit"] = limit
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        if projection:
+            for i, attr in enumerate(projection):
+                names[f"#p{i}"] = attr
+            kwargs["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(projection)))
+        response = self.client.query(**kwargs)
+        return QueryPage(
+            items=[self.ser.load(raw) for raw in response.get("Items", [])],
+            last_key=response.get("LastEvaluatedKey"),
+        )
+
+    def query_all(self, pk: str, **kwargs: Any) -> Iterator[Item]:
+        start_key = None
+        while True:
+            page = self.query(pk, start_key=start_key, **kwargs)
+            yield from page.items
+            if not page.last_key:
+                return
+            start_key = page.last_key
+
+    def transact(self, operations: list[dict[str, Any]]) -> None:
+        """TransactWriteItems; each operation is {'Put'|'Update'|'ConditionCheck'|'Delete': {...}}
+        with plain-Python Item/Key/ExpressionAttributeValues, serialized here."""
+        prepared = []
+        for op in operations:
+            ((kind, spec),) = op.items()
+            spec = dict(spec)
+            spec["TableName"] = self.name
+            for key in ("Item", "Key", "ExpressionAttributeValues"):
+                if key in spec:
+                    spec[key] = self.ser.dump(spec[key])
+            prepared.append({kind: spec})
+        self.client.transact_write_items(TransactItems=prepared)
+
+    def update(self, pk: str, sk: str, **spec: Any) -> Item:
+        """UpdateItem with plain-Python ExpressionAttributeValues; returns ALL_NEW."""
+        kwargs = dict(spec)
+        if "ExpressionAttributeValues" in kwargs:
+            kwargs["ExpressionAttributeValues"] = self.ser.dump(kwargs["ExpressionAttributeValues"])
+        response = self.client.update_item(
+            TableName=self.name,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ReturnValues="ALL_NEW",
+            **kwargs,
+        )
+        return self.ser.load(response.get("Attributes", {}))
+
+
+def is_conditional_failure(error: Exception) -> bool:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def cancellation_codes(error: Exception) -> list[str]:
+    reasons = getattr(error, "response", {}).get("CancellationReasons") or []
+    return [r.get("Code", "None") for r in reasons]
+
+
+def encode_key(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def decode_key(token: str) -> dict[str, Any]:
+    return json.loads(base64.urlsafe_b64decode(token.encode()))

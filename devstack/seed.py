@@ -1,0 +1,140 @@
+"""Seeds the demo county into a provisioned stage and issues the demo staff's credentials."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalicelib.clock import Clock
+from chalicelib.domain.identity import Citizen, StaffMember
+from chalicelib.ids import new_ulid
+from chalicelib.services.seeding import CountyData, load_county
+from chalicelib.store.catalogue import CatalogueStore
+from chalicelib.store.clients import AwsClients
+from chalicelib.store.identity import CitizenStore, StaffStore
+from chalicelib.store.reference import ReferenceStore
+from chalicelib.store.table import Table
+from devstack.sigv4 import StaffCredential
+from infra.definitions import DATA_DIR
+
+
+@dataclass(frozen=True)
+class Seeded:
+    credentials: dict[str, StaffCredential]  # access key -> credential
+    profiles: dict[str, StaffCredential]  # profile -> credential
+    staff: list[StaffMember]
+    citizen_phones: list[str]
+
+
+def _json(name: str) -> dict:
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+def county_data() -> CountyData:
+    return CountyData.parse(
+        _json("departments.json"),
+        _json("request-categories.json"),
+        _json("jurisdictions.json"),
+        _json("services.json"),
+    )
+
+
+def _staff_credential(clients: AwsClients, profile: str, stage: str) -> StaffCredential:
+    """An IAM user per demo staff member; its old keys are replaced on every run."""
+    iam = clients.client("iam")
+    user_name = f"bianmin-{stage}-{profile}"
+    try:
+        user = iam.get_user(UserName=user_name)["User"]
+    except iam.exceptions.NoSuchEntityException:
+        user = iam.create_user(UserName=user_name, Path="/bianmin/staff/")["User"]
+    for key in iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=user_name, AccessKeyId=key["AccessKeyId"])
+    key = iam.create_access_key(UserName=user_name)["AccessKey"]
+    return StaffCredential(
+        access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"], user_arn=user["Arn"]
+    )
+
+
+def seed(table: Table, clients: AwsClients, clock: Clock, stage: str) -> Seeded:
+    load_county(county_data(), ReferenceStore(table), CatalogueStore(table), clock)
+    people = _json("staff.json")
+    staff_store = StaffStore(table)
+    credentials: dict[str, StaffCredential] = {}
+    profiles: dict[str, StaffCredential] = {}
+    members = []
+    for entry in people["staff"]:
+        credential = _staff_credential(clients, entry["profile"], stage)
+        member = StaffMember(
+            staff_id=entry["profile"],
+            name=entry["name"],
+            role=entry["role"],
+            department=entry.get("department"),
+            jurisdiction=entry["jurisdiction"],
+            principal_arn=credential.user_arn,
+        )
+        staff_store.save(member)
+        credentials[credential.access_key] = credential
+        profiles[entry["profile"]] = credential
+        members.append(member)
+    citizens = CitizenStore(table)
+    phones = []
+    for person in people["citizens"]:
+        if citizens.by_phone(person["phone"]) is None:
+            citizens.create(
+                Citizen(
+                    citizen_id=new_ulid(clock.now()),
+                    phone=person["phone"],
+                    created_at=clock.now().isoformat(),
+                )
+            )
+        phones.append(person["phone"])
+    return Seeded(credentials=credentials, profiles=profiles, staff=members, citizen_phones=phones)
+
+
+def write_local_files(local_dir: Path, seeded: Seeded, region: str) -> None:
+    """.local/aws/credentials (one profile per staff member), .local/aws/config,
+    .local/staff.json (role, department, jurisdiction) and .local/env to source."""
+    aws_dir = local_dir / "aws"
+    aws_dir.mkdir(parents=True, exist_ok=True)
+    creds = configparser.ConfigParser()
+    config = configparser.ConfigParser()
+    for profile, credential in seeded.profiles.items():
+        creds[profile] = {
+            "aws_access_key_id": credential.access_key,
+            "aws_secret_access_key": credential.secret_key,
+        }
+        config[f"profile {profile}"] = {"region": region}
+    path = aws_dir / "credentials"
+    with open(path, "w") as handle:
+        creds.write(handle)
+    os.chmod(path, 0o600)
+    with open(aws_dir / "config", "w") as handle:
+        config.write(handle)
+    (local_dir / "staff.json").write_text(
+        json.dumps(
+            [
+                {
+                    "profile": m.staff_id,
+                    "name": m.name,
+                    "role": m.role.value,
+                    "department": m.department,
+                    "jurisdiction": m.jurisdiction,
+                    "principal_arn": m.principal_arn,
+                }
+                for m in seeded.staff
+            ],
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    root = local_dir.resolve()
+    (local_dir / "env").write_text(
+        f"export AWS_SHARED_CREDENTIALS_FILE={root}/aws/credentials\n"
+        f"export AWS_CONFIG_FILE={root}/aws/config\n"
+        f"export AWS_DEFAULT_REGION={region}\n"
+    )
