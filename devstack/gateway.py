@@ -118,3 +118,13 @@ class BianminRequestHandler(ChaliceRequestHandler):
         first = str(args[0]).split("?")[0] if args else ""
         rest = " ".join(str(a) for a in args[1:])
         print(f"{self.address_string()} {first} {rest}", flush=True)
+
+
+def thread_local_requests(app: Chalice) -> None:
+    """Gives `app` a per-thread current_request, as `chalice local` does, so concurrent
+    requests on the threaded local server never see each other's request."""
+    from chalice.local import CustomLocalChalice, LocalChalice
+
+    if not isinstance(app, LocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice

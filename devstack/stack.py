@@ -130,14 +130,13 @@ class LocalStack:
 
         # Imported only now: the app reads BIANMIN_STAGE at import to name its queues.
         from chalice.config import Config
-        from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
+        from chalice.local import LocalDevServer
 
         from app import app
-        from devstack.gateway import BianminRequestHandler
+        from devstack.gateway import BianminRequestHandler, thread_local_requests
         from devstack.pump import EventPump
 
-        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
-        app.__class__ = CustomLocalChalice  # thread-local current_request, as `chalice local`
+        thread_local_requests(app)
         verifier = SigV4Verifier(self.seeded.credentials, region=self.config.region, clock=clock)
         config = Config.create(
             chalice_stage=self.config.stage,

@@ -1,0 +1,101 @@
+"""Packages a stage for CloudFormation: Chalice's template merged with infra/template.py.
+
+    python -m infra.package --stage prod --region cn-north-1 [--out build/package]
+
+Writes build/merge-<stage>.json, runs `chalice package --merge-template` from the repository
+root (with BIANMIN_STAGE set: the app names the queues it listens on at import time), then
+drops from the deployment zip what the Lambda Python runtime already provides (boto3 and
+botocore: aws-xray-sdk pulls botocore in, and it alone is 3/4 of the zip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from infra import definitions
+from infra.template import merge_template
+
+ROOT = definitions.ROOT
+BUILD = ROOT / "build"
+DEFAULT_OUT = BUILD / "package"
+ZIP_NAME = "deployment.zip"
+TEMPLATE_NAME = "sam.json"
+
+# Top-level packages the Lambda Python runtime ships: imported from there, never from the zip.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+_RUNTIME_PROVIDED = re.compile(
+    r"^(?:" + "|".join(RUNTIME_PROVIDED) + r")(?:/|-[^/]*\.dist-info/)", re.IGNORECASE
+)
+
+
+def chalice_command() -> str:
+    """The `chalice` console script of the interpreter running this module."""
+    return os.path.join(os.path.dirname(sys.executable), "chalice")
+
+
+def write_merge_template(stage: str, build: Path = BUILD) -> Path:
+    path = build / f"merge-{stage}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(merge_template(stage), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def strip_runtime_provided(zip_path: Path) -> int:
+    """Rewrites `zip_path` without the runtime-provided packages; returns entries removed."""
+    kept_path = zip_path.with_suffix(".tmp")
+    removed = 0
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(kept_path, "w") as target:
+        for info in source.infolist():
+            if _RUNTIME_PROVIDED.match(info.filename):
+                removed += 1
+                continue
+            target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED)
+    kept_path.replace(zip_path)
+    return removed
+
+
+def package(stage: str, region: str, out: Path) -> Path:
+    """Builds `out`/sam.json and `out`/deployment.zip; returns the template path."""
+    merge_path = write_merge_template(stage)
+    env = {**os.environ, "BIANMIN_STAGE": stage, "AWS_DEFAULT_REGION": region}
+    command = [
+        chalice_command(),
+        "package",
+        "--stage",
+        stage,
+        "--merge-template",
+        str(merge_path),
+        str(out),
+    ]
+    result = subprocess.run(command, cwd=ROOT, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"chalice package failed (exit {result.returncode})")
+    zip_path = out / ZIP_NAME
+    strip_runtime_provided(zip_path)
+    return out / TEMPLATE_NAME
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__)
+    parser.add_argument("--stage", required=True, help="a stage of .chalice/config.json")
+    parser.add_argument("--region", required=True, help="e.g. cn-north-1")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    args = parser.parse_args(argv)
+    out = args.out if args.out.is_absolute() else Path.cwd() / args.out
+    template = package(args.stage, args.region, out.resolve())
+    size_mb = (template.parent / ZIP_NAME).stat().st_size / 1_000_000
+    print(f"template: {template}")
+    print(f"deployment package: {template.parent / ZIP_NAME} ({size_mb:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

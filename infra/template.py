@@ -1,0 +1,576 @@
+"""The CloudFormation template merged into Chalice's own (`chalice package --merge-template`).
+
+Chalice generates the functions, their roles and the REST API; this module adds every other
+resource of a stage, built from the definitions the local stack (devstack/provision.py) uses
+too: the table from infra/dynamodb-table.json, the queues and names from
+chalicelib/resources.py, the approval workflow from its ASL file. Chalice deep-merges dicts
+and replaces everything else, so a role's `Policies` list here replaces the one it derives
+from .chalice/policy.json.
+
+Every ARN is built from `${AWS::Partition}` (or read with Fn::GetAtt / Ref), so one template
+deploys to aws and aws-cn alike. Importing this module has no side effects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from chalicelib import resources
+from infra import definitions
+
+Json = dict[str, Any]
+
+MAX_RECEIVE_COUNT = 5
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum
+# Lambda's advice for an SQS event source: visibility timeout >= 6x the function timeout.
+VISIBILITY_TIMEOUT_FACTOR = 6
+
+# Logical ids of the resources defined here.
+TABLE = "MainTable"
+BUCKET = "DocumentsBucket"
+BUCKET_POLICY = "DocumentsBucketPolicy"
+EVENTS_QUEUE = "DocumentEventsQueue"
+EVENTS_QUEUE_POLICY = "DocumentEventsQueuePolicy"
+SMS_QUEUE = "SmsQueue"
+REVIEW_QUEUE = "ReviewTasksQueue"
+SECRET = "SigningSecret"
+STATE_MACHINE = "ApprovalStateMachine"
+STATE_MACHINE_ROLE = "ApprovalWorkflowRole"
+TRACING = "Tracing"
+TRACING_ON = "TracingOn"
+
+_XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+
+# Logical id Chalice gives the REST API.
+REST_API = "RestAPI"
+
+# The bucket name must be unique in the partition: the account id and the region make it so
+# (one stage may be deployed to cn-north-1 and cn-northwest-1 from the same account).
+BUCKET_NAME_SUFFIX = "${AWS::AccountId}-${AWS::Region}"
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function Chalice generates (logical ids as Chalice names them) and what it may do."""
+
+    logical_id: str
+    role: str
+    grants: tuple[str, ...] = ()
+    # Queues (logical ids) that trigger the function through an SQS event source.
+    consumes: tuple[str, ...] = ()
+
+
+# Chalice (autogen_policy false + iam_policy_file) makes one role per function; each gets only
+# the permissions its code needs. A new @on_sqs_message handler is added here (the template
+# test fails for a generated function this list does not know).
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "APIHandler",
+        "ApiHandlerRole",
+        grants=("table", "documents", "enqueue", "signing_secret", "workflow"),
+    ),
+    Function("CitizenAuthorizer", "CitizenAuthorizerRole", grants=("signing_secret",)),
+    Function("DeliverSms", "DeliverSmsRole", grants=("sms",), consumes=(SMS_QUEUE,)),
+)
+
+
+def dead_letter_id(queue_id: str) -> str:
+    """Logical id of the dead-letter queue of `queue_id`."""
+    return f"{queue_id}DeadLetter"
+
+
+def lambda_timeout(stage: str) -> int:
+    """The functions' timeout in seconds, as .chalice/config.json sets it for `stage`."""
+    config = json.loads((definitions.ROOT / ".chalice" / "config.json").read_text())
+    stage_config = config.get("stages", {}).get(stage, {})
+    return int(stage_config.get("lambda_timeout", config.get("lambda_timeout", 60)))
+
+
+def _arn(service: str, resource: str, *, region: bool = True, account: bool = True) -> Json:
+    """An ARN in the deploying partition (and region and account unless told otherwise)."""
+    parts = [
+        "arn:${AWS::Partition}",
+        service,
+        "${AWS::Region}" if region else "",
+        "${AWS::AccountId}" if account else "",
+        resource,
+    ]
+    return {"Fn::Sub": ":".join(parts)}
+
+
+def _bucket_name(stage: str) -> str:
+    return resources.bucket_name(stage, BUCKET_NAME_SUFFIX)
+
+
+def _queue_arn(queue_id: str) -> Json:
+    return {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+def _statement(sid: str, actions: list[str], resource: Any, **extra: Any) -> Json:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource, **extra}
+
+
+def _policy(statements: list[Json]) -> Json:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def table(stage: str) -> Json:
+    """The single DynamoDB table: keys and indexes exactly as infra/dynamodb-table.json."""
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "TableName": resources.table_name(stage),
+            **definitions.table_definition(),
+            "TimeToLiveSpecification": {
+                "AttributeName": definitions.ttl_attribute(),
+                "Enabled": True,
+            },
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+        },
+    }
+
+
+def bucket(stage: str) -> Json:
+    """Uploaded documents: private, versioned, KMS-encrypted; new objects notify a queue."""
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        # S3 checks it may send to the queue when the notification is configured.
+        "DependsOn": [EVENTS_QUEUE_POLICY],
+        "Properties": {
+            "BucketName": {"Fn::Sub": _bucket_name(stage)},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "NotificationConfiguration": {
+                "QueueConfigurations": [
+                    {"Event": "s3:ObjectCreated:*", "Queue": _queue_arn(EVENTS_QUEUE)}
+                ]
+            },
+        },
+    }
+
+
+def bucket_policy() -> Json:
+    """Refuses every request to the bucket that does not come over TLS."""
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": BUCKET},
+            "PolicyDocument": _policy(
+                [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [
+                            {"Fn::GetAtt": [BUCKET, "Arn"]},
+                            {"Fn::Sub": "${" + BUCKET + ".Arn}/*"},
+                        ],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ]
+            ),
+        },
+    }
+
+
+def queues(stage: str) -> dict[str, Json]:
+    """Every queue of resources.QUEUES and its dead-letter queue."""
+    visibility = VISIBILITY_TIMEOUT_FACTOR * lambda_timeout(stage)
+    out: dict[str, Json] = {}
+    for queue_id, suffix in resources.QUEUES.items():
+        out[dead_letter_id(queue_id)] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": resources.dead_letter_queue_name(stage, suffix),
+                "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+        out[queue_id] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": resources.queue_name(stage, suffix),
+                "VisibilityTimeout": visibility,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": _queue_arn(dead_letter_id(queue_id)),
+                    "maxReceiveCount": MAX_RECEIVE_COUNT,
+                },
+            },
+        }
+    return out
+
+
+def events_queue_policy(stage: str) -> Json:
+    """Lets S3 deliver this account's bucket notifications to the document-events queue."""
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [{"Ref": EVENTS_QUEUE}],
+            "PolicyDocument": _policy(
+                [
+                    {
+                        "Sid": "AllowDocumentsBucketNotifications",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "s3.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": _queue_arn(EVENTS_QUEUE),
+                        "Condition": {
+                            # The bucket is not referenced (it depends on this policy): its ARN
+                            # is built from the same name.
+                            "ArnLike": {
+                                "aws:SourceArn": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:s3:::" + _bucket_name(stage)
+                                }
+                            },
+                            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                        },
+                    }
+                ]
+            ),
+        },
+    }
+
+
+def signing_secret(stage: str) -> Json:
+    """The key that signs citizen tokens and pagination cursors, generated by AWS."""
+    return {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {
+            "Name": resources.signing_secret_name(stage),
+            "Description": f"{resources.APP} {stage}: HS256 key for citizen tokens and cursors",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
+
+
+# --- workflow -----------------------------------------------------------------------------
+
+
+def state_machine(stage: str) -> Json:
+    """The approval workflow, from the same ASL file the local stack loads."""
+    return {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "StateMachineName": resources.state_machine_name(stage),
+            "StateMachineType": "STANDARD",
+            "Definition": json.loads(definitions.state_machine_definition()),
+            "DefinitionSubstitutions": {
+                "Partition": {"Ref": "AWS::Partition"},
+                "ReviewQueueUrl": {"Ref": REVIEW_QUEUE},
+            },
+            "RoleArn": {"Fn::GetAtt": [STATE_MACHINE_ROLE, "Arn"]},
+            "TracingConfiguration": {"Enabled": {"Fn::If": [TRACING_ON, True, False]}},
+        },
+    }
+
+
+def state_machine_role() -> Json:
+    """What the workflow itself may do: put review tasks on the review queue (and trace)."""
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": _policy(
+                [
+                    {
+                        "Effect": "Allow",
+                        # states.amazonaws.com, or states.amazonaws.com.cn in China.
+                        "Principal": {"Service": {"Fn::Sub": "states.${AWS::URLSuffix}"}},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                        },
+                    }
+                ]
+            ),
+            "Policies": [
+                {
+                    "PolicyName": "ApprovalWorkflow",
+                    "PolicyDocument": _policy(
+                        [
+                            _statement(
+                                "SendReviewTasks", ["sqs:SendMessage"], _queue_arn(REVIEW_QUEUE)
+                            ),
+                            {
+                                "Fn::If": [
+                                    TRACING_ON,
+                                    _statement("Tracing", _XRAY_ACTIONS, "*"),
+                                    {"Ref": "AWS::NoValue"},
+                                ]
+                            },
+                        ]
+                    ),
+                }
+            ],
+        },
+    }
+
+
+# --- functions ----------------------------------------------------------------------------
+
+_LOG_GROUPS = "log-group:/aws/lambda/*"
+
+# Per-item actions: a TransactWriteItems call is authorised item by item against these.
+_TABLE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+]
+
+_CONSUMER_ACTIONS = [
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+]
+
+
+def _grant(name: str, stage: str) -> list[Json]:
+    """The statements of one named permission group."""
+    machine = resources.state_machine_name(stage)
+    groups: dict[str, list[Json]] = {
+        "table": [
+            _statement(
+                "Table",
+                _TABLE_ACTIONS,
+                [
+                    {"Fn::GetAtt": [TABLE, "Arn"]},
+                    {"Fn::Sub": "${" + TABLE + ".Arn}/index/*"},
+                ],
+            )
+        ],
+        "documents": [
+            _statement(
+                "Documents",
+                ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
+                {"Fn::Sub": "${" + BUCKET + ".Arn}/*"},
+            )
+        ],
+        "enqueue": [
+            _statement(
+                "Enqueue",
+                ["sqs:SendMessage"],
+                [_queue_arn(SMS_QUEUE), _queue_arn(REVIEW_QUEUE)],
+            )
+        ],
+        "signing_secret": [
+            _statement("SigningSecret", ["secretsmanager:GetSecretValue"], {"Ref": SECRET})
+        ],
+        "workflow": [
+            _statement("StartApproval", ["states:StartExecution"], {"Ref": STATE_MACHINE}),
+            _statement(
+                "DescribeApproval",
+                ["states:DescribeExecution"],
+                _arn("states", f"execution:{machine}:*"),
+            ),
+            # Task-token calls have no resource-level permissions: the token names the task.
+            _statement(
+                "AnswerReviewTasks",
+                ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                "*",
+            ),
+        ],
+        "sms": [
+            # Publishing to a phone number (not a topic) has no resource ARN to scope to.
+            _statement("SmsToPhoneNumbersHasNoResourceArn", ["sns:Publish"], "*"),
+        ],
+    }
+    return groups[name]
+
+
+def function_role_policy(function: Function, stage: str) -> Json:
+    """The one inline policy of a function's role: logs, tracing, then its grants."""
+    statements = [
+        _statement(
+            "Logs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [_arn("logs", _LOG_GROUPS), _arn("logs", _LOG_GROUPS + ":*")],
+        ),
+        _statement("Tracing", _XRAY_ACTIONS, "*"),
+    ]
+    for grant in function.grants:
+        statements.extend(_grant(grant, stage))
+    if function.consumes:
+        statements.append(
+            _statement(
+                "ConsumeQueues",
+                _CONSUMER_ACTIONS,
+                [_queue_arn(queue_id) for queue_id in function.consumes],
+            )
+        )
+    return {"PolicyName": f"{function.role}Policy", "PolicyDocument": _policy(statements)}
+
+
+def environment() -> dict[str, Any]:
+    """Where the app finds its resources (read by chalicelib/settings.py)."""
+    return {
+        "BIANMIN_TABLE": {"Ref": TABLE},
+        "BIANMIN_DOCUMENTS_BUCKET": {"Ref": BUCKET},
+        "BIANMIN_SMS_QUEUE_URL": {"Ref": SMS_QUEUE},
+        "BIANMIN_SIGNING_SECRET_ID": {"Ref": SECRET},
+        "BIANMIN_STATE_MACHINE_ARN": {"Ref": STATE_MACHINE},
+        "POWERTOOLS_TRACE_DISABLED": {"Fn::If": [TRACING_ON, "false", "true"]},
+    }
+
+
+def function_overrides(function: Function) -> Json:
+    """What is merged into Chalice's AWS::Serverless::Function."""
+    merged: Json = {
+        "Properties": {
+            "Tracing": {"Ref": TRACING},
+            "Environment": {"Variables": environment()},
+        }
+    }
+    # Chalice builds an SQS event source's ARN from the queue name, which makes no dependency
+    # on the queue: one is declared unless the function's properties already Ref the queue.
+    referenced = {value["Ref"] for value in environment().values() if "Ref" in value}
+    depends_on = [queue_id for queue_id in function.consumes if queue_id not in referenced]
+    if depends_on:
+        merged["DependsOn"] = depends_on
+    return merged
+
+
+# --- API ----------------------------------------------------------------------------------
+
+# Gateway responses with a fixed status (API Gateway's defaults), then the catch-alls.
+_GATEWAY_RESPONSES: dict[str, int | None] = {
+    "UNAUTHORIZED": 401,
+    "ACCESS_DENIED": 403,
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "INVALID_SIGNATURE": 403,
+    "EXPIRED_TOKEN": 403,
+    "WAF_FILTERED": 403,
+    "RESOURCE_NOT_FOUND": 404,
+    "REQUEST_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "THROTTLED": 429,
+    "AUTHORIZER_FAILURE": 500,
+    "AUTHORIZER_CONFIGURATION_ERROR": 500,
+    "INTEGRATION_FAILURE": 504,
+    "INTEGRATION_TIMEOUT": 504,
+    "DEFAULT_4XX": None,
+    "DEFAULT_5XX": None,
+}
+
+
+def problem_template(status: int | None, default_title: str = "Error") -> str:
+    """An RFC 9457 body as a mapping template (`messageString` is already a JSON string).
+
+    The catch-alls cover many statuses and the template cannot read the status, so their
+    body leaves `status` out (it is advisory in RFC 9457)."""
+    title = HTTPStatus(status).phrase if status else default_title
+    status_member = f'"status":{status},' if status else ""
+    return (
+        '{"type":"about:blank","title":"' + title + '",'
+        + status_member
+        + '"detail":$context.error.messageString}'
+    )
+
+
+def gateway_responses() -> Json:
+    """API Gateway's own errors as application/problem+json, like the app's.
+
+    Declared in the API definition (x-amazon-apigateway-gateway-responses) rather than as
+    AWS::ApiGateway::GatewayResponse resources: gateway responses take effect only with a
+    deployment, and the deployment SAM creates follows the definition body, not separate
+    resources (their first version would miss the deployment and later changes would never
+    be deployed)."""
+    out: Json = {}
+    for response_type, status in _GATEWAY_RESPONSES.items():
+        default_title = "Server Error" if response_type.endswith("5XX") else "Client Error"
+        response: Json = {
+            "responseParameters": {
+                "gatewayresponse.header.Content-Type": "'application/problem+json'"
+            },
+            "responseTemplates": {"application/json": problem_template(status, default_title)},
+        }
+        if status is not None:
+            response["statusCode"] = str(status)
+        out[response_type] = response
+    return out
+
+
+# --- the template -------------------------------------------------------------------------
+
+
+def outputs() -> Json:
+    """Names and addresses operators and scripts need (Chalice adds EndpointURL)."""
+    out: Json = {
+        "TableName": {"Value": {"Ref": TABLE}},
+        "DocumentsBucketName": {"Value": {"Ref": BUCKET}},
+        "SigningSecretArn": {"Value": {"Ref": SECRET}},
+        "ApprovalStateMachineArn": {"Value": {"Ref": STATE_MACHINE}},
+    }
+    for queue_id in resources.QUEUES:
+        out[f"{queue_id}Url"] = {"Value": {"Ref": queue_id}}
+        out[f"{dead_letter_id(queue_id)}Url"] = {"Value": {"Ref": dead_letter_id(queue_id)}}
+    return out
+
+
+def merge_template(stage: str) -> Json:
+    """The template `chalice package --merge-template` merges into Chalice's for `stage`."""
+    resources_: Json = {
+        TABLE: table(stage),
+        BUCKET: bucket(stage),
+        BUCKET_POLICY: bucket_policy(),
+        **queues(stage),
+        EVENTS_QUEUE_POLICY: events_queue_policy(stage),
+        SECRET: signing_secret(stage),
+        STATE_MACHINE_ROLE: state_machine_role(),
+        STATE_MACHINE: state_machine(stage),
+        REST_API: {
+            "Properties": {
+                "TracingEnabled": {"Fn::If": [TRACING_ON, True, False]},
+                "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
+            }
+        },
+    }
+    for function in FUNCTIONS:
+        resources_[function.logical_id] = function_overrides(function)
+        resources_[function.role] = {
+            "Properties": {"Policies": [function_role_policy(function, stage)]}
+        }
+    return {
+        "Parameters": {
+            TRACING: {
+                "Type": "String",
+                "Default": "PassThrough",
+                "AllowedValues": ["Active", "PassThrough"],
+                "Description": "X-Ray tracing of the functions and the approval workflow",
+            }
+        },
+        "Conditions": {TRACING_ON: {"Fn::Equals": [{"Ref": TRACING}, "Active"]}},
+        "Resources": resources_,
+        "Outputs": outputs(),
+    }

@@ -1,0 +1,101 @@
+"""The OpenAPI document covers every route; queued SMS reach the outbox through the consumer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from chalicelib.deps import Container
+from tests.conftest import ApiClient, body
+
+
+def test_openapi_is_a_valid_3_1_document_covering_every_route(api: ApiClient) -> None:
+    from openapi_spec_validator import validate
+
+    from app import app
+
+    response = api.get("/openapi.json")
+    assert response.status_code == 200
+    document = body(response)
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    documented = {
+        (path, method.upper()) for path, ops in document["paths"].items() for method in ops
+    }
+    routed = {
+        (path, method)
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if not entry.view_name.startswith("not_")
+    }
+    assert routed == documented
+
+
+def test_openapi_states_each_routes_auth_and_schemas(api: ApiClient) -> None:
+    document = body(api.get("/openapi.json"))
+    put = document["paths"]["/admin/services/{code}"]["put"]
+    assert put["security"] == [{"staffSigV4": []}]
+    assert put["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ServiceItemInput"
+    )
+    assert {"403", "409", "412", "422"} <= set(put["responses"])
+    assert document["paths"]["/me"]["get"]["security"] == [{"citizenToken": []}]
+    assert document["paths"]["/services"]["get"]["security"] == []
+    params = {p["name"] for p in document["paths"]["/services"]["get"]["parameters"]}
+    assert params == {"type", "department", "q", "limit", "cursor"}
+    schemas = document["components"]["schemas"]
+    assert schemas["ServiceItemInput"]["additionalProperties"] is False
+    assert "Problem" in schemas
+
+
+def test_the_sms_consumer_appends_to_the_outbox(
+    deps: Container, aws: Any, provisioned: Any, tmp_path: Path
+) -> None:
+    """POST /auth/otp enqueues; the pump delivers to `deliver_sms`, which writes the outbox."""
+    from app import app
+    from chalicelib.services.auth import CitizenAuth
+    from chalicelib.services.sms import QueuedDispatch
+    from chalicelib.store.identity import CitizenStore, OtpStore
+    from devstack.pump import EventPump
+
+    outbox = tmp_path / "outbox.jsonl"
+    deps.settings = deps.settings.model_copy(update={"outbox_path": str(outbox)})
+    auth = CitizenAuth(
+        OtpStore(deps.table),
+        CitizenStore(deps.table),
+        QueuedDispatch(aws, provisioned.queue_urls["sms"]),
+        deps.tokens,
+        deps.signing_keys.key(),
+        deps.settings,
+        deps.clock,
+    )
+    auth.send_code("13953700001")
+    assert not outbox.exists()
+    pump = EventPump(
+        app, aws, {"bianmin-test-sms": provisioned.queue_urls["sms"]}, region="cn-north-1"
+    )
+    assert pump.drain() == 1
+    lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["phone"] == "13953700001" and lines[0]["code"] in lines[0]["text"]
+    assert pump.drain() == 0  # delivered messages are deleted
+
+
+def test_a_failing_consumer_leaves_the_message_for_retry(
+    deps: Container, aws: Any, provisioned: Any
+) -> None:
+    from app import app
+    from devstack.pump import EventPump
+
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=provisioned.queue_urls["sms"], MessageBody='{"phone": "bad"}')
+    pump = EventPump(
+        app, aws, {"bianmin-test-sms": provisioned.queue_urls["sms"]}, region="cn-north-1"
+    )
+    assert pump.drain() == 0
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=provisioned.queue_urls["sms"],
+        AttributeNames=["ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
