@@ -28,10 +28,16 @@ for blueprint in (
     app.register_blueprint(blueprint)
 
 # Methods a path does not support answer 405 (deployed, API Gateway would say 403 otherwise).
+# They keep the path's authorizer, so an unsigned call to an admin path is still refused at
+# the gateway and never reaches Lambda.
 for _path, _methods in fallback_routes(app.routes):
-    app.route(_path, methods=_methods, name=f"not_allowed{_path.replace('/', '_')}")(
-        method_not_allowed(list(app.routes[_path]))
-    )
+    _authorizer = next(iter(app.routes[_path].values())).authorizer
+    app.route(
+        _path,
+        methods=_methods,
+        name=f"not_allowed{_path.replace('/', '_')}",
+        authorizer=_authorizer,
+    )(method_not_allowed(list(app.routes[_path])))
 
 
 @app.middleware("http")

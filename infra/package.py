@@ -62,8 +62,17 @@ def strip_runtime_provided(zip_path: Path) -> int:
     return removed
 
 
+def check_stage(stage: str) -> None:
+    """Chalice packages an unknown stage without complaint (and without its environment)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    if stage not in config.get("stages", {}):
+        known = ", ".join(sorted(config.get("stages", {})))
+        raise SystemExit(f"unknown stage {stage!r} (.chalice/config.json has: {known})")
+
+
 def package(stage: str, region: str, out: Path) -> Path:
     """Builds `out`/sam.json and `out`/deployment.zip; returns the template path."""
+    check_stage(stage)
     merge_path = write_merge_template(stage)
     env = {**os.environ, "BIANMIN_STAGE": stage, "AWS_DEFAULT_REGION": region}
     command = [

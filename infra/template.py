@@ -36,7 +36,7 @@ EVENTS_QUEUE = "DocumentEventsQueue"
 EVENTS_QUEUE_POLICY = "DocumentEventsQueuePolicy"
 SMS_QUEUE = "SmsQueue"
 REVIEW_QUEUE = "ReviewTasksQueue"
-SECRET = "SigningSecret"
+SECRET = "SigningSecret"  # noqa: S105 (a logical id, not a secret)
 STATE_MACHINE = "ApprovalStateMachine"
 STATE_MACHINE_ROLE = "ApprovalWorkflowRole"
 TRACING = "Tracing"
@@ -492,7 +492,9 @@ def problem_template(status: int | None, default_title: str = "Error") -> str:
     title = HTTPStatus(status).phrase if status else default_title
     status_member = f'"status":{status},' if status else ""
     return (
-        '{"type":"about:blank","title":"' + title + '",'
+        '{"type":"about:blank","title":"'
+        + title
+        + '",'
         + status_member
         + '"detail":$context.error.messageString}'
     )

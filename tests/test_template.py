@@ -52,9 +52,10 @@ class Packaged:
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     out = tmp_path_factory.mktemp("package")
+    command = [sys.executable, "-m", "infra.package", "--stage", STAGE, "--region", REGION]
+    command += ["--out", str(out)]
     result = subprocess.run(
-        [sys.executable, "-m", "infra.package", "--stage", STAGE, "--region", REGION]
-        + ["--out", str(out)],
+        command,
         cwd=definitions.ROOT,
         capture_output=True,
         text=True,

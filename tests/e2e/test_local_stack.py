@@ -1,0 +1,196 @@
+"""End to end: `python -m devstack` (what `make run` starts), driven over HTTP like a newcomer
+following the README: sign in by SMS code, browse, call the admin API signed with botocore
+and with the README's awscurl command, edit the catalogue, stop with Ctrl-C."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from devstack.stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+@dataclass
+class RunningStack:
+    url: str
+    local: Path
+    process: subprocess.Popen[str]
+
+    def profile(self, name: str) -> Credentials:
+        parser = configparser.ConfigParser()
+        parser.read(self.local / "aws" / "credentials")
+        section = parser[name]
+        return Credentials(section["aws_access_key_id"], section["aws_secret_access_key"])
+
+    def signed(self, method: str, path: str, profile: str, body: Any = None) -> requests.Response:
+        data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        request = AWSRequest(method=method, url=self.url + path, data=data, headers=headers)
+        SigV4Auth(self.profile(profile), "execute-api", "cn-north-1").add_auth(request)
+        return requests.request(
+            method, self.url + path, data=data, headers=dict(request.headers), timeout=10
+        )
+
+    def outbox_code(self, phone: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        outbox = self.local / "outbox.jsonl"
+        while time.monotonic() < deadline:
+            if outbox.exists():
+                for line in reversed(outbox.read_text(encoding="utf-8").splitlines()):
+                    message = json.loads(line)
+                    if message["phone"] == phone:
+                        return str(message["code"])
+            time.sleep(0.1)
+        raise AssertionError(f"no SMS for {phone} reached {outbox}")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    port = free_port()
+    local = tmp_path_factory.mktemp("local")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BIANMIN_", "POWERTOOLS_"))
+    }
+    env.update({"BIANMIN_PORT": str(port), "BIANMIN_LOCAL_DIR": str(local)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+        if process.poll() is not None:
+            raise AssertionError(process.stdout.read() if process.stdout else "stack exited")
+    else:
+        process.kill()
+        raise AssertionError("the local stack did not come up in 60 s")
+    running = RunningStack(url=url, local=local, process=process)
+    yield running
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_a_citizen_signs_in_with_the_code_from_the_outbox(stack: RunningStack) -> None:
+    phone = "13953700002"
+    sent = requests.post(stack.url + "/auth/otp", json={"phone": phone}, timeout=10)
+    assert sent.status_code == 202
+    code = stack.outbox_code(phone)
+    token = requests.post(
+        stack.url + "/auth/token", json={"phone": phone, "code": code}, timeout=10
+    ).json()["access_token"]
+    me = requests.get(stack.url + "/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert me.status_code == 200
+    reused = requests.post(
+        stack.url + "/auth/token", json={"phone": phone, "code": code}, timeout=10
+    )
+    assert reused.status_code == 401
+    assert reused.headers["Content-Type"] == "application/problem+json"
+
+
+def test_the_catalogue_and_reference_data_are_served(stack: RunningStack) -> None:
+    services = requests.get(stack.url + "/services", params={"q": "企业"}, timeout=10).json()
+    assert "370830-QR-0001" in [s["code"] for s in services["items"]]
+    guide = requests.get(stack.url + "/services/370830-XK-0001", timeout=10).json()
+    assert len(guide["review"]["departments"]) == 4
+    assert requests.get(stack.url + "/categories", timeout=10).json()["items"]
+    assert requests.get(stack.url + "/jurisdictions", timeout=10).json()["items"][0]["name"] == (
+        "汶上县"
+    )
+    assert requests.get(stack.url + "/nope/nope", timeout=10).status_code == 404
+    assert requests.get(stack.url + "/openapi.json", timeout=10).json()["openapi"] == "3.1.0"
+
+
+def test_staff_profiles_and_roles_are_written_for_the_developer(stack: RunningStack) -> None:
+    staff = json.loads((stack.local / "staff.json").read_text(encoding="utf-8"))
+    by_profile = {s["profile"]: s for s in staff}
+    for profile in ("zwfw-clerk", "jxj-reviewer", "scjg-reviewer", "county-leader"):
+        assert profile in by_profile
+    assert by_profile["catalogue-admin"]["role"] == "catalogue_admin"
+    assert (stack.local / "aws" / "credentials").stat().st_mode & 0o077 == 0
+
+
+def test_signed_admin_calls_work_and_unsigned_ones_are_refused(stack: RunningStack) -> None:
+    me = stack.signed("GET", "/admin/me", "jxj-reviewer")
+    assert me.status_code == 200, me.text
+    assert me.json()["department"] == "jxj"
+    assert requests.get(stack.url + "/admin/me", timeout=10).status_code == 403
+    request = AWSRequest(method="GET", url=stack.url + "/admin/me")
+    SigV4Auth(Credentials("AKIAFORGED0000000000", "x" * 40), "execute-api", "cn-north-1").add_auth(
+        request
+    )
+    unknown = requests.get(stack.url + "/admin/me", headers=dict(request.headers), timeout=10)
+    assert unknown.status_code == 403
+
+
+def test_the_readme_awscurl_command_works(stack: RunningStack) -> None:
+    env = dict(os.environ)
+    for line in (stack.local / "env").read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value
+    env["AWS_PROFILE"] = "scjg-reviewer"
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        env.pop(var, None)
+    awscurl = str(Path(sys.executable).parent / "awscurl")
+    result = subprocess.run(
+        [awscurl, "--service", "execute-api", stack.url + "/admin/me"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["staff_id"] == "scjg-reviewer"
+
+
+def test_the_catalogue_admin_edits_an_item_and_the_old_version_stays(stack: RunningStack) -> None:
+    code = "370830-XK-0002"
+    guide = requests.get(f"{stack.url}/services/{code}", timeout=10).json()
+    derived = {"code", "version", "updated_at", "updated_by", "type_label", "review_rule_label"}
+    derived |= {"delivery_labels", "departments", "etag"}
+    change = {k: v for k, v in guide.items() if k not in derived}
+    change["promised_days"] = 0
+    refused = stack.signed("PUT", f"/admin/services/{code}", "scjg-reviewer", change)
+    assert refused.status_code == 403
+    published = stack.signed("PUT", f"/admin/services/{code}", "catalogue-admin", change)
+    assert published.status_code == 200, published.text
+    assert published.json()["version"] == 2
+    assert requests.get(f"{stack.url}/services/{code}", timeout=10).json()["promised_days"] == 0
+    old = requests.get(f"{stack.url}/services/{code}/versions/1", timeout=10).json()
+    assert old["promised_days"] == guide["promised_days"]
+
+
+def test_ctrl_c_stops_the_stack_cleanly(stack: RunningStack) -> None:
+    stack.process.send_signal(signal.SIGINT)
+    output, _ = stack.process.communicate(timeout=30)
+    assert stack.process.returncode == 0, output
+    assert "Bianmin 便民 — local stack is up" in output
+    assert "Stopped." in output

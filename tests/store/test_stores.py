@@ -1,0 +1,116 @@
+"""Stores against moto: versions and conflicts, one-time codes under concurrency, and what
+reads cost in DynamoDB calls."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from chalicelib.clock import FixedClock
+from chalicelib.deps import Container
+from chalicelib.errors import Conflict
+from chalicelib.store.identity import OtpStore, RateLimitHit
+from devstack.metering import CallCounter
+
+SME = "370830-QR-0001"
+
+
+def test_a_stale_writer_cannot_overwrite_a_newer_version(deps: Container, seeded: Any) -> None:
+    store = deps.catalogue_store
+    current = store.current(SME)
+    assert current is not None
+    newer = current.model_copy(update={"version": 2, "promised_days": 2})
+    store.save(newer)
+    also_v2 = current.model_copy(update={"version": 2, "promised_days": 3})
+    with pytest.raises(Conflict):
+        store.save(also_v2)
+    assert [v.promised_days for v in store.versions(SME)] == [1, 2]
+    assert store.current(SME).promised_days == 2  # type: ignore[union-attr]
+
+
+def test_only_one_of_concurrent_code_exchanges_consumes_the_code(deps: Container) -> None:
+    otp = OtpStore(deps.table)
+    otp.save_code(
+        "13953700001", "h", now=1000, expires_at=1300, resend_after=60, window="w", max_per_window=5
+    )
+    results: list[bool] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(otp.consume("13953700001", "h", now=1001, max_attempts=5))
+        )
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+
+
+def test_resend_and_hourly_limits_are_enforced_in_the_store(deps: Container) -> None:
+    otp = OtpStore(deps.table)
+
+    def send(now: int) -> None:
+        otp.save_code(
+            "13953700001",
+            f"h{now}",
+            now=now,
+            expires_at=now + 300,
+            resend_after=60,
+            window="2026112702",
+            max_per_window=2,
+        )
+
+    send(1000)
+    with pytest.raises(RateLimitHit) as too_soon:
+        send(1030)
+    assert too_soon.value.reason == "resend"
+    send(1061)
+    with pytest.raises(RateLimitHit) as hourly:
+        send(1200)
+    assert hourly.value.reason == "hourly"
+    assert otp.current("13953700001").code_hash == "h1061"  # type: ignore[union-attr]
+
+
+def test_catalogue_reads_cost_at_most_two_calls_and_never_scan(
+    deps: Container, seeded: Any, clock: FixedClock
+) -> None:
+    counter = CallCounter(deps.clients.dynamodb)
+    deps.catalogue.search(type=None, department=None, keyword=None, limit=20, cursor=None)
+    cold = dict(counter.calls)
+    counter.reset()
+    deps.catalogue.search(type=None, department="jxj", keyword="证明", limit=5, cursor=None)
+    warm = dict(counter.calls)
+    counter.reset()
+    deps.catalogue.guide(SME)
+    guide = dict(counter.calls)
+    assert cold == {"GetItem": 1, "Query": 1}
+    assert warm == {"GetItem": 1}
+    assert guide == {"GetItem": 1}
+
+
+def test_a_published_edit_reloads_every_cache_on_its_next_read(
+    deps: Container, seeded: Any
+) -> None:
+    """Another container's cache: it sees the new revision on its next read."""
+    other = Container(settings=deps.settings, clock=deps.clock, clients=deps.clients)
+    assert other.reference.catalogue()[0].version == 1
+    store = deps.catalogue_store
+    first = other.reference.catalogue()[0]
+    store.save(first.model_copy(update={"version": 2}))
+    assert other.reference.catalogue()[0].version == 2
+
+
+def test_the_revision_check_is_skipped_within_its_max_age(deps: Container, seeded: Any) -> None:
+    settings = deps.settings.model_copy(update={"reference_max_age_seconds": 5})
+    clock = FixedClock(deps.clock.now())
+    other = Container(settings=settings, clock=clock, clients=deps.clients)
+    other.reference.categories()
+    counter = CallCounter(deps.clients.dynamodb)
+    other.reference.categories()
+    assert counter.total == 0
+    clock.advance(seconds=5)
+    other.reference.categories()
+    assert counter.calls == {"GetItem": 1}
