@@ -22,6 +22,7 @@ from chalicelib.errors import (
     UnsupportedMediaType,
 )
 from chalicelib.http import problem
+from chalicelib.http.scope import current_request_id
 
 Auth = Literal["public", "citizen", "staff"]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -210,6 +211,7 @@ def operation(
         @functools.wraps(fn)
         def view(**path_params: str) -> Response:
             request = bp.current_request
+            scope = current_request_id.set(str(request.context.get("requestId") or id(request)))
             try:
                 kwargs: dict[str, Any] = dict(path_params)
                 if body is not None:
@@ -227,6 +229,8 @@ def operation(
                 return render(fn(call=Call(request), **kwargs), status)
             except DomainError as exc:
                 return problem.from_domain_error(exc, instance=request.path)
+            finally:
+                current_request_id.reset(scope)
 
         bp.route(path, methods=[method], authorizer=_authorizer_for(auth), name=fn.__name__)(view)
         return fn

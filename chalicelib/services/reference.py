@@ -1,7 +1,8 @@
 """Read models of the county's reference data, cached per container.
 
-Every read checks one small revision item (a strongly consistent GetItem); only when the
-revision moved does the cache reload. So a warm read costs one DynamoDB call whatever the
+A request checks one small revision item (a strongly consistent GetItem) once, however many
+kinds it reads, and not again within `max_age_seconds`; only when the revision moved does the
+cache reload. So a warm read costs one DynamoDB call whatever the
 size of the catalogue or the number of grids, and an edit is visible on the next request.
 """
 
@@ -15,6 +16,7 @@ from typing import Generic, TypeVar
 from chalicelib.clock import Clock
 from chalicelib.domain.catalogue import ServiceItem
 from chalicelib.domain.reference import Category, Department, Jurisdiction
+from chalicelib.http.scope import current_request_id
 from chalicelib.store.catalogue import CatalogueStore, RevisionStore
 from chalicelib.store.reference import ReferenceStore
 
@@ -36,14 +38,18 @@ class RevisionCache:
     max_age_seconds: float
     _entries: dict[str, _Entry[object]] = field(default_factory=dict)
     _checked_at: float = float("-inf")
+    _checked_in: str | None = None
     _seen: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, kind: str, load: Callable[[], T]) -> T:
         now = self.clock.now().timestamp()
-        if now - self._checked_at >= self.max_age_seconds:
+        request = current_request_id.get()
+        same_request = request is not None and request == self._checked_in
+        if not same_request and now - self._checked_at >= self.max_age_seconds:
             self._seen = self.revisions.revisions()
             self._checked_at = now
+            self._checked_in = request
         revision = self._seen.get(kind, 0)
         entry = self._entries.get(kind)
         if entry is None or entry.revision != revision:
@@ -54,6 +60,7 @@ class RevisionCache:
 
     def invalidate(self) -> None:
         self._checked_at = float("-inf")
+        self._checked_in = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""`make bench`: the figures the walking skeleton promises, printed (not asserted as timed
+tests). Cold import against a bare-Chalice baseline, the deployment zip's size, and the
+DynamoDB calls each catalogue and auth route makes (counted with a botocore hook)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 9
+
+
+def _import_seconds(module: str, cwd: Path) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BIANMIN_", "AWS_"))}
+    env.update({"AWS_DEFAULT_REGION": "cn-north-1", "PYTHONDONTWRITEBYTECODE": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_import() -> None:
+    app_times, base_times = [], []
+    for _ in range(RUNS):  # interleaved, so machine noise hits both alike
+        app_times.append(_import_seconds("app", ROOT))
+        base_times.append(_import_seconds("baseline_app", ROOT / "bench"))
+    app, base = statistics.median(app_times), statistics.median(base_times)
+    ratio = app / base
+    verdict = "OK" if ratio <= 1.5 else "OVER TARGET"
+    print("Cold import (median of %d fresh interpreters)" % RUNS)
+    print(f"  app.py                         {app * 1000:7.1f} ms")
+    print(f"  bare Chalice + boto3 + client  {base * 1000:7.1f} ms")
+    print(f"  ratio                          {ratio:7.2f}   target <= 1.5  {verdict}")
+
+
+def package_size() -> None:
+    out = Path(tempfile.mkdtemp(prefix="bianmin-bench-"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra.package",
+            "--stage",
+            "prod",
+            "--region",
+            "cn-north-1",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    size = (out / "deployment.zip").stat().st_size / 1024 / 1024
+    verdict = "OK" if size <= 10 else "OVER TARGET"
+    print("Deployment package")
+    print(f"  deployment.zip                 {size:7.2f} MB   target <= 10 MB  {verdict}")
+
+
+def dynamodb_calls() -> None:
+    from bench.routes import measure
+
+    print("DynamoDB calls per request (warm container; cold in brackets)")
+    worst_read = 0
+    for route, warm, cold in measure():
+        warm_total, cold_total = sum(warm.values()), sum(cold.values())
+        ops = ", ".join(f"{op} {n}" for op, n in sorted(warm.items())) or "-"
+        print(f"  {route:52s} {warm_total:2d} [{cold_total:2d}]  {ops}")
+        if "Scan" in warm or "Scan" in cold:
+            print("    ^ SCAN — not allowed")
+        if route.startswith("GET"):
+            worst_read = max(worst_read, warm_total)
+    verdict = "OK" if worst_read <= 2 else "OVER TARGET"
+    print(f"  most calls on a warm read route: {worst_read}   target <= 2, no Scan  {verdict}")
+    print("  (cold: the container's first request also loads the reference data it reads)")
+
+
+def main() -> None:
+    cold_import()
+    print()
+    dynamodb_calls()
+    print()
+    package_size()
+
+
+if __name__ == "__main__":
+    main()
