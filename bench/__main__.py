@@ -33,7 +33,7 @@ def cold_import() -> None:
     app, base = statistics.median(app_times), statistics.median(base_times)
     ratio = app / base
     verdict = "OK" if ratio <= 1.5 else "OVER TARGET"
-    print("Cold import (median of %d fresh interpreters)" % RUNS)
+    print(f"Cold import (median of {RUNS} fresh interpreters)")
     print(f"  app.py                         {app * 1000:7.1f} ms")
     print(f"  bare Chalice + boto3 + client  {base * 1000:7.1f} ms")
     print(f"  ratio                          {ratio:7.2f}   target <= 1.5  {verdict}")
