@@ -11,7 +11,7 @@ from chalicelib.auth.citizen import authorizer_bp
 from chalicelib.handlers import admin, auth, catalogue, events, reference, system
 from chalicelib.http.api import fallback_routes, method_not_allowed
 from chalicelib.http.problem import normalise_error_response
-from chalicelib.observability import get_tracer, logger
+from chalicelib.observability import get_tracer, logger, metrics
 
 app = Chalice(app_name="bianmin")
 app.api.binary_types = ["application/pdf", "image/png", "image/jpeg", "application/octet-stream"]
@@ -51,4 +51,6 @@ def observe(request: Request, get_response: Callable[[Request], Response]) -> Re
         tracer.put_annotation("route", str(request.context.get("resourcePath")))
     response = get_response(request)
     response.headers.setdefault("X-Request-Id", request_id)
+    if metrics.metric_set:
+        metrics.flush_metrics()
     return normalise_error_response(response, instance=request.path)

@@ -133,8 +133,10 @@ def write_local_files(local_dir: Path, seeded: Seeded, region: str) -> None:
         encoding="utf-8",
     )
     root = local_dir.resolve()
+    shim = Path(__file__).resolve().parent / "bin"
     (local_dir / "env").write_text(
         f"export AWS_SHARED_CREDENTIALS_FILE={root}/aws/credentials\n"
         f"export AWS_CONFIG_FILE={root}/aws/config\n"
         f"export AWS_DEFAULT_REGION={region}\n"
+        f'export PATH="{shim}:$PATH"\n'
     )

@@ -102,6 +102,10 @@ class LocalStack:
             env["AWS_SECRET_ACCESS_KEY"] = "local-app"  # noqa: S105 - moto accepts any
             env.pop("AWS_SESSION_TOKEN", None)
             env.pop("AWS_PROFILE", None)
+        elif not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")):
+            # An external emulator (moto_server, LocalStack …) takes any key.
+            env["AWS_ACCESS_KEY_ID"] = "local-app"
+            env["AWS_SECRET_ACCESS_KEY"] = "local-app"  # noqa: S105
         env["BIANMIN_STAGE"] = self.config.stage
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -189,7 +193,7 @@ class LocalStack:
                 f"  AWS endpoint   {aws}, region {self.config.region}",
                 f"  Demo citizen   {phone}  → POST /auth/otp, code in {local}/outbox.jsonl",
                 f"  Staff keys     {local}/aws/credentials (profiles), roles in {local}/staff.json",
-                f"  Signed calls   source {local}/env && AWS_PROFILE=jxj-reviewer awscurl "
+                f"  Signed calls   source {local}/env && awscurl --profile jxj-reviewer "
                 f"--service execute-api {self.api_url}/admin/me",
                 "  Ctrl-C stops it.",
                 "",

@@ -54,7 +54,10 @@ def problem_body(
             ProblemFieldError(field=e.field, message=e.message, type=e.type) for e in errors or []
         ],
     )
-    return problem.model_dump(exclude_none=True)
+    body = problem.model_dump(exclude_none=True)
+    if not problem.errors:
+        del body["errors"]
+    return body
 
 
 def problem_response(

@@ -11,6 +11,7 @@ from chalicelib.clock import Clock
 from chalicelib.domain.identity import Citizen, OtpSent, TokenIssued, mask_phone
 from chalicelib.errors import FieldError, NotAuthenticated, RateLimited
 from chalicelib.ids import new_ulid
+from chalicelib.observability import metrics
 from chalicelib.services.sms import SmsDispatch, SmsMessage
 from chalicelib.settings import Settings
 from chalicelib.store.identity import CitizenStore, OtpStore, RateLimitHit
@@ -64,6 +65,7 @@ class CitizenAuth:
             else:
                 wait = s.otp_resend_seconds
                 detail = f"A code was sent less than {wait} s ago; wait before asking again."
+            metrics.add_metric(name="SignInCodeRateLimited", unit="Count", value=1)
             raise RateLimited(detail, retry_after_seconds=wait) from None
         minutes = max(1, s.otp_ttl_seconds // 60)
         text = (
@@ -71,6 +73,7 @@ class CitizenAuth:
             f" Bianmin code {code}, valid {minutes} min."
         )
         self._sms.dispatch(SmsMessage(phone=phone, text=text, code=code))
+        metrics.add_metric(name="SignInCodeSent", unit="Count", value=1)
         return OtpSent(
             phone=mask_phone(phone),
             expires_in=s.otp_ttl_seconds,
@@ -97,6 +100,7 @@ class CitizenAuth:
             phone, stored.code_hash, now=epoch, max_attempts=self._settings.otp_max_attempts
         ):
             raise rejected
+        metrics.add_metric(name="CitizenSignedIn", unit="Count", value=1)
         citizen = self._citizens.by_phone(phone) or self._citizens.create(
             Citizen(citizen_id=new_ulid(now), phone=phone, created_at=now.isoformat())
         )

@@ -16,6 +16,7 @@ from chalicelib.domain.catalogue import (
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.errors import FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from chalicelib.http.cursor import CursorCodec
+from chalicelib.observability import metrics
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.catalogue import CatalogueStore
 
@@ -115,6 +116,7 @@ class CatalogueService:
         )
         self._store.save(item)
         self._reference.invalidate()
+        metrics.add_metric(name="CatalogueVersionPublished", unit="Count", value=1)
         return item, True
 
     @staticmethod

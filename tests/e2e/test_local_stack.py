@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -150,25 +151,34 @@ def test_signed_admin_calls_work_and_unsigned_ones_are_refused(stack: RunningSta
     assert unknown.status_code == 403
 
 
-def test_the_readme_awscurl_command_works(stack: RunningStack) -> None:
-    env = dict(os.environ)
+def _sourced_env(stack: RunningStack) -> dict[str, str]:
+    """The environment after `source .local/env`, with no other AWS identity around."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     for line in (stack.local / "env").read_text().splitlines():
         key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value
-    env["AWS_PROFILE"] = "scjg-reviewer"
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        env.pop(var, None)
-    awscurl = str(Path(sys.executable).parent / "awscurl")
-    result = subprocess.run(
-        [awscurl, "--service", "execute-api", stack.url + "/admin/me"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["staff_id"] == "scjg-reviewer"
+        env[key] = value.strip('"').replace("$PATH", os.environ.get("PATH", ""))
+    return env
+
+
+def test_the_readme_awscurl_command_works(stack: RunningStack) -> None:
+    env = _sourced_env(stack)
+    awscurl = shutil.which("awscurl", path=env["PATH"])
+    assert awscurl and awscurl.endswith("devstack/bin/awscurl")
+    for command, extra in (
+        ([awscurl, "--profile", "scjg-reviewer"], {}),
+        ([awscurl], {"AWS_PROFILE": "jxj-reviewer"}),
+    ):
+        result = subprocess.run(
+            [*command, "--service", "execute-api", stack.url + "/admin/me"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        expected = extra.get("AWS_PROFILE", "scjg-reviewer")
+        assert json.loads(result.stdout)["staff_id"] == expected
 
 
 def test_the_catalogue_admin_edits_an_item_and_the_old_version_stays(stack: RunningStack) -> None:
@@ -194,3 +204,59 @@ def test_ctrl_c_stops_the_stack_cleanly(stack: RunningStack) -> None:
     assert stack.process.returncode == 0, output
     assert "Bianmin 便民 — local stack is up" in output
     assert "Stopped." in output
+
+
+def test_an_external_aws_endpoint_can_replace_the_embedded_one(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from moto.server import ThreadedMotoServer
+
+    aws_port, api_port = free_port(), free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+    moto.start()
+    local = tmp_path_factory.mktemp("external")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BIANMIN_"))}
+    env.update(
+        {
+            "BIANMIN_AWS_ENDPOINT": f"http://127.0.0.1:{aws_port}",
+            "BIANMIN_PORT": str(api_port),
+            "BIANMIN_LOCAL_DIR": str(local),
+        }
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{api_port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                requests.get(url + "/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        stack = RunningStack(url=url, local=local, process=process)
+        assert len(requests.get(url + "/services?limit=100", timeout=10).json()["items"]) == 10
+        assert stack.signed("GET", "/admin/me", "zwfw-clerk").json()["role"] == "clerk"
+        # the resources are in the external endpoint, not in an embedded one
+        import boto3
+
+        ddb = boto3.client(
+            "dynamodb",
+            endpoint_url=env["BIANMIN_AWS_ENDPOINT"],
+            region_name="cn-north-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+        )
+        assert "bianmin-local-main" in ddb.list_tables()["TableNames"]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        moto.stop()
