@@ -8,7 +8,7 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.auth.citizen import authorizer_bp
-from chalicelib.handlers import admin, auth, catalogue, events, reference, system
+from chalicelib.handlers import admin, applications, auth, catalogue, events, reference, system
 from chalicelib.http.api import fallback_routes, method_not_allowed
 from chalicelib.http.problem import normalise_error_response
 from chalicelib.observability import get_tracer, logger, metrics
@@ -22,6 +22,7 @@ for blueprint in (
     auth.bp,
     catalogue.bp,
     reference.bp,
+    applications.bp,
     admin.bp,
     events.bp,
 ):

@@ -11,18 +11,25 @@ from functools import cached_property
 from chalicelib.auth.tokens import TokenIssuer
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.http.cursor import CursorCodec
+from chalicelib.services.acceptance import AcceptanceService
+from chalicelib.services.applications import ApplicationService
 from chalicelib.services.auth import CitizenAuth
+from chalicelib.services.calendar import CalendarService
 from chalicelib.services.catalogue import CatalogueService
 from chalicelib.services.reference import ReferenceData, RevisionCache
+from chalicelib.services.scanning import DocumentScanner
 from chalicelib.services.sms import OutboxSender, QueuedDispatch, SmsDispatch, SmsSender, SnsSender
 from chalicelib.services.staff import StaffDirectory
 from chalicelib.settings import Settings, get_settings
+from chalicelib.store.cases import CaseStore
 from chalicelib.store.catalogue import CatalogueStore, RevisionStore
 from chalicelib.store.clients import AwsClients
+from chalicelib.store.documents import DocumentStorage
 from chalicelib.store.identity import CitizenStore, OtpStore, StaffStore
 from chalicelib.store.reference import ReferenceStore
 from chalicelib.store.secrets import SigningKeyStore
 from chalicelib.store.table import Table
+from chalicelib.store.workflow import ApprovalWorkflow
 
 
 class Container:
@@ -50,6 +57,19 @@ class Container:
     @cached_property
     def reference_store(self) -> ReferenceStore:
         return ReferenceStore(self.table)
+
+    @cached_property
+    def case_store(self) -> CaseStore:
+        return CaseStore(self.table)
+
+    @cached_property
+    def document_storage(self) -> DocumentStorage:
+        return DocumentStorage(self.clients, self.settings.documents_bucket)
+
+    @cached_property
+    def workflow(self) -> ApprovalWorkflow | None:
+        arn = self.settings.state_machine_arn
+        return ApprovalWorkflow(self.clients, arn) if arn else None
 
     @cached_property
     def signing_keys(self) -> SigningKeyStore:
@@ -100,6 +120,38 @@ class Container:
             self.settings,
             self.clock,
         )
+
+    @cached_property
+    def applications(self) -> ApplicationService:
+        return ApplicationService(
+            self.case_store,
+            self.catalogue_store,
+            CitizenStore(self.table),
+            self.reference,
+            self.document_storage,
+            self.cursors,
+            self.clock,
+        )
+
+    @cached_property
+    def acceptance(self) -> AcceptanceService:
+        return AcceptanceService(
+            self.case_store,
+            self.reference,
+            self.document_storage,
+            self.workflow,
+            self.cursors,
+            self.clock,
+            self.settings,
+        )
+
+    @cached_property
+    def calendar(self) -> CalendarService:
+        return CalendarService(self.reference_store, self.reference)
+
+    @cached_property
+    def scanner(self) -> DocumentScanner:
+        return DocumentScanner(self.case_store, self.document_storage, self.clock)
 
     @cached_property
     def staff(self) -> StaffDirectory:

@@ -21,6 +21,7 @@ class Settings(BaseModel):
     table_name: str
     documents_bucket: str
     sms_queue_url: str | None = None
+    state_machine_arn: str | None = None
     signing_secret_id: str
     sms_backend: Literal["outbox", "sns"] = "outbox"
     outbox_path: str = ".local/outbox.jsonl"
@@ -31,6 +32,9 @@ class Settings(BaseModel):
     otp_max_attempts: int = Field(default=5, ge=1, le=20)
     reference_max_age_seconds: float = Field(default=2.0, ge=0, le=3_600)
     staff_cache_seconds: float = Field(default=60.0, ge=0, le=3_600)
+    review_seconds_per_day: int = Field(
+        default=86_400, ge=1, le=86_400, description="A review task's timeout per promised day"
+    )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,6 +46,7 @@ class Settings(BaseModel):
             "table_name": env.get("BIANMIN_TABLE", resources.table_name(stage)),
             "documents_bucket": env.get("BIANMIN_DOCUMENTS_BUCKET", resources.bucket_name(stage)),
             "sms_queue_url": env.get("BIANMIN_SMS_QUEUE_URL"),
+            "state_machine_arn": env.get("BIANMIN_STATE_MACHINE_ARN"),
             "signing_secret_id": env.get(
                 "BIANMIN_SIGNING_SECRET_ID", resources.signing_secret_name(stage)
             ),
@@ -56,6 +61,7 @@ class Settings(BaseModel):
             "otp_max_attempts": "BIANMIN_OTP_MAX_ATTEMPTS",
             "reference_max_age_seconds": "BIANMIN_REFERENCE_MAX_AGE_SECONDS",
             "staff_cache_seconds": "BIANMIN_STAFF_CACHE_SECONDS",
+            "review_seconds_per_day": "BIANMIN_REVIEW_SECONDS_PER_DAY",
         }
         for field, var in optional.items():
             if env.get(var):

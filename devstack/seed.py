@@ -39,6 +39,7 @@ def county_data() -> CountyData:
         _json("request-categories.json"),
         _json("jurisdictions.json"),
         _json("services.json"),
+        _json("holidays.json"),
     )
 
 

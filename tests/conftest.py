@@ -81,6 +81,8 @@ def settings(provisioned: Any) -> Settings:
         documents_bucket=provisioned.bucket,
         sms_queue_url=provisioned.queue_urls["sms"],
         signing_secret_id=provisioned.signing_secret_id,
+        state_machine_arn=provisioned.state_machine_arn,
+        review_seconds_per_day=3600,
         reference_max_age_seconds=0,
         staff_cache_seconds=0,
     )
@@ -182,3 +184,14 @@ def sign_in(api: ApiClient, sms: RecordingSms, phone: str = "13953700001") -> st
     response = api.post("/auth/token", json_body={"phone": phone, "code": sms.last_code(phone)})
     assert response.status_code == 200, response.body
     return str(body(response)["access_token"])
+
+
+@pytest.fixture
+def pump(deps: Container, aws: AwsClients, provisioned: Any) -> Any:
+    """Delivers queued messages (S3 events, SMS …) to the app's consumers on demand."""
+    from app import app
+    from chalicelib import resources
+    from devstack.pump import EventPump
+
+    urls = {resources.queue_name(STAGE, s): u for s, u in provisioned.queue_urls.items()}
+    return EventPump(app, aws, urls, region=REGION)

@@ -48,11 +48,19 @@ class TokenIssuer:
                 algorithms=["HS256"],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "aud", "iss"], "verify_exp": False},
+                options={
+                    "require": ["exp", "iat", "sub", "aud", "iss"],
+                    # Time claims are checked below against the injected clock.
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from None
         # Expiry is checked against the injected clock, not jwt's own wall clock.
-        if int(claims["exp"]) <= int(now.timestamp()) or int(claims["iat"]) > now.timestamp() + 60:
+        moment = now.timestamp()
+        not_before = max(int(claims["iat"]), int(claims.get("nbf", 0)))
+        if int(claims["exp"]) <= moment or not_before > moment + 60:
             raise TokenError("token expired or not yet valid")
         return CitizenClaims(citizen_id=str(claims["sub"]), expires_at=int(claims["exp"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
@@ -23,3 +25,13 @@ def deliver_sms(event: SQSEvent) -> None:
         message = SmsMessage.model_validate_json(record.body)
         sender.deliver(message)
         logger.info("sms delivered", extra={"purpose": message.purpose})
+
+
+@bp.on_sqs_message(
+    queue=resources.queue_name(STAGE, "document-events"), batch_size=10, name="scan_documents"
+)
+def scan_documents(event: SQSEvent) -> None:
+    """S3 reports each uploaded object here; every pending document is checked once."""
+    scanner = container().scanner
+    for record in event:
+        scanner.handle_s3_event(json.loads(record.body))

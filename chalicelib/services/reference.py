@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from chalicelib.clock import Clock
+from chalicelib.domain.calendar import WorkingCalendar, YearArrangement
 from chalicelib.domain.catalogue import ServiceItem
 from chalicelib.domain.reference import Category, Department, Jurisdiction
 from chalicelib.http.scope import current_request_id
@@ -122,6 +123,11 @@ class ReferenceData:
     def catalogue(self) -> list[ServiceItem]:
         return self._cache.get(
             "catalogue", lambda: sorted(self._catalogue.all_current(), key=lambda i: i.code)
+        )
+
+    def calendar(self) -> WorkingCalendar:
+        return self._cache.get(
+            "calendar", lambda: WorkingCalendar.of(self._reference.load(YearArrangement))
         )
 
     def invalidate(self) -> None:

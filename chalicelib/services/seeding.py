@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.clock import Clock
+from chalicelib.domain.calendar import YearArrangement
 from chalicelib.domain.catalogue import ServiceItem, ServiceItemInput
 from chalicelib.domain.reference import Category, Department, Jurisdiction
 from chalicelib.store.catalogue import CatalogueStore
@@ -20,6 +21,7 @@ class CountyData:
     categories: list[Category]
     jurisdictions: list[Jurisdiction]
     services: list[tuple[str, ServiceItemInput]]
+    calendar: list[YearArrangement]
 
     @classmethod
     def parse(
@@ -28,8 +30,12 @@ class CountyData:
         categories: dict[str, Any],
         jurisdictions: dict[str, Any],
         services: dict[str, Any],
+        holidays: dict[str, Any],
     ) -> CountyData:
         return cls(
+            calendar=[
+                YearArrangement(year=int(year), **days) for year, days in holidays["years"].items()
+            ],
             departments=[Department.model_validate(d) for d in departments["departments"]],
             categories=[Category.model_validate(c) for c in categories["categories"]],
             jurisdictions=list(_flatten(jurisdictions, None)),
@@ -68,6 +74,7 @@ def load_county(
     reference.replace(Department, data.departments)
     reference.replace(Category, data.categories)
     reference.replace(Jurisdiction, data.jurisdictions)
+    reference.replace(YearArrangement, data.calendar)
     published = 0
     for code, change in data.services:
         if catalogue.current(code) is not None:

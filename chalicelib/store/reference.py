@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from chalicelib.domain.calendar import YearArrangement
 from chalicelib.domain.reference import Category, Department, Jurisdiction
 from chalicelib.store.catalogue import bump_revision
 from chalicelib.store.table import Table
@@ -20,7 +21,14 @@ PARTITIONS: dict[type[BaseModel], tuple[str, str]] = {
     Department: ("DEPARTMENT", "departments"),
     Category: ("CATEGORY", "categories"),
     Jurisdiction: ("JURISDICTION", "jurisdictions"),
+    YearArrangement: ("CALENDAR", "calendar"),
 }
+
+
+def _sort_key(record: BaseModel) -> str:
+    if isinstance(record, YearArrangement):
+        return str(record.year)
+    return str(record.code)  # type: ignore[attr-defined]
 
 
 class ReferenceStore:
@@ -44,9 +52,9 @@ class ReferenceStore:
                     "Item": self._table.ser.dump(
                         {
                             "pk": pk,
-                            "sk": r.code,
+                            "sk": _sort_key(r),
                             "data": r.model_dump(mode="json", exclude_none=True),
-                        }  # type: ignore[attr-defined]
+                        }
                     )
                 }
             }

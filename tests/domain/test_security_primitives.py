@@ -124,3 +124,19 @@ def test_missing_or_malformed_authorization_is_rejected() -> None:
     ):
         with pytest.raises(SignatureRejected):
             _verifier().verify("GET", "/admin/me", headers, b"")
+
+
+def test_token_times_follow_the_injected_clock_not_the_wall_clock() -> None:
+    future = datetime(2030, 1, 1, tzinfo=UTC)
+    issuer = TokenIssuer(KEY, ttl_seconds=900)
+    assert issuer.verify(issuer.issue("C", future), future).citizen_id == "C"
+    with pytest.raises(TokenError):
+        issuer.verify(issuer.issue("C", future), future - timedelta(minutes=5))
+
+
+def test_ids_made_in_one_millisecond_sort_in_creation_order() -> None:
+    from chalicelib.ids import new_ulid
+
+    ids = [new_ulid(NOW) for _ in range(50)]
+    assert ids == sorted(ids) and len(set(ids)) == 50
+    assert new_ulid(NOW + timedelta(milliseconds=1)) > ids[-1]

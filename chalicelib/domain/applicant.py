@@ -1,0 +1,133 @@
+"""Who applies: a person (ID card, GB 11643) or an enterprise (unified social credit code,
+GB 32100), with the check digits verified, and how the result is delivered."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from chalicelib.domain.catalogue import DeliveryMethod
+from chalicelib.domain.common import Name, Strict
+from chalicelib.domain.identity import Phone, mask_phone
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def id_card_check_digit(first17: str) -> str:
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def _id_card(value: str) -> str:
+    value = value.strip().upper()
+    if (
+        len(value) != 18
+        or not value[:17].isdigit()
+        or not (value[17].isdigit() or value[17] == "X")
+    ):
+        raise ValueError("an ID card number has 17 digits and a check digit (0-9 or X)")
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        raise ValueError("the ID card number holds an impossible birth date") from None
+    if id_card_check_digit(value[:17]) != value[17]:
+        raise ValueError("the ID card number's check digit is wrong (GB 11643)")
+    return value
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def _credit_code(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 18 or any(c not in _USCC_ALPHABET for c in value):
+        raise ValueError(
+            "a unified social credit code has 18 characters from 0-9 and A-Y without I, O, S, V, Z"
+        )
+    if credit_code_check_char(value[:17]) != value[17]:
+        raise ValueError("the credit code's check character is wrong (GB 32100)")
+    return value
+
+
+IdCardNumber = Annotated[str, StringConstraints(max_length=18), AfterValidator(_id_card)]
+CreditCode = Annotated[str, StringConstraints(max_length=18), AfterValidator(_credit_code)]
+
+
+def mask_id(value: str) -> str:
+    return value[:6] + "********" + value[-4:]
+
+
+class Person(Strict):
+    kind: Literal["person"] = "person"
+    name: Name
+    id_number: IdCardNumber
+    phone: Phone
+
+    def masked(self) -> Person:
+        return self.model_copy(
+            update={"id_number": mask_id(self.id_number), "phone": mask_phone(self.phone)}
+        )
+
+
+class Contact(Strict):
+    name: Name
+    phone: Phone
+
+
+class Enterprise(Strict):
+    kind: Literal["enterprise"] = "enterprise"
+    name: Name
+    credit_code: CreditCode
+    legal_representative: Name
+    contact: Contact
+
+    def masked(self) -> Enterprise:
+        contact = self.contact.model_copy(update={"phone": mask_phone(self.contact.phone)})
+        return self.model_copy(update={"contact": contact})
+
+
+Applicant = Annotated[Person | Enterprise, Field(discriminator="kind")]
+
+
+class Address(Strict):
+    recipient: Name
+    phone: Phone
+    province: Name = "山东省"
+    city: Name = "济宁市"
+    county: Name = "汶上县"
+    detail: Annotated[str, StringConstraints(min_length=4, max_length=300)]
+    postcode: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
+
+
+class Delivery(Strict):
+    method: DeliveryMethod
+    address: Address | None = None
+
+    @model_validator(mode="after")
+    def _address_for_mail(self) -> Delivery:
+        if self.method is DeliveryMethod.MAIL and self.address is None:
+            raise ValueError("mail delivery needs an address")
+        if self.method is not DeliveryMethod.MAIL and self.address is not None:
+            raise ValueError("only mail delivery takes an address")
+        return self
+
+    def masked(self) -> Delivery:
+        if self.address is None:
+            return self
+        return self.model_copy(
+            update={
+                "address": self.address.model_copy(update={"phone": mask_phone(self.address.phone)})
+            }
+        )
+
+
+class ApplicantKind(StrEnum):
+    PERSON = "person"
+    ENTERPRISE = "enterprise"

@@ -1,0 +1,395 @@
+"""Applications (办件): the case a citizen or enterprise files for a catalogue item."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from chalicelib.domain.applicant import Applicant, Delivery
+from chalicelib.domain.common import Code, Strict, Text
+from chalicelib.domain.reference import JurisdictionCode
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SUPPLEMENT_REQUIRED = "supplement_required"
+    ACCEPTED = "accepted"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    DENIED = "denied"
+    NOT_ACCEPTED = "not_accepted"
+    WITHDRAWN = "withdrawn"
+    ISSUED = "issued"
+    COMPLETED = "completed"
+
+
+STATUS_LABELS: dict[Status, tuple[str, str]] = {
+    Status.DRAFT: ("草稿", "Draft"),
+    Status.SUBMITTED: ("已提交，待受理", "Submitted, awaiting acceptance"),
+    Status.SUPPLEMENT_REQUIRED: ("待补正材料", "Supplement required"),
+    Status.ACCEPTED: ("已受理", "Accepted"),
+    Status.IN_REVIEW: ("审批中", "In review"),
+    Status.APPROVED: ("审批通过", "Approved"),
+    Status.DENIED: ("不予许可", "Denied"),
+    Status.NOT_ACCEPTED: ("不予受理", "Not accepted"),
+    Status.WITHDRAWN: ("已撤回", "Withdrawn"),
+    Status.ISSUED: ("已出证", "Certificate issued"),
+    Status.COMPLETED: ("已办结", "Completed"),
+}
+
+# status -> statuses it may move to
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.DRAFT: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
+    Status.SUBMITTED: frozenset(
+        {Status.ACCEPTED, Status.SUPPLEMENT_REQUIRED, Status.NOT_ACCEPTED, Status.WITHDRAWN}
+    ),
+    Status.SUPPLEMENT_REQUIRED: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
+    Status.ACCEPTED: frozenset({Status.IN_REVIEW}),
+    Status.IN_REVIEW: frozenset({Status.APPROVED, Status.DENIED}),
+    Status.APPROVED: frozenset({Status.ISSUED}),
+    Status.ISSUED: frozenset({Status.COMPLETED}),
+    Status.DENIED: frozenset(),
+    Status.NOT_ACCEPTED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+    Status.COMPLETED: frozenset(),
+}
+
+# Where the acceptance window sits: the county government service center (综合受理窗口).
+ACCEPTANCE_WINDOW = "zwfw"
+
+
+def can_move(current: Status, target: Status) -> bool:
+    return target in TRANSITIONS[current]
+
+
+class DocumentStatus(StrEnum):
+    PENDING = "pending"  # upload form issued, file not (yet) checked
+    CLEAN = "clean"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+
+
+ALLOWED_CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True)]
+
+
+class DocumentRequest(Strict):
+    material_code: Code
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    content_type: Annotated[str, StringConstraints(max_length=100)]
+    size: int = Field(ge=1, le=MAX_DOCUMENT_BYTES, description="Bytes; at most 20 MB")
+    sha256: Sha256Hex
+
+    @model_validator(mode="after")
+    def _allowed(self) -> DocumentRequest:
+        if self.content_type not in ALLOWED_CONTENT_TYPES:
+            raise ValueError(f"content_type must be one of {', '.join(ALLOWED_CONTENT_TYPES)}")
+        if any(c in self.filename for c in "/\\\x00"):
+            raise ValueError("filename must not contain path separators")
+        return self
+
+
+class Document(Strict):
+    document_id: str
+    material_code: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    status: DocumentStatus
+    reason: str | None = None
+    requested_at: datetime
+    checked_at: datetime | None = None
+    uploaded_by: str
+    version_id: str | None = None
+
+
+class Actor(Strict):
+    """Who did something: the applicant, an agent, a staff member, or the system."""
+
+    role: str
+    id: str | None = None
+    department: str | None = None
+    name: str | None = None
+
+
+class TimelineEvent(Strict):
+    event_id: str
+    at: datetime
+    type: str
+    title: Text
+    actor: Actor
+    comment: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class SupplementItem(Strict):
+    material_code: Code
+    reason: Annotated[str, StringConstraints(min_length=2, max_length=500)]
+
+
+class TimeLimits(Strict):
+    """The application's time limits, in working days."""
+
+    acceptance_days: int
+    promised_days: int
+    legal_days: int
+    acceptance_due: date | None = None
+    promised_due: date | None = None
+    legal_due: date | None = None
+    running_since: date | None = None
+    used_days: int = 0
+    paused: bool = False
+    estimated: bool = False
+
+
+class MaterialRef(Strict):
+    code: str
+    name: str
+    name_en: str
+    required: bool
+
+
+class AgentGrant(Strict):
+    agent_id: str
+    agent_phone: str
+    granted_at: datetime
+    consent: str
+
+
+class Application(BaseModel):
+    """The stored application root."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    application_id: str
+    number: str
+    owner_id: str
+    service_code: str
+    service_version: int
+    service_name: str
+    service_name_en: str
+    lead_department: str
+    review_departments: list[str]
+    review_rule: str
+    materials: list[MaterialRef]
+    jurisdiction: JurisdictionCode
+    applicant: Applicant
+    form: dict[str, Any] = Field(default_factory=dict)
+    delivery: Delivery
+    status: Status
+    rev: int = 0
+    created_at: datetime
+    submitted_at: datetime | None = None
+    resubmitted_at: datetime | None = None
+    decided_at: datetime | None = None
+    limits: TimeLimits
+    supplement: list[SupplementItem] | None = None
+    supplement_requested_at: datetime | None = None
+    submit_key: str | None = None
+    not_accepted_reason: str | None = None
+    execution_name: str | None = None
+    agents: list[AgentGrant] = Field(default_factory=list)
+
+    def has_agent(self, citizen_id: str) -> bool:
+        return any(a.agent_id == citizen_id for a in self.agents)
+
+
+# ---- requests ------------------------------------------------------------------------------
+
+
+class ApplicationCreate(Strict):
+    service_code: Annotated[str, StringConstraints(pattern=r"^\d{6}-[A-Z]{2}-\d{4}$")]
+    applicant: Applicant
+    form: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], str | int | bool
+    ] = Field(default_factory=dict, max_length=50, description="Extra answers the item asks for")
+    delivery: Delivery
+    jurisdiction: JurisdictionCode | None = Field(
+        default=None, description="Where the applicant lives or is registered (default: county)"
+    )
+
+    @model_validator(mode="after")
+    def _short_answers(self) -> ApplicationCreate:
+        if any(isinstance(v, str) and len(v) > 2000 for v in self.form.values()):
+            raise ValueError("form answers are at most 2000 characters")
+        return self
+
+
+class AcceptanceDecision(Strict):
+    decision: Annotated[str, StringConstraints(pattern=r"^(accept|supplement|not_accept)$")]
+    materials: list[SupplementItem] | None = Field(default=None, max_length=50)
+    reason: Annotated[str, StringConstraints(min_length=2, max_length=1000)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> AcceptanceDecision:
+        if self.decision == "supplement":
+            if not self.materials:
+                raise ValueError("a supplement request lists every material to supplement")
+            codes = [m.material_code for m in self.materials]
+            if len(set(codes)) != len(codes):
+                raise ValueError("list each material once, with all its defects in one reason")
+        elif self.materials:
+            raise ValueError("materials are listed only with decision=supplement")
+        if self.decision == "not_accept" and not self.reason:
+            raise ValueError("not accepting an application needs a reason")
+        return self
+
+
+class AgentGrantRequest(Strict):
+    agent_phone: Annotated[str, StringConstraints(max_length=20)]
+    consent: bool = Field(description="The applicant consents to the agent acting on this case")
+
+    @model_validator(mode="after")
+    def _consented(self) -> AgentGrantRequest:
+        if self.consent is not True:
+            raise ValueError("an agent can only be granted with the applicant's consent")
+        return self
+
+
+class WithdrawRequest(Strict):
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ApplicationListQuery(Strict):
+    role: Annotated[str, StringConstraints(pattern=r"^(applicant|agent)$")] = "applicant"
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class QueueQuery(Strict):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+# ---- responses -----------------------------------------------------------------------------
+
+
+class ServiceRef(Strict):
+    code: str
+    name: str
+    name_en: str
+    version: int
+
+
+class TimeView(Strict):
+    acceptance_days: int
+    promised_days: int
+    legal_days: int
+    acceptance_due: date | None = None
+    promised_due: date | None = None
+    legal_due: date | None = None
+    used_days: int
+    left_days: int | None = None
+    overdue: bool = False
+    paused: bool = False
+    estimated: bool = Field(
+        default=False,
+        description="A due date falls in a year whose holiday arrangement is not loaded yet: "
+        "counted Monday–Friday",
+    )
+
+
+class Holder(Strict):
+    kind: str
+    departments: list[str] = Field(default_factory=list)
+    label: Text
+
+
+class Step(Strict):
+    name: Text
+    holder: Holder | None = None
+
+
+class NextAction(Strict):
+    code: str
+    text: Text
+    materials: list[str] = Field(default_factory=list)
+
+
+class SupplementView(Strict):
+    material_code: str
+    material_name: str
+    reason: str
+
+
+class DocumentView(Strict):
+    document_id: str
+    material_code: str
+    material_name: str
+    filename: str
+    content_type: str
+    size: int
+    status: DocumentStatus
+    reason: str | None = None
+    requested_at: datetime
+    checked_at: datetime | None = None
+    download_url: str | None = None
+
+
+class AgentView(Strict):
+    agent_id: str
+    agent_phone: str
+    granted_at: datetime
+
+
+class ApplicationView(Strict):
+    id: str
+    number: str
+    status: Status
+    status_label: Text
+    service: ServiceRef
+    applicant: Applicant
+    form: dict[str, Any]
+    delivery: Delivery
+    jurisdiction: str
+    created_at: datetime
+    submitted_at: datetime | None = None
+    decided_at: datetime | None = None
+    time: TimeView
+    current_step: Step
+    next_action: NextAction | None = None
+    supplement: list[SupplementView] | None = None
+    not_accepted_reason: str | None = None
+    documents: list[DocumentView]
+    timeline: list[TimelineEvent]
+    agents: list[AgentView] | None = None
+    your_role: str
+
+
+class ApplicationSummary(Strict):
+    id: str
+    number: str
+    status: Status
+    status_label: Text
+    service: ServiceRef
+    applicant_name: str
+    created_at: datetime
+    submitted_at: datetime | None = None
+
+
+class ApplicationPage(Strict):
+    items: list[ApplicationSummary]
+    next_cursor: str | None = None
+
+
+class UploadFormView(Strict):
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+
+
+class DocumentUpload(Strict):
+    document: DocumentView
+    upload: UploadFormView
+
+
+class DocumentList(Strict):
+    items: list[DocumentView]

@@ -1,0 +1,218 @@
+"""Shaping an application for whoever reads it: the applicant sees everything; an agent and
+staff see ID numbers and phones masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.domain.application import (
+    STATUS_LABELS,
+    AgentView,
+    Application,
+    ApplicationSummary,
+    ApplicationView,
+    Document,
+    DocumentStatus,
+    DocumentView,
+    Holder,
+    NextAction,
+    ServiceRef,
+    Status,
+    Step,
+    SupplementView,
+    TimelineEvent,
+    TimeView,
+)
+from chalicelib.domain.calendar import WorkingCalendar, beijing_date
+from chalicelib.domain.common import Text
+from chalicelib.domain.identity import mask_phone
+
+WINDOW = Text(zh="县政务服务中心综合受理窗口", en="County one-window acceptance desk")
+
+
+def label(status: Status) -> Text:
+    zh, en = STATUS_LABELS[status]
+    return Text(zh=zh, en=en)
+
+
+def service_ref(app: Application) -> ServiceRef:
+    return ServiceRef(
+        code=app.service_code,
+        name=app.service_name,
+        name_en=app.service_name_en,
+        version=app.service_version,
+    )
+
+
+def summary(app: Application) -> ApplicationSummary:
+    return ApplicationSummary(
+        id=app.application_id,
+        number=app.number,
+        status=app.status,
+        status_label=label(app.status),
+        service=service_ref(app),
+        applicant_name=app.applicant.name,
+        created_at=app.created_at,
+        submitted_at=app.submitted_at,
+    )
+
+
+def material_name(app: Application, code: str) -> str:
+    return next((m.name for m in app.materials if m.code == code), code)
+
+
+def missing_materials(app: Application, documents: list[Document]) -> list[str]:
+    """Required materials with no clean document."""
+    clean = {d.material_code for d in documents if d.status is DocumentStatus.CLEAN}
+    return [m.code for m in app.materials if m.required and m.code not in clean]
+
+
+def time_view(app: Application, calendar: WorkingCalendar, now: datetime) -> TimeView:
+    limits = app.limits
+    today = beijing_date(now)
+    used = limits.used_days
+    if limits.running_since is not None:
+        used += calendar.working_days_between(limits.running_since, today)
+    due = None
+    if app.status is Status.SUBMITTED:
+        due = limits.acceptance_due
+    elif app.status in (Status.ACCEPTED, Status.IN_REVIEW):
+        due = limits.promised_due
+    left = None
+    overdue = False
+    if due is not None:
+        left = calendar.working_days_between(today, due)
+        overdue = today > due
+    return TimeView(
+        acceptance_days=limits.acceptance_days,
+        promised_days=limits.promised_days,
+        legal_days=limits.legal_days,
+        acceptance_due=limits.acceptance_due,
+        promised_due=limits.promised_due,
+        legal_due=limits.legal_due,
+        used_days=used,
+        left_days=left,
+        overdue=overdue,
+        paused=limits.paused,
+        estimated=limits.estimated,
+    )
+
+
+def _step(app: Application, documents: list[Document]) -> tuple[Step, NextAction | None]:
+    applicant = Holder(kind="applicant", label=Text(zh="申请人", en="The applicant"))
+    status = app.status
+    if status is Status.DRAFT:
+        missing = missing_materials(app, documents)
+        pending = [d.material_code for d in documents if d.status is DocumentStatus.PENDING]
+        if missing:
+            text = Text(
+                zh="请上传所需材料：" + "、".join(material_name(app, c) for c in missing),
+                en="Upload the required materials, then submit.",
+            )
+            action = NextAction(code="upload_materials", text=text, materials=missing)
+        elif pending:
+            text = Text(zh="材料正在检查，请稍候。", en="Your documents are being checked.")
+            action = NextAction(code="wait_for_checks", text=text, materials=pending)
+        else:
+            text = Text(zh="材料齐全，请提交申请。", en="All materials are in: submit.")
+            action = NextAction(code="submit", text=text)
+        return Step(name=Text(zh="网上申请", en="Apply online"), holder=applicant), action
+    if status is Status.SUBMITTED:
+        text = Text(zh="等待综合受理窗口审核材料。", en="Waiting for the acceptance desk.")
+        holder = Holder(kind="window", departments=["zwfw"], label=WINDOW)
+        return Step(name=Text(zh="综合受理", en="Acceptance"), holder=holder), NextAction(
+            code="wait", text=text
+        )
+    if status is Status.SUPPLEMENT_REQUIRED:
+        codes = [item.material_code for item in app.supplement or []]
+        text = Text(
+            zh="请一次性补正以下材料后重新提交：" + "、".join(material_name(app, c) for c in codes),
+            en="Replace the listed materials, then send the supplement.",
+        )
+        return Step(name=Text(zh="补正材料", en="Supplement materials"), holder=applicant), (
+            NextAction(code="supplement", text=text, materials=codes)
+        )
+    if status in (Status.ACCEPTED, Status.IN_REVIEW):
+        holder = Holder(
+            kind="departments",
+            departments=list(app.review_departments),
+            label=Text(zh="部门并联审批", en="Parallel review by the departments"),
+        )
+        text = Text(zh="部门审批中，请等待结果。", en="The departments are reviewing.")
+        return Step(name=Text(zh="并联审批", en="Parallel review"), holder=holder), NextAction(
+            code="wait", text=text
+        )
+    return Step(name=label(status)), None
+
+
+def document_view(app: Application, document: Document, url: str | None = None) -> DocumentView:
+    return DocumentView(
+        document_id=document.document_id,
+        material_code=document.material_code,
+        material_name=material_name(app, document.material_code),
+        filename=document.filename,
+        content_type=document.content_type,
+        size=document.size,
+        status=document.status,
+        reason=document.reason,
+        requested_at=document.requested_at,
+        checked_at=document.checked_at,
+        download_url=url,
+    )
+
+
+def application_view(
+    app: Application,
+    events: list[TimelineEvent],
+    documents: list[Document],
+    *,
+    role: str,
+    calendar: WorkingCalendar,
+    now: datetime,
+    download_urls: dict[str, str] | None = None,
+) -> ApplicationView:
+    """`role`: applicant (sees everything), agent or staff (personal numbers masked)."""
+    full = role == "applicant"
+    step, action = _step(app, documents)
+    visible_docs = [d for d in documents if d.status is not DocumentStatus.DELETED]
+    return ApplicationView(
+        id=app.application_id,
+        number=app.number,
+        status=app.status,
+        status_label=label(app.status),
+        service=service_ref(app),
+        applicant=app.applicant if full else app.applicant.masked(),
+        form=app.form,
+        delivery=app.delivery if full else app.delivery.masked(),
+        jurisdiction=app.jurisdiction,
+        created_at=app.created_at,
+        submitted_at=app.submitted_at,
+        decided_at=app.decided_at,
+        time=time_view(app, calendar, now),
+        current_step=step,
+        next_action=action if role != "staff" else None,
+        supplement=[
+            SupplementView(
+                material_code=i.material_code,
+                material_name=material_name(app, i.material_code),
+                reason=i.reason,
+            )
+            for i in app.supplement
+        ]
+        if app.supplement and app.status is Status.SUPPLEMENT_REQUIRED
+        else None,
+        not_accepted_reason=app.not_accepted_reason,
+        documents=[
+            document_view(app, d, (download_urls or {}).get(d.document_id)) for d in visible_docs
+        ],
+        timeline=events,
+        agents=[
+            AgentView(
+                agent_id=a.agent_id, agent_phone=mask_phone(a.agent_phone), granted_at=a.granted_at
+            )
+            for a in app.agents
+        ]
+        if full
+        else None,
+        your_role=role,
+    )

@@ -1,0 +1,470 @@
+"""Citizen-side use cases of an application: create, documents, submit, supplement,
+withdraw, agents, and reading it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.clock import Clock
+from chalicelib.domain.application import (
+    ACCEPTANCE_WINDOW,
+    AgentGrant,
+    Application,
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationView,
+    Document,
+    DocumentList,
+    DocumentRequest,
+    DocumentStatus,
+    DocumentUpload,
+    MaterialRef,
+    Status,
+    TimeLimits,
+    UploadFormView,
+)
+from chalicelib.domain.calendar import beijing_date
+from chalicelib.domain.identity import Citizen, mask_phone
+from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from chalicelib.http.cursor import CursorCodec
+from chalicelib.ids import new_ulid
+from chalicelib.observability import metrics
+from chalicelib.services import application_views as views
+from chalicelib.services.cases import citizen_actor, event, load_for_citizen
+from chalicelib.services.reference import ReferenceData
+from chalicelib.store.cases import CaseBundle, CaseStore
+from chalicelib.store.catalogue import CatalogueStore
+from chalicelib.store.documents import DocumentStorage, object_key
+from chalicelib.store.identity import CitizenStore
+from chalicelib.store.table import decode_key, encode_key
+
+MAX_DOCUMENTS = 60
+OPEN_FOR_DOCUMENTS = (Status.DRAFT, Status.SUPPLEMENT_REQUIRED)
+
+
+class ApplicationService:
+    def __init__(
+        self,
+        cases: CaseStore,
+        catalogue: CatalogueStore,
+        citizens: CitizenStore,
+        reference: ReferenceData,
+        storage: DocumentStorage,
+        cursors: CursorCodec,
+        clock: Clock,
+    ) -> None:
+        self._cases = cases
+        self._catalogue = catalogue
+        self._citizens = citizens
+        self._reference = reference
+        self._storage = storage
+        self._cursors = cursors
+        self._clock = clock
+
+    # reading -------------------------------------------------------------------------------
+    def view(self, citizen_id: str, case_id: str) -> ApplicationView:
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        return self._view(bundle, role)
+
+    def _view(self, bundle: CaseBundle, role: str) -> ApplicationView:
+        return views.application_view(
+            bundle.application,
+            bundle.events,
+            bundle.documents,
+            role=role,
+            calendar=self._reference.calendar(),
+            now=self._clock.now(),
+        )
+
+    def mine(self, citizen_id: str, role: str, limit: int, cursor: str | None) -> ApplicationPage:
+        """The caller's applications (or those granted to them as agent), newest first."""
+        scope = f"applications|{role}|{citizen_id}"
+        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
+        if role == "agent":
+            page = self._cases.granted(citizen_id, limit, start)
+            apps = self._cases.roots([raw["gsi1sk"] for raw in page.items])
+            apps = [a for a in apps if a.has_agent(citizen_id)]
+        else:
+            page = self._cases.owned(citizen_id, limit, start)
+            apps = [Application.model_validate(raw["data"]) for raw in page.items]
+        next_cursor = (
+            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+        )
+        return ApplicationPage(items=[views.summary(a) for a in apps], next_cursor=next_cursor)
+
+    def documents(self, citizen_id: str, case_id: str) -> DocumentList:
+        bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        return DocumentList(
+            items=[
+                views.document_view(app, d)
+                for d in bundle.documents
+                if d.status is not DocumentStatus.DELETED
+            ]
+        )
+
+    # creating ------------------------------------------------------------------------------
+    def create(
+        self, citizen_id: str, request: ApplicationCreate, idempotency_key: str | None
+    ) -> tuple[ApplicationView, bool]:
+        """A draft application. With an Idempotency-Key, repeating the request returns the
+        application the first one created instead of creating another."""
+        if idempotency_key:
+            existing = self._cases.idempotent_case(citizen_id, idempotency_key)
+            if existing:
+                return self.view(citizen_id, existing), False
+        item = self._catalogue.current(request.service_code)
+        if item is None:
+            raise InvalidInput(
+                "There is no such service item.",
+                errors=[FieldError("body.service_code", "unknown service item", "unknown")],
+            )
+        if request.delivery.method not in item.delivery:
+            offered = ", ".join(d.value for d in item.delivery)
+            raise InvalidInput(
+                f"This item is delivered by {offered} only.",
+                errors=[FieldError("body.delivery.method", f"must be one of {offered}", "enum")],
+            )
+        tree = self._reference.jurisdictions()
+        county = tree.roots()[0].code if tree.roots() else "370830"
+        jurisdiction = request.jurisdiction or county
+        if jurisdiction not in tree.nodes:
+            raise InvalidInput(
+                "Unknown jurisdiction.",
+                errors=[FieldError("body.jurisdiction", "unknown jurisdiction", "unknown")],
+            )
+        now = self._clock.now()
+        day = beijing_date(now).strftime("%Y%m%d")
+        number = f"WS{day}-{self._cases.next_number(day):06d}"
+        app = Application(
+            application_id=new_ulid(now),
+            number=number,
+            owner_id=citizen_id,
+            service_code=item.code,
+            service_version=item.version,
+            service_name=item.name,
+            service_name_en=item.name_en,
+            lead_department=item.lead_department,
+            review_departments=list(item.review.departments),
+            review_rule=item.review.rule.value,
+            materials=[
+                MaterialRef(code=m.code, name=m.name, name_en=m.name_en, required=m.required)
+                for m in item.materials
+            ],
+            jurisdiction=jurisdiction,
+            applicant=request.applicant,
+            form=request.form,
+            delivery=request.delivery,
+            status=Status.DRAFT,
+            created_at=now,
+            limits=TimeLimits(
+                acceptance_days=item.acceptance_days,
+                promised_days=item.promised_days,
+                legal_days=item.legal_days,
+            ),
+        )
+        created = event(
+            self._clock,
+            "created",
+            f"创建申请：{item.name}",
+            f"Application created: {item.name_en}",
+            citizen_actor(app, citizen_id),
+            at=now,
+        )
+        try:
+            self._cases.create(
+                app, created, (citizen_id, idempotency_key) if idempotency_key else None
+            )
+        except Conflict:
+            if idempotency_key and (
+                existing := self._cases.idempotent_case(citizen_id, idempotency_key)
+            ):
+                return self.view(citizen_id, existing), False
+            raise
+        metrics.add_metric(name="ApplicationCreated", unit="Count", value=1)
+        return self.view(citizen_id, app.application_id), True
+
+    # documents -----------------------------------------------------------------------------
+    def request_upload(
+        self, citizen_id: str, case_id: str, request: DocumentRequest
+    ) -> DocumentUpload:
+        bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if app.status not in OPEN_FOR_DOCUMENTS:
+            raise Conflict(f"Documents can be added only before submission ({app.status.value}).")
+        if request.material_code not in {m.code for m in app.materials}:
+            raise InvalidInput(
+                f"{app.service_name_en} has no material {request.material_code}.",
+                errors=[
+                    FieldError(
+                        "body.material_code",
+                        "must be one of " + ", ".join(m.code for m in app.materials),
+                        "unknown",
+                    )
+                ],
+            )
+        live = [d for d in bundle.documents if d.status is not DocumentStatus.DELETED]
+        if len(live) >= MAX_DOCUMENTS:
+            raise Conflict(f"An application holds at most {MAX_DOCUMENTS} documents.")
+        now = self._clock.now()
+        document = Document(
+            document_id=new_ulid(now),
+            material_code=request.material_code,
+            filename=request.filename,
+            content_type=request.content_type,
+            size=request.size,
+            sha256=request.sha256,
+            status=DocumentStatus.PENDING,
+            requested_at=now,
+            uploaded_by=citizen_id,
+        )
+        self._cases.put_document(case_id, document)
+        form = self._storage.upload_form(
+            object_key(case_id, document.document_id),
+            request.content_type,
+            request.size,
+            request.sha256,
+        )
+        return DocumentUpload(
+            document=views.document_view(app, document),
+            upload=UploadFormView(url=form.url, fields=form.fields, expires_in=form.expires_in),
+        )
+
+    def delete_document(self, citizen_id: str, case_id: str, document_id: str) -> None:
+        bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        document = next((d for d in bundle.documents if d.document_id == document_id), None)
+        if document is None or document.status is DocumentStatus.DELETED:
+            raise NotFound(f"No document {document_id} on this application.")
+        if app.status not in OPEN_FOR_DOCUMENTS:
+            raise Conflict("Documents cannot be removed once the application is submitted.")
+        deleted = document.model_copy(update={"status": DocumentStatus.DELETED})
+        removed = event(
+            self._clock,
+            "document_deleted",
+            f"删除材料：{views.material_name(app, document.material_code)}",
+            f"Document removed: {document.filename}",
+            citizen_actor(app, citizen_id),
+            document_id=document_id,
+        )
+        if not self._cases.update_document(case_id, deleted, document.status, removed):
+            raise Conflict("The document changed meanwhile; reload and try again.")
+
+    # submitting ----------------------------------------------------------------------------
+    def _check_materials(
+        self, app: Application, documents: list[Document], required: list[str], *, after: Any = None
+    ) -> None:
+        """Every code in `required` has a clean document (uploaded after `after`, if given)."""
+        errors, pending = [], []
+        for code in required:
+            candidates = [
+                d
+                for d in documents
+                if d.material_code == code and (after is None or d.requested_at > after)
+            ]
+            if any(d.status is DocumentStatus.CLEAN for d in candidates):
+                continue
+            if any(d.status is DocumentStatus.PENDING for d in candidates):
+                pending.append(code)
+                continue
+            rejected = [d.reason for d in candidates if d.status is DocumentStatus.REJECTED]
+            why = f"rejected: {rejected[-1]}" if rejected else "no clean document uploaded"
+            errors.append(FieldError(f"materials.{code}", why, "material_missing"))
+        if errors:
+            names = "、".join(views.material_name(app, e.field.split(".", 1)[1]) for e in errors)
+            raise InvalidInput(f"Materials missing or rejected: {names}.", errors=errors)
+        if pending:
+            raise Conflict(
+                "Some documents are still being checked: "
+                + ", ".join(pending)
+                + ". Retry shortly.",
+                errors=[
+                    FieldError(f"materials.{c}", "still being checked", "pending") for c in pending
+                ],
+            )
+
+    def submit(self, citizen_id: str, case_id: str, idempotency_key: str | None) -> ApplicationView:
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if app.status is not Status.DRAFT:
+            if idempotency_key and app.submit_key == idempotency_key:
+                return self._view(bundle, role)  # a retry of the submission that succeeded
+            raise Conflict(
+                f"Only a draft can be submitted; this application is {app.status.value}."
+            )
+        self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
+        now = self._clock.now()
+        today = beijing_date(now)
+        calendar = self._reference.calendar()
+        due = calendar.add_working_days(today, app.limits.acceptance_days)
+        limits = app.limits.model_copy(
+            update={
+                "acceptance_due": due,
+                "running_since": today,
+                "estimated": calendar.estimated(due),
+            }
+        )
+        after = app.model_copy(
+            update={
+                "status": Status.SUBMITTED,
+                "submitted_at": now,
+                "submit_key": idempotency_key,
+                "limits": limits,
+                "rev": app.rev + 1,
+            }
+        )
+        submitted = event(
+            self._clock,
+            "submitted",
+            f"提交申请，受理期限 {due.isoformat()}",
+            f"Submitted; acceptance due {due.isoformat()}",
+            citizen_actor(app, citizen_id),
+            at=now,
+            acceptance_due=due.isoformat(),
+            holder=ACCEPTANCE_WINDOW,
+        )
+        self._cases.save(app, after, [submitted])
+        metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
+        return self._view(CaseBundle(after, [*bundle.events, submitted], bundle.documents), role)
+
+    def send_supplement(
+        self, citizen_id: str, case_id: str, idempotency_key: str | None
+    ) -> ApplicationView:
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if app.status is not Status.SUPPLEMENT_REQUIRED:
+            if idempotency_key and app.submit_key == idempotency_key:
+                return self._view(bundle, role)
+            raise Conflict("No supplement was requested for this application.")
+        listed = [item.material_code for item in app.supplement or []]
+        self._check_materials(app, bundle.documents, listed, after=app.supplement_requested_at)
+        self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
+        now = self._clock.now()
+        today = beijing_date(now)
+        calendar = self._reference.calendar()
+        remaining = max(app.limits.acceptance_days - app.limits.used_days, 0)
+        due = calendar.add_working_days(today, remaining)
+        limits = app.limits.model_copy(
+            update={
+                "acceptance_due": due,
+                "running_since": today,
+                "paused": False,
+                "estimated": calendar.estimated(due),
+            }
+        )
+        after = app.model_copy(
+            update={
+                "status": Status.SUBMITTED,
+                "resubmitted_at": now,
+                "submit_key": idempotency_key,
+                "limits": limits,
+                "rev": app.rev + 1,
+            }
+        )
+        resumed = event(
+            self._clock,
+            "supplemented",
+            f"补正材料已提交，计时恢复，受理期限 {due.isoformat()}",
+            f"Supplement sent; the clock resumes, acceptance due {due.isoformat()}",
+            citizen_actor(app, citizen_id),
+            at=now,
+            materials=listed,
+        )
+        self._cases.save(app, after, [resumed])
+        return self._view(CaseBundle(after, [*bundle.events, resumed], bundle.documents), role)
+
+    def withdraw(self, citizen_id: str, case_id: str, reason: str | None) -> ApplicationView:
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if role != "applicant":
+            raise Forbidden("Only the applicant can withdraw an application.")
+        if app.status not in (Status.DRAFT, Status.SUBMITTED, Status.SUPPLEMENT_REQUIRED):
+            raise Conflict(f"An application that is {app.status.value} can no longer be withdrawn.")
+        now = self._clock.now()
+        limits = app.limits
+        if limits.running_since is not None:
+            used = limits.used_days + self._reference.calendar().working_days_between(
+                limits.running_since, beijing_date(now)
+            )
+            limits = limits.model_copy(update={"used_days": used, "running_since": None})
+        after = app.model_copy(
+            update={
+                "status": Status.WITHDRAWN,
+                "decided_at": now,
+                "limits": limits,
+                "rev": app.rev + 1,
+            }
+        )
+        withdrawn = event(
+            self._clock,
+            "withdrawn",
+            "申请人撤回申请",
+            "Withdrawn by the applicant",
+            citizen_actor(app, citizen_id),
+            comment=reason,
+            at=now,
+        )
+        self._cases.save(app, after, [withdrawn])
+        return self._view(CaseBundle(after, [*bundle.events, withdrawn], bundle.documents), role)
+
+    # agents --------------------------------------------------------------------------------
+    def grant_agent(self, citizen_id: str, case_id: str, agent_phone: str) -> ApplicationView:
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if role != "applicant":
+            raise Forbidden("Only the applicant can grant an agent access.")
+        if app.status in (Status.WITHDRAWN, Status.NOT_ACCEPTED, Status.COMPLETED, Status.DENIED):
+            raise Conflict("The application is closed.")
+        now = self._clock.now()
+        agent = self._citizens.by_phone(agent_phone) or self._citizens.create(
+            Citizen(citizen_id=new_ulid(now), phone=agent_phone, created_at=now.isoformat())
+        )
+        if agent.citizen_id == app.owner_id:
+            raise InvalidInput(
+                "You cannot be your own agent.",
+                errors=[FieldError("body.agent_phone", "is the applicant's own phone", "self")],
+            )
+        if app.has_agent(agent.citizen_id):
+            return self._view(bundle, role)
+        consent = (
+            f"申请人同意民事代办员（{mask_phone(agent_phone)}）代为上传材料、提交并查询本件。"
+            " The applicant consents to the agent uploading, submitting and following this case."
+        )
+        grant = AgentGrant(
+            agent_id=agent.citizen_id, agent_phone=agent_phone, granted_at=now, consent=consent
+        )
+        after = app.model_copy(update={"agents": [*app.agents, grant], "rev": app.rev + 1})
+        granted = event(
+            self._clock,
+            "agent_granted",
+            f"授权民事代办员 {mask_phone(agent_phone)}",
+            f"Agent {mask_phone(agent_phone)} granted access",
+            citizen_actor(app, citizen_id),
+            comment=consent,
+            at=now,
+            agent_id=agent.citizen_id,
+        )
+        self._cases.save(app, after, [granted], extra=[self._cases.grant_op(case_id, grant)])
+        return self._view(CaseBundle(after, [*bundle.events, granted], bundle.documents), role)
+
+    def revoke_agent(self, citizen_id: str, case_id: str, agent_id: str) -> ApplicationView:
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if role != "applicant":
+            raise Forbidden("Only the applicant can revoke an agent.")
+        grant = next((a for a in app.agents if a.agent_id == agent_id), None)
+        if grant is None:
+            raise NotFound(f"No agent {agent_id} on this application.")
+        after = app.model_copy(
+            update={"agents": [a for a in app.agents if a.agent_id != agent_id], "rev": app.rev + 1}
+        )
+        revoked = event(
+            self._clock,
+            "agent_revoked",
+            f"撤销民事代办员 {mask_phone(grant.agent_phone)} 的授权",
+            f"Agent {mask_phone(grant.agent_phone)} revoked",
+            citizen_actor(app, citizen_id),
+            agent_id=agent_id,
+        )
+        self._cases.save(app, after, [revoked], extra=[self._cases.revoke_op(case_id, agent_id)])
+        return self._view(CaseBundle(after, [*bundle.events, revoked], bundle.documents), role)

@@ -1,0 +1,94 @@
+"""What citizen- and staff-side application services share: events, access, the calendar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import Clock
+from chalicelib.domain.application import Actor, Application, TimelineEvent
+from chalicelib.domain.common import Text
+from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.errors import NotFound
+from chalicelib.ids import new_ulid
+from chalicelib.services.reference import JurisdictionTree, ReferenceData
+from chalicelib.store.cases import CaseBundle, CaseStore
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A citizen acting on a case: its owner, or an agent the owner granted."""
+
+    citizen_id: str
+
+
+def event(
+    clock: Clock,
+    type: str,
+    zh: str,
+    en: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    at: datetime | None = None,
+    **data: Any,
+) -> TimelineEvent:
+    moment = at or clock.now()
+    return TimelineEvent(
+        event_id=new_ulid(moment),
+        at=moment,
+        type=type,
+        title=Text(zh=zh, en=en),
+        actor=actor,
+        comment=comment,
+        data=data,
+    )
+
+
+def citizen_actor(app: Application, citizen_id: str) -> Actor:
+    if citizen_id == app.owner_id:
+        return Actor(role="applicant", id=citizen_id)
+    return Actor(role="agent", id=citizen_id)
+
+
+def staff_actor(staff: StaffMember) -> Actor:
+    return Actor(
+        role=staff.role.value, id=staff.staff_id, department=staff.department, name=staff.name
+    )
+
+
+SYSTEM = Actor(role="system")
+
+
+def load_for_citizen(cases: CaseStore, case_id: str, citizen_id: str) -> tuple[CaseBundle, str]:
+    """The case and the caller's relation to it ('applicant' or 'agent'). Anyone else gets
+    404, never 403: a case's existence is not disclosed."""
+    bundle = cases.load(case_id) if case_id.isalnum() and len(case_id) == 26 else None
+    if bundle is not None:
+        app = bundle.application
+        if app.owner_id == citizen_id:
+            return bundle, "applicant"
+        if app.has_agent(citizen_id):
+            return bundle, "agent"
+    raise NotFound(f"No application {case_id}.")
+
+
+def staff_may_see(app: Application, staff: StaffMember, tree: JurisdictionTree) -> bool:
+    """Departments see the cases they take part in; leaders, supervisors, dispatchers and
+    liaison officers without a department see those of their jurisdiction's subtree."""
+    if staff.department:
+        involved = {"zwfw", app.lead_department, *app.review_departments}
+        return staff.department in involved
+    if staff.role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.LIAISON):
+        return app.jurisdiction.startswith(staff.jurisdiction) and staff.jurisdiction in tree.nodes
+    return False
+
+
+def load_for_staff(
+    cases: CaseStore, reference: ReferenceData, case_id: str, staff: StaffMember
+) -> CaseBundle:
+    bundle = cases.load(case_id) if case_id.isalnum() and len(case_id) == 26 else None
+    if bundle is None or not staff_may_see(bundle.application, staff, reference.jurisdictions()):
+        raise NotFound(f"No application {case_id}.")
+    return bundle

@@ -1,0 +1,272 @@
+"""Applications in DynamoDB: one item collection per case.
+
+CASE#<id> / A              the root (status, limits, applicant …) with its index keys:
+                           GSI1 OWNER#<citizen> newest first; GSI2 the acceptance queue while
+                           submitted (oldest first); GSI3 JUR#<jurisdiction> by creation
+CASE#<id> / EV#<ulid>      timeline events, append-only (put if absent, never updated)
+CASE#<id> / DOC#<id>       documents
+CASE#<id> / GRANT#<agent>  an agent's access, also on GSI1 under AGENT#<agent>
+IDEMP#<citizen> / <key>    Idempotency-Key of a create → the case it created
+COUNTER#APP / <yyyymmdd>   the day's application numbers
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.domain.application import (
+    ACCEPTANCE_WINDOW,
+    AgentGrant,
+    Application,
+    Document,
+    DocumentStatus,
+    Status,
+    TimelineEvent,
+)
+from chalicelib.errors import Conflict
+from chalicelib.store.table import QueryPage, Table, is_conditional_failure
+
+ROOT = "A"
+ACCEPTANCE_QUEUE = f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}"
+
+
+@dataclass
+class CaseBundle:
+    application: Application
+    events: list[TimelineEvent] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+
+
+def _pk(case_id: str) -> str:
+    return f"CASE#{case_id}"
+
+
+def root_item(app: Application) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": _pk(app.application_id),
+        "sk": ROOT,
+        "rev": app.rev,
+        "status": app.status.value,
+        "gsi1pk": f"OWNER#{app.owner_id}",
+        "gsi1sk": app.application_id,
+        "gsi3pk": f"JUR#{app.jurisdiction}",
+        "gsi3sk": f"{app.created_at.isoformat()}#{app.application_id}",
+        "data": app.model_dump(mode="json", exclude_none=True),
+    }
+    if app.status is Status.SUBMITTED and app.submitted_at is not None:
+        item["gsi2pk"] = ACCEPTANCE_QUEUE
+        item["gsi2sk"] = f"{app.submitted_at.isoformat()}#{app.application_id}"
+    return item
+
+
+def _event_put(case_id: str, event: TimelineEvent) -> dict[str, Any]:
+    return {
+        "Put": {
+            "Item": {
+                "pk": _pk(case_id),
+                "sk": f"EV#{event.event_id}",
+                "data": event.model_dump(mode="json", exclude_none=True),
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _document_item(case_id: str, document: Document) -> dict[str, Any]:
+    return {
+        "pk": _pk(case_id),
+        "sk": f"DOC#{document.document_id}",
+        "status": document.status.value,
+        "data": document.model_dump(mode="json", exclude_none=True),
+    }
+
+
+class CaseStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # reads ---------------------------------------------------------------------------------
+    def load(self, case_id: str) -> CaseBundle | None:
+        """The root, its timeline (oldest first) and documents: one Query."""
+        app = None
+        events, documents = [], []
+        for raw in self._table.query_all(_pk(case_id), consistent=True):
+            sk = raw["sk"]
+            if sk == ROOT:
+                app = Application.model_validate(raw["data"])
+            elif sk.startswith("EV#"):
+                events.append(TimelineEvent.model_validate(raw["data"]))
+            elif sk.startswith("DOC#"):
+                documents.append(Document.model_validate(raw["data"]))
+        if app is None:
+            return None
+        return CaseBundle(app, events, documents)
+
+    def application(self, case_id: str) -> Application | None:
+        raw = self._table.get(_pk(case_id), ROOT, consistent=True)
+        return Application.model_validate(raw["data"]) if raw else None
+
+    def document(self, case_id: str, document_id: str) -> Document | None:
+        raw = self._table.get(_pk(case_id), f"DOC#{document_id}", consistent=True)
+        return Document.model_validate(raw["data"]) if raw else None
+
+    def owned(self, owner_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return self._table.query(
+            f"OWNER#{owner_id}", index="gsi1", forward=False, limit=limit, start_key=start
+        )
+
+    def granted(self, agent_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return self._table.query(
+            f"AGENT#{agent_id}", index="gsi1", forward=False, limit=limit, start_key=start
+        )
+
+    def acceptance_queue(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return self._table.query(ACCEPTANCE_QUEUE, index="gsi2", limit=limit, start_key=start)
+
+    def roots(self, case_ids: list[str]) -> list[Application]:
+        """BatchGetItem of roots, in the order asked for."""
+        if not case_ids:
+            return []
+        keys = [{"pk": {"S": _pk(c)}, "sk": {"S": ROOT}} for c in case_ids]
+        found: dict[str, Application] = {}
+        pending: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
+        while pending:
+            response = self._table.client.batch_get_item(RequestItems=pending)
+            for raw in response.get("Responses", {}).get(self._table.name, []):
+                app = Application.model_validate(self._table.ser.load(raw)["data"])
+                found[app.application_id] = app
+            pending = response.get("UnprocessedKeys") or {}
+        return [found[c] for c in case_ids if c in found]
+
+    # writes --------------------------------------------------------------------------------
+    def next_number(self, day: str) -> int:
+        item = self._table.update(
+            "COUNTER#APP",
+            day,
+            UpdateExpression="ADD #n :one",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":one": 1},
+        )
+        return int(item["n"])
+
+    def create(
+        self, app: Application, event: TimelineEvent, idempotency: tuple[str, str] | None
+    ) -> None:
+        operations: list[dict[str, Any]] = [
+            {"Put": {"Item": root_item(app), "ConditionExpression": "attribute_not_exists(pk)"}},
+            _event_put(app.application_id, event),
+        ]
+        if idempotency:
+            owner, key = idempotency
+            operations.append(
+                {
+                    "Put": {
+                        "Item": {
+                            "pk": f"IDEMP#{owner}",
+                            "sk": key,
+                            "case_id": app.application_id,
+                            "expires_at": int(app.created_at.timestamp()) + 86_400,
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            self._table.transact(operations)
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict("The same request is being processed; retry shortly.") from None
+            raise
+
+    def idempotent_case(self, owner: str, key: str) -> str | None:
+        raw = self._table.get(f"IDEMP#{owner}", key, consistent=True)
+        return str(raw["case_id"]) if raw else None
+
+    def save(
+        self,
+        before: Application,
+        after: Application,
+        events: list[TimelineEvent],
+        *,
+        extra: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Writes `after` only if the stored root is still `before` (same rev), with its
+        events, in one transaction. A concurrent change makes this raise Conflict."""
+        if after.rev != before.rev + 1:
+            raise ValueError("save() needs after.rev == before.rev + 1")
+        operations: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "Item": root_item(after),
+                    "ConditionExpression": "#rev = :rev",
+                    "ExpressionAttributeNames": {"#rev": "rev"},
+                    "ExpressionAttributeValues": {":rev": before.rev},
+                }
+            },
+            *(_event_put(after.application_id, e) for e in events),
+            *(extra or []),
+        ]
+        try:
+            self._table.transact(operations)
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict(
+                    "The application changed meanwhile (someone else acted on it first)."
+                ) from None
+            raise
+
+    def append_event(self, case_id: str, event: TimelineEvent) -> None:
+        self._table.transact([_event_put(case_id, event)])
+
+    def put_document(self, case_id: str, document: Document) -> None:
+        self._table.put(_document_item(case_id, document), condition="attribute_not_exists(pk)")
+
+    def document_op(
+        self, case_id: str, document: Document, expected: DocumentStatus
+    ) -> dict[str, Any]:
+        """A transaction step replacing a document only if its status is still `expected`."""
+        return {
+            "Put": {
+                "Item": _document_item(case_id, document),
+                "ConditionExpression": "#s = :expected",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":expected": expected.value},
+            }
+        }
+
+    def update_document(
+        self,
+        case_id: str,
+        document: Document,
+        expected: DocumentStatus,
+        event: TimelineEvent | None = None,
+    ) -> bool:
+        operations = [self.document_op(case_id, document, expected)]
+        if event is not None:
+            operations.append(_event_put(case_id, event))
+        try:
+            self._table.transact(operations)
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def grant_op(case_id: str, grant: AgentGrant) -> dict[str, Any]:
+        return {
+            "Put": {
+                "Item": {
+                    "pk": _pk(case_id),
+                    "sk": f"GRANT#{grant.agent_id}",
+                    "gsi1pk": f"AGENT#{grant.agent_id}",
+                    "gsi1sk": case_id,
+                    "data": grant.model_dump(mode="json"),
+                }
+            }
+        }
+
+    @staticmethod
+    def revoke_op(case_id: str, agent_id: str) -> dict[str, Any]:
+        return {"Delete": {"Key": {"pk": _pk(case_id), "sk": f"GRANT#{agent_id}"}}}

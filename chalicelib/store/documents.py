@@ -1,0 +1,114 @@
+"""Uploaded documents in S3: presigned POST forms in, short-lived presigned GETs out.
+
+Objects live under cases/<case id>/<document id>: no names or ID numbers in keys.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.store.clients import AwsClients
+
+UPLOAD_SECONDS = 900
+DOWNLOAD_SECONDS = 300
+READ_LIMIT = 25 * 1024 * 1024
+
+
+def object_key(case_id: str, document_id: str) -> str:
+    return f"cases/{case_id}/{document_id}"
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    parts = key.split("/")
+    if len(parts) == 3 and parts[0] == "cases":
+        return parts[1], parts[2]
+    return None
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    body: bytes
+    size: int
+    version_id: str | None
+
+
+class DocumentStorage:
+    def __init__(self, clients: AwsClients, bucket: str) -> None:
+        self._clients = clients
+        self._bucket = bucket
+
+    @property
+    def _s3(self) -> Any:
+        return self._clients.client("s3")
+
+    def upload_form(self, key: str, content_type: str, size: int, sha256_hex: str) -> UploadForm:
+        """A POST form S3 accepts only for exactly `size` bytes of `content_type` whose SHA-256
+        is `sha256_hex` (S3 checks the checksum; the scan consumer re-checks everything)."""
+        checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+        fields = {
+            "Content-Type": content_type,
+            "x-amz-checksum-algorithm": "SHA256",
+            "x-amz-checksum-sha256": checksum,
+        }
+        conditions: list[Any] = [
+            ["content-length-range", size, size],
+            {"Content-Type": content_type},
+            {"x-amz-checksum-algorithm": "SHA256"},
+            {"x-amz-checksum-sha256": checksum},
+        ]
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields=fields,
+            Conditions=conditions,
+            ExpiresIn=UPLOAD_SECONDS,
+        )
+        return UploadForm(url=post["url"], fields=dict(post["fields"]), expires_in=UPLOAD_SECONDS)
+
+    def download_url(
+        self, key: str, filename: str, content_type: str, version_id: str | None = None
+    ) -> str:
+        """A GET link valid for five minutes, pinned to the object version that was checked."""
+        params = {
+            "Bucket": self._bucket,
+            "Key": key,
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": f"attachment; filename*=UTF-8''{_quote(filename)}",
+        }
+        if version_id:
+            params["VersionId"] = version_id
+        return str(
+            self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS)
+        )
+
+    def read(self, key: str, version_id: str | None = None) -> StoredObject | None:
+        kwargs: dict[str, Any] = {
+            "Bucket": self._bucket,
+            "Key": key,
+            "Range": f"bytes=0-{READ_LIMIT}",
+        }
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            response = self._s3.get_object(**kwargs)
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        body = response["Body"].read()
+        total = response.get("ContentRange", "").rpartition("/")[2]
+        size = int(total) if total.isdigit() else len(body)
+        return StoredObject(body=body, size=size, version_id=response.get("VersionId"))
+
+
+def _quote(filename: str) -> str:
+    from urllib.parse import quote
+
+    return quote(filename, safe="")
