@@ -82,10 +82,32 @@ def dynamodb_calls() -> None:
     print("  (cold: the container's first request also loads the reference data it reads)")
 
 
+def applications() -> None:
+    from bench.applications import measure
+
+    print("Applications: DynamoDB calls per request (warm container)")
+    for kind, route, value in measure():
+        if kind == "calls":
+            writes = sum(n for op, n in value.items() if op in WRITES)
+            ops = ", ".join(f"{op} {n}" for op, n in sorted(value.items())) or "-"
+            scan = "   ^ SCAN — not allowed" if "Scan" in value else ""
+            print(f"  {route:58s} {sum(value.values()):2d} (writes {writes})  {ops}{scan}")
+        else:
+            median = statistics.median(value) * 1000
+            p90 = sorted(value)[int(len(value) * 0.9) - 1] * 1000
+            print(f"  latency {route:50s} median {median:6.1f} ms  p90 {p90:6.1f} ms  (moto)")
+    print("  targets: reads <= 3 calls, state changes one transaction or <= 3 writes, no Scan")
+
+
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
 def main() -> None:
     cold_import()
     print()
     dynamodb_calls()
+    print()
+    applications()
     print()
     package_size()
 

@@ -59,7 +59,12 @@ class EventPump:
         return self._app.handler_map[name]
 
     def sqs_sources(self) -> list[SQSEventConfig]:
-        return [s for s in self._app.event_sources if isinstance(s, SQSEventConfig)]
+        """The app's SQS consumers whose queue this pump was given."""
+        return [
+            s
+            for s in self._app.event_sources
+            if isinstance(s, SQSEventConfig) and s.queue in self._queue_urls
+        ]
 
     def pump_queue_once(self, source: SQSEventConfig, wait_seconds: int = 0) -> int:
         """Receives one batch for `source` and hands it to its consumer. Messages are deleted

@@ -74,6 +74,12 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function("CitizenAuthorizer", "CitizenAuthorizerRole", grants=("signing_secret",)),
     Function("DeliverSms", "DeliverSmsRole", grants=("sms",), consumes=(SMS_QUEUE,)),
+    Function(
+        "ScanDocuments",
+        "ScanDocumentsRole",
+        grants=("table", "read_documents"),
+        consumes=(EVENTS_QUEUE,),
+    ),
 )
 
 
@@ -374,6 +380,13 @@ def _grant(name: str, stage: str) -> list[Json]:
             _statement(
                 "Documents",
                 ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
+                {"Fn::Sub": "${" + BUCKET + ".Arn}/*"},
+            )
+        ],
+        "read_documents": [
+            _statement(
+                "ReadDocuments",
+                ["s3:GetObject", "s3:GetObjectVersion"],
                 {"Fn::Sub": "${" + BUCKET + ".Arn}/*"},
             )
         ],

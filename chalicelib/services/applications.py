@@ -182,7 +182,7 @@ class ApplicationService:
                 return self.view(citizen_id, existing), False
             raise
         metrics.add_metric(name="ApplicationCreated", unit="Count", value=1)
-        return self.view(citizen_id, app.application_id), True
+        return self._view(CaseBundle(app, [created], []), "applicant"), True
 
     # documents -----------------------------------------------------------------------------
     def request_upload(

@@ -4,7 +4,6 @@ and with the README's awscurl command, edit the catalogue, stop with Ctrl-C."""
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import shutil
@@ -12,10 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -24,79 +19,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from devstack.stack import free_port
+from tests.e2e.conftest import ROOT, RunningStack
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-
-
-@dataclass
-class RunningStack:
-    url: str
-    local: Path
-    process: subprocess.Popen[str]
-
-    def profile(self, name: str) -> Credentials:
-        parser = configparser.ConfigParser()
-        parser.read(self.local / "aws" / "credentials")
-        section = parser[name]
-        return Credentials(section["aws_access_key_id"], section["aws_secret_access_key"])
-
-    def signed(self, method: str, path: str, profile: str, body: Any = None) -> requests.Response:
-        data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        request = AWSRequest(method=method, url=self.url + path, data=data, headers=headers)
-        SigV4Auth(self.profile(profile), "execute-api", "cn-north-1").add_auth(request)
-        return requests.request(
-            method, self.url + path, data=data, headers=dict(request.headers), timeout=10
-        )
-
-    def outbox_code(self, phone: str, timeout: float = 10) -> str:
-        deadline = time.monotonic() + timeout
-        outbox = self.local / "outbox.jsonl"
-        while time.monotonic() < deadline:
-            if outbox.exists():
-                for line in reversed(outbox.read_text(encoding="utf-8").splitlines()):
-                    message = json.loads(line)
-                    if message["phone"] == phone:
-                        return str(message["code"])
-            time.sleep(0.1)
-        raise AssertionError(f"no SMS for {phone} reached {outbox}")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    port = free_port()
-    local = tmp_path_factory.mktemp("local")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BIANMIN_", "POWERTOOLS_"))
-    }
-    env.update({"BIANMIN_PORT": str(port), "BIANMIN_LOCAL_DIR": str(local)})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read() if process.stdout else "stack exited")
-    else:
-        process.kill()
-        raise AssertionError("the local stack did not come up in 60 s")
-    running = RunningStack(url=url, local=local, process=process)
-    yield running
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def test_a_citizen_signs_in_with_the_code_from_the_outbox(stack: RunningStack) -> None:

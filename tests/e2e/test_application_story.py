@@ -1,0 +1,201 @@
+"""End to end, the seed's story through the running local stack: 山东凯鲁建设工程有限公司 applies
+for the SME certification, uploads its licence scan and audit report through presigned
+POSTs, submits; the clerk asks for a supplement; the applicant replaces the audit report;
+the clerk accepts and the parallel review starts; the applicant reads the whole timeline.
+Bad inputs on the way each get their 4xx and change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import RunningStack
+from tests.support.applications import PDF, PNG, SME, document_request, enterprise, mail_delivery
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def sign_in(stack: RunningStack, phone: str) -> dict[str, str]:
+    assert requests.post(
+        stack.url + "/auth/otp", json={"phone": phone}, timeout=10
+    ).status_code in (
+        202,
+        429,
+    )
+    code = stack.outbox_code(phone)
+    response = requests.post(
+        stack.url + "/auth/token", json={"phone": phone, "code": code}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def upload(
+    stack: RunningStack,
+    auth: dict[str, str],
+    case_id: str,
+    material: str,
+    content: bytes,
+    declared: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    request = declared or document_request(material, content)
+    registered = requests.post(
+        f"{stack.url}/applications/{case_id}/documents", json=request, headers=auth, timeout=10
+    )
+    assert registered.status_code == 201, registered.text
+    form = registered.json()["upload"]
+    posted = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": (request["filename"], content, request["content_type"])},
+        timeout=30,
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
+    return dict(registered.json()["document"])
+
+
+def wait_checked(
+    stack: RunningStack, auth: dict[str, str], case_id: str, document_id: str
+) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        docs = requests.get(
+            f"{stack.url}/applications/{case_id}/documents", headers=auth, timeout=10
+        ).json()["items"]
+        document = next(d for d in docs if d["document_id"] == document_id)
+        if document["status"] != "pending":
+            return dict(document)
+        time.sleep(0.2)
+    raise AssertionError("the document was never checked")
+
+
+def test_the_sme_certificate_story(stack: RunningStack) -> None:
+    owner = sign_in(stack, "13953700002")
+    created = requests.post(
+        stack.url + "/applications",
+        json={"service_code": SME, "applicant": enterprise(), "delivery": mail_delivery()},
+        headers=owner,
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+
+    # bad inputs first: none of them changes the case
+    too_big = document_request("licence", PDF) | {"size": 25 * 1024 * 1024}
+    response = requests.post(
+        f"{stack.url}/applications/{case_id}/documents", json=too_big, headers=owner, timeout=10
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.size"
+    missing = requests.post(f"{stack.url}/applications/{case_id}/submit", headers=owner, timeout=10)
+    assert missing.status_code == 422
+    assert {e["field"] for e in missing.json()["errors"]} == {
+        "materials.licence",
+        "materials.audit",
+    }
+    png_as_pdf = upload(
+        stack,
+        owner,
+        case_id,
+        "licence",
+        PNG,
+        document_request("licence", PNG)
+        | {"content_type": "application/pdf", "filename": "licence.pdf"},
+    )
+    assert wait_checked(stack, owner, case_id, png_as_pdf["document_id"])["status"] == "rejected"
+    wrong_sum = upload(
+        stack,
+        owner,
+        case_id,
+        "audit",
+        PDF,
+        document_request("audit", PDF) | {"sha256": hashlib.sha256(b"other").hexdigest()},
+    )
+    assert wait_checked(stack, owner, case_id, wrong_sum["document_id"])["status"] == "rejected"
+    stranger = sign_in(stack, "13953700001")
+    assert (
+        requests.get(
+            f"{stack.url}/applications/{case_id}", headers=stranger, timeout=10
+        ).status_code
+        == 404
+    )
+
+    # the real uploads
+    for material in ("licence", "audit"):
+        document = upload(stack, owner, case_id, material, PDF)
+        assert wait_checked(stack, owner, case_id, document["document_id"])["status"] == "clean"
+    submit_headers = owner | {"Idempotency-Key": f"submit-{case_id}"}
+    submitted = requests.post(
+        f"{stack.url}/applications/{case_id}/submit", headers=submit_headers, timeout=10
+    )
+    assert submitted.status_code == 200, submitted.text
+    retried = requests.post(
+        f"{stack.url}/applications/{case_id}/submit", headers=submit_headers, timeout=10
+    )
+    assert retried.status_code == 200
+    assert [e["type"] for e in retried.json()["timeline"]].count("submitted") == 1
+    assert (
+        requests.post(
+            f"{stack.url}/applications/{case_id}/submit", headers=owner, timeout=10
+        ).status_code
+        == 409
+    )
+
+    # the clerk's queue and the supplement request
+    queue = stack.signed("GET", "/admin/queues/acceptance", "zwfw-clerk").json()["items"]
+    assert case_id in [i["id"] for i in queue]
+    seen = stack.signed("GET", f"/admin/applications/{case_id}", "zwfw-clerk").json()
+    clean = [d for d in seen["documents"] if d["status"] == "clean"]
+    assert len(clean) == 2
+    assert requests.get(clean[0]["download_url"], timeout=10).content == PDF
+    assert seen["applicant"]["contact"]["phone"] == "139****0002"
+    supplement = {
+        "decision": "supplement",
+        "materials": [{"material_code": "audit", "reason": "审计报告缺少事务所签章页"}],
+    }
+    asked = stack.signed(
+        "POST", f"/admin/applications/{case_id}/acceptance", "zwfw-clerk", supplement
+    )
+    assert asked.status_code == 200, asked.text
+    view = requests.get(f"{stack.url}/applications/{case_id}", headers=owner, timeout=10).json()
+    assert view["status"] == "supplement_required" and view["time"]["paused"]
+    assert view["next_action"]["materials"] == ["audit"]
+
+    replacement = upload(stack, owner, case_id, "audit", PDF + b"% signed page\n")
+    assert wait_checked(stack, owner, case_id, replacement["document_id"])["status"] == "clean"
+    sent = requests.post(
+        f"{stack.url}/applications/{case_id}/supplement", headers=owner, timeout=10
+    )
+    assert sent.status_code == 200, sent.text
+
+    accepted = stack.signed(
+        "POST", f"/admin/applications/{case_id}/acceptance", "zwfw-clerk", {"decision": "accept"}
+    )
+    assert accepted.status_code == 200, accepted.text
+    again = stack.signed(
+        "POST", f"/admin/applications/{case_id}/acceptance", "zwfw-clerk", {"decision": "accept"}
+    )
+    assert again.status_code in (200, 409)
+
+    final = requests.get(f"{stack.url}/applications/{case_id}", headers=owner, timeout=10).json()
+    assert final["status"] == "in_review"
+    assert final["applicant"]["contact"]["phone"] == "13953700002"
+    types = [e["type"] for e in final["timeline"]]
+    for expected in (
+        "created",
+        "document_rejected",
+        "document_checked",
+        "submitted",
+        "documents_accessed",
+        "supplement_requested",
+        "supplemented",
+        "accepted",
+        "review_started",
+    ):
+        assert expected in types, (expected, types)
+    assert types.index("submitted") < types.index("supplement_requested") < types.index("accepted")
+    assert final["current_step"]["holder"]["departments"] == ["jxj"]
+    assert final["time"]["promised_due"] and final["time"]["legal_due"]
