@@ -79,6 +79,9 @@ class LocalStack:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         port = free_port()
+        # moto's Step Functions engine calls the services a state machine integrates with
+        # (SQS for the review tasks) at localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(port)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._moto.start()
         endpoint = f"http://127.0.0.1:{port}"
@@ -131,6 +134,22 @@ class LocalStack:
             Table(clients, self.provisioned.table), clients, clock, self.config.stage
         )
         write_local_files(self.config.local_dir, self.seeded, self.config.region)
+        (self.config.local_dir / "stack.json").write_text(
+            json.dumps(
+                {
+                    "api_url": self.api_url,
+                    "aws_endpoint": self.endpoint,
+                    "region": self.config.region,
+                    "stage": self.config.stage,
+                    "table": self.provisioned.table,
+                    "bucket": self.provisioned.bucket,
+                    "queues": self.provisioned.queue_urls,
+                    "state_machine_arn": self.provisioned.state_machine_arn,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
         # Imported only now: the app reads BIANMIN_STAGE at import to name its queues.
         from chalice.config import Config

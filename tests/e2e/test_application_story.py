@@ -7,6 +7,7 @@ Bad inputs on the way each get their 4xx and change nothing."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import Any
 
@@ -199,3 +200,29 @@ def test_the_sme_certificate_story(stack: RunningStack) -> None:
     assert types.index("submitted") < types.index("supplement_requested") < types.index("accepted")
     assert final["current_step"]["holder"]["departments"] == ["jxj"]
     assert final["time"]["promised_due"] and final["time"]["legal_due"]
+
+    # the parallel review really started: one execution named after the case, and a review
+    # task with its token for the one reviewing department on the review queue
+    import boto3
+
+    local = json.loads((stack.local / "stack.json").read_text())
+    session = boto3.session.Session(
+        aws_access_key_id="x", aws_secret_access_key="x", region_name=local["region"]
+    )
+    sfn = session.client("stepfunctions", endpoint_url=local["aws_endpoint"])
+    execution = sfn.describe_execution(
+        executionArn=local["state_machine_arn"].replace(":stateMachine:", ":execution:")
+        + f":{case_id}"
+    )
+    assert execution["status"] == "RUNNING"
+    sqs = session.client("sqs", endpoint_url=local["aws_endpoint"])
+    deadline = time.monotonic() + 10
+    tasks: list[dict[str, Any]] = []
+    while not tasks and time.monotonic() < deadline:
+        messages = sqs.receive_message(
+            QueueUrl=local["queues"]["review-tasks"], MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
+        tasks = [json.loads(m["Body"]) for m in messages]
+        tasks = [t for t in tasks if t["case_id"] == case_id]
+    assert [(t["type"], t["department"]) for t in tasks] == [("review_requested", "jxj")]
+    assert tasks[0]["task_token"]
