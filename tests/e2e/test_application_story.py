@@ -116,6 +116,11 @@ def test_the_sme_certificate_story(stack: RunningStack) -> None:
         document_request("audit", PDF) | {"sha256": hashlib.sha256(b"other").hexdigest()},
     )
     assert wait_checked(stack, owner, case_id, wrong_sum["document_id"])["status"] == "rejected"
+    refused = requests.post(f"{stack.url}/applications/{case_id}/submit", headers=owner, timeout=10)
+    assert refused.status_code == 422
+    reasons = {e["field"]: e["message"] for e in refused.json()["errors"]}
+    assert "image/png" in reasons["materials.licence"]
+    assert "SHA-256" in reasons["materials.audit"]
     stranger = sign_in(stack, "13953700001")
     assert (
         requests.get(
