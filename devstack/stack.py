@@ -77,6 +77,9 @@ class LocalStack:
             return self.config.aws_endpoint.rstrip("/")
         from moto.server import ThreadedMotoServer
 
+        from devstack.moto_atomic import serialise_dynamodb_writes
+
+        serialise_dynamodb_writes()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         port = free_port()
         # moto's Step Functions engine calls the services a state machine integrates with

@@ -61,6 +61,9 @@ def clock() -> FixedClock:
 def aws() -> Iterator[AwsClients]:
     from moto import mock_aws
 
+    from devstack.moto_atomic import serialise_dynamodb_writes
+
+    serialise_dynamodb_writes()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield AwsClients(REGION)
 

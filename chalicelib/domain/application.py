@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -340,15 +340,53 @@ class AgentView(Strict):
     granted_at: datetime
 
 
+class PersonView(Strict):
+    kind: Literal["person"] = "person"
+    name: str
+    id_number: str = Field(description="Masked (110105********002X) for anyone but the applicant")
+    phone: str
+
+
+class ContactView(Strict):
+    name: str
+    phone: str
+
+
+class EnterpriseView(Strict):
+    kind: Literal["enterprise"] = "enterprise"
+    name: str
+    credit_code: str
+    legal_representative: str
+    contact: ContactView
+
+
+class AddressView(Strict):
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    county: str
+    detail: str
+    postcode: str | None = None
+
+
+class DeliveryView(Strict):
+    method: str
+    address: AddressView | None = None
+
+
+ApplicantView = Annotated[PersonView | EnterpriseView, Field(discriminator="kind")]
+
+
 class ApplicationView(Strict):
     id: str
     number: str
     status: Status
     status_label: Text
     service: ServiceRef
-    applicant: Applicant
+    applicant: ApplicantView
     form: dict[str, Any]
-    delivery: Delivery
+    delivery: DeliveryView
     jurisdiction: str
     created_at: datetime
     submitted_at: datetime | None = None
