@@ -8,7 +8,16 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.auth.citizen import authorizer_bp
-from chalicelib.handlers import admin, applications, auth, catalogue, events, reference, system
+from chalicelib.handlers import (
+    admin,
+    applications,
+    auth,
+    catalogue,
+    events,
+    reference,
+    review,
+    system,
+)
 from chalicelib.http.api import fallback_routes, method_not_allowed
 from chalicelib.http.problem import normalise_error_response
 from chalicelib.observability import get_tracer, logger, metrics
@@ -24,6 +33,7 @@ for blueprint in (
     reference.bp,
     applications.bp,
     admin.bp,
+    review.bp,
     events.bp,
 ):
     app.register_blueprint(blueprint)

@@ -16,7 +16,9 @@ from chalicelib.services.applications import ApplicationService
 from chalicelib.services.auth import CitizenAuth
 from chalicelib.services.calendar import CalendarService
 from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.issuance import IssuanceService
 from chalicelib.services.reference import ReferenceData, RevisionCache
+from chalicelib.services.review import ReviewService
 from chalicelib.services.scanning import DocumentScanner
 from chalicelib.services.sms import OutboxSender, QueuedDispatch, SmsDispatch, SmsSender, SnsSender
 from chalicelib.services.staff import StaffDirectory
@@ -143,6 +145,23 @@ class Container:
             self.cursors,
             self.clock,
             self.settings,
+        )
+
+    @cached_property
+    def review(self) -> ReviewService:
+        return ReviewService(
+            self.case_store, self.reference, self.workflow, self.cursors, self.clock
+        )
+
+    @cached_property
+    def issuance(self) -> IssuanceService:
+        return IssuanceService(
+            self.case_store,
+            self.reference,
+            self.document_storage,
+            self.cursors,
+            self.clock,
+            self.settings.public_url,
         )
 
     @cached_property

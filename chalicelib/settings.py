@@ -22,6 +22,9 @@ class Settings(BaseModel):
     documents_bucket: str
     sms_queue_url: str | None = None
     state_machine_arn: str | None = None
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where certificates are verified publicly"
+    )
     signing_secret_id: str
     sms_backend: Literal["outbox", "sns"] = "outbox"
     outbox_path: str = ".local/outbox.jsonl"
@@ -62,6 +65,7 @@ class Settings(BaseModel):
             "reference_max_age_seconds": "BIANMIN_REFERENCE_MAX_AGE_SECONDS",
             "staff_cache_seconds": "BIANMIN_STAFF_CACHE_SECONDS",
             "review_seconds_per_day": "BIANMIN_REVIEW_SECONDS_PER_DAY",
+            "public_url": "BIANMIN_PUBLIC_URL",
         }
         for field, var in optional.items():
             if env.get(var):

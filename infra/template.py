@@ -75,6 +75,12 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("CitizenAuthorizer", "CitizenAuthorizerRole", grants=("signing_secret",)),
     Function("DeliverSms", "DeliverSmsRole", grants=("sms",), consumes=(SMS_QUEUE,)),
     Function(
+        "ReviewEvents",
+        "ReviewEventsRole",
+        grants=("table", "workflow"),
+        consumes=(REVIEW_QUEUE,),
+    ),
+    Function(
         "ScanDocuments",
         "ScanDocumentsRole",
         grants=("table", "read_documents"),

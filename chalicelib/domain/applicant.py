@@ -3,6 +3,7 @@ GB 32100), with the check digits verified, and how the result is delivered."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -25,11 +26,7 @@ def id_card_check_digit(first17: str) -> str:
 
 def _id_card(value: str) -> str:
     value = value.strip().upper()
-    if (
-        len(value) != 18
-        or not value[:17].isdigit()
-        or not (value[17].isdigit() or value[17] == "X")
-    ):
+    if len(value) != 18 or not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         raise ValueError("an ID card number has 17 digits and a check digit (0-9 or X)")
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -103,7 +100,7 @@ class Address(Strict):
     city: Name = "济宁市"
     county: Name = "汶上县"
     detail: Annotated[str, StringConstraints(min_length=4, max_length=300)]
-    postcode: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
+    postcode: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = None
 
 
 class Delivery(Strict):

@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from chalicelib.domain.applicant import Applicant, Delivery
 from chalicelib.domain.common import Code, Strict, Text
 from chalicelib.domain.reference import JurisdictionCode
+from chalicelib.domain.review import (
+    Certificate,
+    DeliveryState,
+    Rating,
+    Rectification,
+    TaskView,
+)
 
 
 class Status(StrEnum):
@@ -144,7 +151,11 @@ class TimeLimits(Strict):
     promised_due: date | None = None
     legal_due: date | None = None
     running_since: date | None = None
-    used_days: int = 0
+    used_days: int = Field(
+        default=0,
+        description="Working days used in the current phase (acceptance, then processing)",
+    )
+    acceptance_used_days: int = 0
     paused: bool = False
     estimated: bool = False
 
@@ -196,6 +207,14 @@ class Application(BaseModel):
     not_accepted_reason: str | None = None
     execution_name: str | None = None
     agents: list[AgentGrant] = Field(default_factory=list)
+    reviews_done_at: datetime | None = None
+    certificate: Certificate | None = None
+    delivery_state: DeliveryState | None = None
+    completed_at: datetime | None = None
+    on_time: bool | None = None
+    within_legal: bool | None = None
+    rating: Rating | None = None
+    rectification: Rectification | None = None
 
     def has_agent(self, citizen_id: str) -> bool:
         return any(a.agent_id == citizen_id for a in self.agents)
@@ -205,10 +224,13 @@ class Application(BaseModel):
 
 
 class ApplicationCreate(Strict):
-    service_code: Annotated[str, StringConstraints(pattern=r"^\d{6}-[A-Z]{2}-\d{4}$")]
+    service_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}-[A-Z]{2}-[0-9]{4}$")]
     applicant: Applicant
     form: dict[
-        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], str | int | bool
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")],
+        Annotated[str, StringConstraints(max_length=2000)]
+        | Annotated[int, Field(ge=-(10**15), le=10**15)]
+        | bool,
     ] = Field(default_factory=dict, max_length=50, description="Extra answers the item asks for")
     delivery: Delivery
     jurisdiction: JurisdictionCode | None = Field(
@@ -216,9 +238,11 @@ class ApplicationCreate(Strict):
     )
 
     @model_validator(mode="after")
-    def _short_answers(self) -> ApplicationCreate:
-        if any(isinstance(v, str) and len(v) > 2000 for v in self.form.values()):
-            raise ValueError("form answers are at most 2000 characters")
+    def _small_form(self) -> ApplicationCreate:
+        import json
+
+        if len(json.dumps(self.form, ensure_ascii=False).encode()) > 16_384:
+            raise ValueError("the form's answers take at most 16 KB together")
         return self
 
 
@@ -287,6 +311,7 @@ class TimeView(Strict):
     promised_due: date | None = None
     legal_due: date | None = None
     used_days: int
+    acceptance_used_days: int = 0
     left_days: int | None = None
     overdue: bool = False
     paused: bool = False
@@ -378,6 +403,14 @@ class DeliveryView(Strict):
 ApplicantView = Annotated[PersonView | EnterpriseView, Field(discriminator="kind")]
 
 
+class CertificateRef(Strict):
+    number: str
+    code: str
+    issued_at: datetime
+    status: str
+    verify_path: str
+
+
 class ApplicationView(Strict):
     id: str
     number: str
@@ -399,6 +432,13 @@ class ApplicationView(Strict):
     documents: list[DocumentView]
     timeline: list[TimelineEvent]
     agents: list[AgentView] | None = None
+    reviews: list[TaskView] = Field(default_factory=list)
+    certificate: CertificateRef | None = None
+    delivery_state: DeliveryState | None = None
+    completed_at: datetime | None = None
+    on_time: bool | None = None
+    rating: Rating | None = None
+    rectification: Rectification | None = None
     your_role: str
 
 

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.domain.common import Code, DepartmentCode, Name, Strict, Text
 
-SERVICE_CODE_PATTERN = r"^\d{6}-[A-Z]{2}-\d{4}$"
+SERVICE_CODE_PATTERN = r"^[0-9]{6}-[A-Z]{2}-[0-9]{4}$"
 ServiceCode = Annotated[str, StringConstraints(pattern=SERVICE_CODE_PATTERN)]
 
 

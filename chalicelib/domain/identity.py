@@ -11,11 +11,13 @@ from pydantic import AfterValidator, Field, StringConstraints
 from chalicelib.domain.common import DepartmentCode, Name, Strict
 from chalicelib.domain.reference import JurisdictionCode
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def _mainland_mobile(value: str) -> str:
     digits = value.replace(" ", "").replace("-", "")
+    if not digits.isascii():
+        raise ValueError("must be written with ASCII digits")
     if digits.startswith("+86"):
         digits = digits[3:]
     if not _MOBILE.match(digits):
@@ -24,7 +26,7 @@ def _mainland_mobile(value: str) -> str:
 
 
 Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mainland_mobile)]
-OtpCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 
 def mask_phone(phone: str) -> str:
@@ -63,7 +65,7 @@ class StaffMember(Strict):
     department: DepartmentCode | None = None
     jurisdiction: JurisdictionCode
     principal_arn: Annotated[
-        str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$")
+        str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:.+$")
     ]
     phone: Phone | None = None
     active: bool = True

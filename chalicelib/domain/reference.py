@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.domain.common import Code, DepartmentCode, Name, Strict, Text
 
-JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}){0,3}$")]
+JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}([0-9]{3}){0,3}$")]
 
 
 class Department(Strict):

@@ -17,6 +17,7 @@ from chalicelib.domain.application import (
     WithdrawRequest,
 )
 from chalicelib.domain.identity import OtpRequest
+from chalicelib.domain.review import CertificateLink, RatingRequest
 from chalicelib.errors import FieldError, InvalidInput
 from chalicelib.http.api import Call, Reply, operation
 
@@ -201,3 +202,31 @@ def grant_agent(call: Call, id: str, body: AgentGrantRequest) -> ApplicationView
 )
 def revoke_agent(call: Call, id: str, agent_id: str) -> ApplicationView:
     return container().applications.revoke_agent(call.citizen_id, id, agent_id)
+
+
+@operation(
+    bp,
+    "/applications/{id}/certificate",
+    summary="A short-lived link to the issued certificate (PDF)",
+    tags=TAGS,
+    auth="citizen",
+    response=CertificateLink,
+    errors=(404,),
+)
+def certificate_link(call: Call, id: str) -> CertificateLink:
+    return container().issuance.certificate_link(call.citizen_id, id)
+
+
+@operation(
+    bp,
+    "/applications/{id}/rating",
+    "POST",
+    summary="Rate the completed case once (非常满意 5 … 非常不满意 1)",
+    tags=TAGS,
+    auth="citizen",
+    body=RatingRequest,
+    response=ApplicationView,
+    errors=(403, 404, 409, 422),
+)
+def rate_application(call: Call, id: str, body: RatingRequest) -> ApplicationView:
+    return container().issuance.rate(call.citizen_id, id, body)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from chalice import Blueprint
 
 from chalicelib.deps import container
 from chalicelib.domain.catalogue import ServiceGuide, ServicePage, ServiceQuery, ServiceVersionList
+from chalicelib.domain.review import CertificateView
 from chalicelib.errors import FieldError, InvalidInput
 from chalicelib.http.api import Call, Reply, operation
 from chalicelib.services.views import guide_of, version_list
@@ -69,10 +72,22 @@ def list_service_versions(call: Call, code: str) -> ServiceVersionList:
     errors=(404, 422),
 )
 def get_service_version(call: Call, code: str, version: str) -> ServiceGuide:
-    if not version.isdigit() or not 1 <= int(version) <= 999_999:
+    if not re.fullmatch(r"[0-9]{1,6}", version) or int(version) < 1:
         raise InvalidInput(
             "The version must be a positive whole number.",
             errors=[FieldError("path.version", "must be an integer from 1", "int_parsing")],
         )
     deps = container()
     return guide_of(deps.catalogue.version(code, int(version)), deps.reference.departments())
+
+
+@operation(
+    bp,
+    "/certificates/{code}",
+    summary="Verify a certificate by its public code",
+    tags=("certificates",),
+    response=CertificateView,
+    errors=(404,),
+)
+def verify_certificate(call: Call, code: str) -> CertificateView:
+    return container().issuance.verify(code)

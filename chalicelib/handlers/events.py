@@ -35,3 +35,14 @@ def scan_documents(event: SQSEvent) -> None:
     scanner = container().scanner
     for record in event:
         scanner.handle_s3_event(json.loads(record.body))
+
+
+@bp.on_sqs_message(
+    queue=resources.queue_name(STAGE, "review-tasks"), batch_size=10, name="review_events"
+)
+def review_events(event: SQSEvent) -> None:
+    """The approval workflow's messages: a review task waiting (with its token), a task
+    escalated after its time limit, and every branch ended."""
+    review = container().review
+    for record in event:
+        review.handle(json.loads(record.body))

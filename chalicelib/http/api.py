@@ -118,9 +118,9 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         )
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, deep nesting
         raise MalformedRequest(
-            f"The body is not valid JSON: {exc}",
+            f"The body is not valid JSON: {str(exc)[:200]}",
             errors=[FieldError("body", "not valid JSON", "json_invalid")],
         ) from None
     try:

@@ -97,6 +97,8 @@ class AcceptanceService:
             calendar=self._reference.calendar(),
             now=self._clock.now(),
             download_urls=urls,
+            tasks=bundle.tasks,
+            departments=self._reference.departments(),
         )
 
     def decide(
@@ -106,8 +108,13 @@ class AcceptanceService:
         bundle = load_for_staff(self._cases, self._reference, case_id, staff)
         app = bundle.application
         if decision.decision == "accept" and app.status is Status.ACCEPTED:
-            # An accept whose workflow start did not finish: finish it (starting is idempotent).
-            return self._start_review(bundle, staff)
+            # This clerk's accept whose workflow start did not finish: finish it (starting is
+            # idempotent). Another clerk's accept in flight is a conflict, as for any decision.
+            accepted_by = next(
+                (e.actor.id for e in reversed(bundle.events) if e.type == "accepted"), None
+            )
+            if accepted_by == staff.staff_id:
+                return self._start_review(bundle, staff)
         if app.status is not Status.SUBMITTED:
             raise Conflict(
                 f"The application is {app.status.value}: it is not waiting for acceptance "
@@ -213,6 +220,8 @@ class AcceptanceService:
             update={
                 "promised_due": promised,
                 "legal_due": legal,
+                "acceptance_used_days": stopped.limits.used_days,
+                "used_days": 0,
                 "running_since": today,
                 "estimated": calendar.estimated(promised, legal),
             }
@@ -292,4 +301,6 @@ class AcceptanceService:
             role="staff",
             calendar=self._reference.calendar(),
             now=self._clock.now(),
+            tasks=bundle.tasks,
+            departments=self._reference.departments(),
         )

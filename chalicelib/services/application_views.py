@@ -26,6 +26,8 @@ from chalicelib.domain.application import (
 from chalicelib.domain.calendar import WorkingCalendar, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import mask_phone
+from chalicelib.domain.reference import Department
+from chalicelib.domain.review import TASK_LABELS, ReviewTask, TaskView
 
 WINDOW = Text(zh="县政务服务中心综合受理窗口", en="County one-window acceptance desk")
 
@@ -91,6 +93,7 @@ def time_view(app: Application, calendar: WorkingCalendar, now: datetime) -> Tim
         promised_due=limits.promised_due,
         legal_due=limits.legal_due,
         used_days=used,
+        acceptance_used_days=limits.acceptance_used_days,
         left_days=left,
         overdue=overdue,
         paused=limits.paused,
@@ -142,7 +145,52 @@ def _step(app: Application, documents: list[Document]) -> tuple[Step, NextAction
         return Step(name=Text(zh="并联审批", en="Parallel review"), holder=holder), NextAction(
             code="wait", text=text
         )
+    window = Holder(
+        kind="window",
+        departments=["zwfw"],
+        label=Text(zh="县政务服务中心统一出件窗口", en="County unified issuance window"),
+    )
+    if status is Status.APPROVED:
+        text = Text(zh="审批通过，等待统一出件。", en="Approved; the certificate is being issued.")
+        return Step(name=Text(zh="统一出件", en="Issuance"), holder=window), NextAction(
+            code="wait", text=text
+        )
+    if status is Status.ISSUED:
+        state = app.delivery_state
+        if state is not None and state.method == "pickup":
+            text = Text(
+                zh="请凭取件码到政务服务中心窗口领取证书。",
+                en="Collect the certificate at the window with your pickup code.",
+            )
+            return Step(name=Text(zh="窗口领取", en="Pickup"), holder=applicant), NextAction(
+                code="pick_up", text=text
+            )
+        text = Text(zh="证书已邮寄，请注意查收。", en="The certificate is in the post.")
+        return Step(name=Text(zh="邮寄送达", en="In the post"), holder=window), NextAction(
+            code="wait", text=text
+        )
+    if status is Status.COMPLETED and app.rating is None:
+        text = Text(zh="已办结，请对本次服务作出评价。", en="Completed: please rate the service.")
+        return Step(name=label(status)), NextAction(code="rate", text=text)
     return Step(name=label(status)), None
+
+
+def task_view(task: ReviewTask, department_name: str) -> TaskView:
+    zh, en = TASK_LABELS[task.status]
+    return TaskView(
+        task_id=task.task_id,
+        department=task.department,
+        department_name=department_name,
+        status=task.status,
+        status_label=Text(zh=zh, en=en),
+        requested_at=task.requested_at,
+        due=task.due,
+        escalations=task.escalations,
+        pressed=task.pressed,
+        decided_at=task.decided_at,
+        opinion=task.opinion,
+        conditions=task.conditions,
+    )
 
 
 def document_view(app: Application, document: Document, url: str | None = None) -> DocumentView:
@@ -170,6 +218,8 @@ def application_view(
     calendar: WorkingCalendar,
     now: datetime,
     download_urls: dict[str, str] | None = None,
+    tasks: list[ReviewTask] | None = None,
+    departments: dict[str, Department] | None = None,
 ) -> ApplicationView:
     """`role`: applicant (sees everything), agent or staff (personal numbers masked)."""
     full = role == "applicant"

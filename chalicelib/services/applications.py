@@ -74,6 +74,8 @@ class ApplicationService:
             role=role,
             calendar=self._reference.calendar(),
             now=self._clock.now(),
+            tasks=bundle.tasks,
+            departments=self._reference.departments(),
         )
 
     def mine(self, citizen_id: str, role: str, limit: int, cursor: str | None) -> ApplicationPage:
@@ -231,11 +233,13 @@ class ApplicationService:
         )
 
     def delete_document(self, citizen_id: str, case_id: str, document_id: str) -> None:
-        bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
         app = bundle.application
         document = next((d for d in bundle.documents if d.document_id == document_id), None)
         if document is None or document.status is DocumentStatus.DELETED:
             raise NotFound(f"No document {document_id} on this application.")
+        if role != "applicant" and document.uploaded_by != citizen_id:
+            raise Forbidden("An agent removes only the documents the agent uploaded.")
         if app.status not in OPEN_FOR_DOCUMENTS:
             raise Conflict("Documents cannot be removed once the application is submitted.")
         deleted = document.model_copy(update={"status": DocumentStatus.DELETED})
@@ -247,8 +251,10 @@ class ApplicationService:
             citizen_actor(app, citizen_id),
             document_id=document_id,
         )
-        if not self._cases.update_document(case_id, deleted, document.status, removed):
-            raise Conflict("The document changed meanwhile; reload and try again.")
+        if not self._cases.update_document(
+            case_id, deleted, document.status, removed, only_while_open=True
+        ):
+            raise Conflict("The document or the application changed meanwhile; reload it.")
 
     # submitting ----------------------------------------------------------------------------
     def _check_materials(
@@ -323,7 +329,10 @@ class ApplicationService:
             acceptance_due=due.isoformat(),
             holder=ACCEPTANCE_WINDOW,
         )
-        self._cases.save(app, after, [submitted])
+        try:
+            self._cases.save(app, after, [submitted])
+        except Conflict:
+            return self._settled_retry(case_id, citizen_id, idempotency_key)
         metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
         return self._view(CaseBundle(after, [*bundle.events, submitted], bundle.documents), role)
 
@@ -370,8 +379,21 @@ class ApplicationService:
             at=now,
             materials=listed,
         )
-        self._cases.save(app, after, [resumed])
+        try:
+            self._cases.save(app, after, [resumed])
+        except Conflict:
+            return self._settled_retry(case_id, citizen_id, idempotency_key)
         return self._view(CaseBundle(after, [*bundle.events, resumed], bundle.documents), role)
+
+    def _settled_retry(
+        self, case_id: str, citizen_id: str, idempotency_key: str | None
+    ) -> ApplicationView:
+        """A concurrent request changed the case first: if it was this same request (same
+        Idempotency-Key), answer with its result; otherwise it is a conflict."""
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        if idempotency_key and bundle.application.submit_key == idempotency_key:
+            return self._view(bundle, role)
+        raise Conflict("The application changed meanwhile; reload it.")
 
     def withdraw(self, citizen_id: str, case_id: str, reason: str | None) -> ApplicationView:
         bundle, role = load_for_citizen(self._cases, case_id, citizen_id)

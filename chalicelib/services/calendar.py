@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pydantic import ValidationError
@@ -26,7 +27,7 @@ class CalendarService:
         it instead of the Monday–Friday estimate."""
         if actor.role is not Role.CATALOGUE_ADMIN:
             raise Forbidden("Only the catalogue administrator maintains the calendar.")
-        if not (year.isdigit() and 2000 <= int(year) <= 2100):
+        if not (re.fullmatch(r"[0-9]{4}", year) and 2000 <= int(year) <= 2100):
             raise InvalidInput(
                 "The year must be between 2000 and 2100.",
                 errors=[FieldError("path.year", "a year from 2000 to 2100", "int_parsing")],

@@ -19,9 +19,9 @@ from chalicelib.store.clients import AwsClients
 
 
 class SmsMessage(Strict):
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    phone: str = Field(pattern=r"^1[3-9][0-9]{9}$")
     text: str = Field(min_length=1, max_length=500)
-    code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     purpose: str = "otp"
 
 

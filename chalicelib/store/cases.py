@@ -24,11 +24,22 @@ from chalicelib.domain.application import (
     Status,
     TimelineEvent,
 )
+from chalicelib.domain.review import Certificate, ReviewTask, TaskStatus
 from chalicelib.errors import Conflict
 from chalicelib.store.table import QueryPage, Table, is_conditional_failure
 
 ROOT = "A"
 ACCEPTANCE_QUEUE = f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}"
+ISSUANCE_QUEUE = f"QUEUE#issuance#{ACCEPTANCE_WINDOW}"
+ESCALATED = "ESCALATED"
+
+
+def review_queue(department: str) -> str:
+    return f"QUEUE#review#{department}"
+
+
+def rectification_queue(department: str) -> str:
+    return f"QUEUE#rectification#{department}"
 
 
 @dataclass
@@ -36,6 +47,7 @@ class CaseBundle:
     application: Application
     events: list[TimelineEvent] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
+    tasks: list[ReviewTask] = field(default_factory=list)
 
 
 def _pk(case_id: str) -> str:
@@ -57,6 +69,28 @@ def root_item(app: Application) -> dict[str, Any]:
     if app.status is Status.SUBMITTED and app.submitted_at is not None:
         item["gsi2pk"] = ACCEPTANCE_QUEUE
         item["gsi2sk"] = f"{app.submitted_at.isoformat()}#{app.application_id}"
+    elif app.status is Status.APPROVED and app.reviews_done_at is not None:
+        item["gsi2pk"] = ISSUANCE_QUEUE
+        item["gsi2sk"] = f"{app.reviews_done_at.isoformat()}#{app.application_id}"
+    elif app.rectification is not None and app.rectification.status == "open":
+        item["gsi2pk"] = rectification_queue(app.rectification.department)
+        item["gsi2sk"] = f"{app.rectification.opened_at.isoformat()}#{app.application_id}"
+    return item
+
+
+def task_item(task: ReviewTask) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": _pk(task.case_id),
+        "sk": f"TASK#{task.department}",
+        "status": task.status.value,
+        "data": task.model_dump(mode="json", exclude_none=True),
+    }
+    if task.status is TaskStatus.OPEN:
+        item["gsi2pk"] = review_queue(task.department)
+        item["gsi2sk"] = f"{task.requested_at.isoformat()}#{task.task_id}"
+        if task.escalated_at is not None:
+            item["gsi3pk"] = ESCALATED
+            item["gsi3sk"] = f"{task.escalated_at.isoformat()}#{task.task_id}"
     return item
 
 
@@ -90,7 +124,7 @@ class CaseStore:
     def load(self, case_id: str) -> CaseBundle | None:
         """The root, its timeline (oldest first) and documents: one Query."""
         app = None
-        events, documents = [], []
+        events, documents, tasks = [], [], []
         for raw in self._table.query_all(_pk(case_id), consistent=True):
             sk = raw["sk"]
             if sk == ROOT:
@@ -99,9 +133,11 @@ class CaseStore:
                 events.append(TimelineEvent.model_validate(raw["data"]))
             elif sk.startswith("DOC#"):
                 documents.append(Document.model_validate(raw["data"]))
+            elif sk.startswith("TASK#"):
+                tasks.append(ReviewTask.model_validate(raw["data"]))
         if app is None:
             return None
-        return CaseBundle(app, events, documents)
+        return CaseBundle(app, events, documents, tasks)
 
     def application(self, case_id: str) -> Application | None:
         raw = self._table.get(_pk(case_id), ROOT, consistent=True)
@@ -219,8 +255,39 @@ class CaseStore:
     def append_event(self, case_id: str, event: TimelineEvent) -> None:
         self._table.transact([_event_put(case_id, event)])
 
+    @staticmethod
+    def open_for_documents(case_id: str) -> dict[str, Any]:
+        """A transaction step: the case still takes documents (a draft, or a supplement is
+        outstanding), so no document changes once it is submitted."""
+        return {
+            "ConditionCheck": {
+                "Key": {"pk": _pk(case_id), "sk": ROOT},
+                "ConditionExpression": "#s IN (:draft, :supplement)",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {
+                    ":draft": Status.DRAFT.value,
+                    ":supplement": Status.SUPPLEMENT_REQUIRED.value,
+                },
+            }
+        }
+
     def put_document(self, case_id: str, document: Document) -> None:
-        self._table.put(_document_item(case_id, document), condition="attribute_not_exists(pk)")
+        try:
+            self._table.transact(
+                [
+                    {
+                        "Put": {
+                            "Item": _document_item(case_id, document),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    self.open_for_documents(case_id),
+                ]
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict("Documents can be added only before submission.") from None
+            raise
 
     def document_op(
         self, case_id: str, document: Document, expected: DocumentStatus
@@ -241,10 +308,14 @@ class CaseStore:
         document: Document,
         expected: DocumentStatus,
         event: TimelineEvent | None = None,
+        *,
+        only_while_open: bool = False,
     ) -> bool:
         operations = [self.document_op(case_id, document, expected)]
         if event is not None:
             operations.append(_event_put(case_id, event))
+        if only_while_open:
+            operations.append(self.open_for_documents(case_id))
         try:
             self._table.transact(operations)
         except Exception as exc:
@@ -270,3 +341,86 @@ class CaseStore:
     @staticmethod
     def revoke_op(case_id: str, agent_id: str) -> dict[str, Any]:
         return {"Delete": {"Key": {"pk": _pk(case_id), "sk": f"GRANT#{agent_id}"}}}
+
+    # review tasks --------------------------------------------------------------------------
+    def task(self, case_id: str, department: str) -> ReviewTask | None:
+        raw = self._table.get(_pk(case_id), f"TASK#{department}", consistent=True)
+        return ReviewTask.model_validate(raw["data"]) if raw else None
+
+    def tasks(self, case_id: str) -> list[ReviewTask]:
+        items = self._table.query_all(_pk(case_id), sk_prefix="TASK#", consistent=True)
+        return [ReviewTask.model_validate(raw["data"]) for raw in items]
+
+    @staticmethod
+    def task_op(task: ReviewTask, expected: TaskStatus | None) -> dict[str, Any]:
+        """Put a task if absent (expected None) or if its status is still `expected`."""
+        put: dict[str, Any] = {"Item": task_item(task)}
+        if expected is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "#s = :expected"
+            put["ExpressionAttributeNames"] = {"#s": "status"}
+            put["ExpressionAttributeValues"] = {":expected": expected.value}
+        return {"Put": put}
+
+    def write(
+        self, operations: list[dict[str, Any]], events: list[tuple[str, TimelineEvent]]
+    ) -> None:
+        """One transaction of task/root operations plus timeline events; Conflict if any
+        condition fails."""
+        try:
+            self._table.transact([*operations, *(_event_put(c, e) for c, e in events)])
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict("The case changed meanwhile; reload it and try again.") from None
+            raise
+
+    @staticmethod
+    def root_op(before: Application, after: Application) -> dict[str, Any]:
+        return {
+            "Put": {
+                "Item": root_item(after),
+                "ConditionExpression": "#rev = :rev",
+                "ExpressionAttributeNames": {"#rev": "rev"},
+                "ExpressionAttributeValues": {":rev": before.rev},
+            }
+        }
+
+    def review_queue(self, department: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return self._table.query(
+            review_queue(department), index="gsi2", limit=limit, start_key=start
+        )
+
+    def escalated(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return self._table.query(ESCALATED, index="gsi3", limit=limit, start_key=start)
+
+    def issuance_queue(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return self._table.query(ISSUANCE_QUEUE, index="gsi2", limit=limit, start_key=start)
+
+    # certificates --------------------------------------------------------------------------
+    @staticmethod
+    def certificate_op(certificate: Certificate) -> dict[str, Any]:
+        return {
+            "Put": {
+                "Item": {
+                    "pk": f"CERT#{certificate.code}",
+                    "sk": "CERT",
+                    "data": certificate.model_dump(mode="json"),
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def certificate(self, code: str) -> Certificate | None:
+        raw = self._table.get(f"CERT#{code}", "CERT")
+        return Certificate.model_validate(raw["data"]) if raw else None
+
+    def next_certificate_number(self, year: str) -> int:
+        item = self._table.update(
+            "COUNTER#CERT",
+            year,
+            UpdateExpression="ADD #n :one",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":one": 1},
+        )
+        return int(item["n"])

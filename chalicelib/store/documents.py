@@ -90,6 +90,9 @@ class DocumentStorage:
             self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS)
         )
 
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
     def read(self, key: str, version_id: str | None = None) -> StoredObject | None:
         kwargs: dict[str, Any] = {
             "Bucket": self._bucket,
@@ -104,7 +107,7 @@ class DocumentStorage:
             return None
         body = response["Body"].read()
         total = response.get("ContentRange", "").rpartition("/")[2]
-        size = int(total) if total.isdigit() else len(body)
+        size = int(total) if total.isascii() and total.isdigit() else len(body)
         return StoredObject(body=body, size=size, version_id=response.get("VersionId"))
 
 

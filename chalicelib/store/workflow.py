@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.observability import logger
 from chalicelib.store.clients import AwsClients
+
+DENIED = "ReviewDenied"
+CLOSED = "ReviewClosed"
 
 
 class ApprovalWorkflow:
@@ -25,3 +29,26 @@ class ApprovalWorkflow:
             return str(response["executionArn"])
         except sfn.exceptions.ExecutionAlreadyExists:
             return self._arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
+
+    def answer(self, token: str, *, approved: bool | None, detail: dict[str, Any]) -> bool:
+        """Answers a waiting review task: approved → SendTaskSuccess; denied → SendTaskFailure
+        with ReviewDenied; None (no longer needed) → ReviewClosed. Returns False when the task
+        is no longer waiting (timed out and re-requested, or already answered)."""
+        sfn = self._clients.client("stepfunctions")
+        try:
+            if approved:
+                sfn.send_task_success(taskToken=token, output=json.dumps(detail))
+            else:
+                sfn.send_task_failure(
+                    taskToken=token,
+                    error=DENIED if approved is False else CLOSED,
+                    cause=json.dumps(detail, ensure_ascii=False)[:32_000],
+                )
+        except (
+            sfn.exceptions.TaskTimedOut,
+            sfn.exceptions.InvalidToken,
+            sfn.exceptions.TaskDoesNotExist,
+        ):
+            logger.info("review task no longer waiting")
+            return False
+        return True

@@ -240,3 +240,23 @@ def test_concurrent_edits_never_lose_a_version(api: ApiClient) -> None:
     assert set(results) <= {200, 409} and 200 in results
     versions = body(api.get(f"/services/{SME}/versions"))["items"]
     assert [v["version"] for v in versions] == list(range(1, results.count(200) + 2))
+
+
+def test_calendar_years_must_be_ascii_digits(api: ApiClient) -> None:
+    response = api.put(
+        "/admin/calendar/²²²²", json_body={"holidays": []}, profile="catalogue-admin"
+    )
+    assert response.status_code == 422
+
+
+def test_the_catalogue_admin_loads_next_years_holidays(api: ApiClient) -> None:
+    year = {"holidays": ["2027-01-01", "2027-02-08"], "workdays": ["2027-02-06"]}
+    assert (
+        api.put("/admin/calendar/2027", json_body=year, profile="jxj-reviewer").status_code == 403
+    )
+    loaded = api.put("/admin/calendar/2027", json_body=year, profile="catalogue-admin")
+    assert loaded.status_code == 200, loaded.body
+    assert body(loaded)["year"] == 2027
+    bad = {"holidays": ["2026-01-01"]}
+    response = api.put("/admin/calendar/2027", json_body=bad, profile="catalogue-admin")
+    assert response.status_code == 422

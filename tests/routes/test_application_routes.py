@@ -529,3 +529,92 @@ def test_my_applications_page_newest_first(api: ApiClient, owner: str, clock: Fi
         api.get(f"/applications?role=agent&cursor={first['next_cursor']}", token=owner).status_code
         == 422
     )
+
+
+def test_an_agent_removes_only_documents_the_agent_uploaded(
+    api: ApiClient, owner: str, sms: RecordingSms, clock: FixedClock, aws: Any, pump: Any
+) -> None:
+    case = create(api, owner)
+    mine = upload(api, aws, pump, owner, case["id"], "licence")
+    api.post(
+        f"/applications/{case['id']}/agents",
+        json_body={"agent_phone": "13953700008", "consent": True},
+        token=owner,
+    )
+    clock.advance(seconds=61)
+    agent = sign_in(api, sms, "13953700008")
+    theirs = upload(api, aws, pump, agent, case["id"], "audit")
+    path = f"/applications/{case['id']}/documents/"
+    assert (
+        api.request("DELETE", path + mine["document"]["document_id"], token=agent).status_code
+        == 403
+    )
+    assert (
+        api.request("DELETE", path + theirs["document"]["document_id"], token=agent).status_code
+        == 204
+    )
+
+
+def test_documents_cannot_change_once_the_case_is_submitted_even_by_a_stale_request(
+    api: ApiClient, owner: str, aws: Any, pump: Any
+) -> None:
+    """The document writes carry a condition on the case's status, not only the document's."""
+    from chalicelib.errors import Conflict
+
+    case_id = ready_sme(api, aws, pump, owner)
+    stale = container().case_store.load(case_id)
+    assert api.post(f"/applications/{case_id}/submit", token=owner).status_code == 200
+    document = stale.documents[0]
+    from chalicelib.domain.application import DocumentStatus
+
+    deleted = document.model_copy(update={"status": DocumentStatus.DELETED})
+    assert not container().case_store.update_document(
+        case_id, deleted, document.status, only_while_open=True
+    )
+    with pytest.raises(Conflict):
+        container().case_store.put_document(
+            case_id, document.model_copy(update={"document_id": "X"})
+        )
+    assert len(body(api.get(f"/applications/{case_id}/documents", token=owner))["items"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b'{"service_code": "370830-QR-0001", "form": {"n": ' + b"9" * 40 + b"}}", 422),
+        (b"[" * 100_000, 400),
+        (b'{"a": ' + b"1" * 5000 + b"}", 400),
+    ],
+)
+def test_pathological_bodies_are_client_errors(
+    api: ApiClient, owner: str, raw: bytes, status: int
+) -> None:
+    response = api.post(
+        "/applications",
+        body=raw,
+        headers={"Content-Type": "application/json"},
+        token=owner,
+    )
+    assert response.status_code == status, response.body
+
+
+def test_full_width_digits_are_not_a_phone(api: ApiClient) -> None:
+    response = api.post("/auth/otp", json_body={"phone": "13９５３７０００08"})
+    assert response.status_code == 422
+
+
+def test_days_used_restart_at_acceptance(
+    api: ApiClient, owner: str, aws: Any, pump: Any, clock: FixedClock, sms: RecordingSms
+) -> None:
+    case_id = ready_sme(api, aws, pump, owner)
+    api.post(f"/applications/{case_id}/submit", token=owner)  # Friday 27 Nov
+    clock.advance(days=4)  # Tuesday 1 Dec: two working days later
+    accepted = api.post(
+        f"/admin/applications/{case_id}/acceptance",
+        json_body={"decision": "accept"},
+        profile="zwfw-clerk",
+    )
+    time = body(accepted)["time"]
+    assert time["acceptance_used_days"] == 2
+    assert time["used_days"] == 0 and time["left_days"] == 1
+    assert time["promised_due"] == "2026-12-02"

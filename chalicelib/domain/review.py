@@ -1,0 +1,188 @@
+"""Parallel review (并联审批), issuance (统一出件), delivery and rating."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from chalicelib.domain.common import Strict, Text
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CLOSED = "closed"  # no longer needed: the rule was decided by other departments
+
+
+TASK_LABELS: dict[TaskStatus, tuple[str, str]] = {
+    TaskStatus.OPEN: ("审批中", "Reviewing"),
+    TaskStatus.APPROVED: ("同意", "Approved"),
+    TaskStatus.DENIED: ("不同意", "Denied"),
+    TaskStatus.CLOSED: ("无需审批（已由其他部门决定）", "Closed (decided by other departments)"),
+}
+
+
+class ReviewTask(Strict):
+    task_id: str
+    case_id: str
+    department: str
+    rule: str
+    status: TaskStatus
+    token: str | None = None
+    requested_at: datetime
+    due: date
+    escalations: int = 0
+    escalated_at: datetime | None = None
+    pressed: int = 0
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    opinion: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+
+
+def task_id_of(case_id: str, department: str) -> str:
+    return f"{case_id}-{department}"
+
+
+def split_task_id(task_id: str) -> tuple[str, str] | None:
+    case_id, _, department = task_id.partition("-")
+    if len(case_id) != 26 or not case_id.isalnum() or not department.isalnum():
+        return None
+    return case_id, department
+
+
+class ReviewDecision(Strict):
+    decision: Literal["approve", "deny"]
+    opinion: Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+    conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+    @model_validator(mode="after")
+    def _conditions_only_on_approval(self) -> ReviewDecision:
+        if self.decision == "deny" and self.conditions:
+            raise ValueError("conditions go with an approval")
+        return self
+
+
+class PressRequest(Strict):
+    comment: Annotated[str, StringConstraints(min_length=2, max_length=1000)]
+
+
+class IssuanceRequest(Strict):
+    tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{8,30}$")] | None = (
+        Field(default=None, description="Required when the applicant chose mail delivery")
+    )
+    carrier: Annotated[str, StringConstraints(min_length=2, max_length=40)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class HandoverRequest(Strict):
+    pickup_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+    received_by: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class DeliveredRequest(Strict):
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class Certificate(Strict):
+    code: str
+    number: str
+    case_id: str
+    service_code: str
+    service_name: str
+    service_name_en: str
+    holder: str
+    issued_at: datetime
+    status: Literal["valid", "revoked"] = "valid"
+    object_key: str
+
+
+class DeliveryState(Strict):
+    method: str
+    pickup_code: str | None = None
+    tracking_number: str | None = None
+    carrier: str | None = None
+    dispatched_at: datetime | None = None
+    delivered_at: datetime | None = None
+    received_by: str | None = None
+
+
+# The national five levels of government-service ratings (好差评).
+RATING_LABELS: dict[int, tuple[str, str]] = {
+    5: ("非常满意", "Very satisfied"),
+    4: ("满意", "Satisfied"),
+    3: ("基本满意", "Fairly satisfied"),
+    2: ("不满意", "Dissatisfied"),
+    1: ("非常不满意", "Very dissatisfied"),
+}
+
+
+class RatingRequest(Strict):
+    level: int = Field(ge=1, le=5)
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class Rating(Strict):
+    level: int
+    label: Text
+    comment: str | None = None
+    rated_at: datetime
+
+
+class Rectification(Strict):
+    """A bad review (差评) opens this for the lead department: fix it, visit the applicant."""
+
+    department: str
+    opened_at: datetime
+    due: date
+    status: Literal["open", "done"] = "open"
+    follow_up_visit: Literal["pending", "done"] = "pending"
+
+
+class TaskView(Strict):
+    task_id: str
+    department: str
+    department_name: str
+    status: TaskStatus
+    status_label: Text
+    requested_at: datetime
+    due: date
+    escalations: int
+    pressed: int
+    decided_at: datetime | None = None
+    opinion: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+
+
+class TaskQueueItem(TaskView):
+    case_id: str
+    case_number: str
+    service_name: str
+    overdue: bool
+
+
+class TaskPage(Strict):
+    items: list[TaskQueueItem]
+    next_cursor: str | None = None
+
+
+class CertificateView(Strict):
+    code: str
+    number: str
+    status: str
+    service_name: str
+    service_name_en: str
+    holder: str
+    issued_at: datetime
+    verify_url: str
+
+
+class CertificateLink(Strict):
+    url: str
+    expires_in: int
