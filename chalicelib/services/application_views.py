@@ -11,6 +11,7 @@ from chalicelib.domain.application import (
     Application,
     ApplicationSummary,
     ApplicationView,
+    CertificateRef,
     Document,
     DocumentStatus,
     DocumentView,
@@ -27,7 +28,7 @@ from chalicelib.domain.calendar import WorkingCalendar, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import mask_phone
 from chalicelib.domain.reference import Department
-from chalicelib.domain.review import TASK_LABELS, ReviewTask, TaskView
+from chalicelib.domain.review import TASK_LABELS, DeliveryState, ReviewTask, TaskView
 
 WINDOW = Text(zh="县政务服务中心综合受理窗口", en="County one-window acceptance desk")
 
@@ -264,5 +265,40 @@ def application_view(
         ]
         if full
         else None,
+        reviews=[
+            task_view(t, _department_name(t.department, departments))
+            for t in sorted(tasks or [], key=lambda t: _review_order(app, t.department))
+        ],
+        certificate=CertificateRef(
+            number=app.certificate.number,
+            code=app.certificate.code,
+            issued_at=app.certificate.issued_at,
+            status=app.certificate.status,
+            verify_path=f"/certificates/{app.certificate.code}",
+        )
+        if app.certificate
+        else None,
+        delivery_state=_delivery_state(app, role),
+        completed_at=app.completed_at,
+        on_time=app.on_time,
+        rating=app.rating,
+        rectification=app.rectification,
         your_role=role,
     )
+
+
+def _department_name(code: str, departments: dict[str, Department] | None) -> str:
+    return departments[code].name if departments and code in departments else code
+
+
+def _review_order(app: Application, department: str) -> int:
+    order = app.review_departments
+    return order.index(department) if department in order else len(order)
+
+
+def _delivery_state(app: Application, role: str) -> DeliveryState | None:
+    """The pickup code is for the applicant and the issuing window, not for agents."""
+    state = app.delivery_state
+    if state is None or role in ("applicant", "staff"):
+        return state
+    return state.model_copy(update={"pickup_code": None})

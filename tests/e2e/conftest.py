@@ -58,14 +58,15 @@ class RunningStack:
         raise AssertionError(f"no SMS for {phone} reached {outbox}")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def start_stack(local: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
+    """Starts `python -m devstack` (what `make run` runs) on free ports and waits for it."""
     port = free_port()
-    local = tmp_path_factory.mktemp("local")
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BIANMIN_", "POWERTOOLS_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "BIANMIN_", "POWERTOOLS_", "MOTO_"))
     }
-    env.update({"BIANMIN_PORT": str(port), "BIANMIN_LOCAL_DIR": str(local)})
+    env.update({"BIANMIN_PORT": str(port), "BIANMIN_LOCAL_DIR": str(local), **(extra_env or {})})
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack"],
         cwd=ROOT,
@@ -79,16 +80,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     while time.monotonic() < deadline:
         try:
             if requests.get(url + "/health", timeout=1).status_code == 200:
-                break
+                return RunningStack(url=url, local=local, process=process)
         except requests.ConnectionError:
             time.sleep(0.2)
         if process.poll() is not None:
             raise AssertionError(process.stdout.read() if process.stdout else "stack exited")
-    else:
-        process.kill()
-        raise AssertionError("the local stack did not come up in 60 s")
-    running = RunningStack(url=url, local=local, process=process)
+    process.kill()
+    raise AssertionError("the local stack did not come up in 60 s")
+
+
+def stop_stack(running: RunningStack) -> None:
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("local"))
     yield running
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
+    stop_stack(running)
