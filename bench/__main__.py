@@ -102,12 +102,39 @@ def applications() -> None:
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
+def approval() -> None:
+    from bench.approval import cost, run
+
+    results = run()
+    print("Parallel approval: one SME certificate from application to rating (moto executing)")
+    print(f"  state transitions per approved application   {results['transitions']}")
+    decision = ", ".join(
+        f"{k.split('.')[1]} {v}" for k, v in sorted(results["decision_calls"].items())
+    )
+    print(
+        f"  DynamoDB calls for one review decision       {sum(results['decision_calls'].values())}"
+        f"  ({decision}; plus {results['decision_other']})"
+    )
+    print(
+        f"  API requests {results['api_requests']}, consumer batches {results['consumer_batches']}, "
+        f"median handler time {results['median_ms']:.1f} ms"
+    )
+    prices = cost(results)
+    total = sum(prices.values())
+    print("  cost per case at us-east-1 list prices (USD):")
+    for service, amount in prices.items():
+        print(f"    {service:15s} {amount * 1000:8.4f} per 1,000 cases")
+    print(f"    {'total':15s} {total * 1000:8.4f} per 1,000 cases  ({total:.6f} per case)")
+
+
 def main() -> None:
     cold_import()
     print()
     dynamodb_calls()
     print()
     applications()
+    print()
+    approval()
     print()
     package_size()
 
