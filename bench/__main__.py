@@ -116,7 +116,8 @@ def approval() -> None:
         f"  ({decision}; plus {results['decision_other']})"
     )
     print(
-        f"  API requests {results['api_requests']}, consumer batches {results['consumer_batches']}, "
+        f"  API requests {results['api_requests']}, "
+        f"consumer batches {results['consumer_batches']}, "
         f"median handler time {results['median_ms']:.1f} ms"
     )
     prices = cost(results)
