@@ -143,6 +143,16 @@ class Rectification(Strict):
     due: date
     status: Literal["open", "done"] = "open"
     follow_up_visit: Literal["pending", "done"] = "pending"
+    measures: str | None = None
+    visit_note: str | None = None
+    closed_at: datetime | None = None
+
+
+class RectificationReport(Strict):
+    """The lead department reports what it fixed and how the follow-up visit (回访) went."""
+
+    measures: Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+    visit_note: Annotated[str, StringConstraints(min_length=2, max_length=2000)]
 
 
 class TaskView(Strict):

@@ -11,6 +11,7 @@ from chalicelib.domain.review import (
     HandoverRequest,
     IssuanceRequest,
     PressRequest,
+    RectificationReport,
     ReviewDecision,
     TaskPage,
     TaskView,
@@ -146,3 +147,36 @@ def hand_over(call: Call, id: str, body: HandoverRequest) -> ApplicationView:
 def mark_delivered(call: Call, id: str, body: DeliveredRequest) -> ApplicationView:
     deps = container()
     return deps.issuance.delivered(deps.staff.resolve(call.principal_arn), id, body)
+
+
+@operation(
+    bp,
+    "/admin/queues/rectification",
+    summary="Bad reviews (差评) the caller's department must rectify, oldest first",
+    tags=TAGS,
+    auth="staff",
+    query=QueueQuery,
+    response=ApplicationPage,
+    errors=(403, 422),
+)
+def rectification_queue(call: Call, query: QueueQuery) -> ApplicationPage:
+    deps = container()
+    return deps.issuance.rectifications(
+        deps.staff.resolve(call.principal_arn), query.limit, query.cursor
+    )
+
+
+@operation(
+    bp,
+    "/admin/applications/{id}/rectification",
+    "POST",
+    summary="Close a rectification with its measures and the follow-up visit (回访)",
+    tags=TAGS,
+    auth="staff",
+    body=RectificationReport,
+    response=ApplicationView,
+    errors=(403, 404, 409, 422),
+)
+def close_rectification(call: Call, id: str, body: RectificationReport) -> ApplicationView:
+    deps = container()
+    return deps.issuance.rectify(deps.staff.resolve(call.principal_arn), id, body)

@@ -31,6 +31,7 @@ from chalicelib.domain.review import (
     Rating,
     RatingRequest,
     Rectification,
+    RectificationReport,
     TaskStatus,
 )
 from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -397,6 +398,59 @@ class IssuanceService:
         self._cases.save(app, after, events)
         return self._view(
             CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), role
+        )
+
+    def rectifications(self, staff: StaffMember, limit: int, cursor: str | None) -> ApplicationPage:
+        """Open rectifications of the caller's department, oldest first."""
+        if not staff.department or staff.role not in (Role.REVIEWER, Role.SUPERVISOR):
+            raise Forbidden("Department reviewers and supervisors see their rectifications.")
+        scope = f"rectification|{staff.department}"
+        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
+        page = self._cases.rectification_queue(staff.department, limit, start)
+        apps = [Application.model_validate(raw["data"]) for raw in page.items]
+        next_cursor = (
+            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+        )
+        return ApplicationPage(items=[views.summary(a) for a in apps], next_cursor=next_cursor)
+
+    def rectify(
+        self, staff: StaffMember, case_id: str, report: RectificationReport
+    ) -> ApplicationView:
+        """Closes a rectification: what was fixed, and the follow-up visit's record."""
+        bundle = load_for_staff(self._cases, self._reference, case_id, staff)
+        app = bundle.application
+        rectification = app.rectification
+        if rectification is None or rectification.status != "open":
+            raise Conflict("There is no open rectification on this case.")
+        if staff.department != rectification.department or staff.role not in (
+            Role.REVIEWER,
+            Role.SUPERVISOR,
+        ):
+            raise Forbidden("The lead department's staff close its rectification.")
+        now = self._clock.now()
+        closed = rectification.model_copy(
+            update={
+                "status": "done",
+                "follow_up_visit": "done",
+                "measures": report.measures,
+                "visit_note": report.visit_note,
+                "closed_at": now,
+            }
+        )
+        after = app.model_copy(update={"rectification": closed, "rev": app.rev + 1})
+        done = event(
+            self._clock,
+            "rectified",
+            f"整改完成并回访：{report.measures}",
+            f"Rectified and visited: {report.measures}",
+            staff_actor(staff),
+            comment=report.visit_note,
+            at=now,
+            on_time=beijing_date(now) <= rectification.due,
+        )
+        self._cases.save(app, after, [done])
+        return self._view(
+            CaseBundle(after, [*bundle.events, done], bundle.documents, bundle.tasks), "staff"
         )
 
     def verify(self, code: str) -> CertificateView:

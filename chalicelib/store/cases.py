@@ -394,6 +394,13 @@ class CaseStore:
     def escalated(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
         return self._table.query(ESCALATED, index="gsi3", limit=limit, start_key=start)
 
+    def rectification_queue(
+        self, department: str, limit: int, start: dict[str, Any] | None
+    ) -> QueryPage:
+        return self._table.query(
+            rectification_queue(department), index="gsi2", limit=limit, start_key=start
+        )
+
     def issuance_queue(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
         return self._table.query(ISSUANCE_QUEUE, index="gsi2", limit=limit, start_key=start)
 

@@ -301,3 +301,22 @@ def test_a_bad_rating_opens_a_rectification(
     assert rated["rectification"]["department"] == "jxj" and rated["rectification"]["due"]
     assert rated["rectification"]["follow_up_visit"] == "pending"
     assert "rectification_opened" in [e["type"] for e in rated["timeline"]]
+    queue = body(api.get("/admin/queues/rectification", profile="jxj-reviewer"))["items"]
+    assert [i["id"] for i in queue] == [case_id]
+    report = {"measures": "简化审核流程，当日办结", "visit_note": "电话回访，申请人表示认可"}
+    wrong = api.post(
+        f"/admin/applications/{case_id}/rectification", json_body=report, profile="zwfw-issuer"
+    )
+    assert wrong.status_code == 403
+    closed = api.post(
+        f"/admin/applications/{case_id}/rectification", json_body=report, profile="jxj-reviewer"
+    )
+    assert closed.status_code == 200, closed.body
+    assert body(closed)["rectification"]["follow_up_visit"] == "done"
+    assert body(api.get("/admin/queues/rectification", profile="jxj-reviewer"))["items"] == []
+    again = api.post(
+        f"/admin/applications/{case_id}/rectification", json_body=report, profile="jxj-reviewer"
+    )
+    assert again.status_code == 409
+    agent_rating = api.post(f"/applications/{case_id}/rating", json_body={"level": 5}, token=owner)
+    assert agent_rating.status_code == 409  # rated once
