@@ -54,14 +54,20 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     out = tmp_path_factory.mktemp("package")
     command = [sys.executable, "-m", "infra.package", "--stage", STAGE, "--region", REGION]
     command += ["--out", str(out)]
-    result = subprocess.run(
-        command,
-        cwd=definitions.ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
+    # `chalice package` downloads manylinux wheels from PyPI: one retry rides out a network
+    # hiccup; a real packaging error fails both attempts and is shown.
+    for _attempt in range(2):
+        result = subprocess.run(
+            command,
+            cwd=definitions.ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+        if result.returncode == 0:
+            break
+        print(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout + result.stderr
     template_path = out / "sam.json"
     text = template_path.read_text()
