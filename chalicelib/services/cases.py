@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import Actor, Application, TimelineEvent
+from chalicelib.domain.application import Actor, Application, Status, TimelineEvent
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.errors import NotFound
@@ -76,7 +76,10 @@ def load_for_citizen(cases: CaseStore, case_id: str, citizen_id: str) -> tuple[C
 
 def staff_may_see(app: Application, staff: StaffMember, tree: JurisdictionTree) -> bool:
     """Departments see the cases they take part in; leaders, supervisors, dispatchers and
-    liaison officers without a department see those of their jurisdiction's subtree."""
+    liaison officers without a department see those of their jurisdiction's subtree. A draft
+    is the applicant's own until it is submitted: no staff member sees it."""
+    if app.status is Status.DRAFT:
+        return False
     if staff.department:
         involved = {"zwfw", app.lead_department, *app.review_departments}
         return staff.department in involved

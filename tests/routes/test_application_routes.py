@@ -476,6 +476,10 @@ def test_person_applicants_are_masked_for_staff(
 ) -> None:
     token = sign_in(api, sms, "13953700003")
     case = create(api, token, applicant=person())
+    assert api.get(f"/admin/applications/{case['id']}", profile="zwfw-clerk").status_code == 404
+    for material in ("licence", "audit"):
+        upload(api, aws, pump, token, case["id"], material)
+    assert api.post(f"/applications/{case['id']}/submit", token=token).status_code == 200
     assert body(api.get(f"/applications/{case['id']}", token=token))["applicant"][
         "id_number"
     ].endswith(person()["id_number"][-4:])
