@@ -3,13 +3,11 @@ transitions, DynamoDB calls per review decision, and a cost per case from AWS li
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
-import bench.routes  # noqa: F401 - sets the environment before the app is imported
+from bench.harness import bench_stack
 
 # us-east-1 list prices in USD (China regions bill in CNY at different rates; the shape of the
 # cost is the same). Sources: the AWS pricing pages of each service, November 2026.
@@ -44,126 +42,36 @@ class Meter:
 
 
 def run() -> dict[str, Any]:
-    from chalice.test import Client
-    from moto import mock_aws
+    from tests.support.applications import PDF, SME, enterprise, mail_delivery
 
-    from chalicelib import resources
-    from chalicelib.clock import FixedClock
-    from chalicelib.deps import Container, use_container
-    from chalicelib.settings import Settings
-    from chalicelib.store.clients import AwsClients
-    from devstack.gateway import BianminLocalGateway
-    from devstack.moto_atomic import serialise_dynamodb_writes
-    from devstack.provision import provision
-    from devstack.pump import EventPump
-    from devstack.seed import seed
-    from devstack.sigv4 import SigV4Verifier
-    from tests.support.applications import PDF, SME, document_request, enterprise, mail_delivery
-    from tests.support.signing import signed_headers
-
-    serialise_dynamodb_writes()
-    clock = FixedClock(datetime(2026, 11, 27, 2, tzinfo=UTC))
     results: dict[str, Any] = {}
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        clients = AwsClients("cn-north-1")
-        p = provision(clients, "bench", "cn-north-1")
-        settings = Settings(
-            stage="bench",
-            table_name=p.table,
-            documents_bucket=p.bucket,
-            sms_queue_url=p.queue_urls["sms"],
-            signing_secret_id=p.signing_secret_id,
-            state_machine_arn=p.state_machine_arn,
-        )
-        sent: list[Any] = []
-
-        class Sms:
-            def dispatch(self, message: Any) -> None:
-                sent.append(message)
-
-        container = Container(settings, clock, clients, sms_dispatch=Sms())
-        seeded = seed(container.table, clients, clock, "bench")
-        use_container(container)
-        from app import app
-
-        client = Client(app, stage_name="local")
-        verifier = SigV4Verifier(seeded.credentials, region="cn-north-1", clock=clock)
-        client.http._local_gateway = BianminLocalGateway(app, client._chalice_config, verifier)
-        urls = {resources.queue_name("bench", s): u for s, u in p.queue_urls.items()}
-        pump = EventPump(app, clients, urls, region="cn-north-1")
-        meter = Meter(clients, ("dynamodb", "s3", "sqs", "stepfunctions"))
-        api_requests = 0
-        lambda_ms: list[float] = []
+    with bench_stack(execute_workflows=True) as stack:
+        meter = Meter(stack.clients, ("dynamodb", "s3", "sqs", "stepfunctions"))
+        token = stack.citizen_token("13953700002")
+        meter.calls.clear()
+        meter.transact_items = 0
+        stack.latencies_ms.clear()
         consumer_batches = 0
 
-        def call(
-            method: str,
-            path: str,
-            payload: Any = None,
-            token: str | None = None,
-            profile: str | None = None,
-        ) -> Any:
-            nonlocal api_requests
-            body = json.dumps(payload).encode() if payload is not None else b""
-            headers = {"Content-Type": "application/json"} if payload is not None else {}
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
-            if profile:
-                headers = signed_headers(
-                    method,
-                    f"http://localhost{path}",
-                    seeded.profiles[profile],
-                    clock.now(),
-                    body=body,
-                    headers=headers,
-                )
-            started = time.perf_counter()
-            response = client.http.request(method, path, headers=headers, body=body)
-            lambda_ms.append((time.perf_counter() - started) * 1000)
-            api_requests += 1
-            assert response.status_code < 300, (path, response.status_code, response.body)
-            return json.loads(response.body or b"null")
-
-        def drain() -> None:
-            nonlocal consumer_batches
-            consumer_batches += pump.drain()
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return stack.call(*args, **kwargs)[0]
 
         def until(check: Any) -> Any:
+            nonlocal consumer_batches
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                drain()
+                consumer_batches += stack.pump.drain()
                 value = check()
                 if value:
                     return value
                 time.sleep(0.05)
             raise AssertionError("the workflow stalled")
 
-        call("POST", "/auth/otp", {"phone": "13953700002"})
-        token = call("POST", "/auth/token", {"phone": "13953700002", "code": sent[-1].code})[
-            "access_token"
-        ]
-        meter.calls.clear()
-        meter.transact_items = 0
-        api_requests, consumer_batches, lambda_ms = 0, 0, []
-
-        case = call(
-            "POST",
-            "/applications",
-            {"service_code": SME, "applicant": enterprise(), "delivery": mail_delivery()},
-            token=token,
-        )
-        case_id = case["id"]
+        new = {"service_code": SME, "applicant": enterprise(), "delivery": mail_delivery()}
+        case_id = call("POST", "/applications", new, token=token)["id"]
         for material in ("licence", "audit"):
-            form = call(
-                "POST",
-                f"/applications/{case_id}/documents",
-                document_request(material, PDF),
-                token=token,
-            )
-            clients.client("s3").put_object(
-                Bucket=p.bucket, Key=form["upload"]["fields"]["key"], Body=PDF
-            )
-        drain()
+            stack.upload(token, case_id, material, PDF)
+        consumer_batches += stack.pump.drain()
         call("POST", f"/applications/{case_id}/submit", token=token)
         call(
             "POST",
@@ -171,13 +79,8 @@ def run() -> dict[str, Any]:
             {"decision": "accept"},
             profile="zwfw-clerk",
         )
-        task = until(
-            lambda: [
-                t
-                for t in call("GET", "/admin/queues/review", profile="jxj-reviewer")["items"]
-                if t["case_id"] == case_id
-            ]
-        )[0]
+        queue = lambda: call("GET", "/admin/queues/review", profile="jxj-reviewer")["items"]  # noqa: E731
+        task = until(lambda: [t for t in queue() if t["case_id"] == case_id])[0]
         before = Counter(meter.calls)
         call(
             "POST",
@@ -185,13 +88,9 @@ def run() -> dict[str, Any]:
             {"decision": "approve", "opinion": "同意"},
             profile="jxj-reviewer",
         )
-        decision_calls = Counter({k: v - before.get(k, 0) for k, v in meter.calls.items()})
-        results["decision_calls"] = {
-            k: v for k, v in decision_calls.items() if v and k.startswith("dynamodb")
-        }
-        results["decision_other"] = {
-            k: v for k, v in decision_calls.items() if v and not k.startswith("dynamodb")
-        }
+        delta = {k: v - before.get(k, 0) for k, v in meter.calls.items() if v - before.get(k, 0)}
+        results["decision_calls"] = {k: v for k, v in delta.items() if k.startswith("dynamodb")}
+        results["decision_other"] = {k: v for k, v in delta.items() if not k.startswith("dynamodb")}
         until(lambda: call("GET", f"/applications/{case_id}", token=token)["status"] == "approved")
         call(
             "POST",
@@ -202,17 +101,18 @@ def run() -> dict[str, Any]:
         call("POST", f"/admin/applications/{case_id}/delivered", {}, profile="zwfw-issuer")
         call("POST", f"/applications/{case_id}/rating", {"level": 5}, token=token)
 
-        sfn = clients.client("stepfunctions")
-        execution = sfn.list_executions(stateMachineArn=p.state_machine_arn)["executions"][0]
+        sfn = stack.clients.client("stepfunctions")
+        arn = stack.provisioned.state_machine_arn
+        execution = sfn.list_executions(stateMachineArn=arn)["executions"][0]
         history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)
-        transitions = sum(1 for e in history["events"] if e["type"].endswith("StateEntered"))
-        results["transitions"] = transitions
+        results["transitions"] = sum(
+            1 for e in history["events"] if e["type"].endswith("StateEntered")
+        )
         results["calls"] = dict(meter.calls)
         results["transact_items"] = meter.transact_items
-        results["api_requests"] = api_requests
+        results["api_requests"] = len(stack.latencies_ms)
         results["consumer_batches"] = consumer_batches
-        results["median_ms"] = sorted(lambda_ms)[len(lambda_ms) // 2]
-        use_container(None)
+        results["median_ms"] = sorted(stack.latencies_ms)[len(stack.latencies_ms) // 2]
     return results
 
 

@@ -13,6 +13,7 @@ from chalicelib.domain.application import (
     DocumentStatus,
     Status,
     SupplementItem,
+    TimelineEvent,
 )
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
@@ -20,12 +21,11 @@ from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput
 from chalicelib.http.cursor import CursorCodec
 from chalicelib.observability import logger, metrics
 from chalicelib.services import application_views as views
-from chalicelib.services.cases import event, load_for_staff, staff_actor
+from chalicelib.services.cases import application_page, event, load_for_staff, staff_actor
 from chalicelib.services.reference import ReferenceData
 from chalicelib.settings import Settings
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.documents import DocumentStorage, object_key
-from chalicelib.store.table import decode_key, encode_key
 from chalicelib.store.workflow import ApprovalWorkflow
 
 
@@ -56,14 +56,13 @@ class AcceptanceService:
     def queue(self, staff: StaffMember, limit: int, cursor: str | None) -> ApplicationPage:
         """Applications waiting for acceptance, oldest submission first."""
         self._require_clerk(staff)
-        scope = f"acceptance|{staff.department}"
-        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
-        page = self._cases.acceptance_queue(limit, start)
-        apps = [Application.model_validate(raw["data"]) for raw in page.items]
-        next_cursor = (
-            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+        return application_page(
+            self._cursors,
+            f"acceptance|{staff.department}",
+            cursor,
+            limit,
+            self._cases.acceptance_queue,
         )
-        return ApplicationPage(items=[views.summary(a) for a in apps], next_cursor=next_cursor)
 
     def view(self, staff: StaffMember, case_id: str) -> ApplicationView:
         """The case with personal numbers masked and a short-lived download link per clean
@@ -89,16 +88,12 @@ class AcceptanceService:
             )
             self._cases.append_event(case_id, opened)
             events = [*events, opened]
-        return views.application_view(
-            app,
-            events,
-            bundle.documents,
-            role="staff",
-            calendar=self._reference.calendar(),
-            now=self._clock.now(),
+        return views.bundle_view(
+            CaseBundle(app, events, bundle.documents, bundle.tasks),
+            "staff",
+            self._reference,
+            self._clock,
             download_urls=urls,
-            tasks=bundle.tasks,
-            departments=self._reference.departments(),
         )
 
     def decide(
@@ -293,14 +288,12 @@ class AcceptanceService:
         departments = self._reference.departments()
         return [departments[c].name if c in departments else c for c in codes]
 
-    def _staff_view(self, app: Application, events: list, bundle: CaseBundle) -> ApplicationView:
-        return views.application_view(
-            app,
-            events,
-            bundle.documents,
-            role="staff",
-            calendar=self._reference.calendar(),
-            now=self._clock.now(),
-            tasks=bundle.tasks,
-            departments=self._reference.departments(),
+    def _staff_view(
+        self, app: Application, events: list[TimelineEvent], bundle: CaseBundle
+    ) -> ApplicationView:
+        return views.bundle_view(
+            CaseBundle(app, events, bundle.documents, bundle.tasks),
+            "staff",
+            self._reference,
+            self._clock,
         )

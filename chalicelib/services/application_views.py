@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.clock import Clock
 from chalicelib.domain.application import (
     STATUS_LABELS,
     AgentView,
@@ -29,6 +30,8 @@ from chalicelib.domain.common import Text
 from chalicelib.domain.identity import mask_phone
 from chalicelib.domain.reference import Department
 from chalicelib.domain.review import TASK_LABELS, DeliveryState, ReviewTask, TaskView
+from chalicelib.services.reference import ReferenceData
+from chalicelib.store.cases import CaseBundle
 
 WINDOW = Text(zh="县政务服务中心综合受理窗口", en="County one-window acceptance desk")
 
@@ -302,3 +305,25 @@ def _delivery_state(app: Application, role: str) -> DeliveryState | None:
     if state is None or role in ("applicant", "staff"):
         return state
     return state.model_copy(update={"pickup_code": None})
+
+
+def bundle_view(
+    bundle: CaseBundle,
+    role: str,
+    reference: ReferenceData,
+    clock: Clock,
+    *,
+    download_urls: dict[str, str] | None = None,
+) -> ApplicationView:
+    """`application_view` of a loaded case, with the calendar and department names."""
+    return application_view(
+        bundle.application,
+        bundle.events,
+        bundle.documents,
+        role=role,
+        calendar=reference.calendar(),
+        now=clock.now(),
+        download_urls=download_urls,
+        tasks=bundle.tasks,
+        departments=reference.departments(),
+    )

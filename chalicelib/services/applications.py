@@ -67,16 +67,7 @@ class ApplicationService:
         return self._view(bundle, role)
 
     def _view(self, bundle: CaseBundle, role: str) -> ApplicationView:
-        return views.application_view(
-            bundle.application,
-            bundle.events,
-            bundle.documents,
-            role=role,
-            calendar=self._reference.calendar(),
-            now=self._clock.now(),
-            tasks=bundle.tasks,
-            departments=self._reference.departments(),
-        )
+        return views.bundle_view(bundle, role, self._reference, self._clock)
 
     def mine(self, citizen_id: str, role: str, limit: int, cursor: str | None) -> ApplicationPage:
         """The caller's applications (or those granted to them as agent), newest first."""
@@ -299,42 +290,76 @@ class ApplicationService:
                 f"Only a draft can be submitted; this application is {app.status.value}."
             )
         self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
+        return self._to_acceptance_queue(
+            bundle, role, citizen_id, idempotency_key, app.limits.acceptance_days, first=True
+        )
+
+    def _to_acceptance_queue(
+        self,
+        bundle: CaseBundle,
+        role: str,
+        citizen_id: str,
+        idempotency_key: str | None,
+        days: int,
+        *,
+        first: bool,
+    ) -> ApplicationView:
+        """Puts the case in (or back into) the acceptance queue with `days` working days for
+        the desk; the clock runs again from today."""
+        app = bundle.application
         now = self._clock.now()
         today = beijing_date(now)
         calendar = self._reference.calendar()
-        due = calendar.add_working_days(today, app.limits.acceptance_days)
+        due = calendar.add_working_days(today, days)
         limits = app.limits.model_copy(
             update={
                 "acceptance_due": due,
                 "running_since": today,
+                "paused": False,
                 "estimated": calendar.estimated(due),
             }
         )
+        moment = {"submitted_at": now} if first else {"resubmitted_at": now}
         after = app.model_copy(
             update={
                 "status": Status.SUBMITTED,
-                "submitted_at": now,
                 "submit_key": idempotency_key,
                 "limits": limits,
                 "rev": app.rev + 1,
+                **moment,
             }
         )
-        submitted = event(
-            self._clock,
-            "submitted",
-            f"提交申请，受理期限 {due.isoformat()}",
-            f"Submitted; acceptance due {due.isoformat()}",
-            citizen_actor(app, citizen_id),
-            at=now,
-            acceptance_due=due.isoformat(),
-            holder=ACCEPTANCE_WINDOW,
-        )
+        actor = citizen_actor(app, citizen_id)
+        if first:
+            note = event(
+                self._clock,
+                "submitted",
+                f"提交申请，受理期限 {due.isoformat()}",
+                f"Submitted; acceptance due {due.isoformat()}",
+                actor,
+                at=now,
+                acceptance_due=due.isoformat(),
+                holder=ACCEPTANCE_WINDOW,
+            )
+        else:
+            note = event(
+                self._clock,
+                "supplemented",
+                f"补正材料已提交，计时恢复，受理期限 {due.isoformat()}",
+                f"Supplement sent; the clock resumes, acceptance due {due.isoformat()}",
+                actor,
+                at=now,
+                materials=[i.material_code for i in app.supplement or []],
+            )
         try:
-            self._cases.save(app, after, [submitted])
+            self._cases.save(app, after, [note])
         except Conflict:
-            return self._settled_retry(case_id, citizen_id, idempotency_key)
-        metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
-        return self._view(CaseBundle(after, [*bundle.events, submitted], bundle.documents), role)
+            return self._settled_retry(app.application_id, citizen_id, idempotency_key)
+        if first:
+            metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
+        return self._view(
+            CaseBundle(after, [*bundle.events, note], bundle.documents, bundle.tasks), role
+        )
 
     def send_supplement(
         self, citizen_id: str, case_id: str, idempotency_key: str | None
@@ -348,42 +373,10 @@ class ApplicationService:
         listed = [item.material_code for item in app.supplement or []]
         self._check_materials(app, bundle.documents, listed, after=app.supplement_requested_at)
         self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
-        now = self._clock.now()
-        today = beijing_date(now)
-        calendar = self._reference.calendar()
         remaining = max(app.limits.acceptance_days - app.limits.used_days, 0)
-        due = calendar.add_working_days(today, remaining)
-        limits = app.limits.model_copy(
-            update={
-                "acceptance_due": due,
-                "running_since": today,
-                "paused": False,
-                "estimated": calendar.estimated(due),
-            }
+        return self._to_acceptance_queue(
+            bundle, role, citizen_id, idempotency_key, remaining, first=False
         )
-        after = app.model_copy(
-            update={
-                "status": Status.SUBMITTED,
-                "resubmitted_at": now,
-                "submit_key": idempotency_key,
-                "limits": limits,
-                "rev": app.rev + 1,
-            }
-        )
-        resumed = event(
-            self._clock,
-            "supplemented",
-            f"补正材料已提交，计时恢复，受理期限 {due.isoformat()}",
-            f"Supplement sent; the clock resumes, acceptance due {due.isoformat()}",
-            citizen_actor(app, citizen_id),
-            at=now,
-            materials=listed,
-        )
-        try:
-            self._cases.save(app, after, [resumed])
-        except Conflict:
-            return self._settled_retry(case_id, citizen_id, idempotency_key)
-        return self._view(CaseBundle(after, [*bundle.events, resumed], bundle.documents), role)
 
     def _settled_retry(
         self, case_id: str, citizen_id: str, idempotency_key: str | None

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import Actor, Application, Status, TimelineEvent
+from chalicelib.domain.application import (
+    Actor,
+    Application,
+    ApplicationPage,
+    Status,
+    TimelineEvent,
+)
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.errors import NotFound
+from chalicelib.http.cursor import CursorCodec
 from chalicelib.ids import new_ulid
+from chalicelib.services.application_views import summary
 from chalicelib.services.reference import JurisdictionTree, ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
+from chalicelib.store.table import QueryPage, decode_key, encode_key
 
 
 @dataclass(frozen=True)
@@ -95,3 +105,18 @@ def load_for_staff(
     if bundle is None or not staff_may_see(bundle.application, staff, reference.jurisdictions()):
         raise NotFound(f"No application {case_id}.")
     return bundle
+
+
+def application_page(
+    cursors: CursorCodec,
+    scope: str,
+    cursor: str | None,
+    limit: int,
+    fetch: Callable[[int, dict[str, Any] | None], QueryPage],
+) -> ApplicationPage:
+    """A page of application summaries from a GSI query, behind a cursor bound to `scope`."""
+    start = decode_key(cursors.decode(cursor, scope)) if cursor else None
+    page = fetch(limit, start)
+    apps = [Application.model_validate(raw["data"]) for raw in page.items]
+    next_cursor = cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+    return ApplicationPage(items=[summary(a) for a in apps], next_cursor=next_cursor)

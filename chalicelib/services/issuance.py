@@ -39,6 +39,7 @@ from chalicelib.http.cursor import CursorCodec
 from chalicelib.observability import metrics
 from chalicelib.services import application_views as views
 from chalicelib.services.cases import (
+    application_page,
     citizen_actor,
     event,
     load_for_citizen,
@@ -50,7 +51,6 @@ from chalicelib.services.reference import ReferenceData
 from chalicelib.services.review import finish
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.documents import DOWNLOAD_SECONDS, DocumentStorage
-from chalicelib.store.table import decode_key, encode_key
 
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 RECTIFICATION_DAYS = 5
@@ -91,27 +91,17 @@ class IssuanceService:
             raise Forbidden("Only the unified issuance window (统一出件窗口) does this.")
 
     def _view(self, bundle: CaseBundle, role: str) -> ApplicationView:
-        return views.application_view(
-            bundle.application,
-            bundle.events,
-            bundle.documents,
-            role=role,
-            calendar=self._reference.calendar(),
-            now=self._clock.now(),
-            tasks=bundle.tasks,
-            departments=self._reference.departments(),
-        )
+        return views.bundle_view(bundle, role, self._reference, self._clock)
 
     def queue(self, staff: StaffMember, limit: int, cursor: str | None) -> ApplicationPage:
         self._require_issuer(staff)
-        scope = f"issuance|{staff.department}"
-        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
-        page = self._cases.issuance_queue(limit, start)
-        apps = [Application.model_validate(raw["data"]) for raw in page.items]
-        next_cursor = (
-            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+        return application_page(
+            self._cursors,
+            f"issuance|{staff.department}",
+            cursor,
+            limit,
+            self._cases.issuance_queue,
         )
-        return ApplicationPage(items=[views.summary(a) for a in apps], next_cursor=next_cursor)
 
     def issue(self, staff: StaffMember, case_id: str, request: IssuanceRequest) -> ApplicationView:
         """Issues the certificate (a PDF in S3 with a public verification code) and starts its
@@ -404,14 +394,14 @@ class IssuanceService:
         """Open rectifications of the caller's department, oldest first."""
         if not staff.department or staff.role not in (Role.REVIEWER, Role.SUPERVISOR):
             raise Forbidden("Department reviewers and supervisors see their rectifications.")
-        scope = f"rectification|{staff.department}"
-        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
-        page = self._cases.rectification_queue(staff.department, limit, start)
-        apps = [Application.model_validate(raw["data"]) for raw in page.items]
-        next_cursor = (
-            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+        department = staff.department
+        return application_page(
+            self._cursors,
+            f"rectification|{department}",
+            cursor,
+            limit,
+            lambda n, start: self._cases.rectification_queue(department, n, start),
         )
-        return ApplicationPage(items=[views.summary(a) for a in apps], next_cursor=next_cursor)
 
     def rectify(
         self, staff: StaffMember, case_id: str, report: RectificationReport
