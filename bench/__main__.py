@@ -128,8 +128,21 @@ def approval() -> None:
     print(f"    {'total':15s} {total * 1000:8.4f} per 1,000 cases  ({total:.6f} per case)")
 
 
+def grid_lookup() -> None:
+    from bench.grids import lookup_micros
+
+    lookup_micros(100)  # warm-up, so neither size pays the first-run costs
+    small, large = lookup_micros(100), lookup_micros(10_000)
+    print("Grid lookup (point in a grid's polygon, bucket index)")
+    print(f"  100 grids     {small:6.2f} µs per lookup")
+    ratio = large / small
+    print(f"  10,000 grids  {large:6.2f} µs per lookup   ratio {ratio:4.2f} (flat is the goal)")
+
+
 def main() -> None:
     cold_import()
+    print()
+    grid_lookup()
     print()
     dynamodb_calls()
     print()
