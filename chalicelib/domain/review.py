@@ -42,6 +42,8 @@ class ReviewTask(Strict):
     decided_by: str | None = None
     opinion: str | None = None
     conditions: list[str] = Field(default_factory=list)
+    version: int = 0
+    last_escalation: str | None = None
 
 
 def task_id_of(case_id: str, department: str) -> str:

@@ -3,6 +3,8 @@ links, and the one-window decision (accept / supplement once / not accept)."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from chalicelib.clock import Clock
 from chalicelib.domain.application import (
     ACCEPTANCE_WINDOW,
@@ -15,7 +17,7 @@ from chalicelib.domain.application import (
     SupplementItem,
     TimelineEvent,
 )
-from chalicelib.domain.calendar import beijing_date
+from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput
 from chalicelib.http.cursor import CursorCodec
@@ -252,7 +254,7 @@ class AcceptanceService:
         app = bundle.application
         if self._workflow is None:
             raise RuntimeError("BIANMIN_STATE_MACHINE_ARN is not set")
-        timeout = max(app.limits.promised_days, 1) * self._settings.review_seconds_per_day
+        timeout = self._review_timeout(app)
         execution = self._workflow.start(
             app.application_id,
             {
@@ -283,6 +285,20 @@ class AcceptanceService:
                 return self._staff_view(current.application, current.events, current)
             raise
         return self._staff_view(after, [*bundle.events, started], bundle)
+
+    def _review_timeout(self, app: Application) -> int:
+        """Seconds a review task may wait: until the end of its due working day in Beijing
+        (so weekends and holidays do not escalate early), or, with a shortened day for
+        drills and tests, promised days × BIANMIN_REVIEW_SECONDS_PER_DAY."""
+        per_day = self._settings.review_seconds_per_day
+        if per_day < 86_400 or app.limits.promised_due is None:
+            return max(app.limits.promised_days, 1) * per_day
+        due = max(
+            app.limits.promised_due,
+            self._reference.calendar().add_working_days(beijing_date(self._clock.now()), 1),
+        )
+        end = datetime.combine(due + timedelta(days=1), time.min, tzinfo=BEIJING)
+        return max(int((end - self._clock.now()).total_seconds()), 60)
 
     def _department_names(self, codes: list[str]) -> list[str]:
         departments = self._reference.departments()

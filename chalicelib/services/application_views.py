@@ -300,9 +300,10 @@ def _review_order(app: Application, department: str) -> int:
 
 
 def _delivery_state(app: Application, role: str) -> DeliveryState | None:
-    """The pickup code is for the applicant and the issuing window, not for agents."""
+    """The pickup code is the applicant's alone: the window checks the code the collector
+    tells it, so no staff member (nor an agent) reads it."""
     state = app.delivery_state
-    if state is None or role in ("applicant", "staff"):
+    if state is None or role == "applicant":
         return state
     return state.model_copy(update={"pickup_code": None})
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.domain.calendar import beijing_date
+
 PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4 in points
+MAX_OPINION_LINES = 12
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,20 @@ def render(content: CertificateContent) -> bytes:
         (12, 72, 690, f"证书编号 No.: {content.number}"),
         (14, 72, 650, f"持证人：{content.holder}"),
         (14, 72, 622, f"事项：{content.service}"),
-        (14, 72, 594, f"发证日期：{content.issued_at.strftime('%Y年%m月%d日')}"),
+        (14, 72, 594, f"发证日期：{beijing_date(content.issued_at).strftime('%Y年%m月%d日')}"),
         (14, 72, 552, "审批意见："),
     ]
     y = 528.0
-    for department, opinion in content.opinions:
-        for part in _wrap(f"{department}：{opinion}", 34):
-            lines.append((12, 90, y, part))
-            y -= 20
+    opinion_lines = [
+        part
+        for department, opinion in content.opinions
+        for part in _wrap(f"{department}：{opinion}", 34)
+    ]
+    if len(opinion_lines) > MAX_OPINION_LINES:  # keep clear of the QR code and the seal
+        opinion_lines = [*opinion_lines[: MAX_OPINION_LINES - 1], "……（详见审批记录）"]
+    for part in opinion_lines:
+        lines.append((12, 90, y, part))
+        y -= 20
     lines += [
         (14, 330, 150, content.issuer),
         (11, 72, 110, f"验证码 Verification code: {content.verify_code}"),

@@ -56,16 +56,17 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 RECTIFICATION_DAYS = 5
 
 
-def mask_name(name: str) -> str:
-    """山东凯鲁建设工程有限公司 → 山东**********公司; 杜平 → 杜*."""
-    if len(name) <= 2:
-        return name[:1] + "*"
-    keep = 2 if len(name) > 4 else 1
-    return name[:keep] + "*" * (len(name) - keep - 2) + name[-2:]
+def mask_name(name: str, *, person: bool) -> str:
+    """A person keeps only the surname's first character (王小明 → 王**); an enterprise
+    keeps its first two and last two characters (山东凯鲁建设工程有限公司 → 山东*******公司)."""
+    if person or len(name) <= 4:
+        return name[:1] + "*" * max(len(name) - 1, 1)
+    return name[:2] + "*" * (len(name) - 4) + name[-2:]
 
 
-def certificate_key(case_id: str) -> str:
-    return f"certificates/{case_id}.pdf"
+def certificate_key(case_id: str, code: str) -> str:
+    """Per certificate: a concurrent, losing issuance never overwrites the issued PDF."""
+    return f"certificates/{case_id}/{code}.pdf"
 
 
 class IssuanceService:
@@ -149,7 +150,7 @@ class IssuanceService:
                 issuer="汶上县政务服务中心（统一出件）",
             )
         )
-        key = certificate_key(case_id)
+        key = certificate_key(case_id, code)
         self._storage.put(key, pdf, "application/pdf")
         certificate = Certificate(
             code=code,
@@ -158,7 +159,7 @@ class IssuanceService:
             service_code=app.service_code,
             service_name=app.service_name,
             service_name_en=app.service_name_en,
-            holder=mask_name(app.applicant.name),
+            holder=mask_name(app.applicant.name, person=app.applicant.kind == "person"),
             issued_at=now,
             object_key=key,
         )
@@ -175,13 +176,16 @@ class IssuanceService:
                 carrier=request.carrier or "EMS",
                 dispatched_at=now,
             )
-        after = app.model_copy(
-            update={
-                "status": Status.ISSUED,
-                "certificate": certificate,
-                "delivery_state": delivery,
-                "rev": app.rev + 1,
-            }
+        after = finish(  # the office's clock stops at issuance
+            app.model_copy(
+                update={
+                    "status": Status.ISSUED,
+                    "certificate": certificate,
+                    "delivery_state": delivery,
+                }
+            ),
+            self._reference,
+            now,
         )
         events = [
             event(
@@ -196,10 +200,7 @@ class IssuanceService:
             )
         ]
         if method is DeliveryMethod.ELECTRONIC:
-            after = finish(
-                after.model_copy(update={"status": Status.COMPLETED}), self._reference, now
-            )
-            after = after.model_copy(update={"rev": app.rev + 1})
+            after = after.model_copy(update={"status": Status.COMPLETED, "completed_at": now})
             events.append(
                 self._completed_event(
                     after,
@@ -282,10 +283,13 @@ class IssuanceService:
             )
         now = self._clock.now()
         delivered = state.model_copy(update={"delivered_at": now, "received_by": received_by})
-        after = finish(
-            app.model_copy(update={"status": Status.COMPLETED, "delivery_state": delivered}),
-            self._reference,
-            now,
+        after = app.model_copy(
+            update={
+                "status": Status.COMPLETED,
+                "delivery_state": delivered,
+                "completed_at": now,
+                "rev": app.rev + 1,
+            }
         )
         zh, en = (
             (f"证书已当面交付 {received_by}，办结", f"Handed over to {received_by}; completed")

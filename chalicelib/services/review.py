@@ -3,10 +3,11 @@ escalation of overdue tasks, and the outcome when every branch has ended."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import Application, Status
+from chalicelib.domain.application import Application, Status, TimelineEvent
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.review import (
@@ -64,26 +65,56 @@ class ReviewService:
                 message["case_id"], message["department"], message["rule"], message["task_token"]
             )
         elif kind == "review_escalated":
-            self.escalated(message["case_id"], message["department"])
+            self.escalated(message["case_id"], message["department"], message.get("escalation_id"))
         elif kind == "review_completed":
             self.completed(message["case_id"])
         else:
             logger.warning("unknown review message", extra={"type": str(kind)})
 
+    def _update(
+        self,
+        case_id: str,
+        department: str,
+        change: Callable[[ReviewTask], tuple[ReviewTask, list[TimelineEvent]] | None],
+    ) -> ReviewTask | None:
+        """Read the task, apply `change` (None: nothing to do), write it only if nobody wrote
+        it since it was read; on a race, read again and retry."""
+        for _ in range(5):
+            task = self._cases.task(case_id, department)
+            if task is None:
+                return None
+            changed = change(task)
+            if changed is None:
+                return task
+            updated, events = changed
+            updated = updated.model_copy(update={"version": task.version + 1})
+            try:
+                self._cases.write(
+                    [self._cases.task_op(updated, task.status)], [(case_id, e) for e in events]
+                )
+            except Conflict:
+                continue
+            return updated
+        raise Conflict("The review task keeps changing; try again.")
+
+    def _settled(self, case_id: str, rule: str, department: str) -> bool:
+        """Whether the other departments have already settled the rule."""
+        others = [t for t in self._cases.tasks(case_id) if t.department != department]
+        if rule == "any":
+            return any(t.status is TaskStatus.APPROVED for t in others)
+        return any(t.status is TaskStatus.DENIED for t in others)
+
     def requested(self, case_id: str, department: str, rule: str, token: str) -> None:
         """A department's review task is waiting (first time, or again after an escalation)."""
-        existing = self._cases.task(case_id, department)
+        existing = self._update(
+            case_id,
+            department,
+            lambda t: (
+                (t.model_copy(update={"token": token}), []) if t.status is TaskStatus.OPEN else None
+            ),
+        )
         if existing is not None:
-            if existing.status is TaskStatus.OPEN:
-                self._cases.write(
-                    [
-                        self._cases.task_op(
-                            existing.model_copy(update={"token": token}), TaskStatus.OPEN
-                        )
-                    ],
-                    [],
-                )
-            else:
+            if existing.status is not TaskStatus.OPEN:
                 # Decided while the workflow re-requested it: answer the new token the same way.
                 self._answer(existing, token)
             return
@@ -95,15 +126,17 @@ class ReviewService:
         due = self._reference.calendar().add_working_days(
             beijing_date(now), max(app.limits.promised_days, 1)
         )
+        settled = self._settled(case_id, rule, department)
         task = ReviewTask(
             task_id=task_id_of(case_id, department),
             case_id=case_id,
             department=department,
             rule=rule,
-            status=TaskStatus.OPEN,
+            status=TaskStatus.CLOSED if settled else TaskStatus.OPEN,
             token=token,
             requested_at=now,
             due=due,
+            decided_at=now if settled else None,
         )
         note = event(
             self._clock,
@@ -118,32 +151,46 @@ class ReviewService:
             self._cases.write([self._cases.task_op(task, None)], [(case_id, note)])
         except Conflict:  # a duplicate delivery created it meanwhile: refresh its token
             self.requested(case_id, department, rule, token)
-
-    def escalated(self, case_id: str, department: str) -> None:
-        task = self._cases.task(case_id, department)
-        if task is None or task.status is not TaskStatus.OPEN:
             return
+        if settled:  # arrived after the rule was decided: this branch ends at once
+            self._answer(task, token)
+
+    def escalated(self, case_id: str, department: str, escalation_id: str | None = None) -> None:
+        """A task passed its time limit; `escalation_id` (when the workflow entered its
+        Escalate state) makes a redelivered message count once."""
         now = self._clock.now()
-        updated = task.model_copy(
-            update={"escalations": task.escalations + 1, "escalated_at": task.escalated_at or now}
-        )
-        note = event(
-            self._clock,
-            "review_escalated",
-            f"{self._name(department)}审批超时，已提交督办（第 {updated.escalations} 次）",
-            f"Review by {department} is overdue: escalated to the supervisors "
-            f"(#{updated.escalations})",
-            SYSTEM,
-            at=now,
-            department=department,
-        )
-        self._cases.write([self._cases.task_op(updated, TaskStatus.OPEN)], [(case_id, note)])
-        metrics.add_metric(name="ReviewEscalated", unit="Count", value=1)
+
+        def escalate(task: ReviewTask) -> tuple[ReviewTask, list[TimelineEvent]] | None:
+            if task.status is not TaskStatus.OPEN:
+                return None
+            if escalation_id is not None and task.last_escalation == escalation_id:
+                return None
+            count = task.escalations + 1
+            note = event(
+                self._clock,
+                "review_escalated",
+                f"{self._name(department)}审批超时，已提交督办（第 {count} 次）",
+                f"Review by {department} is overdue: escalated to the supervisors (#{count})",
+                SYSTEM,
+                at=now,
+                department=department,
+            )
+            updated = task.model_copy(
+                update={
+                    "escalations": count,
+                    "escalated_at": task.escalated_at or now,
+                    "last_escalation": escalation_id,
+                }
+            )
+            return updated, [note]
+
+        if self._update(case_id, department, escalate) is not None:
+            metrics.add_metric(name="ReviewEscalated", unit="Count", value=1)
 
     def completed(self, case_id: str) -> None:
         """Every branch has ended: the case is approved or denied by its rule."""
         bundle = self._cases.load(case_id)
-        if bundle is None or bundle.application.status is not Status.IN_REVIEW:
+        if bundle is None or bundle.application.status not in (Status.IN_REVIEW, Status.ACCEPTED):
             return  # unknown, or already settled (a redelivered message)
         app, tasks = bundle.application, bundle.tasks
         approvals = [t for t in tasks if t.status is TaskStatus.APPROVED]
@@ -168,7 +215,9 @@ class ReviewService:
             )
         else:
             after = finish(
-                app.model_copy(update={"status": Status.DENIED, "reviews_done_at": now}),
+                app.model_copy(
+                    update={"status": Status.DENIED, "reviews_done_at": now, "completed_at": now}
+                ),
                 self._reference,
                 now,
             )
@@ -248,32 +297,40 @@ class ReviewService:
         bundle, task = self._load_task(staff, task_id)
         if staff.role is not Role.REVIEWER or staff.department != task.department:
             raise Forbidden("Only a reviewer of the task's department decides it.")
-        if task.status is not TaskStatus.OPEN:
-            raise Conflict(f"The review task is already {task.status.value}.")
         now = self._clock.now()
         approve = decision.decision == "approve"
-        decided = task.model_copy(
-            update={
-                "status": TaskStatus.APPROVED if approve else TaskStatus.DENIED,
-                "decided_at": now,
-                "decided_by": staff.staff_id,
-                "opinion": decision.opinion,
-                "conditions": decision.conditions,
-            }
-        )
-        note = event(
-            self._clock,
-            "review_decided",
-            f"{self._name(task.department)}{'同意' if approve else '不同意'}：{decision.opinion}",
-            f"{task.department} {'approved' if approve else 'denied'}: {decision.opinion}",
-            staff_actor(staff),
-            at=now,
-            department=task.department,
-            decision=decision.decision,
-            conditions=decision.conditions,
-        )
-        self._cases.write([self._cases.task_op(decided, TaskStatus.OPEN)], [(task.case_id, note)])
-        self._answer(decided, task.token)
+
+        def record(current: ReviewTask) -> tuple[ReviewTask, list[TimelineEvent]]:
+            if current.status is not TaskStatus.OPEN:
+                raise Conflict(f"The review task is already {current.status.value}.")
+            note = event(
+                self._clock,
+                "review_decided",
+                f"{self._name(task.department)}{'同意' if approve else '不同意'}："
+                f"{decision.opinion}",
+                f"{task.department} {'approved' if approve else 'denied'}: {decision.opinion}",
+                staff_actor(staff),
+                at=now,
+                department=task.department,
+                decision=decision.decision,
+                conditions=decision.conditions,
+            )
+            decided = current.model_copy(
+                update={
+                    "status": TaskStatus.APPROVED if approve else TaskStatus.DENIED,
+                    "decided_at": now,
+                    "decided_by": staff.staff_id,
+                    "opinion": decision.opinion,
+                    "conditions": decision.conditions,
+                }
+            )
+            return decided, [note]
+
+        decided = self._update(task.case_id, task.department, record)
+        if decided is None:
+            raise NotFound(f"No review task {task_id}.")
+        # The token of the version this decision replaced: the one the workflow waits on now.
+        self._answer(decided, decided.token)
         rule = bundle.application.review_rule
         if (rule == "any" and approve) or (rule != "any" and not approve):
             self._close_others(bundle, decided, staff)
@@ -283,26 +340,34 @@ class ReviewService:
     def _close_others(self, bundle: CaseBundle, decided: ReviewTask, staff: StaffMember) -> None:
         """The rule is settled: the other departments' open tasks close (their branches end)."""
         for other in bundle.tasks:
-            if other.department == decided.department or other.status is not TaskStatus.OPEN:
+            if other.department == decided.department:
                 continue
-            closed = other.model_copy(
-                update={"status": TaskStatus.CLOSED, "decided_at": self._clock.now()}
-            )
-            note = event(
-                self._clock,
-                "review_closed",
-                f"{self._name(other.department)}无需继续审批（已由{self._name(decided.department)}决定）",
-                f"Review by {other.department} closed: settled by {decided.department}",
-                staff_actor(staff),
-                department=other.department,
-            )
-            try:
-                self._cases.write(
-                    [self._cases.task_op(closed, TaskStatus.OPEN)], [(other.case_id, note)]
+            now = self._clock.now()
+
+            def close(
+                current: ReviewTask, department: str = other.department, now: Any = now
+            ) -> tuple[ReviewTask, list[TimelineEvent]] | None:
+                if current.status is not TaskStatus.OPEN:
+                    return None
+                note = event(
+                    self._clock,
+                    "review_closed",
+                    f"{self._name(department)}无需继续审批"
+                    f"（已由{self._name(decided.department)}决定）",
+                    f"Review by {department} closed: settled by {decided.department}",
+                    staff_actor(staff),
+                    department=department,
                 )
-            except Conflict:
-                continue  # decided by its own reviewer meanwhile
-            self._answer(closed, other.token)
+                closed = current.model_copy(update={"status": TaskStatus.CLOSED, "decided_at": now})
+                return closed, [note]
+
+            closed = self._update(other.case_id, other.department, close)
+            if (
+                closed is not None
+                and closed.status is TaskStatus.CLOSED
+                and closed.decided_at == now
+            ):
+                self._answer(closed, closed.token)
 
     def _answer(self, task: ReviewTask, token: str | None) -> None:
         if not token:
@@ -323,23 +388,30 @@ class ReviewService:
         if staff.role not in (Role.SUPERVISOR, Role.LEADER):
             raise Forbidden("Only supervisors and leaders press (督办) a task.")
         _, task = self._load_task(staff, task_id)
-        if task.status is not TaskStatus.OPEN:
-            raise Conflict(f"The review task is already {task.status.value}.")
-        pressed = task.model_copy(update={"pressed": task.pressed + 1})
-        note = event(
-            self._clock,
-            "review_pressed",
-            f"{staff.name}督办{self._name(task.department)}：{request.comment}",
-            f"{staff.staff_id} pressed {task.department}: {request.comment}",
-            staff_actor(staff),
-            department=task.department,
-        )
-        self._cases.write([self._cases.task_op(pressed, TaskStatus.OPEN)], [(task.case_id, note)])
-        return task_view(pressed, self._name(task.department))
+
+        def press(current: ReviewTask) -> tuple[ReviewTask, list[TimelineEvent]]:
+            if current.status is not TaskStatus.OPEN:
+                raise Conflict(f"The review task is already {current.status.value}.")
+            note = event(
+                self._clock,
+                "review_pressed",
+                f"{staff.name}督办{self._name(task.department)}：{request.comment}",
+                f"{staff.staff_id} pressed {task.department}: {request.comment}",
+                staff_actor(staff),
+                department=task.department,
+            )
+            return current.model_copy(update={"pressed": current.pressed + 1}), [note]
+
+        pressed = self._update(task.case_id, task.department, press)
+        if pressed is None:
+            raise NotFound(f"No review task {task_id}.")
+        return task_view(pressed, self._name(pressed.department))
 
 
 def finish(app: Application, reference: ReferenceData, now: Any) -> Application:
-    """Closes the case's clock: working days used, and whether it beat its limits."""
+    """Stops the case's clock (at the decision or at issuance: the applicant's time to
+    collect and the post's transit are not the office's): working days used, and whether it
+    beat its limits. Bumps `rev` once for the save that records it."""
     limits = app.limits
     calendar = reference.calendar()
     today = beijing_date(now)
@@ -349,7 +421,6 @@ def finish(app: Application, reference: ReferenceData, now: Any) -> Application:
     return app.model_copy(
         update={
             "limits": limits.model_copy(update={"used_days": used, "running_since": None}),
-            "completed_at": now,
             "on_time": limits.promised_due is None or today <= limits.promised_due,
             "within_legal": limits.legal_due is None or today <= limits.legal_due,
             "rev": app.rev + 1,

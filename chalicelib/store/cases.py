@@ -83,6 +83,7 @@ def task_item(task: ReviewTask) -> dict[str, Any]:
         "pk": _pk(task.case_id),
         "sk": f"TASK#{task.department}",
         "status": task.status.value,
+        "v": task.version,
         "data": task.model_dump(mode="json", exclude_none=True),
     }
     if task.status is TaskStatus.OPEN:
@@ -353,14 +354,19 @@ class CaseStore:
 
     @staticmethod
     def task_op(task: ReviewTask, expected: TaskStatus | None) -> dict[str, Any]:
-        """Put a task if absent (expected None) or if its status is still `expected`."""
+        """Put a task if absent (expected None), or replace the version it was read at
+        (task.version - 1) if its status is still `expected`: a writer holding a stale copy
+        (an older token, fewer escalations) never overwrites a newer one."""
         put: dict[str, Any] = {"Item": task_item(task)}
         if expected is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
-            put["ConditionExpression"] = "#s = :expected"
-            put["ExpressionAttributeNames"] = {"#s": "status"}
-            put["ExpressionAttributeValues"] = {":expected": expected.value}
+            put["ConditionExpression"] = "#s = :expected AND #v = :read"
+            put["ExpressionAttributeNames"] = {"#s": "status", "#v": "v"}
+            put["ExpressionAttributeValues"] = {
+                ":expected": expected.value,
+                ":read": task.version - 1,
+            }
         return {"Put": put}
 
     def write(

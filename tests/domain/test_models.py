@@ -97,3 +97,31 @@ def test_non_mainland_mobile_numbers_are_rejected(raw: str) -> None:
 
 def test_phones_are_masked() -> None:
     assert mask_phone("13953700001") == "139****0001"
+
+
+def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
+    """Accepted Friday 27 Nov 2026 10:00 Beijing with 1 promised day: due Monday 30 Nov, so
+    the task waits until Tuesday 00:00 Beijing, not 24 hours (which would escalate on Saturday)."""
+    from datetime import UTC, date, datetime
+
+    from chalicelib.clock import FixedClock
+    from chalicelib.domain.application import TimeLimits
+    from chalicelib.domain.calendar import WorkingCalendar
+    from chalicelib.services.acceptance import AcceptanceService
+    from chalicelib.settings import Settings
+
+    class Reference:
+        def calendar(self) -> WorkingCalendar:
+            return WorkingCalendar()
+
+    clock = FixedClock(datetime(2026, 11, 27, 2, tzinfo=UTC))
+    settings = Settings(table_name="t", documents_bucket="b", signing_secret_id="s")
+    service = AcceptanceService(None, Reference(), None, None, None, clock, settings)  # type: ignore[arg-type]
+
+    class App:
+        limits = TimeLimits(
+            acceptance_days=1, promised_days=1, legal_days=7, promised_due=date(2026, 11, 30)
+        )
+
+    seconds = service._review_timeout(App())  # type: ignore[arg-type]
+    assert seconds == (datetime(2026, 11, 30, 16, tzinfo=UTC) - clock.now()).total_seconds()

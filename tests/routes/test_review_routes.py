@@ -108,7 +108,8 @@ def test_the_sme_certificate_from_review_to_rating(
     pdf = (
         aws.client("s3")
         .get_object(
-            Bucket=container().settings.documents_bucket, Key=f"certificates/{case_id}.pdf"
+            Bucket=container().settings.documents_bucket,
+            Key=f"certificates/{case_id}/{certificate['code']}.pdf",
         )["Body"]
         .read()
     )
@@ -183,7 +184,7 @@ def test_company_registration_four_departments_approve_in_parallel(
     assert issued["status"] == "issued" and issued["delivery_state"]["method"] == "pickup"
     mine = body(api.get(f"/applications/{case_id}", token=owner))
     code = mine["delivery_state"]["pickup_code"]
-    assert code and issued["delivery_state"].get("pickup_code") == code  # the window sees it too
+    assert code and "pickup_code" not in issued["delivery_state"]  # the applicant's alone
     assert mine["next_action"]["code"] == "pick_up"
     wrong = api.post(
         f"/admin/applications/{case_id}/handover",
@@ -320,3 +321,38 @@ def test_a_bad_rating_opens_a_rectification(
     assert again.status_code == 409
     agent_rating = api.post(f"/applications/{case_id}/rating", json_body={"level": 5}, token=owner)
     assert agent_rating.status_code == 409  # rated once
+
+
+@pytest.mark.parametrize(
+    ("name", "person", "masked"),
+    [
+        ("王小明", True, "王**"),
+        ("欧阳娜娜", True, "欧***"),
+        ("杜平", True, "杜*"),
+        ("山东凯鲁建设工程有限公司", False, "山东********公司"),
+    ],
+)
+def test_certificate_holders_are_masked(name: str, person: bool, masked: str) -> None:
+    from chalicelib.services.issuance import mask_name
+
+    assert mask_name(name, person=person) == masked
+
+
+def test_a_stale_copy_of_a_task_never_overwrites_a_newer_one(
+    api: ApiClient, owner: str, aws: Any, pump: Any
+) -> None:
+    """A re-request replaced the token after a decision read the task: the decision's write
+    is refused (and the service retries on the new version), so the live token survives."""
+    from chalicelib.domain.review import TaskStatus
+    from chalicelib.errors import Conflict
+
+    case_id = in_review(api, aws, pump, owner, SME)
+    wait_for(pump, lambda: tasks_of(api, "jxj-reviewer", case_id))
+    store = container().case_store
+    stale = store.task(case_id, "jxj")
+    container().review.requested(case_id, "jxj", "all", "NEW-TOKEN")
+    assert store.task(case_id, "jxj").token == "NEW-TOKEN"
+    decided = stale.model_copy(update={"status": TaskStatus.APPROVED, "version": stale.version + 1})
+    with pytest.raises(Conflict):
+        store.write([store.task_op(decided, TaskStatus.OPEN)], [])
+    assert store.task(case_id, "jxj").token == "NEW-TOKEN"
