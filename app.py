@@ -14,7 +14,10 @@ from chalicelib.handlers import (
     auth,
     catalogue,
     events,
+    open311,
     reference,
+    request_admin,
+    requests,
     review,
     system,
 )
@@ -34,6 +37,9 @@ for blueprint in (
     applications.bp,
     admin.bp,
     review.bp,
+    requests.bp,
+    request_admin.bp,
+    open311.bp,
     events.bp,
 ):
     app.register_blueprint(blueprint)
@@ -64,4 +70,6 @@ def observe(request: Request, get_response: Callable[[Request], Response]) -> Re
     response.headers.setdefault("X-Request-Id", request_id)
     if metrics.metric_set:
         metrics.flush_metrics()
+    if request.path.startswith("/open311/") and response.status_code < 500:
+        return response  # GeoReport v2 has its own error arrays
     return normalise_error_response(response, instance=request.path)

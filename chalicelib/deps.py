@@ -17,8 +17,11 @@ from chalicelib.services.auth import CitizenAuth
 from chalicelib.services.calendar import CalendarService
 from chalicelib.services.catalogue import CatalogueService
 from chalicelib.services.issuance import IssuanceService
+from chalicelib.services.open311 import Open311, PartnerKeys
 from chalicelib.services.reference import ReferenceData, RevisionCache
+from chalicelib.services.requests import RequestService
 from chalicelib.services.review import ReviewService
+from chalicelib.services.routing import Roster, Router
 from chalicelib.services.scanning import DocumentScanner
 from chalicelib.services.sms import OutboxSender, QueuedDispatch, SmsDispatch, SmsSender, SnsSender
 from chalicelib.services.staff import StaffDirectory
@@ -29,6 +32,7 @@ from chalicelib.store.clients import AwsClients
 from chalicelib.store.documents import DocumentStorage
 from chalicelib.store.identity import CitizenStore, OtpStore, StaffStore
 from chalicelib.store.reference import ReferenceStore
+from chalicelib.store.requests import RequestStore
 from chalicelib.store.secrets import SigningKeyStore
 from chalicelib.store.table import Table
 from chalicelib.store.workflow import ApprovalWorkflow
@@ -63,6 +67,10 @@ class Container:
     @cached_property
     def case_store(self) -> CaseStore:
         return CaseStore(self.table)
+
+    @cached_property
+    def request_store(self) -> RequestStore:
+        return RequestStore(self.table)
 
     @cached_property
     def document_storage(self) -> DocumentStorage:
@@ -170,7 +178,48 @@ class Container:
 
     @cached_property
     def scanner(self) -> DocumentScanner:
-        return DocumentScanner(self.case_store, self.document_storage, self.clock)
+        return DocumentScanner(
+            self.case_store, self.request_store, self.document_storage, self.clock
+        )
+
+    @cached_property
+    def roster(self) -> Roster:
+        return Roster(StaffStore(self.table), self.clock, self.settings.staff_cache_seconds)
+
+    @cached_property
+    def router(self) -> Router:
+        return Router(self.reference, self.roster)
+
+    @cached_property
+    def requests(self) -> RequestService:
+        sms = self.sms_dispatch if self._sms_dispatch or self.settings.sms_queue_url else None
+        return RequestService(
+            self.request_store,
+            CitizenStore(self.table),
+            self.reference,
+            self.router,
+            self.roster,
+            self.document_storage,
+            self.cursors,
+            sms,
+            self.clock,
+            self.settings,
+        )
+
+    @cached_property
+    def partner_keys(self) -> PartnerKeys:
+        return PartnerKeys(self.table)
+
+    @cached_property
+    def open311(self) -> Open311:
+        return Open311(
+            self.reference,
+            self.requests,
+            self.request_store,
+            self.partner_keys,
+            self.clock,
+            self.settings.public_url,
+        )
 
     @cached_property
     def staff(self) -> StaffDirectory:

@@ -39,6 +39,16 @@ class Settings(BaseModel):
         default=86_400, ge=1, le=86_400, description="A review task's timeout per promised day"
     )
 
+    request_accept_hours: float = Field(
+        default=2.0, gt=0, le=720, description="A request must be accepted within this many hours"
+    )
+    request_rating_days: int = Field(
+        default=7, ge=1, le=60, description="An unrated resolved request closes after these days"
+    )
+    duplicate_days: int = Field(
+        default=7, ge=1, le=90, description="Look-back for likely duplicates (same category, grid)"
+    )
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -66,6 +76,9 @@ class Settings(BaseModel):
             "staff_cache_seconds": "BIANMIN_STAFF_CACHE_SECONDS",
             "review_seconds_per_day": "BIANMIN_REVIEW_SECONDS_PER_DAY",
             "public_url": "BIANMIN_PUBLIC_URL",
+            "request_accept_hours": "BIANMIN_REQUEST_ACCEPT_HOURS",
+            "request_rating_days": "BIANMIN_REQUEST_RATING_DAYS",
+            "duplicate_days": "BIANMIN_DUPLICATE_DAYS",
         }
         for field, var in optional.items():
             if env.get(var):

@@ -11,6 +11,7 @@ from pathlib import Path
 from chalicelib.clock import Clock
 from chalicelib.domain.identity import Citizen, StaffMember
 from chalicelib.ids import new_ulid
+from chalicelib.services.open311 import PartnerKeys
 from chalicelib.services.seeding import CountyData, load_county
 from chalicelib.store.catalogue import CatalogueStore
 from chalicelib.store.clients import AwsClients
@@ -27,6 +28,7 @@ class Seeded:
     profiles: dict[str, StaffCredential]  # profile -> credential
     staff: list[StaffMember]
     citizen_phones: list[str]
+    open311_key: str = ""
 
 
 def _json(name: str) -> dict:
@@ -92,7 +94,14 @@ def seed(table: Table, clients: AwsClients, clock: Clock, stage: str) -> Seeded:
                 )
             )
         phones.append(person["phone"])
-    return Seeded(credentials=credentials, profiles=profiles, staff=members, citizen_phones=phones)
+    open311_key = PartnerKeys(table).issue("demo-311-app", clock.now())
+    return Seeded(
+        credentials=credentials,
+        profiles=profiles,
+        staff=members,
+        citizen_phones=phones,
+        open311_key=open311_key,
+    )
 
 
 def write_local_files(local_dir: Path, seeded: Seeded, region: str) -> None:
@@ -133,6 +142,7 @@ def write_local_files(local_dir: Path, seeded: Seeded, region: str) -> None:
         + "\n",
         encoding="utf-8",
     )
+    (local_dir / "open311-key").write_text(seeded.open311_key + "\n", encoding="utf-8")
     root = local_dir.resolve()
     shim = Path(__file__).resolve().parent / "bin"
     (local_dir / "env").write_text(

@@ -73,6 +73,7 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=("table", "documents", "enqueue", "signing_secret", "workflow"),
     ),
     Function("CitizenAuthorizer", "CitizenAuthorizerRole", grants=("signing_secret",)),
+    Function("SweepRequests", "SweepRequestsRole", grants=("table", "enqueue", "signing_secret")),
     Function("DeliverSms", "DeliverSmsRole", grants=("sms",), consumes=(SMS_QUEUE,)),
     Function(
         "ReviewEvents",

@@ -25,6 +25,7 @@ def _mainland_mobile(value: str) -> str:
     return digits
 
 
+normalise_phone = _mainland_mobile
 Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mainland_mobile)]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 

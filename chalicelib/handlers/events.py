@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from chalice import Blueprint
-from chalice.app import SQSEvent
+from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import resources
 from chalicelib.deps import container
@@ -46,3 +46,11 @@ def review_events(event: SQSEvent) -> None:
     review = container().review
     for record in event:
         review.handle(json.loads(record.body))
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_requests")
+def sweep_requests(event: CloudWatchEvent) -> None:
+    """Escalates requests whose acceptance, resolution or rectification fell due, and closes
+    resolved ones left unrated past the rating period."""
+    changed = container().requests.sweep()
+    logger.info("request sweep", extra={"changed": changed})

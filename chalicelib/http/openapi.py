@@ -109,6 +109,8 @@ def document(server_url: str = "/") -> dict[str, Any]:
         for status in sorted(errors):
             entry["responses"][str(status)] = _problem(HTTPStatus(status).phrase)
         paths.setdefault(op.path, {})[op.method.lower()] = entry
+    for path, methods in open311_paths().items():
+        paths[path] = methods
     return {
         "openapi": "3.1.0",
         "info": {
@@ -123,5 +125,65 @@ def document(server_url: str = "/") -> dict[str, Any]:
         "components": {
             "schemas": definitions.get("$defs", {}),
             "securitySchemes": SECURITY_SCHEMES,
+        },
+    }
+
+
+def open311_paths() -> dict[str, dict[str, Any]]:
+    """The Open311 GeoReport v2 routes: documented here, specified by GeoReport itself
+    (reference/open311/georeport-v2.swagger.json); errors are GeoReport error arrays."""
+    either = {
+        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        "text/xml": {"schema": {"type": "string"}},
+    }
+
+    def op(name: str, summary: str, params: list[str], errors: tuple[int, ...]) -> dict[str, Any]:
+        responses: dict[str, Any] = {"200": {"description": "OK", "content": either}}
+        for status in errors:
+            responses[str(status)] = {
+                "description": "GeoReport v2 error array",
+                "content": either,
+            }
+        return {
+            "operationId": name,
+            "summary": summary,
+            "tags": ["open311"],
+            "security": [],
+            "parameters": [
+                {
+                    "name": p,
+                    "in": "path" if p in ("resource", "file") else "query",
+                    "required": p in ("resource", "file"),
+                    "schema": {"type": "string"},
+                }
+                for p in params
+            ],
+            "responses": responses,
+        }
+
+    filters = ["service_request_id", "service_code", "start_date", "end_date", "status"]
+    return {
+        "/open311/v2/{resource}": {
+            "get": op(
+                "open311_resource",
+                "discovery.{json,xml}, services.{json,xml}, requests.{json,xml} (public listing)",
+                ["resource", "jurisdiction_id", *filters],
+                (400, 404),
+            ),
+            "post": op(
+                "open311_post",
+                "requests.{json,xml}: a partner app files a request (form fields, api_key)",
+                ["resource"],
+                (400, 403, 404),
+            ),
+        },
+        "/open311/v2/services/{file}": {
+            "get": op("open311_service", "A service definition", ["file"], (404,))
+        },
+        "/open311/v2/requests/{file}": {
+            "get": op("open311_request", "One public request", ["file"], (404,))
+        },
+        "/open311/v2/tokens/{file}": {
+            "get": op("open311_token", "The request a token stands for", ["file"], (404,))
         },
     }

@@ -13,7 +13,8 @@ from chalicelib.observability import logger, metrics
 from chalicelib.services.application_views import material_name
 from chalicelib.services.cases import SYSTEM, event
 from chalicelib.store.cases import CaseStore
-from chalicelib.store.documents import DocumentStorage, parse_key
+from chalicelib.store.documents import DocumentStorage, parse_key, parse_upload_key
+from chalicelib.store.requests import RequestStore
 
 MAGIC = {
     "application/pdf": (b"%PDF-",),
@@ -42,8 +43,11 @@ def verdict(document: Document, body: bytes, size: int) -> str | None:
 
 
 class DocumentScanner:
-    def __init__(self, cases: CaseStore, storage: DocumentStorage, clock: Clock) -> None:
+    def __init__(
+        self, cases: CaseStore, requests: RequestStore, storage: DocumentStorage, clock: Clock
+    ) -> None:
         self._cases = cases
+        self._requests = requests
         self._storage = storage
         self._clock = clock
 
@@ -64,6 +68,9 @@ class DocumentScanner:
     def check(self, key: str, version_id: str | None) -> int:
         from urllib.parse import unquote_plus
 
+        upload = parse_upload_key(unquote_plus(key))
+        if upload is not None:
+            return self._check_upload(unquote_plus(key), *upload, version_id)
         parsed = parse_key(unquote_plus(key))
         if parsed is None:
             return 0
@@ -102,5 +109,28 @@ class DocumentScanner:
                 name="DocumentRejected" if reason else "DocumentClean", unit="Count", value=1
             )
             logger.info("document checked", extra={"clean": reason is None})
+            return 1
+        return 0
+
+    def _check_upload(self, key: str, owner: str, document_id: str, version: str | None) -> int:
+        document = self._requests.upload(owner, document_id)
+        if document is None or document.status is not DocumentStatus.PENDING:
+            return 0
+        stored = self._storage.read(key, version)
+        if stored is None:
+            return 0
+        reason = verdict(document, stored.body, stored.size)
+        checked = document.model_copy(
+            update={
+                "status": DocumentStatus.REJECTED if reason else DocumentStatus.CLEAN,
+                "reason": reason,
+                "checked_at": self._clock.now(),
+                "version_id": stored.version_id,
+            }
+        )
+        if self._requests.update_upload(owner, checked, DocumentStatus.PENDING):
+            metrics.add_metric(
+                name="DocumentRejected" if reason else "DocumentClean", unit="Count", value=1
+            )
             return 1
         return 0

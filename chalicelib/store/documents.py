@@ -1,6 +1,7 @@
 """Uploaded documents in S3: presigned POST forms in, short-lived presigned GETs out.
 
-Objects live under cases/<case id>/<document id>: no names or ID numbers in keys.
+Objects live under cases/<case id>/<document id> (application materials) and
+uploads/<owner>/<document id> (request photos): no names or ID numbers in keys.
 """
 
 from __future__ import annotations
@@ -18,6 +19,18 @@ READ_LIMIT = 25 * 1024 * 1024
 
 def object_key(case_id: str, document_id: str) -> str:
     return f"cases/{case_id}/{document_id}"
+
+
+def upload_key(owner: str, document_id: str) -> str:
+    """Photos uploaded before they are attached to a request (or a reply, or a visit)."""
+    return f"uploads/{owner}/{document_id}"
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    parts = key.split("/")
+    if len(parts) == 3 and parts[0] == "uploads":
+        return parts[1], parts[2]
+    return None
 
 
 def parse_key(key: str) -> tuple[str, str] | None:

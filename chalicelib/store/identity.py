@@ -180,6 +180,13 @@ class StaffStore:
         raw = self._table.get(f"STAFF#{principal_arn}", "PROFILE")
         return StaffMember.model_validate(raw["data"]) if raw else None
 
+    def all(self) -> list[StaffMember]:
+        """Every staff record (a county has hundreds, not millions): one paged Query."""
+        return [
+            StaffMember.model_validate(raw["data"])
+            for raw in self._table.query_all("STAFF", index="gsi1")
+        ]
+
     def save(self, staff: StaffMember) -> None:
         item: dict[str, Any] = {
             "pk": f"STAFF#{staff.principal_arn}",

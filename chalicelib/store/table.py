@@ -121,7 +121,11 @@ class Table:
         start_key: dict[str, Any] | None = None,
         consistent: bool = False,
         projection: list[str] | None = None,
+        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+        sk_from: str | None = None,
     ) -> QueryPage:
+        """One Query page. `filter` is (FilterExpression, names, values): items the filter drops
+        still count towards `limit`, as in DynamoDB. `sk_from` reads sort keys >= the value."""
         pk_name, sk_name = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
         names = {"#pk": pk_name}
         values: dict[str, Any] = {":pk": pk}
@@ -134,6 +138,14 @@ class Table:
             names["#sk"] = sk_name
             values[":lo"], values[":hi"] = sk_between
             condition += " AND #sk BETWEEN :lo AND :hi"
+        elif sk_from is not None:
+            names["#sk"] = sk_name
+            values[":from"] = sk_from
+            condition += " AND #sk >= :from"
+        if filter is not None:
+            _, filter_names, filter_values = filter
+            names.update(filter_names)
+            values.update(filter_values)
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
@@ -141,6 +153,8 @@ class Table:
             "ExpressionAttributeValues": self.ser.dump(values),
             "ScanIndexForward": forward,
         }
+        if filter is not None:
+            kwargs["FilterExpression"] = filter[0]
         if index:
             kwargs["IndexName"] = index
         elif consistent:

@@ -1,0 +1,1035 @@
+"""Use cases of citizen requests (诉求): filing, triage, joint handling, replies, visits,
+rating and rectification, and the overdue sweep that escalates to supervisors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from chalicelib.clock import Clock
+from chalicelib.domain.application import Actor, Document, DocumentStatus, TimelineEvent
+from chalicelib.domain.calendar import BEIJING, beijing_date
+from chalicelib.domain.common import Text
+from chalicelib.domain.identity import Citizen, Role, StaffMember
+from chalicelib.domain.reference import Category
+from chalicelib.domain.request import (
+    BAD_RATING_MAX,
+    DISPATCH_STATUSES,
+    HANDLING_STATUSES,
+    OPEN_STATUSES,
+    STAGE_LABELS,
+    Assignment,
+    Channel,
+    CommentRequest,
+    Escalation,
+    GridLocation,
+    Photo,
+    Reply,
+    ReplyRequest,
+    RequestCreate,
+    RequestPage,
+    RequestQueueQuery,
+    RequestRectification,
+    RequestStatus,
+    RequestView,
+    ResidentRequestCreate,
+    ReturnRequest,
+    ServiceRequest,
+    Stage,
+    TriageRequest,
+    UploadRequest,
+    UploadView,
+    Visit,
+    VisitRequest,
+    settled_status,
+)
+from chalicelib.domain.review import RATING_LABELS, Rating, RatingRequest
+from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from chalicelib.http.cursor import CursorCodec
+from chalicelib.ids import new_ulid
+from chalicelib.observability import logger, metrics
+from chalicelib.services.cases import event, staff_actor
+from chalicelib.services.reference import ReferenceData
+from chalicelib.services.request_views import public_record, request_view, summary
+from chalicelib.services.routing import Roster, Router
+from chalicelib.services.sms import SmsDispatch, SmsMessage
+from chalicelib.settings import Settings
+from chalicelib.store.documents import DocumentStorage, upload_key
+from chalicelib.store.identity import CitizenStore
+from chalicelib.store.requests import RequestStore, open_filter
+from chalicelib.store.table import QueryPage, decode_key, encode_key
+
+SYSTEM = Actor(role="system")
+
+
+@dataclass(frozen=True)
+class Filer:
+    """Who a new request belongs to and who typed it in."""
+
+    owner_id: str
+    owner_phone: str | None
+    actor: Actor
+    channel: Channel
+    upload_owner: str
+    partner: str | None = None
+
+
+def staff_upload_owner(staff: StaffMember) -> str:
+    return f"staff-{staff.staff_id}"
+
+
+def end_of_working_day(reference: ReferenceData, start: datetime, days: int) -> datetime:
+    """The end (Beijing midnight) of the `days`-th working day after `start`'s date."""
+    due = reference.calendar().add_working_days(beijing_date(start), days)
+    return datetime.combine(due + timedelta(days=1), time(0), tzinfo=BEIJING)
+
+
+def may_see(req: ServiceRequest, staff: StaffMember) -> bool:
+    """Handlers see a request: departments it was ever assigned to; the dispatchers above it;
+    its grid's liaison officer, the supervisors and leaders of its jurisdiction (not a private
+    one: that is for the filer, the dispatcher who triages it and the departments only)."""
+    if staff.department and any(a.department == staff.department for a in req.assignments):
+        return True
+    within = req.jurisdiction.startswith(staff.jurisdiction)
+    if staff.role is Role.DISPATCHER:
+        return within or req.routing.dispatch_unit.startswith(staff.jurisdiction)
+    if req.private:
+        return False
+    if staff.role is Role.LIAISON:
+        return within
+    if staff.role in (Role.SUPERVISOR, Role.LEADER) and not staff.department:
+        return within
+    return False
+
+
+class RequestService:
+    def __init__(
+        self,
+        store: RequestStore,
+        citizens: CitizenStore,
+        reference: ReferenceData,
+        router: Router,
+        roster: Roster,
+        storage: DocumentStorage,
+        cursors: CursorCodec,
+        sms: SmsDispatch | None,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self._store = store
+        self._citizens = citizens
+        self._reference = reference
+        self._router = router
+        self._roster = roster
+        self._storage = storage
+        self._cursors = cursors
+        self._sms = sms
+        self._clock = clock
+        self._settings = settings
+
+    # uploads ------------------------------------------------------------------------------
+    def request_upload(self, owner: str, body: UploadRequest) -> UploadView:
+        now = self._clock.now()
+        document = Document(
+            document_id=new_ulid(now),
+            material_code="photo",
+            filename=body.filename,
+            content_type=body.content_type,
+            size=body.size,
+            sha256=body.sha256,
+            status=DocumentStatus.PENDING,
+            requested_at=now,
+            uploaded_by=owner,
+        )
+        self._store.put_upload(owner, document)
+        form = self._storage.upload_form(
+            upload_key(owner, document.document_id), body.content_type, body.size, body.sha256
+        )
+        return UploadView(
+            document_id=document.document_id,
+            status=document.status.value,
+            upload={"url": form.url, "fields": form.fields, "expires_in": form.expires_in},
+        )
+
+    def upload_status(self, owner: str, document_id: str) -> UploadView:
+        document = self._store.upload(owner, document_id) if document_id.isalnum() else None
+        if document is None:
+            raise NotFound(f"No upload {document_id}.")
+        return UploadView(
+            document_id=document.document_id, status=document.status.value, reason=document.reason
+        )
+
+    def _photos(
+        self, owner: str, ids: list[str], field: str, attach_to: str
+    ) -> tuple[list[Photo], list[dict[str, Any]]]:
+        """The caller's clean, unattached uploads as photos, with the transaction steps that
+        attach them to `attach_to`; anything else is a 422 naming the photo."""
+        found = self._store.uploads(owner, ids)
+        errors = []
+        photos = []
+        for i, document_id in enumerate(ids):
+            document = found.get(document_id)
+            if document is None:
+                errors.append(FieldError(f"{field}[{i}]", "no such upload of yours", "unknown"))
+            elif document.status is DocumentStatus.PENDING:
+                errors.append(
+                    FieldError(f"{field}[{i}]", "not checked yet; retry shortly", "pending")
+                )
+            elif document.status is not DocumentStatus.CLEAN:
+                errors.append(
+                    FieldError(f"{field}[{i}]", document.reason or "rejected", "rejected")
+                )
+            else:
+                photos.append(
+                    Photo(
+                        document_id=document_id,
+                        key=upload_key(owner, document_id),
+                        content_type=document.content_type,
+                        version_id=document.version_id,
+                    )
+                )
+        if errors:
+            raise InvalidInput("Some photos cannot be attached.", errors=errors)
+        claims = [self._store.claim_upload(owner, p.document_id, attach_to) for p in photos]
+        return photos, claims
+
+    def _photo_url(self, photo: Photo) -> str:
+        return self._storage.download_url(
+            photo.key, f"{photo.document_id}", photo.content_type, photo.version_id
+        )
+
+    # filing --------------------------------------------------------------------------------
+    def _category(self, code: str, field: str) -> Category:
+        category = next((c for c in self._reference.categories() if c.code == code), None)
+        if category is None:
+            raise InvalidInput(
+                "Unknown request category.",
+                errors=[FieldError(field, "not a category of this county", "unknown")],
+            )
+        return category
+
+    def file(
+        self, filer: Filer, body: RequestCreate, idempotency_key: str | None
+    ) -> tuple[RequestView, bool]:
+        if idempotency_key:
+            existing = self._store.idempotent(filer.owner_id, idempotency_key)
+            if existing:
+                return self._filer_view(existing), False
+        category = self._category(body.category, "body.category")
+        location = body.location
+        if location is None:
+            raise InvalidInput(
+                "A location is required.",
+                errors=[FieldError("body.location", "required", "missing")],
+            )
+        jurisdiction, routing = self._router.route(location, category, "body.location")
+        now = self._clock.now()
+        request_id = new_ulid(now)
+        photos, claims = self._photos(filer.upload_owner, body.photos, "body.photos", request_id)
+        day = beijing_date(now).strftime("%Y%m%d")
+        private = body.private or category.private
+        req = ServiceRequest(
+            request_id=request_id,
+            number=f"SQ{day}-{self._store.next_number(day):06d}",
+            owner_id=filer.owner_id,
+            owner_phone=filer.owner_phone or "",
+            filed_by=filer.actor,
+            channel=filer.channel,
+            partner=filer.partner,
+            category=category.code,
+            category_name=category.name,
+            category_name_en=category.name_en,
+            sla_days=category.sla_days,
+            description=body.description,
+            address=location.address,
+            lat=getattr(location, "lat", None),
+            lng=getattr(location, "lng", None),
+            jurisdiction=jurisdiction,
+            routing=routing,
+            photos=photos,
+            private=private,
+            anonymous=body.anonymous,
+            status=RequestStatus.SUBMITTED,
+            created_at=now,
+            updated_at=now,
+            dispatch_since=now,
+            stage=Stage.ACCEPTANCE,
+            deadline=now + timedelta(hours=self._settings.request_accept_hours),
+        )
+        if isinstance(location, GridLocation) and location.address is None:
+            req.address = self._reference.jurisdictions().nodes[jurisdiction].name
+        tree = self._reference.jurisdictions()
+        place = " / ".join(
+            n.name for n in [*tree.ancestors(jurisdiction), tree.nodes[jurisdiction]][1:]
+        )
+        via = {
+            Channel.APP: ("群众通过手机提交诉求", "Filed from the citizen's phone"),
+            Channel.LIAISON: (
+                "民情联络员代群众提交诉求",
+                "Filed by the liaison officer for a resident",
+            ),
+            Channel.OPEN311: ("通过合作应用提交诉求", "Filed through a partner app (Open311)"),
+        }[filer.channel]
+        unit_name = "街道（乡镇）" if routing.dispatch_unit != req.county else "县"
+        events = [
+            event(self._clock, "submitted", via[0], via[1], filer.actor, at=now),
+            event(
+                self._clock,
+                "routed",
+                f"已定位至{place}，转{unit_name}信息管理员受理",
+                f"Located in {jurisdiction}; routed to the dispatcher of {routing.dispatch_unit}",
+                SYSTEM,
+                at=now,
+                grid=routing.grid,
+                exact=routing.exact,
+                dispatch_unit=routing.dispatch_unit,
+                departments=routing.departments,
+            ),
+        ]
+        self._store.create(
+            req,
+            events,
+            public_record(req, self._reference.departments()),
+            (filer.owner_id, idempotency_key) if idempotency_key else None,
+            claims,
+        )
+        metrics.add_metric(name="RequestFiled", unit="Count", value=1)
+        logger.info("request filed", extra={"category": req.category, "channel": req.channel})
+        duplicates = self._duplicates(req)
+        return self._view(req, events, "filer", duplicates), True
+
+    def file_for_citizen(
+        self, citizen_id: str, body: RequestCreate, idempotency_key: str | None
+    ) -> tuple[RequestView, bool]:
+        filer = Filer(
+            owner_id=citizen_id,
+            owner_phone=None,
+            actor=Actor(role="applicant", id=citizen_id),
+            channel=Channel.APP,
+            upload_owner=citizen_id,
+        )
+        return self.file(filer, body, idempotency_key)
+
+    def _resident(self, phone: str) -> Citizen:
+        citizen = self._citizens.by_phone(phone)
+        if citizen is None:
+            now = self._clock.now()
+            citizen = self._citizens.create(
+                Citizen(citizen_id=new_ulid(now), phone=phone, created_at=now.isoformat())
+            )
+        return citizen
+
+    def file_for_resident(
+        self, staff: StaffMember, body: ResidentRequestCreate, idempotency_key: str | None
+    ) -> tuple[RequestView, bool]:
+        if staff.role is not Role.LIAISON:
+            raise Forbidden("Only liaison officers file requests on behalf of residents.")
+        if body.location is None:
+            if len(staff.jurisdiction) != 15:
+                raise InvalidInput(
+                    "A location is required.",
+                    errors=[FieldError("body.location", "required", "missing")],
+                )
+            body = body.model_copy(update={"location": GridLocation(grid=staff.jurisdiction)})
+        resident = self._resident(body.resident_phone)
+        filer = Filer(
+            owner_id=resident.citizen_id,
+            owner_phone=body.resident_phone,
+            actor=staff_actor(staff),
+            channel=Channel.LIAISON,
+            upload_owner=staff_upload_owner(staff),
+        )
+        view, created = self.file(filer, body, idempotency_key)
+        return self._view_for(view.request_id, staff), created
+
+    def file_for_partner(self, partner: str, phone: str, body: RequestCreate) -> ServiceRequest:
+        if body.photos:
+            raise InvalidInput(
+                "Partner apps cannot attach photos.",
+                errors=[FieldError("media_url", "not supported", "unsupported")],
+            )
+        resident = self._resident(phone)
+        filer = Filer(
+            owner_id=resident.citizen_id,
+            owner_phone=phone,
+            actor=Actor(role="resident", id=resident.citizen_id, name=partner),
+            channel=Channel.OPEN311,
+            upload_owner=resident.citizen_id,
+            partner=partner,
+        )
+        view, _ = self.file(filer, body, None)
+        req = self._store.get(view.request_id)
+        assert req is not None
+        return req
+
+    def _duplicates(self, req: ServiceRequest) -> list[ServiceRequest]:
+        """Open, non-private requests of the same category in the same place lately."""
+        since = req.created_at - timedelta(days=self._settings.duplicate_days)
+        names = {"#k": "kind", "#c": "category", "#p": "private"}
+        expression, status_names, status_values = open_filter()
+        page = self._store.in_jurisdiction(
+            req.county,
+            req.jurisdiction,
+            limit=200,
+            start=None,
+            since=since,
+            filter=(
+                f"#k = :k AND #c = :c AND #p = :f AND {expression}",
+                {**names, **status_names},
+                {":k": "request", ":c": req.category, ":f": False, **status_values},
+            ),
+        )
+        ids = [raw["data"]["request_id"] for raw in page.items]
+        return [r for r in self._store.roots(ids) if r.request_id != req.request_id][:5]
+
+    # reading -------------------------------------------------------------------------------
+    def _view(
+        self,
+        req: ServiceRequest,
+        events: list[TimelineEvent],
+        viewer: str,
+        duplicates: list[ServiceRequest] | None = None,
+    ) -> RequestView:
+        return request_view(
+            req,
+            events,
+            viewer="filer" if viewer == "filer" else "staff",
+            departments=self._reference.departments(),
+            tree=self._reference.jurisdictions(),
+            roster=self._roster,
+            photo_url=self._photo_url,
+            now=self._clock.now(),
+            duplicates=duplicates,
+        )
+
+    def _load(self, request_id: str) -> tuple[ServiceRequest, list[TimelineEvent]] | None:
+        if not (request_id.isalnum() and len(request_id) == 26):
+            return None
+        return self._store.load(request_id)
+
+    def _for_filer(self, citizen_id: str, request_id: str) -> tuple[ServiceRequest, list]:
+        loaded = self._load(request_id)
+        if loaded is None or loaded[0].owner_id != citizen_id:
+            raise NotFound(f"No request {request_id}.")
+        return loaded
+
+    def _filer_view(self, request_id: str) -> RequestView:
+        loaded = self._load(request_id)
+        if loaded is None:
+            raise NotFound(f"No request {request_id}.")
+        return self._view(*loaded, "filer")
+
+    def view_for_citizen(self, citizen_id: str, request_id: str) -> RequestView:
+        return self._view(*self._for_filer(citizen_id, request_id), "filer")
+
+    def mine(self, citizen_id: str, limit: int, cursor: str | None) -> RequestPage:
+        scope = f"requests:{citizen_id}"
+        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
+        page = self._store.owned(citizen_id, limit, start)
+        now = self._clock.now()
+        items = [summary(ServiceRequest.model_validate(raw["data"]), now) for raw in page.items]
+        next_cursor = (
+            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+        )
+        return RequestPage(items=items, next_cursor=next_cursor)
+
+    def _for_staff(self, staff: StaffMember, request_id: str) -> tuple[ServiceRequest, list]:
+        loaded = self._load(request_id)
+        if loaded is None or not may_see(loaded[0], staff):
+            raise NotFound(f"No request {request_id}.")
+        return loaded
+
+    def _view_for(self, request_id: str, staff: StaffMember) -> RequestView:
+        req, events = self._for_staff(staff, request_id)
+        duplicates = self._duplicates(req) if req.status in DISPATCH_STATUSES else None
+        return self._view(req, events, "staff", duplicates)
+
+    def view_for_staff(self, staff: StaffMember, request_id: str) -> RequestView:
+        return self._view_for(request_id, staff)
+
+    def queue(self, staff: StaffMember, query: RequestQueueQuery) -> RequestPage:
+        """The caller's work: a dispatcher's unit, a liaison officer's grid, a department's
+        assignments, or — for supervisors and leaders — the overdue requests below them."""
+        now = self._clock.now()
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        clauses = []
+        if query.status is not None:
+            clauses.append("#st = :status")
+            names["#st"] = "status"
+            values[":status"] = query.status.value
+        if query.overdue is not None:
+            names["#dl"] = "deadline"
+            values[":now"] = now.isoformat()
+            clauses.append(
+                "#dl < :now" if query.overdue else "(attribute_not_exists(#dl) OR #dl >= :now)"
+            )
+        scope = f"rq-queue:{staff.staff_id}:{query.status}:{query.overdue}"
+        start = decode_key(self._cursors.decode(query.cursor, scope)) if query.cursor else None
+        county = staff.jurisdiction[:6]
+        page: QueryPage
+        if staff.role is Role.DISPATCHER:
+            filter = (" AND ".join(clauses), names, values) if clauses else None
+            page = self._store.dispatch_queue(staff.jurisdiction, query.limit, start, filter)
+            requests = [ServiceRequest.model_validate(raw["data"]) for raw in page.items]
+        elif staff.role is Role.LIAISON:
+            expression, status_names, status_values = open_filter()
+            clauses.append("#k = :request AND #pv = :public")
+            names["#pv"] = "private"
+            values[":public"] = False
+            if query.status is None:
+                clauses.append(expression)
+                names.update(status_names)
+                values.update(status_values)
+            names["#k"] = "kind"
+            values[":request"] = "request"
+            page = self._store.in_jurisdiction(
+                county,
+                staff.jurisdiction,
+                query.limit,
+                start,
+                (" AND ".join(clauses), names, values),
+            )
+            requests = [ServiceRequest.model_validate(raw["data"]) for raw in page.items]
+        elif staff.department:
+            filter = (" AND ".join(clauses), names, values) if clauses else None
+            page = self._store.department_queue(staff.department, query.limit, start, filter)
+            requests = self._store.roots([raw["request_id"] for raw in page.items])
+        elif staff.role in (Role.SUPERVISOR, Role.LEADER):
+            filter = (" AND ".join(clauses), names, values) if clauses else None
+            page = self._store.overdue_queue(county, staff.jurisdiction, query.limit, start, filter)
+            requests = self._store.roots([raw["request_id"] for raw in page.items])
+        else:
+            raise Forbidden("This role has no request queue.")
+        next_cursor = (
+            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
+        )
+        return RequestPage(items=[summary(r, now) for r in requests], next_cursor=next_cursor)
+
+    # acting --------------------------------------------------------------------------------
+    def _save(
+        self,
+        before: ServiceRequest,
+        after: ServiceRequest,
+        events: list[TimelineEvent],
+        extra: list[dict[str, Any]] | None = None,
+    ) -> None:
+        after.rev = before.rev + 1
+        after.updated_at = self._clock.now()
+        self._store.save(
+            before, after, events, public_record(after, self._reference.departments()), extra
+        )
+
+    def _resolution_due(self, req: ServiceRequest, now: datetime) -> datetime:
+        return end_of_working_day(self._reference, now, req.sla_days)
+
+    def _accept(self, req: ServiceRequest, now: datetime) -> None:
+        req.accepted_at = now
+        req.resolution_due = self._resolution_due(req, now)
+        req.stage = Stage.RESOLUTION
+        req.deadline = req.resolution_due
+
+    def _settle(self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]) -> None:
+        """Moves a request being handled to the status its assignments add up to."""
+        status = settled_status(req)
+        if status is req.status:
+            return
+        req.status = status
+        if status is RequestStatus.ACCEPTED:
+            req.dispatch_since = now
+            events.append(
+                event(
+                    self._clock,
+                    "back_to_dispatcher",
+                    "所有承办单位均已退回，待信息管理员重新分派",
+                    "Every department returned it: back to the dispatcher for reassignment",
+                    SYSTEM,
+                    at=now,
+                )
+            )
+        if status is RequestStatus.RESOLVED:
+            first = req.resolved_at is None
+            req.resolved_at = now
+            if first and req.resolution_due is not None:
+                req.on_time = now <= req.resolution_due
+            if req.rectification is not None and req.rectification.closed_at is None:
+                req.rectification.closed_at = now
+            req.stage = Stage.RATING
+            req.deadline = now + timedelta(days=self._settings.request_rating_days)
+            events.append(
+                event(
+                    self._clock,
+                    "resolved",
+                    "诉求已办结，请群众评价",
+                    "Resolved; the filer is asked to rate it",
+                    SYSTEM,
+                    at=now,
+                    on_time=req.on_time,
+                )
+            )
+            self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
+
+    def _notify(self, req: ServiceRequest, text: str) -> None:
+        if self._sms is None or not req.owner_phone:
+            return
+        try:
+            self._sms.dispatch(SmsMessage(phone=req.owner_phone, text=text, purpose="request"))
+        except Exception:  # noqa: BLE001 - an SMS never undoes a recorded decision
+            logger.exception("request notification not queued")
+
+    def triage(self, staff: StaffMember, request_id: str, body: TriageRequest) -> RequestView:
+        if staff.role is not Role.DISPATCHER:
+            raise Forbidden("Only dispatchers (信息管理员) triage requests.")
+        before, _ = self._for_staff(staff, request_id)
+        req = before.model_copy(deep=True)
+        now = self._clock.now()
+        actor = staff_actor(staff)
+        events: list[TimelineEvent] = []
+        extra: list[dict[str, Any]] = []
+        if body.action == "assign":
+            if req.status not in HANDLING_STATUSES | {RequestStatus.SUBMITTED}:
+                raise Conflict(f"A {req.status.value} request cannot be assigned.")
+            departments = self._reference.departments()
+            unknown = [
+                FieldError(f"body.departments[{i}]", "not a department of this county", "unknown")
+                for i, d in enumerate(body.departments)
+                if d not in departments
+            ]
+            if unknown:
+                raise InvalidInput("Unknown departments.", errors=unknown)
+            if req.status is RequestStatus.SUBMITTED:
+                self._accept(req, now)
+                req.status = RequestStatus.ACCEPTED
+            added = []
+            for code in body.departments:
+                current = req.assignment(code)
+                if current is not None and current.status != "returned":
+                    continue
+                fresh = Assignment(
+                    department=code,
+                    assigned_at=now,
+                    assigned_by=staff.staff_id,
+                    round=(current.round + 1) if current else 1,
+                )
+                req.assignments = [a for a in req.assignments if a.department != code] + [fresh]
+                added.append(code)
+            if not added:
+                raise Conflict("Those departments already hold this request.")
+            names = "、".join(departments[d].name for d in added)
+            events.append(
+                event(
+                    self._clock,
+                    "assigned",
+                    f"已分派至{names}{'联合办理' if len(req.active()) > 1 else '办理'}",
+                    f"Assigned to {', '.join(added)}",
+                    actor,
+                    comment=body.note,
+                    at=now,
+                    departments=added,
+                )
+            )
+            if req.status is not RequestStatus.REOPENED:
+                req.status = settled_status(req)  # new pending work: assigned or replied
+        elif req.status not in DISPATCH_STATUSES:
+            raise Conflict(f"A {req.status.value} request is no longer with the dispatcher.")
+        elif body.action == "accept":
+            if req.status is not RequestStatus.SUBMITTED:
+                raise Conflict("The request is already accepted.")
+            self._accept(req, now)
+            req.status = RequestStatus.ACCEPTED
+            events.append(
+                event(
+                    self._clock,
+                    "accepted",
+                    "诉求已受理",
+                    "Accepted",
+                    actor,
+                    comment=body.note,
+                    at=now,
+                )
+            )
+        elif body.action == "not_accept":
+            req.status = RequestStatus.NOT_ACCEPTED
+            req.not_accepted_reason = body.reason
+            req.closed_at = now
+            req.stage = None
+            req.deadline = None
+            events.append(
+                event(
+                    self._clock,
+                    "not_accepted",
+                    "诉求不予受理",
+                    "Not accepted",
+                    actor,
+                    comment=body.reason,
+                    at=now,
+                )
+            )
+            self._notify(req, f"您的诉求{req.number}不予受理：{body.reason}")
+        else:
+            target_id = body.merge_into or ""
+            if target_id == req.request_id:
+                raise InvalidInput(
+                    "A request cannot be merged into itself.",
+                    errors=[FieldError("body.merge_into", "same request", "invalid")],
+                )
+            loaded = self._load(target_id)
+            if loaded is None or not may_see(loaded[0], staff):
+                raise InvalidInput(
+                    "No such request to merge into.",
+                    errors=[FieldError("body.merge_into", "unknown request", "unknown")],
+                )
+            target_before = loaded[0]
+            if target_before.status not in OPEN_STATUSES:
+                raise Conflict(f"Request {target_before.number} is {target_before.status.value}.")
+            target = target_before.model_copy(deep=True)
+            target.merged.append(req.request_id)
+            target.rev += 1
+            target.updated_at = now
+            req.status = RequestStatus.MERGED
+            req.merged_into = target.request_id
+            req.merged_into_number = target.number
+            req.closed_at = now
+            req.stage = None
+            req.deadline = None
+            events.append(
+                event(
+                    self._clock,
+                    "merged",
+                    f"与诉求{target.number}合并办理",
+                    f"Merged into {target.number}",
+                    actor,
+                    comment=body.note,
+                    at=now,
+                    merged_into=target.request_id,
+                )
+            )
+            merged_note = event(
+                self._clock,
+                "merged_in",
+                f"合并了同一事项的诉求{req.number}",
+                f"Request {req.number} on the same matter merged into this one",
+                actor,
+                at=now,
+                merged=req.request_id,
+            )
+            extra = self._store_ops(target_before, target, [merged_note])
+        self._save(before, req, events, extra)
+        return self._view_for(request_id, staff)
+
+    def _store_ops(
+        self, before: ServiceRequest, after: ServiceRequest, events: list[TimelineEvent]
+    ) -> list[dict[str, Any]]:
+        from chalicelib.store.requests import _event_put, index_operations, root_item
+
+        return [
+            {
+                "Put": {
+                    "Item": root_item(after),
+                    "ConditionExpression": "#rev = :rev",
+                    "ExpressionAttributeNames": {"#rev": "rev"},
+                    "ExpressionAttributeValues": {":rev": before.rev},
+                }
+            },
+            *(_event_put(after.request_id, e) for e in events),
+            *index_operations(after, public_record(after, self._reference.departments())),
+        ]
+
+    def _pending_assignment(self, staff: StaffMember, req: ServiceRequest) -> Assignment:
+        assignment = req.assignment(staff.department) if staff.department else None
+        if assignment is None or assignment.status == "returned":
+            raise Forbidden("Your department does not hold this request.")
+        if req.status not in HANDLING_STATUSES:
+            raise Conflict(f"The request is {req.status.value}.")
+        if assignment.status != "pending":
+            raise Conflict("Your department has already replied that it is done.")
+        return assignment
+
+    def return_request(
+        self, staff: StaffMember, request_id: str, body: ReturnRequest
+    ) -> RequestView:
+        before, _ = self._for_staff(staff, request_id)
+        req = before.model_copy(deep=True)
+        assignment = self._pending_assignment(staff, req)
+        now = self._clock.now()
+        assignment.status = "returned"
+        assignment.returned_at = now
+        assignment.return_reason = body.reason
+        events = [
+            event(
+                self._clock,
+                "returned",
+                f"{self._reference.departments()[assignment.department].name}退单：非本单位职责",
+                f"Returned by {assignment.department}: not theirs",
+                staff_actor(staff),
+                comment=body.reason,
+                at=now,
+                suggested=body.suggested_departments,
+            )
+        ]
+        self._settle(req, now, events)
+        self._save(before, req, events)
+        return self._view_for(request_id, staff)
+
+    def reply(self, staff: StaffMember, request_id: str, body: ReplyRequest) -> RequestView:
+        before, _ = self._for_staff(staff, request_id)
+        req = before.model_copy(deep=True)
+        assignment = self._pending_assignment(staff, req)
+        now = self._clock.now()
+        photos, claims = self._photos(
+            staff_upload_owner(staff), body.photos, "body.photos", req.request_id
+        )
+        assignment.replies.append(
+            Reply(at=now, by=staff_actor(staff), text=body.text, done=body.done, photos=photos)
+        )
+        if body.done:
+            assignment.status = "done"
+            assignment.done_at = now
+        name = self._reference.departments()[assignment.department].name
+        events = [
+            event(
+                self._clock,
+                "replied",
+                f"{name}{'答复：已办结' if body.done else '答复办理进展'}",
+                f"{assignment.department} replied{' (done)' if body.done else ''}",
+                staff_actor(staff),
+                comment=body.text,
+                at=now,
+                done=body.done,
+            )
+        ]
+        self._settle(req, now, events)
+        self._save(before, req, events, claims)
+        return self._view_for(request_id, staff)
+
+    def visit(self, staff: StaffMember, request_id: str, body: VisitRequest) -> RequestView:
+        if staff.role is not Role.LIAISON:
+            raise Forbidden("Visits are recorded by liaison officers (民情联络员).")
+        before, _ = self._for_staff(staff, request_id)
+        req = before.model_copy(deep=True)
+        now = self._clock.now()
+        if body.kind == "follow_up":
+            if (
+                req.status is not RequestStatus.REOPENED
+                or req.rectification is None
+                or req.rectification.follow_up == "done"
+            ):
+                raise Conflict("No follow-up visit (回访) is due on this request.")
+            req.rectification.follow_up = "done"
+        elif req.status not in OPEN_STATUSES and req.status is not RequestStatus.RESOLVED:
+            raise Conflict(f"The request is {req.status.value}.")
+        if body.resolves and (
+            body.kind != "visit" or req.status is not RequestStatus.ACCEPTED or req.active()
+        ):
+            raise InvalidInput(
+                "Only a visit to an accepted request no department holds resolves it.",
+                errors=[FieldError("body.resolves", "not allowed now", "invalid")],
+            )
+        photos, claims = self._photos(
+            staff_upload_owner(staff), body.photos, "body.photos", req.request_id
+        )
+        req.visits.append(
+            Visit(
+                at=now,
+                by=staff_actor(staff),
+                kind=body.kind,
+                note=body.note,
+                resident_satisfied=body.resident_satisfied,
+                photos=photos,
+            )
+        )
+        events = [
+            event(
+                self._clock,
+                "follow_up_visit" if body.kind == "follow_up" else "visit",
+                "民情联络员回访" if body.kind == "follow_up" else "民情联络员上门走访",
+                "Follow-up visit by the liaison officer"
+                if body.kind == "follow_up"
+                else "Visit by the liaison officer",
+                staff_actor(staff),
+                comment=body.note,
+                at=now,
+                resident_satisfied=body.resident_satisfied,
+            )
+        ]
+        if body.resolves:
+            self._resolve_on_the_spot(req, now, events)
+        elif req.status is RequestStatus.REOPENED:
+            self._settle(req, now, events)
+        self._save(before, req, events, claims)
+        return self._view_for(request_id, staff)
+
+    def _resolve_on_the_spot(
+        self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]
+    ) -> None:
+        req.resolved_at = now
+        if req.resolution_due is not None:
+            req.on_time = now <= req.resolution_due
+        req.status = RequestStatus.RESOLVED
+        req.stage = Stage.RATING
+        req.deadline = now + timedelta(days=self._settings.request_rating_days)
+        events.append(
+            event(
+                self._clock,
+                "resolved",
+                "民情联络员现场解决，请群众评价",
+                "Solved on the spot by the liaison officer; the filer is asked to rate it",
+                SYSTEM,
+                at=now,
+                on_time=req.on_time,
+            )
+        )
+        self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
+
+    # the filer -----------------------------------------------------------------------------
+    def comment(self, citizen_id: str, request_id: str, body: CommentRequest) -> RequestView:
+        req, _ = self._for_filer(citizen_id, request_id)
+        self._store.append_event(
+            req.request_id,
+            event(
+                self._clock,
+                "comment",
+                "群众补充说明",
+                "Comment from the filer",
+                Actor(role="applicant", id=citizen_id),
+                comment=body.text,
+            ),
+        )
+        return self.view_for_citizen(citizen_id, request_id)
+
+    def rate(self, citizen_id: str, request_id: str, body: RatingRequest) -> RequestView:
+        before, _ = self._for_filer(citizen_id, request_id)
+        if before.status is not RequestStatus.RESOLVED:
+            raise Conflict(
+                "Only a resolved request can be rated."
+                if before.status is not RequestStatus.CLOSED
+                else "This request has been rated or closed already."
+            )
+        req = before.model_copy(deep=True)
+        now = self._clock.now()
+        zh, en = RATING_LABELS[body.level]
+        req.ratings.append(
+            Rating(level=body.level, label=Text(zh=zh, en=en), comment=body.comment, rated_at=now)
+        )
+        actor = Actor(role="applicant", id=citizen_id)
+        events = [
+            event(
+                self._clock,
+                "rated",
+                f"群众评价：{zh}",
+                f"Rated: {en}",
+                actor,
+                comment=body.comment,
+                at=now,
+                level=body.level,
+            )
+        ]
+        if body.level > BAD_RATING_MAX:
+            req.status = RequestStatus.CLOSED
+            req.closed_at = now
+            req.stage = None
+            req.deadline = None
+            events.append(event(self._clock, "closed", "诉求已关闭", "Closed", SYSTEM, at=now))
+        else:
+            due = end_of_working_day(self._reference, now, req.sla_days)
+            req.status = RequestStatus.REOPENED
+            req.rectification = RequestRectification(
+                opened_at=now, due=due, rating_level=body.level
+            )
+            for assignment in req.active():
+                assignment.status = "pending"
+                assignment.round += 1
+                assignment.done_at = None
+                assignment.assigned_at = now
+            req.stage = Stage.RECTIFICATION
+            req.deadline = due
+            events.append(
+                event(
+                    self._clock,
+                    "reopened",
+                    "差评重办：承办单位整改，民情联络员回访",
+                    "Bad rating: reopened for rectification and a follow-up visit",
+                    SYSTEM,
+                    at=now,
+                    due=due.isoformat(),
+                )
+            )
+            metrics.add_metric(name="RequestReopened", unit="Count", value=1)
+        self._save(before, req, events)
+        return self.view_for_citizen(citizen_id, request_id)
+
+    # the overdue sweep ---------------------------------------------------------------------
+    def sweep(self, limit: int = 200) -> int:
+        """Escalates every request whose running stage fell due (and closes unrated resolved
+        ones after the rating period). Runs on a schedule; safe to run twice at once: each
+        change is a conditional write, and a request already handled is skipped."""
+        now = self._clock.now()
+        changed = 0
+        for request_id in self._store.due(now, limit):
+            before = self._store.get(request_id)
+            if (
+                before is None
+                or before.stage is None
+                or before.deadline is None
+                or before.deadline > now
+                or before.escalated(before.stage)
+            ):
+                continue
+            req = before.model_copy(deep=True)
+            events: list[TimelineEvent] = []
+            if before.stage is Stage.RATING:
+                req.status = RequestStatus.CLOSED
+                req.closed_at = now
+                req.stage = None
+                req.deadline = None
+                events.append(
+                    event(
+                        self._clock,
+                        "closed",
+                        "评价期满未评价，诉求自动关闭",
+                        "Closed: not rated within the rating period",
+                        SYSTEM,
+                        at=now,
+                    )
+                )
+            else:
+                to = self._supervisors(req)
+                req.escalations.append(
+                    Escalation(stage=before.stage, deadline=before.deadline, at=now, to=to)
+                )
+                zh, en = STAGE_LABELS[before.stage]
+                events.append(
+                    event(
+                        self._clock,
+                        "escalated",
+                        f"{zh}超期，已提请街道（乡镇）和县级负责人督办",
+                        f"Overdue for {en}: escalated to the township and county supervisors",
+                        SYSTEM,
+                        at=now,
+                        stage=before.stage.value,
+                        deadline=before.deadline.isoformat(),
+                        to=to,
+                    )
+                )
+                metrics.add_metric(name="RequestEscalated", unit="Count", value=1)
+            try:
+                self._save(before, req, events)
+            except Conflict:
+                continue
+            changed += 1
+        return changed
+
+    def _supervisors(self, req: ServiceRequest) -> list[str]:
+        levels = [req.township, req.county] if req.township else [req.county]
+        found = []
+        for code in levels:
+            if code is None:
+                continue
+            found += [
+                s.staff_id
+                for role in (Role.SUPERVISOR, Role.LEADER)
+                for s in self._roster.find(role, code)
+                if not s.department
+            ]
+        return found

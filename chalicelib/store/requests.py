@@ -1,0 +1,457 @@
+"""Citizen requests (诉求) in DynamoDB: one item collection per request, beside applications.
+
+CASE#<id> / R              the root, with its index keys:
+                           GSI1 REQOWNER#<citizen> newest first (a citizen's requests);
+                           GSI2 QUEUE#dispatch#<unit> while the dispatcher holds it (oldest first);
+                           GSI3 JUR#<county> / <jurisdiction>#<created>#<id> (a subtree's cases
+                           by begins_with — grid, community, township, county);
+                           GSI4 DUE / <deadline>#<id> while a stage's clock runs un-escalated
+                           (the overdue sweep reads only what fell due)
+CASE#<id> / EV#<ulid>      timeline events, append-only
+CASE#<id> / ASG#<dept>     a department's pending assignment on GSI2 QUEUE#requests#<dept>
+CASE#<id> / OVERDUE        while escalated: GSI2 QUEUE#overdue#<county> / <township>#<deadline>
+CASE#<id> / PUB            the public Open311 projection (never for private requests):
+                           GSI1 O311#<county>#<yyyy-mm> / <created>#<id>
+UPLOAD#<owner> / DOC#<id>  a photo uploaded before it is attached (scanned like documents)
+COUNTER#REQ / <yyyymmdd>   the day's request numbers
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.application import Document, DocumentStatus, TimelineEvent
+from chalicelib.domain.request import (
+    DISPATCH_STATUSES,
+    OPEN_STATUSES,
+    RequestStatus,
+    ServiceRequest,
+    Stage,
+)
+from chalicelib.errors import Conflict
+from chalicelib.store.table import QueryPage, Table, is_conditional_failure
+
+ROOT = "R"
+DUE = "DUE"
+
+
+def _pk(request_id: str) -> str:
+    return f"CASE#{request_id}"
+
+
+def jurisdiction_keys(county: str, jurisdiction: str, created: datetime, case_id: str) -> dict:
+    """GSI3 keys shared by every kind of case: one partition per county, sorted by the full
+    jurisdiction code, so any subtree is one begins_with query."""
+    return {"gsi3pk": f"JUR#{county}", "gsi3sk": f"{jurisdiction}#{created.isoformat()}#{case_id}"}
+
+
+def dispatch_queue(unit: str) -> str:
+    return f"QUEUE#dispatch#{unit}"
+
+
+def department_queue(department: str) -> str:
+    return f"QUEUE#requests#{department}"
+
+
+def overdue_queue(county: str) -> str:
+    return f"QUEUE#overdue#{county}"
+
+
+def public_partition(county: str, month: str) -> str:
+    return f"O311#{county}#{month}"
+
+
+def root_item(req: ServiceRequest) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": _pk(req.request_id),
+        "sk": ROOT,
+        "kind": "request",
+        "rev": req.rev,
+        "status": req.status.value,
+        "category": req.category,
+        "private": req.private,
+        "gsi1pk": f"REQOWNER#{req.owner_id}",
+        "gsi1sk": req.request_id,
+        **jurisdiction_keys(req.county, req.jurisdiction, req.created_at, req.request_id),
+        "data": req.model_dump(mode="json", exclude_none=True),
+    }
+    if req.deadline is not None:
+        item["deadline"] = req.deadline.isoformat()
+    if req.status in DISPATCH_STATUSES and req.dispatch_since is not None:
+        item["gsi2pk"] = dispatch_queue(req.routing.dispatch_unit)
+        item["gsi2sk"] = f"{req.dispatch_since.isoformat()}#{req.request_id}"
+    if req.stage is not None and req.deadline is not None and not req.escalated(req.stage):
+        item["gsi4pk"] = DUE
+        item["gsi4sk"] = f"{req.deadline.isoformat()}#{req.request_id}"
+    return item
+
+
+def _event_put(request_id: str, event: TimelineEvent) -> dict[str, Any]:
+    return {
+        "Put": {
+            "Item": {
+                "pk": _pk(request_id),
+                "sk": f"EV#{event.event_id}",
+                "data": event.model_dump(mode="json", exclude_none=True),
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The items that mirror the root into queues: one per department assignment, the overdue
+    marker and the public projection. Written in the root's transaction, so they never drift."""
+    operations: list[dict[str, Any]] = []
+    for assignment in req.assignments:
+        key = {"pk": _pk(req.request_id), "sk": f"ASG#{assignment.department}"}
+        if assignment.status == "pending" and req.status in OPEN_STATUSES:
+            operations.append(
+                {
+                    "Put": {
+                        "Item": {
+                            **key,
+                            "gsi2pk": department_queue(assignment.department),
+                            "gsi2sk": f"{assignment.assigned_at.isoformat()}#{req.request_id}",
+                            "request_id": req.request_id,
+                            "status": req.status.value,
+                            "deadline": (req.deadline or req.created_at).isoformat(),
+                        }
+                    }
+                }
+            )
+        else:
+            operations.append({"Delete": {"Key": key}})
+    overdue_key = {"pk": _pk(req.request_id), "sk": "OVERDUE"}
+    if req.stage is not None and req.stage is not Stage.RATING and req.escalated(req.stage):
+        assert req.deadline is not None
+        unit = req.township or req.county
+        operations.append(
+            {
+                "Put": {
+                    "Item": {
+                        **overdue_key,
+                        "gsi2pk": overdue_queue(req.county),
+                        "gsi2sk": f"{unit}#{req.deadline.isoformat()}#{req.request_id}",
+                        "request_id": req.request_id,
+                        "status": req.status.value,
+                        "deadline": req.deadline.isoformat(),
+                    }
+                }
+            }
+        )
+    else:
+        operations.append({"Delete": {"Key": overdue_key}})
+    if public is not None:
+        operations.append(
+            {
+                "Put": {
+                    "Item": {
+                        "pk": _pk(req.request_id),
+                        "sk": "PUB",
+                        "gsi1pk": public_partition(req.county, req.created_at.strftime("%Y-%m")),
+                        "gsi1sk": f"{req.created_at.isoformat()}#{req.request_id}",
+                        "status": "open" if req.status in OPEN_STATUSES else "closed",
+                        "category": req.category,
+                        "data": public,
+                    }
+                }
+            }
+        )
+    return operations
+
+
+class RequestStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # reads ---------------------------------------------------------------------------------
+    def load(self, request_id: str) -> tuple[ServiceRequest, list[TimelineEvent]] | None:
+        """The root and its timeline (oldest first): one Query."""
+        root = None
+        events = []
+        for raw in self._table.query_all(_pk(request_id), consistent=True):
+            if raw["sk"] == ROOT:
+                root = ServiceRequest.model_validate(raw["data"])
+            elif raw["sk"].startswith("EV#"):
+                events.append(TimelineEvent.model_validate(raw["data"]))
+        return (root, events) if root is not None else None
+
+    def get(self, request_id: str) -> ServiceRequest | None:
+        raw = self._table.get(_pk(request_id), ROOT, consistent=True)
+        return ServiceRequest.model_validate(raw["data"]) if raw else None
+
+    def roots(self, request_ids: list[str]) -> list[ServiceRequest]:
+        """BatchGetItem of roots, in the order asked for (duplicates and missing dropped)."""
+        wanted = list(dict.fromkeys(request_ids))
+        found: dict[str, ServiceRequest] = {}
+        for start in range(0, len(wanted), 100):
+            keys = [{"pk": {"S": _pk(r)}, "sk": {"S": ROOT}} for r in wanted[start : start + 100]]
+            pending: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
+            while pending:
+                response = self._table.client.batch_get_item(RequestItems=pending)
+                for raw in response.get("Responses", {}).get(self._table.name, []):
+                    req = ServiceRequest.model_validate(self._table.ser.load(raw)["data"])
+                    found[req.request_id] = req
+                pending = response.get("UnprocessedKeys") or {}
+        return [found[r] for r in wanted if r in found]
+
+    def owned(self, owner_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return self._table.query(
+            f"REQOWNER#{owner_id}", index="gsi1", forward=False, limit=limit, start_key=start
+        )
+
+    def dispatch_queue(
+        self,
+        unit: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+    ) -> QueryPage:
+        return self._table.query(
+            dispatch_queue(unit), index="gsi2", limit=limit, start_key=start, filter=filter
+        )
+
+    def department_queue(
+        self,
+        department: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+    ) -> QueryPage:
+        return self._table.query(
+            department_queue(department), index="gsi2", limit=limit, start_key=start, filter=filter
+        )
+
+    def overdue_queue(
+        self,
+        county: str,
+        prefix: str | None,
+        limit: int,
+        start: dict[str, Any] | None,
+        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+    ) -> QueryPage:
+        return self._table.query(
+            overdue_queue(county),
+            index="gsi2",
+            sk_prefix=f"{prefix}#" if prefix and prefix != county else None,
+            limit=limit,
+            start_key=start,
+            filter=filter,
+        )
+
+    def in_jurisdiction(
+        self,
+        county: str,
+        prefix: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+        since: datetime | None = None,
+    ) -> QueryPage:
+        """Cases whose jurisdiction code starts with `prefix` (a grid: exactly that grid's)."""
+        kwargs: dict[str, Any] = {"limit": limit, "start_key": start, "filter": filter}
+        if since is not None:
+            kwargs["sk_between"] = (f"{prefix}#{since.isoformat()}", f"{prefix}#~")
+        else:
+            kwargs["sk_prefix"] = prefix
+        return self._table.query(f"JUR#{county}", index="gsi3", **kwargs)
+
+    def due(self, until: datetime, limit: int) -> list[str]:
+        """Ids of requests whose running stage fell due by `until` (oldest first)."""
+        page = self._table.query(
+            DUE, index="gsi4", sk_between=("0", f"{until.isoformat()}#~"), limit=limit
+        )
+        return [raw["pk"].removeprefix("CASE#") for raw in page.items]
+
+    def public_page(
+        self,
+        county: str,
+        month: str,
+        lo: str,
+        hi: str,
+        limit: int,
+        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        page = self._table.query(
+            public_partition(county, month),
+            index="gsi1",
+            sk_between=(lo, hi),
+            forward=False,
+            limit=limit,
+            filter=filter,
+        )
+        return [raw["data"] for raw in page.items]
+
+    def public(self, request_id: str) -> dict[str, Any] | None:
+        raw = self._table.get(_pk(request_id), "PUB")
+        return raw["data"] if raw else None
+
+    # writes --------------------------------------------------------------------------------
+    def next_number(self, day: str) -> int:
+        item = self._table.update(
+            "COUNTER#REQ",
+            day,
+            UpdateExpression="ADD #n :one",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":one": 1},
+        )
+        return int(item["n"])
+
+    def idempotent(self, owner: str, key: str) -> str | None:
+        raw = self._table.get(f"IDEMP#{owner}", f"REQ#{key}", consistent=True)
+        return str(raw["case_id"]) if raw else None
+
+    def create(
+        self,
+        req: ServiceRequest,
+        events: list[TimelineEvent],
+        public: dict[str, Any] | None,
+        idempotency: tuple[str, str] | None,
+        photo_claims: list[dict[str, Any]],
+    ) -> None:
+        operations: list[dict[str, Any]] = [
+            {"Put": {"Item": root_item(req), "ConditionExpression": "attribute_not_exists(pk)"}},
+            *(_event_put(req.request_id, e) for e in events),
+            *index_operations(req, public),
+            *photo_claims,
+        ]
+        if idempotency:
+            owner, key = idempotency
+            operations.append(
+                {
+                    "Put": {
+                        "Item": {
+                            "pk": f"IDEMP#{owner}",
+                            "sk": f"REQ#{key}",
+                            "case_id": req.request_id,
+                            "expires_at": int(req.created_at.timestamp()) + 86_400,
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            self._table.transact([op for op in operations if "Delete" not in op])
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict(
+                    "The same request is being processed, or a photo is already attached"
+                    " elsewhere; retry shortly."
+                ) from None
+            raise
+
+    def save(
+        self,
+        before: ServiceRequest,
+        after: ServiceRequest,
+        events: list[TimelineEvent],
+        public: dict[str, Any] | None,
+        extra: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Writes `after` only if the stored root is still at `before.rev`, with its events and
+        index items, in one transaction; Conflict if someone acted first."""
+        if after.rev != before.rev + 1:
+            raise ValueError("save() needs after.rev == before.rev + 1")
+        operations: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "Item": root_item(after),
+                    "ConditionExpression": "#rev = :rev",
+                    "ExpressionAttributeNames": {"#rev": "rev"},
+                    "ExpressionAttributeValues": {":rev": before.rev},
+                }
+            },
+            *(_event_put(after.request_id, e) for e in events),
+            *index_operations(after, public),
+            *(extra or []),
+        ]
+        # A department dropped from the root leaves no queue item behind; a Delete of an item
+        # that never existed is harmless.
+        try:
+            self._table.transact(operations)
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise Conflict(
+                    "The request changed meanwhile (someone else acted on it first);"
+                    " reload it and try again."
+                ) from None
+            raise
+
+    def append_event(self, request_id: str, event: TimelineEvent) -> None:
+        self._table.transact([_event_put(request_id, event)])
+
+    # uploads (photos) ----------------------------------------------------------------------
+    def upload(self, owner: str, document_id: str) -> Document | None:
+        raw = self._table.get(f"UPLOAD#{owner}", f"DOC#{document_id}", consistent=True)
+        return Document.model_validate(raw["data"]) if raw else None
+
+    def uploads(self, owner: str, document_ids: list[str]) -> dict[str, Document]:
+        if not document_ids:
+            return {}
+        keys = [{"pk": {"S": f"UPLOAD#{owner}"}, "sk": {"S": f"DOC#{d}"}} for d in document_ids]
+        found: dict[str, Document] = {}
+        pending: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
+        while pending:
+            response = self._table.client.batch_get_item(RequestItems=pending)
+            for raw in response.get("Responses", {}).get(self._table.name, []):
+                doc = Document.model_validate(self._table.ser.load(raw)["data"])
+                found[doc.document_id] = doc
+            pending = response.get("UnprocessedKeys") or {}
+        return found
+
+    def put_upload(self, owner: str, document: Document) -> None:
+        self._table.put(
+            {
+                "pk": f"UPLOAD#{owner}",
+                "sk": f"DOC#{document.document_id}",
+                "status": document.status.value,
+                "data": document.model_dump(mode="json", exclude_none=True),
+                "expires_at": int(document.requested_at.timestamp()) + 30 * 86_400,
+            },
+            condition="attribute_not_exists(pk)",
+        )
+
+    def update_upload(self, owner: str, document: Document, expected: DocumentStatus) -> bool:
+        try:
+            self._table.put(
+                {
+                    "pk": f"UPLOAD#{owner}",
+                    "sk": f"DOC#{document.document_id}",
+                    "status": document.status.value,
+                    "data": document.model_dump(mode="json", exclude_none=True),
+                },
+                condition="#s = :expected",
+                names={"#s": "status"},
+                values={":expected": expected.value},
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def claim_upload(owner: str, document_id: str, request_id: str) -> dict[str, Any]:
+        """A transaction step: the upload is clean and not yet attached to anything; afterwards
+        it belongs to `request_id` (a photo is attached once, never to two cases)."""
+        return {
+            "Update": {
+                "Key": {"pk": f"UPLOAD#{owner}", "sk": f"DOC#{document_id}"},
+                "UpdateExpression": "SET #a = :req REMOVE expires_at",
+                "ConditionExpression": "#s = :clean AND attribute_not_exists(#a)",
+                "ExpressionAttributeNames": {"#s": "status", "#a": "attached_to"},
+                "ExpressionAttributeValues": {
+                    ":clean": DocumentStatus.CLEAN.value,
+                    ":req": request_id,
+                },
+            }
+        }
+
+
+def open_filter(statuses: frozenset[RequestStatus] | None = None) -> tuple[str, dict, dict]:
+    """A FilterExpression keeping items whose `status` is one of `statuses` (default: open)."""
+    chosen = sorted(s.value for s in (statuses or OPEN_STATUSES))
+    values = {f":s{i}": s for i, s in enumerate(chosen)}
+    return (f"#st IN ({', '.join(values)})", {"#st": "status"}, values)
