@@ -142,15 +142,20 @@ def test_a_bad_rating_reopens_for_rectification_and_a_follow_up_visit(
 
     # Rating again, or a visit claiming to resolve it, is refused while it is reopened.
     assert (
-        api.post(f"/requests/{request_id}/rating", json_body={"level": 5}, token=du_ping).status_code
+        api.post(
+            f"/requests/{request_id}/rating", json_body={"level": 5}, token=du_ping
+        ).status_code
         == 409
     )
     # The department fixes it for good; the request waits for the follow-up visit.
     fixed = act(api, "cgj-reviewer", f"{path}/reply", {"text": "更换了整条线路", "done": True})
     assert fixed["status"] == "reopened"
-    assert staff_post(
-        api, "cgj-reviewer", f"{path}/visit", {"kind": "follow_up", "note": "回访"}
-    ).status_code == 403
+    assert (
+        staff_post(
+            api, "cgj-reviewer", f"{path}/visit", {"kind": "follow_up", "note": "回访"}
+        ).status_code
+        == 403
+    )
     visited = act(
         api,
         "ximen-liaison",
@@ -160,11 +165,11 @@ def test_a_bad_rating_reopens_for_rectification_and_a_follow_up_visit(
     assert visited["status"] == "resolved"
     assert visited["rectification"]["follow_up"] == "done"
     assert visited["rectification"]["closed_at"] is not None
-    second = staff_post(api, "ximen-liaison", f"{path}/visit", {"kind": "follow_up", "note": "再访"})
-    assert second.status_code == 409
-    closed = body(
-        api.post(f"/requests/{request_id}/rating", json_body={"level": 5}, token=du_ping)
+    second = staff_post(
+        api, "ximen-liaison", f"{path}/visit", {"kind": "follow_up", "note": "再访"}
     )
+    assert second.status_code == 409
+    closed = body(api.post(f"/requests/{request_id}/rating", json_body={"level": 5}, token=du_ping))
     assert closed["status"] == "closed"
     assert [r["level"] for r in [closed["rating"]]] == [5]
 
@@ -174,7 +179,10 @@ def test_a_mis_routed_request_is_returned_and_reassigned(api: ApiClient, du_ping
     path = f"/admin/requests/{request_id}"
     act(api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["jtj"]})
     # A department that does not hold it cannot return it.
-    assert staff_post(api, "cgj-reviewer", f"{path}/return", {"reason": "不是我们的"}).status_code == 404
+    assert (
+        staff_post(api, "cgj-reviewer", f"{path}/return", {"reason": "不是我们的"}).status_code
+        == 404
+    )
     returned = act(
         api,
         "jtj-reviewer",
@@ -194,9 +202,10 @@ def test_a_mis_routed_request_is_returned_and_reassigned(api: ApiClient, du_ping
     assert request_id in queue(api, "cgj-reviewer")
     assert [e["type"] for e in again["timeline"]].count("assigned") == 2
     # A returned department replies no more.
-    assert staff_post(
-        api, "jtj-reviewer", f"{path}/reply", {"text": "处理", "done": True}
-    ).status_code == 403
+    assert (
+        staff_post(api, "jtj-reviewer", f"{path}/reply", {"text": "处理", "done": True}).status_code
+        == 403
+    )
 
 
 def test_overdue_requests_escalate_to_township_and_county_supervisors(
@@ -217,7 +226,7 @@ def test_overdue_requests_escalate_to_township_and_county_supervisors(
     assert deps.requests.sweep() == 0  # escalated once per stage
     view = body(api.get(f"/admin/requests/{late}", profile="wenshang-supervisor"))
     assert view["overdue"] is True and view["escalated"] is True
-    escalation = [e for e in view["timeline"] if e["type"] == "escalated"][0]
+    escalation = next(e for e in view["timeline"] if e["type"] == "escalated")
     assert set(escalation["data"]["to"]) == {"wenshang-supervisor", "county-leader"}
     assert queue(api, "wenshang-supervisor") == [late]
     assert queue(api, "county-leader") == [late]
@@ -247,7 +256,9 @@ def test_a_private_petition_is_seen_only_by_the_filer_and_its_handlers(
     for outsider in ("ximen-liaison", "wenshang-supervisor", "county-leader", "cgj-reviewer"):
         assert api.get(f"/admin/requests/{request_id}", profile=outsider).status_code == 404
     assert request_id not in queue(api, "ximen-liaison")
-    assert api.get(f"/admin/requests/{request_id}", profile="wenshang-dispatcher").status_code == 200
+    assert (
+        api.get(f"/admin/requests/{request_id}", profile="wenshang-dispatcher").status_code == 200
+    )
     act(
         api,
         "wenshang-dispatcher",
@@ -302,7 +313,9 @@ def test_likely_duplicates_are_offered_and_can_be_merged(
     assert [d["request_id"] for d in second["likely_duplicates"]] == [first["request_id"]]
     other_grid = file(api, neighbour, street_light(location={"grid": DUYING_GRID}))
     assert other_grid["likely_duplicates"] == []
-    staff_view = body(api.get(f"/admin/requests/{second['request_id']}", profile="wenshang-dispatcher"))
+    staff_view = body(
+        api.get(f"/admin/requests/{second['request_id']}", profile="wenshang-dispatcher")
+    )
     assert [d["number"] for d in staff_view["likely_duplicates"]] == [first["number"]]
 
     merged = act(
