@@ -99,6 +99,18 @@ def applications() -> None:
     print("  targets: reads <= 3 calls, state changes one transaction or <= 3 writes, no Scan")
 
 
+def requests() -> None:
+    from bench.requests import measure
+
+    print("Requests (诉求): DynamoDB calls per request (warm container)")
+    for route, value in measure():
+        writes = sum(n for op, n in value.items() if op in WRITES)
+        ops = ", ".join(f"{op} {n}" for op, n in sorted(value.items())) or "-"
+        scan = "   ^ SCAN — not allowed" if "Scan" in value else ""
+        print(f"  {route:58s} {sum(value.values()):2d} (writes {writes})  {ops}{scan}")
+    print("  targets: reads <= 3 calls, state changes one transaction, no Scan")
+
+
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
@@ -147,6 +159,8 @@ def main() -> None:
     dynamodb_calls()
     print()
     applications()
+    print()
+    requests()
     print()
     approval()
     print()

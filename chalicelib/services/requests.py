@@ -441,7 +441,9 @@ class RequestService:
         return loaded
 
     def _view_for(self, request_id: str, staff: StaffMember) -> RequestView:
-        req, events = self._for_staff(staff, request_id)
+        return self._staff_view(*self._for_staff(staff, request_id))
+
+    def _staff_view(self, req: ServiceRequest, events: list[TimelineEvent]) -> RequestView:
         duplicates = self._duplicates(req) if req.status in DISPATCH_STATUSES else None
         return self._view(req, events, "staff", duplicates)
 
@@ -581,7 +583,7 @@ class RequestService:
     def triage(self, staff: StaffMember, request_id: str, body: TriageRequest) -> RequestView:
         if staff.role is not Role.DISPATCHER:
             raise Forbidden("Only dispatchers (信息管理员) triage requests.")
-        before, _ = self._for_staff(staff, request_id)
+        before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         now = self._clock.now()
         actor = staff_actor(staff)
@@ -716,7 +718,7 @@ class RequestService:
             )
             extra = self._store_ops(target_before, target, [merged_note])
         self._save(before, req, events, extra)
-        return self._view_for(request_id, staff)
+        return self._staff_view(req, history + events)
 
     def _store_ops(
         self, before: ServiceRequest, after: ServiceRequest, events: list[TimelineEvent]
@@ -749,7 +751,7 @@ class RequestService:
     def return_request(
         self, staff: StaffMember, request_id: str, body: ReturnRequest
     ) -> RequestView:
-        before, _ = self._for_staff(staff, request_id)
+        before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         assignment = self._pending_assignment(staff, req)
         now = self._clock.now()
@@ -770,10 +772,10 @@ class RequestService:
         ]
         self._settle(req, now, events)
         self._save(before, req, events)
-        return self._view_for(request_id, staff)
+        return self._staff_view(req, history + events)
 
     def reply(self, staff: StaffMember, request_id: str, body: ReplyRequest) -> RequestView:
-        before, _ = self._for_staff(staff, request_id)
+        before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         assignment = self._pending_assignment(staff, req)
         now = self._clock.now()
@@ -801,12 +803,12 @@ class RequestService:
         ]
         self._settle(req, now, events)
         self._save(before, req, events, claims)
-        return self._view_for(request_id, staff)
+        return self._staff_view(req, history + events)
 
     def visit(self, staff: StaffMember, request_id: str, body: VisitRequest) -> RequestView:
         if staff.role is not Role.LIAISON:
             raise Forbidden("Visits are recorded by liaison officers (民情联络员).")
-        before, _ = self._for_staff(staff, request_id)
+        before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         now = self._clock.now()
         if body.kind == "follow_up":
@@ -858,7 +860,7 @@ class RequestService:
         elif req.status is RequestStatus.REOPENED:
             self._settle(req, now, events)
         self._save(before, req, events, claims)
-        return self._view_for(request_id, staff)
+        return self._staff_view(req, history + events)
 
     def _resolve_on_the_spot(
         self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]
@@ -899,7 +901,7 @@ class RequestService:
         return self.view_for_citizen(citizen_id, request_id)
 
     def rate(self, citizen_id: str, request_id: str, body: RatingRequest) -> RequestView:
-        before, _ = self._for_filer(citizen_id, request_id)
+        before, history = self._for_filer(citizen_id, request_id)
         if before.status is not RequestStatus.RESOLVED:
             raise Conflict(
                 "Only a resolved request can be rated."
@@ -957,7 +959,7 @@ class RequestService:
             )
             metrics.add_metric(name="RequestReopened", unit="Count", value=1)
         self._save(before, req, events)
-        return self.view_for_citizen(citizen_id, request_id)
+        return self._view(req, history + events, "filer")
 
     # the overdue sweep ---------------------------------------------------------------------
     def sweep(self, limit: int = 200) -> int:
