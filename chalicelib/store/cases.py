@@ -2,7 +2,8 @@
 
 CASE#<id> / A              the root (status, limits, applicant …) with its index keys:
                            GSI1 OWNER#<citizen> newest first; GSI2 the acceptance queue while
-                           submitted (oldest first); GSI3 JUR#<jurisdiction> by creation
+                           submitted (oldest first);
+                           GSI3 JUR#<county> / <jurisdiction>#<created>#<id> (see store/keys.py)
 CASE#<id> / EV#<ulid>      timeline events, append-only (put if absent, never updated)
 CASE#<id> / DOC#<id>       documents
 CASE#<id> / GRANT#<agent>  an agent's access, also on GSI1 under AGENT#<agent>
@@ -26,6 +27,7 @@ from chalicelib.domain.application import (
 )
 from chalicelib.domain.review import Certificate, ReviewTask, TaskStatus
 from chalicelib.errors import Conflict
+from chalicelib.store.keys import jurisdiction_keys
 from chalicelib.store.table import QueryPage, Table, is_conditional_failure
 
 ROOT = "A"
@@ -62,8 +64,8 @@ def root_item(app: Application) -> dict[str, Any]:
         "status": app.status.value,
         "gsi1pk": f"OWNER#{app.owner_id}",
         "gsi1sk": app.application_id,
-        "gsi3pk": f"JUR#{app.jurisdiction}",
-        "gsi3sk": f"{app.created_at.isoformat()}#{app.application_id}",
+        "kind": "application",
+        **jurisdiction_keys(app.jurisdiction, app.created_at, app.application_id),
         "data": app.model_dump(mode="json", exclude_none=True),
     }
     if app.status is Status.SUBMITTED and app.submitted_at is not None:

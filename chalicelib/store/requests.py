@@ -30,6 +30,7 @@ from chalicelib.domain.request import (
     Stage,
 )
 from chalicelib.errors import Conflict
+from chalicelib.store.keys import jurisdiction_keys
 from chalicelib.store.table import QueryPage, Table, is_conditional_failure
 
 ROOT = "R"
@@ -38,12 +39,6 @@ DUE = "DUE"
 
 def _pk(request_id: str) -> str:
     return f"CASE#{request_id}"
-
-
-def jurisdiction_keys(county: str, jurisdiction: str, created: datetime, case_id: str) -> dict:
-    """GSI3 keys shared by every kind of case: one partition per county, sorted by the full
-    jurisdiction code, so any subtree is one begins_with query."""
-    return {"gsi3pk": f"JUR#{county}", "gsi3sk": f"{jurisdiction}#{created.isoformat()}#{case_id}"}
 
 
 def dispatch_queue(unit: str) -> str:
@@ -73,7 +68,7 @@ def root_item(req: ServiceRequest) -> dict[str, Any]:
         "private": req.private,
         "gsi1pk": f"REQOWNER#{req.owner_id}",
         "gsi1sk": req.request_id,
-        **jurisdiction_keys(req.county, req.jurisdiction, req.created_at, req.request_id),
+        **jurisdiction_keys(req.jurisdiction, req.created_at, req.request_id),
         "data": req.model_dump(mode="json", exclude_none=True),
     }
     if req.deadline is not None:
