@@ -19,6 +19,7 @@ from chalicelib.handlers import (
     request_admin,
     requests,
     review,
+    supervision,
     system,
 )
 from chalicelib.http.api import fallback_routes, method_not_allowed
@@ -26,7 +27,13 @@ from chalicelib.http.problem import normalise_error_response
 from chalicelib.observability import get_tracer, logger, metrics
 
 app = Chalice(app_name="bianmin")
-app.api.binary_types = ["application/pdf", "image/png", "image/jpeg", "application/octet-stream"]
+app.api.binary_types = [
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+]
 
 for blueprint in (
     authorizer_bp,
@@ -40,6 +47,7 @@ for blueprint in (
     requests.bp,
     request_admin.bp,
     open311.bp,
+    supervision.bp,
     events.bp,
 ):
     app.register_blueprint(blueprint)

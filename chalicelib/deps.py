@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from chalicelib.auth.tokens import TokenIssuer
+from chalicelib.auth.tokens import DASHBOARD_AUDIENCE, TokenIssuer
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.http.cursor import CursorCodec
 from chalicelib.services.acceptance import AcceptanceService
@@ -16,6 +16,8 @@ from chalicelib.services.applications import ApplicationService
 from chalicelib.services.auth import CitizenAuth
 from chalicelib.services.calendar import CalendarService
 from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.dashboard import DashboardService
+from chalicelib.services.exports import ExportService
 from chalicelib.services.issuance import IssuanceService
 from chalicelib.services.open311 import Open311, PartnerKeys
 from chalicelib.services.reference import ReferenceData, RevisionCache
@@ -25,6 +27,8 @@ from chalicelib.services.routing import Roster, Router
 from chalicelib.services.scanning import DocumentScanner
 from chalicelib.services.sms import OutboxSender, QueuedDispatch, SmsDispatch, SmsSender, SnsSender
 from chalicelib.services.staff import StaffDirectory
+from chalicelib.services.stats import StatsService
+from chalicelib.services.supervision import SupervisionService
 from chalicelib.settings import Settings, get_settings
 from chalicelib.store.cases import CaseStore
 from chalicelib.store.catalogue import CatalogueStore, RevisionStore
@@ -34,8 +38,11 @@ from chalicelib.store.identity import CitizenStore, OtpStore, StaffStore
 from chalicelib.store.reference import ReferenceStore
 from chalicelib.store.requests import RequestStore
 from chalicelib.store.secrets import SigningKeyStore
+from chalicelib.store.stats import StatsStore
 from chalicelib.store.table import Table
 from chalicelib.store.workflow import ApprovalWorkflow
+
+DASHBOARD_SECONDS = 8 * 3600  # a working day
 
 
 class Container:
@@ -217,6 +224,29 @@ class Container:
             self.requests,
             self.request_store,
             self.partner_keys,
+            self.clock,
+            self.settings.public_url,
+        )
+
+    @cached_property
+    def stats(self) -> StatsService:
+        return StatsService(StatsStore(self.table), self.reference, self.clock)
+
+    @cached_property
+    def supervision(self) -> SupervisionService:
+        return SupervisionService(self.table, self.reference, self.cursors, self.clock)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        return ExportService(self.supervision, self.stats)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        return DashboardService(
+            TokenIssuer(self.signing_keys.key(), DASHBOARD_SECONDS, DASHBOARD_AUDIENCE),
+            self.staff,
+            self.stats,
+            self.supervision,
             self.clock,
             self.settings.public_url,
         )

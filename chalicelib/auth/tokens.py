@@ -10,6 +10,7 @@ import jwt
 
 ISSUER = "bianmin"
 AUDIENCE = "bianmin-citizen"
+DASHBOARD_AUDIENCE = "bianmin-dashboard"
 
 
 @dataclass(frozen=True)
@@ -17,21 +18,26 @@ class CitizenClaims:
     citizen_id: str
     expires_at: int
 
+    @property
+    def subject(self) -> str:
+        return self.citizen_id
+
 
 class TokenError(Exception):
     """The token is missing, malformed, expired or not ours."""
 
 
 class TokenIssuer:
-    def __init__(self, key: bytes, ttl_seconds: int) -> None:
+    def __init__(self, key: bytes, ttl_seconds: int, audience: str = AUDIENCE) -> None:
         self._key = key
         self.ttl_seconds = ttl_seconds
+        self._audience = audience
 
     def issue(self, citizen_id: str, now: datetime) -> str:
         issued = int(now.timestamp())
         claims = {
             "iss": ISSUER,
-            "aud": AUDIENCE,
+            "aud": self._audience,
             "sub": citizen_id,
             "iat": issued,
             "nbf": issued,
@@ -46,7 +52,7 @@ class TokenIssuer:
                 token,
                 self._key,
                 algorithms=["HS256"],
-                audience=AUDIENCE,
+                audience=self._audience,
                 issuer=ISSUER,
                 options={
                     "require": ["exp", "iat", "sub", "aud", "iss"],

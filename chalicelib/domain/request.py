@@ -315,6 +315,12 @@ class ServiceRequest(BaseModel):
     ratings: list[Rating] = Field(default_factory=list)
     rectification: RequestRectification | None = None
     on_time: bool | None = None
+    resolution_days: int | None = Field(
+        default=None, description="Working days from filing to the first resolution"
+    )
+    repeat_of: list[str] = Field(
+        default_factory=list, description="Open requests of the same matter when it was filed"
+    )
     partner: str | None = None
 
     @property

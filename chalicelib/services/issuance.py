@@ -232,7 +232,7 @@ class IssuanceService:
                 )
             )
         self._cases.write(
-            [self._cases.root_op(app, after), self._cases.certificate_op(certificate)],
+            [*self._cases.root_ops(app, after), self._cases.certificate_op(certificate)],
             [(case_id, e) for e in events],
         )
         metrics.add_metric(name="CertificateIssued", unit="Count", value=1)

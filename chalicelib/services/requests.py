@@ -57,7 +57,8 @@ from chalicelib.services.sms import SmsDispatch, SmsMessage
 from chalicelib.settings import Settings
 from chalicelib.store.documents import DocumentStorage, upload_key
 from chalicelib.store.identity import CitizenStore
-from chalicelib.store.requests import RequestStore, open_filter
+from chalicelib.store.keys import utc_iso
+from chalicelib.store.requests import Change, RequestStore, open_filter
 from chalicelib.store.table import QueryPage, decode_key, encode_key
 
 SYSTEM = Actor(role="system")
@@ -257,6 +258,8 @@ class RequestService:
             stage=Stage.ACCEPTANCE,
             deadline=now + timedelta(hours=self._settings.request_accept_hours),
         )
+        duplicates = self._duplicates(req)
+        req.repeat_of = [d.request_id for d in duplicates]
         if isinstance(location, GridLocation) and location.address is None:
             req.address = self._reference.jurisdictions().nodes[jurisdiction].name
         tree = self._reference.jurisdictions()
@@ -296,7 +299,6 @@ class RequestService:
         )
         metrics.add_metric(name="RequestFiled", unit="Count", value=1)
         logger.info("request filed", extra={"category": req.category, "channel": req.channel})
-        duplicates = self._duplicates(req)
         return self._view(req, events, "filer", duplicates), True
 
     def file_for_citizen(
@@ -463,7 +465,7 @@ class RequestService:
             values[":status"] = query.status.value
         if query.overdue is not None:
             names["#dl"] = "deadline"
-            values[":now"] = now.isoformat()
+            values[":now"] = utc_iso(now)
             clauses.append(
                 "#dl < :now" if query.overdue else "(attribute_not_exists(#dl) OR #dl >= :now)"
             )
@@ -516,15 +518,27 @@ class RequestService:
         after: ServiceRequest,
         events: list[TimelineEvent],
         extra: list[dict[str, Any]] | None = None,
+        also: list[Change] | None = None,
     ) -> None:
         after.rev = before.rev + 1
         after.updated_at = self._clock.now()
         self._store.save(
-            before, after, events, public_record(after, self._reference.departments()), extra
+            before,
+            after,
+            events,
+            public_record(after, self._reference.departments()),
+            extra,
+            also,
         )
 
     def _resolution_due(self, req: ServiceRequest, now: datetime) -> datetime:
         return end_of_working_day(self._reference, now, req.sla_days)
+
+    def _working_days(self, req: ServiceRequest, now: datetime) -> int:
+        """Working days from filing to `now` (the day of resolution counts; 0 the same day)."""
+        return self._reference.calendar().working_days_between(
+            beijing_date(req.created_at), beijing_date(now)
+        )
 
     def _accept(self, req: ServiceRequest, now: datetime) -> None:
         req.accepted_at = now
@@ -553,8 +567,10 @@ class RequestService:
         if status is RequestStatus.RESOLVED:
             first = req.resolved_at is None
             req.resolved_at = now
-            if first and req.resolution_due is not None:
-                req.on_time = now <= req.resolution_due
+            if first:
+                req.resolution_days = self._working_days(req, now)
+                if req.resolution_due is not None:
+                    req.on_time = now <= req.resolution_due
             if req.rectification is not None and req.rectification.closed_at is None:
                 req.rectification.closed_at = now
             req.stage = Stage.RATING
@@ -589,6 +605,7 @@ class RequestService:
         actor = staff_actor(staff)
         events: list[TimelineEvent] = []
         extra: list[dict[str, Any]] = []
+        also: list[Change] = []
         if body.action == "assign":
             if req.status not in HANDLING_STATUSES | {RequestStatus.SUBMITTED}:
                 raise Conflict(f"A {req.status.value} request cannot be assigned.")
@@ -716,27 +733,16 @@ class RequestService:
                 at=now,
                 merged=req.request_id,
             )
-            extra = self._store_ops(target_before, target, [merged_note])
-        self._save(before, req, events, extra)
+            also = [
+                Change(
+                    target_before,
+                    target,
+                    [merged_note],
+                    public_record(target, self._reference.departments()),
+                )
+            ]
+        self._save(before, req, events, extra, also)
         return self._staff_view(req, history + events)
-
-    def _store_ops(
-        self, before: ServiceRequest, after: ServiceRequest, events: list[TimelineEvent]
-    ) -> list[dict[str, Any]]:
-        from chalicelib.store.requests import _event_put, index_operations, root_item
-
-        return [
-            {
-                "Put": {
-                    "Item": root_item(after),
-                    "ConditionExpression": "#rev = :rev",
-                    "ExpressionAttributeNames": {"#rev": "rev"},
-                    "ExpressionAttributeValues": {":rev": before.rev},
-                }
-            },
-            *(_event_put(after.request_id, e) for e in events),
-            *index_operations(after, public_record(after, self._reference.departments())),
-        ]
 
     def _pending_assignment(self, staff: StaffMember, req: ServiceRequest) -> Assignment:
         assignment = req.assignment(staff.department) if staff.department else None
@@ -866,6 +872,7 @@ class RequestService:
         self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]
     ) -> None:
         req.resolved_at = now
+        req.resolution_days = self._working_days(req, now)
         if req.resolution_due is not None:
             req.on_time = now <= req.resolution_due
         req.status = RequestStatus.RESOLVED

@@ -14,6 +14,7 @@ COUNTER#APP / <yyyymmdd>   the day's application numbers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from chalicelib.domain.application import (
@@ -25,9 +26,12 @@ from chalicelib.domain.application import (
     Status,
     TimelineEvent,
 )
+from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.review import Certificate, ReviewTask, TaskStatus
+from chalicelib.domain.stats import contribution, difference
 from chalicelib.errors import Conflict
-from chalicelib.store.keys import jurisdiction_keys
+from chalicelib.store.keys import involvement_item, jurisdiction_keys, utc_iso
+from chalicelib.store.stats import counter_ops
 from chalicelib.store.table import QueryPage, Table, is_conditional_failure
 
 ROOT = "A"
@@ -56,6 +60,24 @@ def _pk(case_id: str) -> str:
     return f"CASE#{case_id}"
 
 
+def involved_departments(app: Application) -> list[str]:
+    return sorted({ACCEPTANCE_WINDOW, app.lead_department, *app.review_departments})
+
+
+def _deadline(app: Application) -> str | None:
+    """The end (Beijing midnight, as UTC) of the running limit's last day, while one runs."""
+    limits = app.limits
+    if app.status is Status.SUBMITTED:
+        due = limits.acceptance_due
+    elif app.status in (Status.ACCEPTED, Status.IN_REVIEW, Status.APPROVED, Status.ISSUED):
+        due = limits.promised_due
+    else:
+        due = None
+    if due is None:
+        return None
+    return utc_iso(datetime.combine(due + timedelta(days=1), time(0), tzinfo=BEIJING))
+
+
 def root_item(app: Application) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": _pk(app.application_id),
@@ -65,9 +87,15 @@ def root_item(app: Application) -> dict[str, Any]:
         "gsi1pk": f"OWNER#{app.owner_id}",
         "gsi1sk": app.application_id,
         "kind": "application",
+        "category": app.service_code,
+        "created": utc_iso(app.submitted_at or app.created_at),
+        "departments": involved_departments(app),
         **jurisdiction_keys(app.jurisdiction, app.created_at, app.application_id),
         "data": app.model_dump(mode="json", exclude_none=True),
     }
+    deadline = _deadline(app)
+    if deadline is not None:
+        item["deadline"] = deadline
     if app.status is Status.SUBMITTED and app.submitted_at is not None:
         item["gsi2pk"] = ACCEPTANCE_QUEUE
         item["gsi2sk"] = f"{app.submitted_at.isoformat()}#{app.application_id}"
@@ -195,6 +223,16 @@ class CaseStore:
         operations: list[dict[str, Any]] = [
             {"Put": {"Item": root_item(app), "ConditionExpression": "attribute_not_exists(pk)"}},
             _event_put(app.application_id, event),
+            *(
+                {
+                    "Put": {
+                        "Item": involvement_item(
+                            "application", d, app.created_at, app.application_id
+                        )
+                    }
+                }
+                for d in involved_departments(app)
+            ),
         ]
         if idempotency:
             owner, key = idempotency
@@ -245,6 +283,7 @@ class CaseStore:
             },
             *(_event_put(after.application_id, e) for e in events),
             *(extra or []),
+            *counter_ops(difference(contribution(before), contribution(after))),
         ]
         try:
             self._table.transact(operations)
@@ -384,15 +423,19 @@ class CaseStore:
             raise
 
     @staticmethod
-    def root_op(before: Application, after: Application) -> dict[str, Any]:
-        return {
-            "Put": {
-                "Item": root_item(after),
-                "ConditionExpression": "#rev = :rev",
-                "ExpressionAttributeNames": {"#rev": "rev"},
-                "ExpressionAttributeValues": {":rev": before.rev},
-            }
-        }
+    def root_ops(before: Application, after: Application) -> list[dict[str, Any]]:
+        """Transaction steps replacing the root read at `before.rev`, with its statistics."""
+        return [
+            {
+                "Put": {
+                    "Item": root_item(after),
+                    "ConditionExpression": "#rev = :rev",
+                    "ExpressionAttributeNames": {"#rev": "rev"},
+                    "ExpressionAttributeValues": {":rev": before.rev},
+                }
+            },
+            *counter_ops(difference(contribution(before), contribution(after))),
+        ]
 
     def review_queue(self, department: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
         return self._table.query(

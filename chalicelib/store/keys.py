@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def jurisdiction_keys(jurisdiction: str, created: datetime, case_id: str) -> dict[str, str]:
@@ -11,5 +11,24 @@ def jurisdiction_keys(jurisdiction: str, created: datetime, case_id: str) -> dic
     village, grid — is one begins_with query, and a grid's recent cases one range query."""
     return {
         "gsi3pk": f"JUR#{jurisdiction[:6]}",
-        "gsi3sk": f"{jurisdiction}#{created.isoformat()}#{case_id}",
+        "gsi3sk": f"{jurisdiction}#{utc_iso(created)}#{case_id}",
+    }
+
+
+def utc_iso(moment: datetime) -> str:
+    """Timestamps in keys and filtered attributes are UTC ISO strings, so that comparing the
+    strings compares the instants (a +08:00 deadline would sort wrongly against UTC)."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def involvement_item(kind: str, department: str, created: datetime, case_id: str) -> dict:
+    """A department's marker on a case it takes part in, on GSI3 `DEPT#<department>` by
+    creation: a department head's view of every case of the department is one Query."""
+    return {
+        "pk": f"CASE#{case_id}",
+        "sk": f"DEPT#{department}",
+        "kind": kind,
+        "case_id": case_id,
+        "gsi3pk": f"DEPT#{department}",
+        "gsi3sk": f"{utc_iso(created)}#{case_id}",
     }

@@ -18,7 +18,8 @@ COUNTER#REQ / <yyyymmdd>   the day's request numbers
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.application import Document, DocumentStatus, TimelineEvent
@@ -29,8 +30,10 @@ from chalicelib.domain.request import (
     ServiceRequest,
     Stage,
 )
+from chalicelib.domain.stats import add, contribution, difference
 from chalicelib.errors import Conflict
-from chalicelib.store.keys import jurisdiction_keys
+from chalicelib.store.keys import involvement_item, jurisdiction_keys, utc_iso
+from chalicelib.store.stats import counter_ops
 from chalicelib.store.table import QueryPage, Table, is_conditional_failure
 
 ROOT = "R"
@@ -71,14 +74,16 @@ def root_item(req: ServiceRequest) -> dict[str, Any]:
         **jurisdiction_keys(req.jurisdiction, req.created_at, req.request_id),
         "data": req.model_dump(mode="json", exclude_none=True),
     }
-    if req.deadline is not None:
-        item["deadline"] = req.deadline.isoformat()
+    item["created"] = utc_iso(req.created_at)
+    item["departments"] = sorted({a.department for a in req.active()})
+    if req.deadline is not None and req.stage is not Stage.RATING:
+        item["deadline"] = utc_iso(req.deadline)
     if req.status in DISPATCH_STATUSES and req.dispatch_since is not None:
         item["gsi2pk"] = dispatch_queue(req.routing.dispatch_unit)
-        item["gsi2sk"] = f"{req.dispatch_since.isoformat()}#{req.request_id}"
+        item["gsi2sk"] = f"{utc_iso(req.dispatch_since)}#{req.request_id}"
     if req.stage is not None and req.deadline is not None and not req.escalated(req.stage):
         item["gsi4pk"] = DUE
-        item["gsi4sk"] = f"{req.deadline.isoformat()}#{req.request_id}"
+        item["gsi4sk"] = f"{utc_iso(req.deadline)}#{req.request_id}"
     return item
 
 
@@ -98,7 +103,10 @@ def _event_put(request_id: str, event: TimelineEvent) -> dict[str, Any]:
 def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The items that mirror the root into queues: one per department assignment, the overdue
     marker and the public projection. Written in the root's transaction, so they never drift."""
-    operations: list[dict[str, Any]] = []
+    operations: list[dict[str, Any]] = [
+        {"Put": {"Item": involvement_item("request", a.department, req.created_at, req.request_id)}}
+        for a in req.assignments
+    ]
     for assignment in req.assignments:
         key = {"pk": _pk(req.request_id), "sk": f"ASG#{assignment.department}"}
         if assignment.status == "pending" and req.status in OPEN_STATUSES:
@@ -108,10 +116,10 @@ def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list
                         "Item": {
                             **key,
                             "gsi2pk": department_queue(assignment.department),
-                            "gsi2sk": f"{assignment.assigned_at.isoformat()}#{req.request_id}",
+                            "gsi2sk": f"{utc_iso(assignment.assigned_at)}#{req.request_id}",
                             "request_id": req.request_id,
                             "status": req.status.value,
-                            "deadline": (req.deadline or req.created_at).isoformat(),
+                            "deadline": utc_iso(req.deadline or req.created_at),
                         }
                     }
                 }
@@ -128,10 +136,10 @@ def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list
                     "Item": {
                         **overdue_key,
                         "gsi2pk": overdue_queue(req.county),
-                        "gsi2sk": f"{unit}#{req.deadline.isoformat()}#{req.request_id}",
+                        "gsi2sk": f"{unit}#{utc_iso(req.deadline)}#{req.request_id}",
                         "request_id": req.request_id,
                         "status": req.status.value,
-                        "deadline": req.deadline.isoformat(),
+                        "deadline": utc_iso(req.deadline),
                     }
                 }
             }
@@ -145,8 +153,10 @@ def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list
                     "Item": {
                         "pk": _pk(req.request_id),
                         "sk": "PUB",
-                        "gsi1pk": public_partition(req.county, req.created_at.strftime("%Y-%m")),
-                        "gsi1sk": f"{req.created_at.isoformat()}#{req.request_id}",
+                        "gsi1pk": public_partition(
+                            req.county, req.created_at.astimezone(UTC).strftime("%Y-%m")
+                        ),
+                        "gsi1sk": f"{utc_iso(req.created_at)}#{req.request_id}",
                         "status": "open" if req.status in OPEN_STATUSES else "closed",
                         "category": req.category,
                         "data": public,
@@ -155,6 +165,14 @@ def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list
             }
         )
     return operations
+
+
+@dataclass(frozen=True)
+class Change:
+    before: ServiceRequest
+    after: ServiceRequest
+    events: list[TimelineEvent]
+    public: dict[str, Any] | None
 
 
 class RequestStore:
@@ -248,7 +266,7 @@ class RequestStore:
         """Cases whose jurisdiction code starts with `prefix` (a grid: exactly that grid's)."""
         kwargs: dict[str, Any] = {"limit": limit, "start_key": start, "filter": filter}
         if since is not None:
-            kwargs["sk_between"] = (f"{prefix}#{since.isoformat()}", f"{prefix}#~")
+            kwargs["sk_between"] = (f"{prefix}#{utc_iso(since)}", f"{prefix}#~")
         else:
             kwargs["sk_prefix"] = prefix
         return self._table.query(f"JUR#{county}", index="gsi3", **kwargs)
@@ -256,7 +274,7 @@ class RequestStore:
     def due(self, until: datetime, limit: int) -> list[str]:
         """Ids of requests whose running stage fell due by `until` (oldest first)."""
         page = self._table.query(
-            DUE, index="gsi4", sk_between=("0", f"{until.isoformat()}#~"), limit=limit
+            DUE, index="gsi4", sk_between=("0", f"{utc_iso(until)}#~"), limit=limit
         )
         return [raw["pk"].removeprefix("CASE#") for raw in page.items]
 
@@ -311,6 +329,7 @@ class RequestStore:
             *(_event_put(req.request_id, e) for e in events),
             *index_operations(req, public),
             *photo_claims,
+            *counter_ops(contribution(req)),
         ]
         if idempotency:
             owner, key = idempotency
@@ -344,24 +363,31 @@ class RequestStore:
         events: list[TimelineEvent],
         public: dict[str, Any] | None,
         extra: list[dict[str, Any]] | None = None,
+        also: list[Change] | None = None,
     ) -> None:
-        """Writes `after` only if the stored root is still at `before.rev`, with its events and
-        index items, in one transaction; Conflict if someone acted first."""
-        if after.rev != before.rev + 1:
-            raise ValueError("save() needs after.rev == before.rev + 1")
-        operations: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "Item": root_item(after),
-                    "ConditionExpression": "#rev = :rev",
-                    "ExpressionAttributeNames": {"#rev": "rev"},
-                    "ExpressionAttributeValues": {":rev": before.rev},
-                }
-            },
-            *(_event_put(after.request_id, e) for e in events),
-            *index_operations(after, public),
-            *(extra or []),
-        ]
+        """Writes `after` only if the stored root is still at `before.rev`, with its events,
+        index items and statistics, in one transaction; Conflict if someone acted first.
+        `also`: other roots changed in the same transaction (a merge's target)."""
+        changes = [Change(before, after, events, public), *(also or [])]
+        operations: list[dict[str, Any]] = []
+        delta: dict = {}
+        for change in changes:
+            if change.after.rev != change.before.rev + 1:
+                raise ValueError("save() needs after.rev == before.rev + 1")
+            operations += [
+                {
+                    "Put": {
+                        "Item": root_item(change.after),
+                        "ConditionExpression": "#rev = :rev",
+                        "ExpressionAttributeNames": {"#rev": "rev"},
+                        "ExpressionAttributeValues": {":rev": change.before.rev},
+                    }
+                },
+                *(_event_put(change.after.request_id, e) for e in change.events),
+                *index_operations(change.after, change.public),
+            ]
+            add(delta, difference(contribution(change.before), contribution(change.after)))
+        operations += [*(extra or []), *counter_ops(delta)]
         # A department dropped from the root leaves no queue item behind; a Delete of an item
         # that never existed is harmless.
         try:

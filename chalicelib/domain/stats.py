@@ -1,0 +1,231 @@
+"""Statistics as counters: what each case contributes to the figures of its scopes and periods.
+
+A case's contribution is a pure function of its stored root. Every write of a root adds, in
+the same transaction, the difference between the contribution after and before to counter
+items (`STATS#<scope>` / `<period>`), so the figures move with the cases, a retried or
+conflicting write (refused by the root's `rev` condition) never counts twice, and reading a
+figure is one GetItem whatever the number of cases. `make verify-stats` recomputes the
+counters from the raw cases and reports any drift.
+
+Figures are by cohort: a case counts in the periods (year, month, day; Beijing time) in which
+it was received — an application when first submitted, a request when filed — and its later
+acceptance, completion and rating count towards that same cohort. So a period's completion
+rate is the share of the cases received then that are completed now, never above 100 %.
+
+Attribute names: `<kind>.<metric>` (kind `app` or `req`), optionally `@<dimension>`:
+`cat:<category or service code>`, `child:<child jurisdiction>`, `grid:<grid>` (requests at
+county and township scopes) and `rep:<grid>:<category>` (repeated requests).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from chalicelib.domain.application import Application
+from chalicelib.domain.application import Status as AppStatus
+from chalicelib.domain.calendar import beijing_date
+from chalicelib.domain.request import RequestStatus, ServiceRequest
+
+Counters = dict[tuple[str, str], dict[str, int]]
+
+SATISFIED_MIN = 4  # 非常满意 and 满意
+BAD_MAX = 2  # 不满意 and 非常不满意
+
+# Metrics also broken down by category/service and by child jurisdiction.
+BROKEN_DOWN = (
+    "received",
+    "accepted",
+    "completed",
+    "on_time",
+    "rated",
+    "satisfied",
+    "bad",
+    "rectified",
+    "approved",
+    "denied",
+    "accept_minutes",
+    "complete_days",
+    "promised_days",
+    "legal_days",
+)
+
+_ACCEPTED_APP = {
+    AppStatus.ACCEPTED,
+    AppStatus.IN_REVIEW,
+    AppStatus.APPROVED,
+    AppStatus.DENIED,
+    AppStatus.ISSUED,
+    AppStatus.COMPLETED,
+}
+
+
+def periods(day: date) -> list[str]:
+    return [f"{day:%Y}", f"{day:%Y-%m}", f"{day:%Y-%m-%d}"]
+
+
+def jurisdiction_scopes(code: str) -> list[str]:
+    """The county, township, community/village and grid a code lies in (as far as it goes)."""
+    return [code[:n] for n in (6, 9, 12, 15) if len(code) >= n]
+
+
+def department_scope(code: str) -> str:
+    return f"dept:{code}"
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> int:
+    if start is None or end is None:
+        return 0
+    return max(int((end - start).total_seconds() // 60), 0)
+
+
+def _rating_figures(level: int) -> dict[str, int]:
+    figures = {"rated": 1}
+    if level >= SATISFIED_MIN:
+        figures["satisfied"] = 1
+    return figures
+
+
+def application_figures(app: Application) -> tuple[date, dict[str, int], str, list[str]] | None:
+    """(cohort day, metrics, service code, departments) — None before submission."""
+    if app.submitted_at is None:
+        return None
+    figures: dict[str, int] = {"received": 1}
+    accepted = app.status in _ACCEPTED_APP
+    if accepted:
+        figures["accepted"] = 1
+        figures["accept_minutes"] = _minutes(app.submitted_at, app.decided_at)
+    if app.status is AppStatus.NOT_ACCEPTED:
+        figures["not_accepted"] = 1
+    if app.status is AppStatus.WITHDRAWN:
+        figures["withdrawn"] = 1
+    if app.status in (AppStatus.APPROVED, AppStatus.ISSUED, AppStatus.COMPLETED):
+        figures["approved"] = 1
+    if app.status is AppStatus.DENIED:
+        figures["denied"] = 1
+    if app.status is AppStatus.COMPLETED:
+        figures["completed"] = 1
+        figures["complete_days"] = app.limits.used_days
+        figures["promised_days"] = app.limits.promised_days
+        figures["legal_days"] = app.limits.legal_days
+        if app.on_time:
+            figures["on_time"] = 1
+        if app.within_legal:
+            figures["within_legal"] = 1
+    if app.status not in (
+        AppStatus.COMPLETED,
+        AppStatus.DENIED,
+        AppStatus.NOT_ACCEPTED,
+        AppStatus.WITHDRAWN,
+    ):
+        figures["open"] = 1
+    if app.rating is not None:
+        figures.update(_rating_figures(app.rating.level))
+        if app.rating.level <= BAD_MAX:
+            figures["bad"] = 1
+            if app.rectification is not None and app.rectification.status == "done":
+                figures["rectified"] = 1
+    departments = sorted({"zwfw", app.lead_department, *app.review_departments})
+    return beijing_date(app.submitted_at), figures, app.service_code, departments
+
+
+def request_figures(req: ServiceRequest) -> tuple[date, dict[str, int], str, list[str]]:
+    figures: dict[str, int] = {"received": 1}
+    if req.accepted_at is not None:
+        figures["accepted"] = 1
+        figures["accept_minutes"] = _minutes(req.created_at, req.accepted_at)
+    if req.status is RequestStatus.NOT_ACCEPTED:
+        figures["not_accepted"] = 1
+    if req.status is RequestStatus.MERGED:
+        figures["merged"] = 1
+    if req.resolved_at is not None:
+        figures["completed"] = 1
+        figures["complete_days"] = req.resolution_days or 0
+        if req.on_time:
+            figures["on_time"] = 1
+    if req.status is RequestStatus.CLOSED:
+        figures["closed"] = 1
+    if req.status in (
+        RequestStatus.SUBMITTED,
+        RequestStatus.ACCEPTED,
+        RequestStatus.ASSIGNED,
+        RequestStatus.REPLIED,
+        RequestStatus.REOPENED,
+    ):
+        figures["open"] = 1
+    if req.escalations:
+        figures["escalated"] = 1
+    rating = req.rating
+    if rating is not None:
+        figures.update(_rating_figures(rating.level))
+    if any(r.level <= BAD_MAX for r in req.ratings):
+        figures["bad"] = 1
+        if req.rectification is not None and req.rectification.closed_at is not None:
+            figures["rectified"] = 1
+    if req.repeat_of:
+        figures["repeated"] = 1
+    departments = sorted({a.department for a in req.active()})
+    return beijing_date(req.created_at), figures, req.category, departments
+
+
+def contribution(case: Application | ServiceRequest | None) -> Counters:
+    """What `case` adds to every counter item it touches."""
+    counters: Counters = defaultdict(dict)
+    if case is None:
+        return counters
+    if isinstance(case, ServiceRequest):
+        kind, found = "req", request_figures(case)
+        jurisdiction = case.jurisdiction
+    else:
+        kind, found = "app", application_figures(case)
+        jurisdiction = case.jurisdiction
+    if found is None:
+        return counters
+    day, figures, category, departments = found
+    scopes = jurisdiction_scopes(jurisdiction)
+    grid = jurisdiction if len(jurisdiction) == 15 else None
+    for depth, scope in enumerate(scopes):
+        child = scopes[depth + 1] if depth + 1 < len(scopes) else None
+        for period in periods(day):
+            attrs = counters[(scope, period)]
+            for metric, value in figures.items():
+                if not value:
+                    continue
+                attrs[f"{kind}.{metric}"] = value
+                if metric in BROKEN_DOWN:
+                    attrs[f"{kind}.{metric}@cat:{category}"] = value
+                    if child:
+                        attrs[f"{kind}.{metric}@child:{child}"] = value
+            if kind == "req" and grid and depth <= 1:
+                attrs[f"req.received@grid:{grid}"] = 1
+                if figures.get("repeated"):
+                    attrs[f"req.repeated@rep:{grid}:{category}"] = 1
+    for department in departments:
+        for period in periods(day):
+            attrs = counters[(department_scope(department), period)]
+            for metric, value in figures.items():
+                if value:
+                    attrs[f"{kind}.{metric}"] = value
+                    if metric in BROKEN_DOWN:
+                        attrs[f"{kind}.{metric}@cat:{category}"] = value
+    return counters
+
+
+def difference(before: Counters, after: Counters) -> Counters:
+    """after − before, without zeros."""
+    delta: Counters = {}
+    for key in set(before) | set(after):
+        old, new = before.get(key, {}), after.get(key, {})
+        changes = {a: new.get(a, 0) - old.get(a, 0) for a in set(old) | set(new)}
+        changes = {a: v for a, v in changes.items() if v}
+        if changes:
+            delta[key] = changes
+    return delta
+
+
+def add(total: Counters, more: Counters) -> Counters:
+    for key, attrs in more.items():
+        into = total.setdefault(key, {})
+        for attr, value in attrs.items():
+            into[attr] = into.get(attr, 0) + value
+    return total

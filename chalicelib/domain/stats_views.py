@@ -1,0 +1,111 @@
+"""What the statistics routes answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from chalicelib.domain.common import Strict
+
+
+class Figures(Strict):
+    received: int
+    accepted: int
+    acceptance_rate: float | None = Field(description="accepted / received")
+    not_accepted: int
+    completed: int = Field(description="Applications completed; requests resolved")
+    completion_rate: float | None = Field(description="completed / received")
+    on_time: int
+    on_time_rate: float | None = Field(description="on time / completed")
+    avg_hours_to_accept: float | None = None
+    avg_days_to_complete: float | None = Field(default=None, description="Working days")
+    rated: int
+    satisfied: int = Field(description="非常满意 + 满意")
+    satisfaction_rate: float | None = Field(description="satisfied / rated")
+    bad_reviews: int = Field(description="不满意 + 非常不满意 (差评)")
+    rectified: int = Field(description="Bad reviews whose rectification is done")
+    open: int
+    escalated: int
+    approved: int
+    denied: int
+    avg_used_days: float | None = Field(default=None, description="Completed applications")
+    avg_promised_days: float | None = None
+    avg_legal_days: float | None = None
+    days_saved_vs_legal: int | None = Field(
+        default=None, description="Working days: legal limits minus days used, summed"
+    )
+    repeated: int = Field(description="Requests filed while the same matter was open nearby")
+
+
+class Breakdown(Strict):
+    code: str
+    name: str
+    figures: Figures
+
+
+class StatsView(Strict):
+    scope: str
+    scope_name: str
+    period: str
+    total: Figures
+    requests: Figures
+    applications: Figures
+    by_category: list[Breakdown] = Field(description="Requests by category")
+    by_service: list[Breakdown] = Field(description="Applications by catalogue item")
+    by_jurisdiction: list[Breakdown] = Field(description="By child jurisdiction")
+
+
+class StatsQuery(Strict):
+    scope: str | None = Field(
+        default=None,
+        max_length=20,
+        description="A jurisdiction code or dept:<department>; default: your own",
+    )
+    period: str | None = Field(
+        default=None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD; default this year"
+    )
+
+
+class PublicStatsQuery(Strict):
+    period: str | None = Field(default=None, max_length=10)
+
+
+class Ranked(Strict):
+    code: str
+    name: str
+    count: int
+
+
+class Cluster(Strict):
+    grid: str
+    grid_name: str
+    category: str
+    category_name: str
+    repeats: int = Field(description="Requests filed while the same matter was already open")
+
+
+class HotTopics(Strict):
+    scope: str
+    period: str
+    categories: list[Ranked]
+    grids: list[Ranked]
+    repeated: list[Cluster] = Field(description="Likely systemic problems")
+
+
+class TrendPoint(Strict):
+    period: str
+    figures: Figures
+
+
+class Trend(Strict):
+    scope: str
+    points: list[TrendPoint]
+
+
+class PublicStats(Strict):
+    county: str
+    period: str
+    requests: dict[str, Any]
+    applications: dict[str, Any]
+    townships: list[dict[str, Any]]

@@ -1,0 +1,208 @@
+"""Supervision routes: every case of a scope, live statistics, hot topics, exports (SigV4),
+the public transparency figures, and the leaders' dashboard."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.deps import container
+from chalicelib.domain.common import Strict
+from chalicelib.domain.stats_views import (
+    HotTopics,
+    PublicStats,
+    PublicStatsQuery,
+    StatsQuery,
+    StatsView,
+    Trend,
+)
+from chalicelib.domain.supervision import CaseListQuery, CasePage, ExportQuery
+from chalicelib.errors import NotFound
+from chalicelib.http.api import Call, operation
+from chalicelib.services.tables import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
+
+bp = Blueprint(__name__)
+TAGS = ("admin", "supervision")
+
+
+class DashboardSession(Strict):
+    url: str
+    expires_in: int
+
+
+@operation(
+    bp,
+    "/admin/cases",
+    summary="Every case (applications and requests) of my jurisdiction subtree or department",
+    tags=TAGS,
+    auth="staff",
+    query=CaseListQuery,
+    response=CasePage,
+    errors=(403, 422),
+)
+def list_cases(call: Call, query: CaseListQuery) -> CasePage:
+    deps = container()
+    return deps.supervision.cases(deps.staff.resolve(call.principal_arn), query)
+
+
+@operation(
+    bp,
+    "/admin/stats",
+    summary="Figures of a scope and period, by category/service and by child jurisdiction",
+    tags=TAGS,
+    auth="staff",
+    query=StatsQuery,
+    response=StatsView,
+    errors=(403, 422),
+)
+def get_stats(call: Call, query: StatsQuery) -> StatsView:
+    deps = container()
+    return deps.stats.view(deps.staff.resolve(call.principal_arn), query.scope, query.period)
+
+
+@operation(
+    bp,
+    "/admin/stats/hot",
+    summary="Hot topics: top categories and grids, repeated requests (likely systemic)",
+    tags=TAGS,
+    auth="staff",
+    query=StatsQuery,
+    response=HotTopics,
+    errors=(403, 422),
+)
+def get_hot_topics(call: Call, query: StatsQuery) -> HotTopics:
+    deps = container()
+    return deps.stats.hot(deps.staff.resolve(call.principal_arn), query.scope, query.period)
+
+
+@operation(
+    bp,
+    "/admin/stats/trend",
+    summary="Month by month figures of a scope for the period's year",
+    tags=TAGS,
+    auth="staff",
+    query=StatsQuery,
+    response=Trend,
+    errors=(403, 422),
+)
+def get_trend(call: Call, query: StatsQuery) -> Trend:
+    deps = container()
+    staff = deps.staff.resolve(call.principal_arn)
+    points = deps.stats.trend(staff, query.scope, query.period)
+    scope = query.scope or deps.stats.scope_check(staff)
+    return Trend(scope=scope, points=points)
+
+
+@operation(
+    bp,
+    "/public/stats",
+    summary="County transparency figures (no personal data): requests and applications",
+    tags=("public",),
+    query=PublicStatsQuery,
+    response=PublicStats,
+    errors=(422,),
+)
+def public_stats(call: Call, query: PublicStatsQuery) -> PublicStats:
+    return container().stats.public(query.period)
+
+
+EXPORTS = {"cases.csv", "cases.xlsx", "stats.csv", "stats.xlsx"}
+
+
+@operation(
+    bp,
+    "/admin/exports/{file}",
+    summary="Export cases or statistics of a scope and period: cases.csv|xlsx, stats.csv|xlsx",
+    tags=TAGS,
+    auth="staff",
+    query=ExportQuery,
+    errors=(403, 404, 422),
+    content_type="text/csv",
+)
+def export(call: Call, file: str, query: ExportQuery) -> Response:
+    if file not in EXPORTS:
+        raise NotFound(f"No export {file}; try one of {', '.join(sorted(EXPORTS))}.")
+    deps = container()
+    staff = deps.staff.resolve(call.principal_arn)
+    period = query.period or deps.stats.default_period()
+    what, _, fmt = file.partition(".")
+    if what == "cases":
+        header, rows = deps.exports.case_table(staff, query.scope, period)
+        sheets = [("cases", header, rows)]
+    else:
+        sheets = deps.exports.stats_tables(staff, query.scope, period)
+    name = f"bianmin-{what}-{query.scope or 'mine'}-{period}.{fmt}"
+    if fmt == "csv":
+        if len(sheets) > 1:
+            header, rows = sheets[0][1], [r for _, _, rs in sheets for r in rs]
+        else:
+            header, rows = sheets[0][1], sheets[0][2]
+        body: str | bytes = to_csv(header, rows)
+        content_type = CSV_TYPE
+    else:
+        body, content_type = to_xlsx(sheets), XLSX_TYPE
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": content_type,
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
+
+
+@operation(
+    bp,
+    "/admin/dashboard/session",
+    "POST",
+    summary="A short-lived link that opens the leaders' dashboard in a browser",
+    tags=TAGS,
+    auth="staff",
+    response=DashboardSession,
+    status=201,
+    errors=(403,),
+)
+def dashboard_session(call: Call) -> DashboardSession:
+    deps = container()
+    session = deps.dashboard.session(deps.staff.resolve(call.principal_arn))
+    return DashboardSession(**session)
+
+
+@operation(
+    bp,
+    "/dashboard",
+    summary="The leaders' dashboard page (its data needs a link from /admin/dashboard/session)",
+    tags=("dashboard",),
+    content_type="text/html",
+)
+def dashboard_page(call: Call) -> Response:
+    return Response(
+        body=container().dashboard.page(),
+        status_code=200,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+            "style-src 'unsafe-inline'; img-src 'self' data:",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@operation(
+    bp,
+    "/dashboard/data",
+    summary="What the dashboard draws (bearer: the dashboard link's token)",
+    tags=("dashboard",),
+    query=StatsQuery,
+    errors=(401, 403, 422),
+)
+def dashboard_data(call: Call, query: StatsQuery) -> Response:
+    import json
+
+    deps = container()
+    staff = deps.dashboard.caller(call.header("authorization"))
+    data = deps.dashboard.data(staff, query.scope, query.period)
+    return Response(
+        body=json.dumps(data, ensure_ascii=False),
+        status_code=200,
+        headers={"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"},
+    )

@@ -1,0 +1,313 @@
+"""Reading the statistics (one counter item per call), hot topics, the public figures, and
+recomputing every counter from the raw cases to prove they have not drifted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.clock import Clock
+from chalicelib.domain.application import Application
+from chalicelib.domain.calendar import beijing_date
+from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.stats import Counters, add, contribution, department_scope
+from chalicelib.domain.stats_views import (
+    Breakdown,
+    Cluster,
+    Figures,
+    HotTopics,
+    PublicStats,
+    Ranked,
+    StatsView,
+    TrendPoint,
+)
+from chalicelib.errors import FieldError, Forbidden, InvalidInput
+from chalicelib.services.reference import ReferenceData
+from chalicelib.services.supervision import checked_period
+from chalicelib.store.stats import StatsStore
+from chalicelib.store.table import Table
+
+SUPERVISING = (Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def figures(attrs: dict[str, int], kinds: tuple[str, ...], suffix: str = "") -> Figures:
+    """The figures of `kinds` ('app', 'req' or both) from a counter item's attributes."""
+
+    def get(metric: str) -> int:
+        return sum(attrs.get(f"{kind}.{metric}{suffix}", 0) for kind in kinds)
+
+    received, accepted, completed = get("received"), get("accepted"), get("completed")
+    rated, satisfied = get("rated"), get("satisfied")
+    app_completed = attrs.get(f"app.completed{suffix}", 0) if "app" in kinds else 0
+    app_used = attrs.get(f"app.complete_days{suffix}", 0) if "app" in kinds else 0
+    legal = attrs.get(f"app.legal_days{suffix}", 0) if "app" in kinds else 0
+    promised = attrs.get(f"app.promised_days{suffix}", 0) if "app" in kinds else 0
+    return Figures(
+        received=received,
+        accepted=accepted,
+        acceptance_rate=_rate(accepted, received),
+        not_accepted=get("not_accepted"),
+        completed=completed,
+        completion_rate=_rate(completed, received),
+        on_time=get("on_time"),
+        on_time_rate=_rate(get("on_time"), completed),
+        avg_hours_to_accept=round(get("accept_minutes") / accepted / 60, 2) if accepted else None,
+        avg_days_to_complete=round(get("complete_days") / completed, 2) if completed else None,
+        rated=rated,
+        satisfied=satisfied,
+        satisfaction_rate=_rate(satisfied, rated),
+        bad_reviews=get("bad"),
+        rectified=get("rectified"),
+        open=get("open"),
+        escalated=get("escalated"),
+        approved=get("approved"),
+        denied=get("denied"),
+        avg_used_days=round(app_used / app_completed, 2) if app_completed else None,
+        avg_promised_days=round(promised / app_completed, 2) if app_completed else None,
+        avg_legal_days=round(legal / app_completed, 2) if app_completed else None,
+        days_saved_vs_legal=legal - app_used if app_completed else None,
+        repeated=get("repeated"),
+    )
+
+
+def _dimension(attrs: dict[str, int], prefix: str) -> list[str]:
+    """The codes a counter item has figures for under a dimension (`cat`, `child` …)."""
+    codes = set()
+    for attr in attrs:
+        _, _, dimension = attr.partition("@")
+        if dimension.startswith(f"{prefix}:"):
+            codes.add(dimension.split(":", 1)[1])
+    return sorted(codes)
+
+
+@dataclass
+class StatsService:
+    store: StatsStore
+    reference: ReferenceData
+    clock: Clock
+
+    def _names(self) -> dict[str, str]:
+        tree = self.reference.jurisdictions()
+        names = {code: node.name for code, node in tree.nodes.items()}
+        names.update({c.code: c.name for c in self.reference.categories()})
+        names.update({s.code: s.name for s in self.reference.catalogue()})
+        names.update(
+            {department_scope(d.code): d.name for d in self.reference.departments().values()}
+        )
+        return names
+
+    def _check(
+        self, staff: StaffMember | None, scope: str | None, period: str | None
+    ) -> tuple[str, str]:
+        tree = self.reference.jurisdictions()
+        county = tree.roots()[0].code
+        if staff is not None and scope is None:
+            scope = (
+                department_scope(staff.department)
+                if staff.department and staff.role is Role.SUPERVISOR
+                else staff.jurisdiction
+            )
+        scope = scope or county
+        period = period or f"{beijing_date(self.clock.now()):%Y}"
+        checked_period(period)
+        departments = self.reference.departments()
+        is_department = scope.startswith("dept:") and scope[5:] in departments
+        if not is_department and scope not in tree.nodes:
+            raise InvalidInput(
+                "Unknown scope.",
+                errors=[
+                    FieldError("query.scope", "a jurisdiction code or dept:<department>", "unknown")
+                ],
+            )
+        if staff is not None:
+            allowed = staff.role in SUPERVISING and (
+                (not is_department and scope.startswith(staff.jurisdiction))
+                or (is_department and staff.department == scope[5:])
+                or (staff.role is Role.LEADER and not staff.department)
+            )
+            if not allowed:
+                raise Forbidden("You supervise neither this jurisdiction nor this department.")
+        return scope, period
+
+    def default_period(self) -> str:
+        return f"{beijing_date(self.clock.now()):%Y}"
+
+    def scope_check(self, staff: StaffMember) -> str:
+        """The caller's own scope, or Forbidden if the caller supervises nothing."""
+        return self._check(staff, None, None)[0]
+
+    def departments(self, period: str) -> list[tuple[str, str, Figures]]:
+        """Every department's figures for a period: one BatchGetItem."""
+        departments = self.reference.departments()
+        found = self.store.many([(department_scope(c), period) for c in departments])
+        rows = [
+            (code, d.name, figures(found.get((department_scope(code), period), {}), ("app", "req")))
+            for code, d in departments.items()
+        ]
+        return sorted(rows, key=lambda r: (-r[2].received, r[0]))
+
+    def view(self, staff: StaffMember, scope: str | None, period: str | None) -> StatsView:
+        scope, period = self._check(staff, scope, period)
+        return self._view(scope, period)
+
+    def _view(self, scope: str, period: str) -> StatsView:
+        attrs = self.store.get(scope, period)
+        names = self._names()
+        both = ("app", "req")
+        return StatsView(
+            scope=scope,
+            scope_name=names.get(scope, scope),
+            period=period,
+            total=figures(attrs, both),
+            requests=figures(attrs, ("req",)),
+            applications=figures(attrs, ("app",)),
+            by_category=[
+                Breakdown(
+                    code=c, name=names.get(c, c), figures=figures(attrs, ("req",), f"@cat:{c}")
+                )
+                for c in _dimension(attrs, "cat")
+                if any(a.startswith("req.") and a.endswith(f"@cat:{c}") for a in attrs)
+            ],
+            by_service=[
+                Breakdown(
+                    code=c, name=names.get(c, c), figures=figures(attrs, ("app",), f"@cat:{c}")
+                )
+                for c in _dimension(attrs, "cat")
+                if any(a.startswith("app.") and a.endswith(f"@cat:{c}") for a in attrs)
+            ],
+            by_jurisdiction=[
+                Breakdown(code=c, name=names.get(c, c), figures=figures(attrs, both, f"@child:{c}"))
+                for c in _dimension(attrs, "child")
+            ],
+        )
+
+    def hot(
+        self, staff: StaffMember, scope: str | None, period: str | None, top: int = 10
+    ) -> HotTopics:
+        scope, period = self._check(staff, scope, period)
+        attrs = self.store.get(scope, period)
+        names = self._names()
+        categories = sorted(
+            ((c, attrs.get(f"req.received@cat:{c}", 0)) for c in _dimension(attrs, "cat")),
+            key=lambda x: (-x[1], x[0]),
+        )
+        grids = sorted(
+            ((g, attrs.get(f"req.received@grid:{g}", 0)) for g in _dimension(attrs, "grid")),
+            key=lambda x: (-x[1], x[0]),
+        )
+        clusters = []
+        for key in _dimension(attrs, "rep"):
+            grid, _, category = key.partition(":")
+            count = attrs.get(f"req.repeated@rep:{key}", 0)
+            if count:
+                clusters.append(
+                    Cluster(
+                        grid=grid,
+                        grid_name=names.get(grid, grid),
+                        category=category,
+                        category_name=names.get(category, category),
+                        repeats=count,
+                    )
+                )
+        clusters.sort(key=lambda c: (-c.repeats, c.grid, c.category))
+        return HotTopics(
+            scope=scope,
+            period=period,
+            categories=[Ranked(code=c, name=names.get(c, c), count=n) for c, n in categories if n][
+                :top
+            ],
+            grids=[Ranked(code=g, name=names.get(g, g), count=n) for g, n in grids if n][:top],
+            repeated=clusters[:top],
+        )
+
+    def trend(self, staff: StaffMember, scope: str | None, year: str | None) -> list[TrendPoint]:
+        scope, year = self._check(staff, scope, year)
+        points = []
+        for period, attrs in self.store.periods(scope, year[:4] + "-"):
+            if len(period) == 7:  # months only
+                points.append(TrendPoint(period=period, figures=figures(attrs, ("app", "req"))))
+        return points
+
+    def public(self, period: str | None) -> PublicStats:
+        scope, period = self._check(None, None, period)
+        view = self._view(scope, period)
+
+        def clean(f: Figures) -> dict[str, Any]:
+            return {
+                "received": f.received,
+                "acceptance_rate": f.acceptance_rate,
+                "completion_rate": f.completion_rate,
+                "on_time_rate": f.on_time_rate,
+                "satisfaction_rate": f.satisfaction_rate,
+                "avg_days_to_complete": f.avg_days_to_complete,
+            }
+
+        return PublicStats(
+            county=view.scope_name,
+            period=period,
+            requests=clean(view.requests),
+            applications=clean(view.applications),
+            townships=[
+                {"code": row.code, "name": row.name, **clean(row.figures)}
+                for row in view.by_jurisdiction
+            ],
+        )
+
+
+# ---- verification -----------------------------------------------------------------------
+
+
+@dataclass
+class Drift:
+    scope: str
+    period: str
+    attribute: str
+    counted: int
+    recomputed: int
+
+
+@dataclass
+class VerifyReport:
+    cases: int
+    counters: int
+    drift: list[Drift] = field(default_factory=list)
+
+
+def recompute(table: Table, county: str) -> tuple[int, Counters]:
+    """Every case of the county (one paged Query of GSI3, no Scan), summed afresh."""
+    total: Counters = {}
+    cases = 0
+    for raw in table.query_all(f"JUR#{county}", index="gsi3"):
+        kind = raw.get("kind")
+        if kind == "request":
+            add(total, contribution(ServiceRequest.model_validate(raw["data"])))
+        elif kind == "application":
+            add(total, contribution(Application.model_validate(raw["data"])))
+        else:
+            continue
+        cases += 1
+    return cases, total
+
+
+def verify(table: Table, store: StatsStore, county: str, scopes: list[str]) -> VerifyReport:
+    """Compares the stored counters of `scopes` with counters recomputed from the cases."""
+    cases, expected = recompute(table, county)
+    report = VerifyReport(cases=cases, counters=0)
+    stored: Counters = {}
+    for scope in sorted(set(scopes) | {s for s, _ in expected}):
+        for period, attrs in store.periods(scope):
+            stored[(scope, period)] = attrs
+            report.counters += 1
+    for key in sorted(set(stored) | set(expected)):
+        have, want = stored.get(key, {}), expected.get(key, {})
+        for attr in sorted(set(have) | set(want)):
+            if have.get(attr, 0) != want.get(attr, 0):
+                report.drift.append(
+                    Drift(key[0], key[1], attr, have.get(attr, 0), want.get(attr, 0))
+                )
+    return report
