@@ -32,6 +32,9 @@ Note = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
 Reason = Annotated[str, StringConstraints(min_length=2, max_length=500)]
 
 MAX_PHOTOS = 9
+MAX_REPLIES = 20  # per department and round: a request's record stays far below 400 KB
+MAX_VISITS = 20
+MAX_REOPENINGS = 3  # a fourth bad rating closes it (still counted as a bad review)
 
 
 class RequestStatus(StrEnum):
@@ -162,6 +165,10 @@ class TriageRequest(Strict):
             raise ValueError("departments are given only with assign")
         if self.action == "merge_into" and not self.merge_into:
             raise ValueError("merge_into needs the id of the request to merge into")
+        if self.action != "merge_into" and self.merge_into:
+            raise ValueError("merge_into is given only with action merge_into")
+        if self.action != "not_accept" and self.reason:
+            raise ValueError("a reason is given only with not_accept (use note otherwise)")
         if len(set(self.departments)) != len(self.departments):
             raise ValueError("departments must not repeat")
         return self
@@ -177,6 +184,12 @@ class ReplyRequest(Strict):
     photos: list[DocumentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
     done: bool
 
+    @model_validator(mode="after")
+    def _distinct_photos(self) -> ReplyRequest:
+        if len(set(self.photos)) != len(self.photos):
+            raise ValueError("photos must not repeat")
+        return self
+
 
 class VisitRequest(Strict):
     kind: Literal["visit", "follow_up"] = Field(
@@ -189,6 +202,12 @@ class VisitRequest(Strict):
         default=False,
         description="The liaison officer solved it on the spot (only when no department holds it)",
     )
+
+    @model_validator(mode="after")
+    def _distinct_photos(self) -> VisitRequest:
+        if len(set(self.photos)) != len(self.photos):
+            raise ValueError("photos must not repeat")
+        return self
 
 
 class RequestListQuery(Strict):
@@ -265,7 +284,10 @@ class RequestRectification(Strict):
     opened_at: datetime
     due: datetime
     rating_level: int
-    follow_up: Literal["pending", "done"] = "pending"
+    follow_up: Literal["pending", "done", "not_required"] = Field(
+        default="pending",
+        description="not_required: no liaison officer serves it, or it is private",
+    )
     closed_at: datetime | None = None
 
 
@@ -312,6 +334,9 @@ class ServiceRequest(BaseModel):
     merged_into: str | None = None
     merged_into_number: str | None = None
     merged: list[str] = Field(default_factory=list)
+    needs_dispatch: bool = Field(
+        default=False, description="A department returned it: the dispatcher decides again"
+    )
     ratings: list[Rating] = Field(default_factory=list)
     rectification: RequestRectification | None = None
     on_time: bool | None = None
@@ -497,20 +522,19 @@ class UploadView(Strict):
 
 def settled_status(req: ServiceRequest) -> RequestStatus:
     """The status the assignments and the follow-up visit add up to, for a request being
-    handled: nobody left on it → back to the dispatcher; everyone done (and, after a bad
-    rating, the follow-up visit made) → resolved; some done → replied."""
+    handled. Nobody left on it, or a department returned it and the rest are done: back to
+    the dispatcher (`accepted`), who reassigns. During a rectification: resolved only when
+    every department is done again and the follow-up visit is made, else `reopened`.
+    Otherwise: all done → resolved; some → replied; none → assigned."""
     active = req.active()
-    if req.status is RequestStatus.REOPENED:
-        rectification = req.rectification
-        visited = rectification is not None and rectification.follow_up == "done"
-        return (
-            RequestStatus.RESOLVED
-            if visited and all(a.status == "done" for a in active)
-            else RequestStatus.REOPENED
-        )
-    if not active:
+    all_done = bool(active) and all(a.status == "done" for a in active)
+    if not active or (req.needs_dispatch and all_done):
         return RequestStatus.ACCEPTED
-    if all(a.status == "done" for a in active):
+    rectification = req.rectification
+    if rectification is not None and rectification.closed_at is None:
+        visited = rectification.follow_up != "pending"
+        return RequestStatus.RESOLVED if all_done and visited else RequestStatus.REOPENED
+    if all_done:
         return RequestStatus.RESOLVED
     if any(a.status == "done" for a in active):
         return RequestStatus.REPLIED

@@ -8,6 +8,7 @@ post with an `api_key` issued by the catalogue admin (stored only as its SHA-256
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,6 +105,8 @@ def _parse_datetime(value: str, name: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise GeoReportError(400, f"{name} must be an ISO 8601 date-time") from None
+    if not 2000 <= moment.year <= 2100:
+        raise GeoReportError(400, f"{name} must lie between the years 2000 and 2100")
     return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
@@ -219,14 +222,16 @@ class Open311:
         values: dict[str, Any] = {}
         clauses = []
         if params.get("status"):
-            statuses = [s.strip() for s in params["status"].split(",")]
+            statuses = sorted({s.strip() for s in params["status"].split(",")})
             if not set(statuses) <= {"open", "closed"}:
                 raise GeoReportError(400, "status must be open or closed")
             clauses.append("#st IN (" + ", ".join(f":st{i}" for i in range(len(statuses))) + ")")
             names["#st"] = "status"
             values.update({f":st{i}": s for i, s in enumerate(statuses)})
         if params.get("service_code"):
-            codes = [c.strip() for c in params["service_code"].split(",")]
+            codes = sorted({c.strip() for c in params["service_code"].split(",")})
+            if len(codes) > 20:
+                raise GeoReportError(400, "at most 20 service codes at once")
             known = {c.code for c in self.reference.categories()}
             if not set(codes) <= known:
                 raise GeoReportError(404, f"service_code {','.join(set(codes) - known)} not found")
@@ -238,9 +243,14 @@ class Open311:
         lo, hi = start.isoformat(), f"{end.isoformat()}#~"
         results: list[dict[str, Any]] = []
         for month in _months(start, end):
-            results += self.store.public_page(
-                self.county(), month, lo, hi, MAX_RESULTS - len(results), filter
-            )
+            last_key = None
+            while len(results) < MAX_RESULTS:
+                items, last_key = self.store.public_page(
+                    self.county(), month, lo, hi, MAX_RESULTS, filter, last_key
+                )
+                results += items
+                if not last_key:
+                    break
             if len(results) >= MAX_RESULTS:
                 break
         return results[:MAX_RESULTS]
@@ -314,6 +324,9 @@ class Open311:
 
 # ---- XML -----------------------------------------------------------------------------------
 
+# Characters XML 1.0 cannot carry (control characters a citizen may have pasted).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 ROOTS = {
     "services": ("services", "service"),
     "requests": ("service_requests", "request"),
@@ -333,7 +346,7 @@ def _element(name: str, value: Any) -> ET.Element:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = _XML_ILLEGAL.sub("", str(value))
     return element
 
 

@@ -4,6 +4,7 @@ projection (which never holds personal data)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
@@ -35,14 +36,22 @@ from chalicelib.services.routing import Roster
 Viewer = Literal["filer", "staff"]
 PhotoUrl = Callable[[Photo], str]
 
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_SEP = r"[\s\-]?"
+_PHONE = re.compile(rf"(?<!\d)(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:[\s\-]?\d){11}[\s\-]?[\dXx](?![0-9A-Za-z])")
 
 
 def redact(text: str) -> str:
-    """Phone and ID-card numbers a filer typed into free text, masked for public display."""
-    text = _ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * 14 + m.group()[-1], text)
-    return _PHONE.sub(lambda m: mask_phone(m.group()), text)
+    """Phone and ID-card numbers typed into free text, masked for public display: full-width
+    digits, a +86 prefix and spaces or dashes inside the number are caught too."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * 11 + m.group()[-4:], text)
+
+    def phone(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group())[-11:]
+        return mask_phone(digits)
+
+    return _PHONE.sub(phone, text)
 
 
 def label(status: RequestStatus) -> Text:
@@ -289,7 +298,7 @@ def public_record(req: ServiceRequest, departments: dict[str, Department]) -> di
         "requested_datetime": req.created_at.isoformat(),
         "updated_datetime": req.updated_at.isoformat(),
         "expected_datetime": req.resolution_due.isoformat() if req.resolution_due else None,
-        "address": req.address,
+        "address": redact(req.address) if req.address else None,
         "address_id": req.jurisdiction,
         "lat": req.lat,
         "long": req.lng,

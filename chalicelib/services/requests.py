@@ -17,6 +17,9 @@ from chalicelib.domain.request import (
     BAD_RATING_MAX,
     DISPATCH_STATUSES,
     HANDLING_STATUSES,
+    MAX_REOPENINGS,
+    MAX_REPLIES,
+    MAX_VISITS,
     OPEN_STATUSES,
     STAGE_LABELS,
     Assignment,
@@ -211,12 +214,20 @@ class RequestService:
         return category
 
     def file(
-        self, filer: Filer, body: RequestCreate, idempotency_key: str | None
+        self, filer: Filer, body: RequestCreate, idempotency_key: str | None, viewer: str = "filer"
     ) -> tuple[RequestView, bool]:
+        """Files the request; a retry with the same Idempotency-Key returns the first one."""
         if idempotency_key:
             existing = self._store.idempotent(filer.owner_id, idempotency_key)
-            if existing:
-                return self._filer_view(existing), False
+            loaded = self._load(existing) if existing else None
+            if loaded is not None:
+                return self._view(*loaded, viewer), False
+        req, events, duplicates = self._file(filer, body, idempotency_key)
+        return self._view(req, events, viewer, duplicates), True
+
+    def _file(
+        self, filer: Filer, body: RequestCreate, idempotency_key: str | None
+    ) -> tuple[ServiceRequest, list[TimelineEvent], list[ServiceRequest]]:
         category = self._category(body.category, "body.category")
         location = body.location
         if location is None:
@@ -299,7 +310,7 @@ class RequestService:
         )
         metrics.add_metric(name="RequestFiled", unit="Count", value=1)
         logger.info("request filed", extra={"category": req.category, "channel": req.channel})
-        return self._view(req, events, "filer", duplicates), True
+        return req, events, duplicates
 
     def file_for_citizen(
         self, citizen_id: str, body: RequestCreate, idempotency_key: str | None
@@ -342,8 +353,9 @@ class RequestService:
             channel=Channel.LIAISON,
             upload_owner=staff_upload_owner(staff),
         )
-        view, created = self.file(filer, body, idempotency_key)
-        return self._view_for(view.request_id, staff), created
+        # The filing officer sees what was filed, even where the request is not theirs to
+        # handle afterwards (another grid, a private petition).
+        return self.file(filer, body, idempotency_key, viewer="staff")
 
     def file_for_partner(self, partner: str, phone: str, body: RequestCreate) -> ServiceRequest:
         if body.photos:
@@ -360,30 +372,38 @@ class RequestService:
             upload_owner=resident.citizen_id,
             partner=partner,
         )
-        view, _ = self.file(filer, body, None)
-        req = self._store.get(view.request_id)
-        assert req is not None
-        return req
+        return self._file(filer, body, None)[0]
 
     def _duplicates(self, req: ServiceRequest) -> list[ServiceRequest]:
         """Open, non-private requests of the same category in the same place lately."""
         since = req.created_at - timedelta(days=self._settings.duplicate_days)
         names = {"#k": "kind", "#c": "category", "#p": "private"}
         expression, status_names, status_values = open_filter()
-        page = self._store.in_jurisdiction(
-            req.county,
-            req.jurisdiction,
-            limit=200,
-            start=None,
-            since=since,
-            filter=(
-                f"#k = :k AND #c = :c AND #p = :f AND {expression}",
-                {**names, **status_names},
-                {":k": "request", ":c": req.category, ":f": False, **status_values},
-            ),
-        )
-        ids = [raw["data"]["request_id"] for raw in page.items]
-        return [r for r in self._store.roots(ids) if r.request_id != req.request_id][:5]
+        found: list[ServiceRequest] = []
+        start = None
+        while len(found) < 5:  # newest first, page by page, within the look-back only
+            page = self._store.in_jurisdiction(
+                req.county,
+                req.jurisdiction,
+                limit=100,
+                start=start,
+                since=since,
+                forward=False,
+                filter=(
+                    f"#k = :k AND #c = :c AND #p = :f AND {expression}",
+                    {**names, **status_names},
+                    {":k": "request", ":c": req.category, ":f": False, **status_values},
+                ),
+            )
+            found += [
+                r
+                for r in (ServiceRequest.model_validate(raw["data"]) for raw in page.items)
+                if r.request_id != req.request_id
+            ]
+            start = page.last_key
+            if not start:
+                break
+        return found[:5]
 
     # reading -------------------------------------------------------------------------------
     def _view(
@@ -415,12 +435,6 @@ class RequestService:
         if loaded is None or loaded[0].owner_id != citizen_id:
             raise NotFound(f"No request {request_id}.")
         return loaded
-
-    def _filer_view(self, request_id: str) -> RequestView:
-        loaded = self._load(request_id)
-        if loaded is None:
-            raise NotFound(f"No request {request_id}.")
-        return self._view(*loaded, "filer")
 
     def view_for_citizen(self, citizen_id: str, request_id: str) -> RequestView:
         return self._view(*self._for_filer(citizen_id, request_id), "filer")
@@ -501,7 +515,12 @@ class RequestService:
             page = self._store.department_queue(staff.department, query.limit, start, filter)
             requests = self._store.roots([raw["request_id"] for raw in page.items])
         elif staff.role in (Role.SUPERVISOR, Role.LEADER):
-            filter = (" AND ".join(clauses), names, values) if clauses else None
+            # A private request escalates to its dispatchers, not to supervisors who may not
+            # read it.
+            clauses.append("#pv = :public")
+            names["#pv"] = "private"
+            values[":public"] = False
+            filter = (" AND ".join(clauses), names, values)
             page = self._store.overdue_queue(county, staff.jurisdiction, query.limit, start, filter)
             requests = self._store.roots([raw["request_id"] for raw in page.items])
         else:
@@ -648,8 +667,8 @@ class RequestService:
                     departments=added,
                 )
             )
-            if req.status is not RequestStatus.REOPENED:
-                req.status = settled_status(req)  # new pending work: assigned or replied
+            req.needs_dispatch = False
+            req.status = settled_status(req)  # new pending work: assigned, replied or reopened
         elif req.status not in DISPATCH_STATUSES:
             raise Conflict(f"A {req.status.value} request is no longer with the dispatcher.")
         elif body.action == "accept":
@@ -700,6 +719,11 @@ class RequestService:
                     errors=[FieldError("body.merge_into", "unknown request", "unknown")],
                 )
             target_before = loaded[0]
+            if target_before.private != req.private:
+                raise InvalidInput(
+                    "A private request merges only with a private one, a public with a public.",
+                    errors=[FieldError("body.merge_into", "private and public differ", "invalid")],
+                )
             if target_before.status not in OPEN_STATUSES:
                 raise Conflict(f"Request {target_before.number} is {target_before.status.value}.")
             target = target_before.model_copy(deep=True)
@@ -764,6 +788,8 @@ class RequestService:
         assignment.status = "returned"
         assignment.returned_at = now
         assignment.return_reason = body.reason
+        req.needs_dispatch = True
+        req.dispatch_since = now
         events = [
             event(
                 self._clock,
@@ -785,6 +811,10 @@ class RequestService:
         req = before.model_copy(deep=True)
         assignment = self._pending_assignment(staff, req)
         now = self._clock.now()
+        if not body.done and sum(not r.done for r in assignment.replies) >= MAX_REPLIES:
+            raise Conflict(
+                f"A department gives at most {MAX_REPLIES} progress replies; reply done: true."
+            )
         photos, claims = self._photos(
             staff_upload_owner(staff), body.photos, "body.photos", req.request_id
         )
@@ -817,11 +847,13 @@ class RequestService:
         before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         now = self._clock.now()
+        if len(req.visits) >= MAX_VISITS:
+            raise Conflict(f"A request keeps at most {MAX_VISITS} visits.")
         if body.kind == "follow_up":
             if (
-                req.status is not RequestStatus.REOPENED
-                or req.rectification is None
-                or req.rectification.follow_up == "done"
+                req.rectification is None
+                or req.rectification.closed_at is not None
+                or req.rectification.follow_up != "pending"
             ):
                 raise Conflict("No follow-up visit (回访) is due on this request.")
             req.rectification.follow_up = "done"
@@ -863,7 +895,7 @@ class RequestService:
         ]
         if body.resolves:
             self._resolve_on_the_spot(req, now, events)
-        elif req.status is RequestStatus.REOPENED:
+        elif body.kind == "follow_up":
             self._settle(req, now, events)
         self._save(before, req, events, claims)
         return self._staff_view(req, history + events)
@@ -934,7 +966,8 @@ class RequestService:
                 level=body.level,
             )
         ]
-        if body.level > BAD_RATING_MAX:
+        reopenings = sum(r.level <= BAD_RATING_MAX for r in before.ratings)
+        if body.level > BAD_RATING_MAX or reopenings >= MAX_REOPENINGS:
             req.status = RequestStatus.CLOSED
             req.closed_at = now
             req.stage = None
@@ -943,8 +976,14 @@ class RequestService:
         else:
             due = end_of_working_day(self._reference, now, req.sla_days)
             req.status = RequestStatus.REOPENED
+            # The grid's liaison officer makes the follow-up visit; a private request (a
+            # petition) is followed up by its departments, as is one no liaison officer serves.
+            visited_by_liaison = req.routing.liaison_id is not None and not req.private
             req.rectification = RequestRectification(
-                opened_at=now, due=due, rating_level=body.level
+                opened_at=now,
+                due=due,
+                rating_level=body.level,
+                follow_up="pending" if visited_by_liaison else "not_required",
             )
             for assignment in req.active():
                 assignment.status = "pending"
@@ -1026,10 +1065,17 @@ class RequestService:
                 self._save(before, req, events)
             except Conflict:
                 continue
+            except Exception:  # noqa: BLE001 - one bad request must not stop the sweep
+                logger.exception("sweep could not update a request", extra={"id": request_id})
+                continue
             changed += 1
         return changed
 
     def _supervisors(self, req: ServiceRequest) -> list[str]:
+        if req.private:
+            return [
+                s.staff_id for s in self._roster.find(Role.DISPATCHER, req.routing.dispatch_unit)
+            ]
         levels = [req.township, req.county] if req.township else [req.county]
         found = []
         for code in levels:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from chalicelib.clock import Clock
-from chalicelib.domain.geo import GridIndex, GridShape
+from chalicelib.domain.geo import GridIndex, GridShape, distance_m
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.reference import Category, Level
 from chalicelib.domain.request import GridLocation, PointLocation, Routing
@@ -97,19 +97,18 @@ class Router:
                     )
             index = self.grids()
             grid, exact = index.locate(point, township)
-            if grid is not None and not exact:
-                from chalicelib.domain.geo import distance_m
-
-                distance = round(distance_m(point, grid.centroid))
+            if not exact:
                 nearest_anywhere = index.nearest(point)
-                far = (
-                    distance_m(point, nearest_anywhere.centroid) if nearest_anywhere else 0
-                ) > COUNTY_RADIUS_METRES
-                if township is None and far:
+                if (
+                    nearest_anywhere is not None
+                    and distance_m(point, nearest_anywhere.centroid) > COUNTY_RADIUS_METRES
+                ):
                     raise InvalidInput(
                         "The location is outside this county.",
                         errors=[FieldError(f"{field}.lat", "outside the county", "out_of_area")],
                     )
+            if grid is not None and not exact:
+                distance = round(distance_m(point, grid.centroid))
                 if township is None and distance > SNAP_METRES:
                     grid = None
             if grid is not None:

@@ -78,7 +78,7 @@ def root_item(req: ServiceRequest) -> dict[str, Any]:
     item["departments"] = sorted({a.department for a in req.active()})
     if req.deadline is not None and req.stage is not Stage.RATING:
         item["deadline"] = utc_iso(req.deadline)
-    if req.status in DISPATCH_STATUSES and req.dispatch_since is not None:
+    if (req.status in DISPATCH_STATUSES or req.needs_dispatch) and req.dispatch_since is not None:
         item["gsi2pk"] = dispatch_queue(req.routing.dispatch_unit)
         item["gsi2sk"] = f"{utc_iso(req.dispatch_since)}#{req.request_id}"
     if req.stage is not None and req.deadline is not None and not req.escalated(req.stage):
@@ -139,6 +139,7 @@ def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list
                         "gsi2sk": f"{unit}#{utc_iso(req.deadline)}#{req.request_id}",
                         "request_id": req.request_id,
                         "status": req.status.value,
+                        "private": req.private,
                         "deadline": utc_iso(req.deadline),
                     }
                 }
@@ -262,9 +263,15 @@ class RequestStore:
         start: dict[str, Any] | None,
         filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
         since: datetime | None = None,
+        forward: bool = True,
     ) -> QueryPage:
         """Cases whose jurisdiction code starts with `prefix` (a grid: exactly that grid's)."""
-        kwargs: dict[str, Any] = {"limit": limit, "start_key": start, "filter": filter}
+        kwargs: dict[str, Any] = {
+            "limit": limit,
+            "start_key": start,
+            "filter": filter,
+            "forward": forward,
+        }
         if since is not None:
             kwargs["sk_between"] = (f"{prefix}#{utc_iso(since)}", f"{prefix}#~")
         else:
@@ -286,7 +293,9 @@ class RequestStore:
         hi: str,
         limit: int,
         filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
-    ) -> list[dict[str, Any]]:
+        start: dict[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of a month's public records, newest first, and where to go on."""
         page = self._table.query(
             public_partition(county, month),
             index="gsi1",
@@ -294,8 +303,9 @@ class RequestStore:
             forward=False,
             limit=limit,
             filter=filter,
+            start_key=start,
         )
-        return [raw["data"] for raw in page.items]
+        return [raw["data"] for raw in page.items], page.last_key
 
     def public(self, request_id: str) -> dict[str, Any] | None:
         raw = self._table.get(_pk(request_id), "PUB")
@@ -411,7 +421,8 @@ class RequestStore:
     def uploads(self, owner: str, document_ids: list[str]) -> dict[str, Document]:
         if not document_ids:
             return {}
-        keys = [{"pk": {"S": f"UPLOAD#{owner}"}, "sk": {"S": f"DOC#{d}"}} for d in document_ids]
+        unique = list(dict.fromkeys(document_ids))
+        keys = [{"pk": {"S": f"UPLOAD#{owner}"}, "sk": {"S": f"DOC#{d}"}} for d in unique]
         found: dict[str, Document] = {}
         pending: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
         while pending:

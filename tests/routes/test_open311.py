@@ -255,3 +255,36 @@ def test_the_catalogue_admin_issues_partner_keys(api: ApiClient) -> None:
         },
     )
     assert posted.status_code == 200, posted.body
+
+
+def test_edge_values_answer_geo_report_errors(api: ApiClient, citizen: str) -> None:
+    for query in (
+        "end_date=0001-02-01",
+        "start_date=0001-01-01T00:00:00&end_date=0001-01-02T00:00:00",
+        "start_date=9999-12-30T00:00:00-10:00&end_date=9999-12-31T20:00:00-10:00",
+    ):
+        response = api.get(f"/open311/v2/requests.json?{query}")
+        assert response.status_code == 400, (query, response.body)
+        assert body(response)[0]["code"] == 400
+    pasted = file(
+        api,
+        citizen,
+        street_light(
+            description="路灯不亮\x01\x02，电话１３９５３７０００01 或 +86 139-5370-0001",
+            location={"lat": QINSHUIWAN[1], "lng": QINSHUIWAN[0], "address": "南门 13953700001"},
+        ),
+    )
+    one = api.get(f"/open311/v2/requests/{pasted['request_id']}.xml")
+    parsed = ET.fromstring(one.body)
+    description = parsed.findtext("request/description")
+    assert "\x01" not in description and "13953700001" not in description
+    assert "1395370" not in description and "139****0001" in description
+    assert "13953700001" not in parsed.findtext("request/address")
+    far = api.post(
+        "/requests",
+        json_body=street_light(
+            location={"lat": 0, "lng": 0, "address": "零点", "township": "370830003"}
+        ),
+        token=citizen,
+    )
+    assert far.status_code == 422

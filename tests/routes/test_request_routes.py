@@ -469,3 +469,105 @@ def test_an_unrated_resolved_request_closes_after_the_rating_period(
     du_ping = sign_in(api, sms, DU_PING)
     closed = body(api.get(f"/requests/{request_id}", token=du_ping))
     assert closed["status"] == "closed" and closed.get("rating") is None
+
+
+# ---- regressions found in review ---------------------------------------------------------
+
+
+def test_a_reopened_petition_is_followed_up_by_its_department(api: ApiClient, du_ping: str) -> None:
+    petition = file(api, du_ping, street_light(category="petition", description="反映补偿问题"))
+    path = f"/admin/requests/{petition['request_id']}"
+    act(api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["xfj"]})
+    act(api, "xfj-reviewer", f"{path}/reply", {"text": "已答复", "done": True})
+    reopened = body(
+        api.post(
+            f"/requests/{petition['request_id']}/rating", json_body={"level": 1}, token=du_ping
+        )
+    )
+    assert reopened["rectification"]["follow_up"] == "not_required"
+    again = act(api, "xfj-reviewer", f"{path}/reply", {"text": "重新核查并答复", "done": True})
+    assert again["status"] == "resolved"
+
+
+def test_a_return_goes_back_to_the_dispatcher_even_when_the_others_are_done(
+    api: ApiClient, du_ping: str
+) -> None:
+    request_id = file(api, du_ping, street_light(category="road", description="路面破损"))[
+        "request_id"
+    ]
+    path = f"/admin/requests/{request_id}"
+    assign = {"action": "assign", "departments": ["cgj", "jtj"]}
+    act(api, "wenshang-dispatcher", f"{path}/triage", assign)
+    act(api, "cgj-reviewer", f"{path}/reply", {"text": "已处理人行道部分", "done": True})
+    returned = act(
+        api,
+        "jtj-reviewer",
+        f"{path}/return",
+        {"reason": "小区道路归住建", "suggested_departments": ["zjj"]},
+    )
+    assert returned["status"] == "accepted"
+    assert request_id in queue(api, "wenshang-dispatcher")
+    reassigned = act(
+        api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["zjj"]}
+    )
+    assert reassigned["status"] == "replied"
+    assert request_id not in queue(api, "wenshang-dispatcher")
+    # During a rectification, a department's return also goes back to the dispatcher.
+    act(api, "zjj-reviewer", f"{path}/reply", {"text": "已修复", "done": True})
+    api.post(f"/requests/{request_id}/rating", json_body={"level": 2}, token=du_ping)
+    act(api, "ximen-liaison", f"{path}/visit", {"kind": "follow_up", "note": "回访"})
+    act(api, "cgj-reviewer", f"{path}/reply", {"text": "复查完毕", "done": True})
+    back = act(api, "zjj-reviewer", f"{path}/return", {"reason": "需交通局处理"})
+    assert back["status"] == "accepted" and request_id in queue(api, "wenshang-dispatcher")
+
+
+def test_the_filing_liaison_officer_sees_what_was_filed(api: ApiClient) -> None:
+    payload = {
+        "category": "petition",
+        "description": "居民反映信访事项",
+        "resident_phone": "13953700007",
+    }
+    response = staff_post(api, "ximen-liaison", "/admin/requests", payload)
+    assert response.status_code == 201, response.body
+    assert body(response)["private"] is True
+    elsewhere = staff_post(
+        api,
+        "ximen-liaison",
+        "/admin/requests",
+        {**payload, "category": "road", "location": {"grid": DUYING_GRID}},
+    )
+    assert elsewhere.status_code == 201
+
+
+def test_replies_and_photos_are_bounded(api: ApiClient, du_ping: str) -> None:
+    request_id = file(api, du_ping)["request_id"]
+    path = f"/admin/requests/{request_id}"
+    act(api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["cgj"]})
+    twice = ["01J0000000000000000000000Z", "01J0000000000000000000000Z"]
+    repeated = staff_post(
+        api, "cgj-reviewer", f"{path}/reply", {"text": "进展", "done": False, "photos": twice}
+    )
+    assert repeated.status_code == 422
+    for _ in range(20):
+        act(api, "cgj-reviewer", f"{path}/reply", {"text": "进展" * 900, "done": False})
+    too_many = staff_post(api, "cgj-reviewer", f"{path}/reply", {"text": "进展", "done": False})
+    assert too_many.status_code == 409
+    done = act(api, "cgj-reviewer", f"{path}/reply", {"text": "完成", "done": True})
+    assert done["status"] == "resolved"
+
+
+def test_resolution_deadlines_escalate_on_the_hour(
+    api: ApiClient, deps: Container, du_ping: str, clock: FixedClock
+) -> None:
+    request_id = file(api, du_ping)["request_id"]
+    accepted = act(
+        api, "wenshang-dispatcher", f"/admin/requests/{request_id}/triage", {"action": "accept"}
+    )
+    from datetime import UTC, datetime
+
+    due = datetime.fromisoformat(accepted["resolution_due"]).astimezone(UTC)
+    clock.set(due - timedelta(minutes=1))
+    assert deps.requests.sweep() == 0  # a minute before the end of the due day: not yet
+    clock.set(due + timedelta(minutes=1))
+    assert deps.requests.sweep() == 1
+    assert request_id in queue(api, "wenshang-supervisor")
