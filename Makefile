@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 STAGE  ?= prod
 REGION ?= cn-north-1
 
-.PHONY: venv run test lint format package bench clean
+.PHONY: venv run test lint format package bench workload verify-stats screenshot chromium clean
 
 venv: $(STAMP)
 
@@ -21,9 +21,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-## Run the whole test suite (domain, store, routes, end-to-end, template lint).
-test: $(STAMP)
+## Run the whole test suite (domain, store, routes, end-to-end, template lint, the
+## dashboard in headless Chromium).
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+## Debian's chromium, for the dashboard's browser test (installed with apt-get if missing).
+chromium:
+	@devstack/bin/ensure-chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,6 +45,18 @@ package: $(STAMP)
 ## Benchmarks: cold import, package size, DynamoDB calls per route (figures printed).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Drive the running stack (`make run`) with a generated county workload.
+workload: $(STAMP)
+	$(BIN)/python -m devstack.workload --requests $(or $(REQUESTS),1000) --applications $(or $(APPLICATIONS),100)
+
+## Recompute every statistics counter from the raw cases; non-zero exit on any drift.
+verify-stats: $(STAMP)
+	$(BIN)/python -m devstack.verify_stats
+
+## docs/dashboard.png from the running stack (after `make workload`).
+screenshot: $(STAMP) chromium
+	$(BIN)/python -m devstack.screenshot docs/dashboard.png
 
 clean:
 	rm -rf build .local .pytest_cache .ruff_cache

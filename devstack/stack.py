@@ -113,6 +113,8 @@ class LocalStack:
             env["AWS_ACCESS_KEY_ID"] = "local-app"
             env["AWS_SECRET_ACCESS_KEY"] = "local-app"  # noqa: S105
         env["BIANMIN_STAGE"] = self.config.stage
+        # Links the API hands out (certificate verification, the dashboard) point here.
+        env.setdefault("BIANMIN_PUBLIC_URL", f"http://{self.config.host}:{self.config.port}")
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
