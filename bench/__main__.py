@@ -111,6 +111,21 @@ def requests() -> None:
     print("  targets: reads <= 3 calls, state changes one transaction, no Scan")
 
 
+def supervision() -> None:
+    from bench.supervision import generator_throughput, stats_reads
+
+    print("Statistics: cost of a read with 100 and with 10,000 cases (counters, not scans)")
+    for cases, route, calls, items in stats_reads():
+        print(f"  {cases:6d} cases  {route:46s} {calls} calls, {items} items read")
+    figures = generator_throughput()
+    print(
+        "Workload generator through the API path (in-process, moto): "
+        f"{figures['cases']:.0f} cases, {figures['calls']:.0f} API calls in "
+        f"{figures['seconds']:.1f} s = {figures['calls_per_second']:.0f} calls/s, "
+        f"{figures['cases_per_second']:.1f} cases/s"
+    )
+
+
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
@@ -161,6 +176,8 @@ def main() -> None:
     applications()
     print()
     requests()
+    print()
+    supervision()
     print()
     approval()
     print()

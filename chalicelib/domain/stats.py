@@ -80,9 +80,12 @@ def _minutes(start: datetime | None, end: datetime | None) -> int:
 
 
 def _rating_figures(level: int) -> dict[str, int]:
+    """The current (latest) rating: satisfied (4–5), or dissatisfied (1–2)."""
     figures = {"rated": 1}
     if level >= SATISFIED_MIN:
         figures["satisfied"] = 1
+    elif level <= BAD_MAX:
+        figures["dissatisfied"] = 1
     return figures
 
 

@@ -23,7 +23,8 @@ class Figures(Strict):
     rated: int
     satisfied: int = Field(description="非常满意 + 满意")
     satisfaction_rate: float | None = Field(description="satisfied / rated")
-    bad_reviews: int = Field(description="不满意 + 非常不满意 (差评)")
+    dissatisfied: int = Field(description="Latest rating 不满意 or 非常不满意")
+    bad_reviews: int = Field(description="Cases that ever got a bad review (差评)")
     rectified: int = Field(description="Bad reviews whose rectification is done")
     open: int
     escalated: int

@@ -61,6 +61,7 @@ def figures(attrs: dict[str, int], kinds: tuple[str, ...], suffix: str = "") -> 
         rated=rated,
         satisfied=satisfied,
         satisfaction_rate=_rate(satisfied, rated),
+        dissatisfied=get("dissatisfied"),
         bad_reviews=get("bad"),
         rectified=get("rectified"),
         open=get("open"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from chalicelib.deps import container
@@ -77,43 +76,4 @@ def queue(api: ApiClient, profile: str, query: str = "") -> list[str]:
     return [item["request_id"] for item in body(response)["items"]]
 
 
-class InProcessDriver:
-    """The workload generator's driver for the in-process API (chalice.test.Client on moto)."""
-
-    def __init__(self, api: ApiClient, aws: Any, pump: Any, sms: Any) -> None:
-        self.api, self.aws, self.pump, self.sms = api, aws, pump, sms
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        token: str | None = None,
-        profile: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        response = self.api.request(
-            method, path, json_body=body, token=token, profile=profile, headers=headers
-        )
-        try:
-            return response.status_code, json.loads(response.body)
-        except ValueError:
-            return response.status_code, response.body
-
-    def sign_in(self, phone: str) -> str:
-        from tests.conftest import sign_in
-
-        return sign_in(self.api, self.sms, phone)
-
-    def upload(self, form: dict[str, Any], content: bytes) -> None:
-        fields = form["fields"]
-        self.aws.client("s3").put_object(
-            Bucket=container().settings.documents_bucket,
-            Key=fields["key"],
-            Body=content,
-            ContentType=fields["Content-Type"],
-        )
-
-    def settle(self) -> None:
-        self.pump.drain()
+from devstack.workload import InProcessDriver  # noqa: E402, F401 - re-exported for the tests
