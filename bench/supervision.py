@@ -99,7 +99,7 @@ def stats_reads() -> Iterator[tuple[int, str, int, int]]:
             for route in routes:
                 stack.call("GET", route, profile="county-leader")  # warm the caches
                 counter.reset()
-                data, _ = stack.call("GET", route, profile="county-leader")
+                stack.call("GET", route, profile="county-leader")
                 yield count, route, sum(counter.calls.values()), counter.items_read
             counter.reset()
             stack.call("GET", "/public/stats?period=2026")

@@ -584,28 +584,31 @@ class RequestService:
                 )
             )
         if status is RequestStatus.RESOLVED:
-            first = req.resolved_at is None
-            req.resolved_at = now
-            if first:
-                req.resolution_days = self._working_days(req, now)
-                if req.resolution_due is not None:
-                    req.on_time = now <= req.resolution_due
-            if req.rectification is not None and req.rectification.closed_at is None:
-                req.rectification.closed_at = now
-            req.stage = Stage.RATING
-            req.deadline = now + timedelta(days=self._settings.request_rating_days)
-            events.append(
-                event(
-                    self._clock,
-                    "resolved",
-                    "诉求已办结，请群众评价",
-                    "Resolved; the filer is asked to rate it",
-                    SYSTEM,
-                    at=now,
-                    on_time=req.on_time,
-                )
+            self._resolve(
+                req,
+                now,
+                events,
+                "诉求已办结，请群众评价",
+                "Resolved; the filer is asked to rate it",
             )
-            self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
+
+    def _resolve(
+        self, req: ServiceRequest, now: datetime, events: list[TimelineEvent], zh: str, en: str
+    ) -> None:
+        """Resolved: the first resolution fixes the working days used and whether on time;
+        the rating period starts; the filer is told."""
+        if req.resolved_at is None:
+            req.resolution_days = self._working_days(req, now)
+            if req.resolution_due is not None:
+                req.on_time = now <= req.resolution_due
+        req.resolved_at = now
+        if req.rectification is not None and req.rectification.closed_at is None:
+            req.rectification.closed_at = now
+        req.status = RequestStatus.RESOLVED
+        req.stage = Stage.RATING
+        req.deadline = now + timedelta(days=self._settings.request_rating_days)
+        events.append(event(self._clock, "resolved", zh, en, SYSTEM, at=now, on_time=req.on_time))
+        self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
 
     def _notify(self, req: ServiceRequest, text: str) -> None:
         if self._sms is None or not req.owner_phone:
@@ -894,34 +897,17 @@ class RequestService:
             )
         ]
         if body.resolves:
-            self._resolve_on_the_spot(req, now, events)
+            self._resolve(
+                req,
+                now,
+                events,
+                "民情联络员现场解决，请群众评价",
+                "Solved on the spot by the liaison officer; the filer is asked to rate it",
+            )
         elif body.kind == "follow_up":
             self._settle(req, now, events)
         self._save(before, req, events, claims)
         return self._staff_view(req, history + events)
-
-    def _resolve_on_the_spot(
-        self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]
-    ) -> None:
-        req.resolved_at = now
-        req.resolution_days = self._working_days(req, now)
-        if req.resolution_due is not None:
-            req.on_time = now <= req.resolution_due
-        req.status = RequestStatus.RESOLVED
-        req.stage = Stage.RATING
-        req.deadline = now + timedelta(days=self._settings.request_rating_days)
-        events.append(
-            event(
-                self._clock,
-                "resolved",
-                "民情联络员现场解决，请群众评价",
-                "Solved on the spot by the liaison officer; the filer is asked to rate it",
-                SYSTEM,
-                at=now,
-                on_time=req.on_time,
-            )
-        )
-        self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
 
     # the filer -----------------------------------------------------------------------------
     def comment(self, citizen_id: str, request_id: str, body: CommentRequest) -> RequestView:

@@ -30,7 +30,7 @@ from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.review import Certificate, ReviewTask, TaskStatus
 from chalicelib.domain.stats import contribution, difference
 from chalicelib.errors import Conflict
-from chalicelib.store.keys import involvement_item, jurisdiction_keys, utc_iso
+from chalicelib.store.keys import event_put, involvement_item, jurisdiction_keys, utc_iso
 from chalicelib.store.stats import counter_ops
 from chalicelib.store.table import QueryPage, Table, is_conditional_failure
 
@@ -125,19 +125,6 @@ def task_item(task: ReviewTask) -> dict[str, Any]:
     return item
 
 
-def _event_put(case_id: str, event: TimelineEvent) -> dict[str, Any]:
-    return {
-        "Put": {
-            "Item": {
-                "pk": _pk(case_id),
-                "sk": f"EV#{event.event_id}",
-                "data": event.model_dump(mode="json", exclude_none=True),
-            },
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
-
-
 def _document_item(case_id: str, document: Document) -> dict[str, Any]:
     return {
         "pk": _pk(case_id),
@@ -222,7 +209,7 @@ class CaseStore:
     ) -> None:
         operations: list[dict[str, Any]] = [
             {"Put": {"Item": root_item(app), "ConditionExpression": "attribute_not_exists(pk)"}},
-            _event_put(app.application_id, event),
+            event_put(app.application_id, event),
             *(
                 {
                     "Put": {
@@ -281,7 +268,7 @@ class CaseStore:
                     "ExpressionAttributeValues": {":rev": before.rev},
                 }
             },
-            *(_event_put(after.application_id, e) for e in events),
+            *(event_put(after.application_id, e) for e in events),
             *(extra or []),
             *counter_ops(difference(contribution(before), contribution(after))),
         ]
@@ -295,7 +282,7 @@ class CaseStore:
             raise
 
     def append_event(self, case_id: str, event: TimelineEvent) -> None:
-        self._table.transact([_event_put(case_id, event)])
+        self._table.transact([event_put(case_id, event)])
 
     @staticmethod
     def open_for_documents(case_id: str) -> dict[str, Any]:
@@ -355,7 +342,7 @@ class CaseStore:
     ) -> bool:
         operations = [self.document_op(case_id, document, expected)]
         if event is not None:
-            operations.append(_event_put(case_id, event))
+            operations.append(event_put(case_id, event))
         if only_while_open:
             operations.append(self.open_for_documents(case_id))
         try:
@@ -416,7 +403,7 @@ class CaseStore:
         """One transaction of task/root operations plus timeline events; Conflict if any
         condition fails."""
         try:
-            self._table.transact([*operations, *(_event_put(c, e) for c, e in events)])
+            self._table.transact([*operations, *(event_put(c, e) for c, e in events)])
         except Exception as exc:
             if is_conditional_failure(exc):
                 raise Conflict("The case changed meanwhile; reload it and try again.") from None

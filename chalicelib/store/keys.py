@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 
 def jurisdiction_keys(jurisdiction: str, created: datetime, case_id: str) -> dict[str, str]:
@@ -31,4 +32,18 @@ def involvement_item(kind: str, department: str, created: datetime, case_id: str
         "case_id": case_id,
         "gsi3pk": f"DEPT#{department}",
         "gsi3sk": f"{utc_iso(created)}#{case_id}",
+    }
+
+
+def event_put(case_id: str, event: Any) -> dict[str, Any]:
+    """A transaction step appending a timeline event (put if absent: events never change)."""
+    return {
+        "Put": {
+            "Item": {
+                "pk": f"CASE#{case_id}",
+                "sk": f"EV#{event.event_id}",
+                "data": event.model_dump(mode="json", exclude_none=True),
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
     }

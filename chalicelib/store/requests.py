@@ -32,7 +32,7 @@ from chalicelib.domain.request import (
 )
 from chalicelib.domain.stats import add, contribution, difference
 from chalicelib.errors import Conflict
-from chalicelib.store.keys import involvement_item, jurisdiction_keys, utc_iso
+from chalicelib.store.keys import event_put, involvement_item, jurisdiction_keys, utc_iso
 from chalicelib.store.stats import counter_ops
 from chalicelib.store.table import QueryPage, Table, is_conditional_failure
 
@@ -85,19 +85,6 @@ def root_item(req: ServiceRequest) -> dict[str, Any]:
         item["gsi4pk"] = DUE
         item["gsi4sk"] = f"{utc_iso(req.deadline)}#{req.request_id}"
     return item
-
-
-def _event_put(request_id: str, event: TimelineEvent) -> dict[str, Any]:
-    return {
-        "Put": {
-            "Item": {
-                "pk": _pk(request_id),
-                "sk": f"EV#{event.event_id}",
-                "data": event.model_dump(mode="json", exclude_none=True),
-            },
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
 
 
 def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -336,7 +323,7 @@ class RequestStore:
     ) -> None:
         operations: list[dict[str, Any]] = [
             {"Put": {"Item": root_item(req), "ConditionExpression": "attribute_not_exists(pk)"}},
-            *(_event_put(req.request_id, e) for e in events),
+            *(event_put(req.request_id, e) for e in events),
             *index_operations(req, public),
             *photo_claims,
             *counter_ops(contribution(req)),
@@ -393,7 +380,7 @@ class RequestStore:
                         "ExpressionAttributeValues": {":rev": change.before.rev},
                     }
                 },
-                *(_event_put(change.after.request_id, e) for e in change.events),
+                *(event_put(change.after.request_id, e) for e in change.events),
                 *index_operations(change.after, change.public),
             ]
             add(delta, difference(contribution(change.before), contribution(change.after)))
@@ -411,7 +398,7 @@ class RequestStore:
             raise
 
     def append_event(self, request_id: str, event: TimelineEvent) -> None:
-        self._table.transact([_event_put(request_id, event)])
+        self._table.transact([event_put(request_id, event)])
 
     # uploads (photos) ----------------------------------------------------------------------
     def upload(self, owner: str, document_id: str) -> Document | None:
