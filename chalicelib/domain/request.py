@@ -34,6 +34,7 @@ Reason = Annotated[str, StringConstraints(min_length=2, max_length=500)]
 MAX_PHOTOS = 9
 MAX_REPLIES = 20  # per department and round: a request's record stays far below 400 KB
 MAX_VISITS = 20
+MAX_ASSIGNMENTS = 10  # departments ever on one request: keeps a transaction under 100 items
 MAX_REOPENINGS = 3  # a fourth bad rating closes it (still counted as a bad review)
 
 

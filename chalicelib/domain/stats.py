@@ -106,7 +106,8 @@ def application_figures(app: Application) -> tuple[date, dict[str, int], str, li
         figures["approved"] = 1
     if app.status is AppStatus.DENIED:
         figures["denied"] = 1
-    if app.status is AppStatus.COMPLETED:
+    if app.status in (AppStatus.COMPLETED, AppStatus.DENIED):
+        # 办结: a denial concludes the case as much as an issued certificate does.
         figures["completed"] = 1
         figures["complete_days"] = app.limits.used_days
         figures["promised_days"] = app.limits.promised_days

@@ -30,6 +30,9 @@ class CaseListQuery(Strict):
 
     @model_validator(mode="after")
     def _range(self) -> CaseListQuery:
+        for day in (self.from_, self.to):
+            if day is not None and not 2000 <= day.year <= 2100:
+                raise ValueError("from and to lie between the years 2000 and 2100")
         if self.from_ and self.to and self.from_ > self.to:
             raise ValueError("from must not be after to")
         return self

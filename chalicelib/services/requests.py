@@ -17,6 +17,7 @@ from chalicelib.domain.request import (
     BAD_RATING_MAX,
     DISPATCH_STATUSES,
     HANDLING_STATUSES,
+    MAX_ASSIGNMENTS,
     MAX_REOPENINGS,
     MAX_REPLIES,
     MAX_VISITS,
@@ -657,6 +658,11 @@ class RequestService:
                 added.append(code)
             if not added:
                 raise Conflict("Those departments already hold this request.")
+            if len(req.assignments) > MAX_ASSIGNMENTS:
+                raise InvalidInput(
+                    f"At most {MAX_ASSIGNMENTS} departments take part in one request.",
+                    errors=[FieldError("body.departments", "too many departments", "too_many")],
+                )
             names = "、".join(departments[d].name for d in added)
             events.append(
                 event(

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.clock import Clock
 from chalicelib.domain.application import Application
 from chalicelib.domain.calendar import beijing_date
-from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.stats import Counters, add, contribution, department_scope
 from chalicelib.domain.stats_views import (
@@ -22,13 +22,10 @@ from chalicelib.domain.stats_views import (
     StatsView,
     TrendPoint,
 )
-from chalicelib.errors import FieldError, Forbidden, InvalidInput
 from chalicelib.services.reference import ReferenceData
-from chalicelib.services.supervision import checked_period
+from chalicelib.services.supervision import checked_period, resolve_scope, sees_every_department
 from chalicelib.store.stats import StatsStore
 from chalicelib.store.table import Table
-
-SUPERVISING = (Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -105,35 +102,11 @@ class StatsService:
     def _check(
         self, staff: StaffMember | None, scope: str | None, period: str | None
     ) -> tuple[str, str]:
-        tree = self.reference.jurisdictions()
-        county = tree.roots()[0].code
-        if staff is not None and scope is None:
-            scope = (
-                department_scope(staff.department)
-                if staff.department and staff.role is Role.SUPERVISOR
-                else staff.jurisdiction
-            )
-        scope = scope or county
-        period = period or f"{beijing_date(self.clock.now()):%Y}"
-        checked_period(period)
-        departments = self.reference.departments()
-        is_department = scope.startswith("dept:") and scope[5:] in departments
-        if not is_department and scope not in tree.nodes:
-            raise InvalidInput(
-                "Unknown scope.",
-                errors=[
-                    FieldError("query.scope", "a jurisdiction code or dept:<department>", "unknown")
-                ],
-            )
+        period = checked_period(period or f"{beijing_date(self.clock.now()):%Y}")
         if staff is not None:
-            allowed = staff.role in SUPERVISING and (
-                (not is_department and scope.startswith(staff.jurisdiction))
-                or (is_department and staff.department == scope[5:])
-                or (staff.role is Role.LEADER and not staff.department)
-            )
-            if not allowed:
-                raise Forbidden("You supervise neither this jurisdiction nor this department.")
-        return scope, period
+            return resolve_scope(self.reference, staff, scope), period
+        county = self.reference.jurisdictions().roots()[0].code
+        return county, period
 
     def default_period(self) -> str:
         return f"{beijing_date(self.clock.now()):%Y}"
@@ -142,9 +115,17 @@ class StatsService:
         """The caller's own scope, or Forbidden if the caller supervises nothing."""
         return self._check(staff, None, None)[0]
 
-    def departments(self, period: str) -> list[tuple[str, str, Figures]]:
-        """Every department's figures for a period: one BatchGetItem."""
-        departments = self.reference.departments()
+    def departments(self, staff: StaffMember, period: str) -> list[tuple[str, str, Figures]]:
+        """The departments' figures the caller may see (county-wide figures: every department
+        for county leaders, their own for a department head, none otherwise): one
+        BatchGetItem."""
+        departments = {
+            code: d
+            for code, d in self.reference.departments().items()
+            if sees_every_department(staff) or staff.department == code
+        }
+        if not departments:
+            return []
         found = self.store.many([(department_scope(c), period) for c in departments])
         rows = [
             (code, d.name, figures(found.get((department_scope(code), period), {}), ("app", "req")))

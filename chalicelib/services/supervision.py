@@ -24,7 +24,8 @@ from chalicelib.store.table import Table, decode_key, encode_key
 
 SUPERVISING = (Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER)
 PERIOD = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
-EXPORT_LIMIT = 50_000
+# A synchronous response stays under Lambda's 6 MB: about 20,000 rows of CSV.
+EXPORT_LIMIT = 20_000
 
 
 def day_start(day: date) -> datetime:
@@ -47,15 +48,53 @@ def period_range(period: str) -> tuple[date, date]:
 def checked_period(period: str, field: str = "query.period") -> str:
     """`period` if it is a real YYYY, YYYY-MM or YYYY-MM-DD; else a 422 naming `field`."""
     try:
-        if not PERIOD.match(period):
+        if not PERIOD.match(period) or not 2000 <= int(period[:4]) <= 2100:
             raise ValueError(period)
         period_range(period)
     except ValueError:
         raise InvalidInput(
-            "period is a year, month or day: YYYY, YYYY-MM or YYYY-MM-DD.",
+            "period is a year, month or day (2000–2100): YYYY, YYYY-MM or YYYY-MM-DD.",
             errors=[FieldError(field, "YYYY, YYYY-MM or YYYY-MM-DD (a real date)", "period")],
         ) from None
     return period
+
+
+def sees_every_department(staff: StaffMember) -> bool:
+    """County leaders and county supervisors without a department see every department."""
+    return (
+        staff.department is None
+        and staff.role in (Role.LEADER, Role.SUPERVISOR)
+        and len(staff.jurisdiction) == 6
+    )
+
+
+def resolve_scope(reference: ReferenceData, staff: StaffMember, scope: str | None) -> str:
+    """The caller's scope — a jurisdiction code or dept:<code>; by default their own —
+    checked against what they supervise: a jurisdiction within theirs (a department head:
+    none), or their own department (county leaders: any). One rule for lists, figures,
+    exports and the dashboard."""
+    if staff.role not in SUPERVISING:
+        raise Forbidden("Supervision is for supervisors, leaders and dispatchers.")
+    head_of_department = staff.department is not None and staff.role is Role.SUPERVISOR
+    if scope is None:
+        scope = f"dept:{staff.department}" if head_of_department else staff.jurisdiction
+    if scope.startswith("dept:"):
+        if scope[5:] not in reference.departments():
+            raise InvalidInput(
+                "Unknown department.",
+                errors=[FieldError("query.scope", "unknown department", "unknown")],
+            )
+        if staff.department != scope[5:] and not sees_every_department(staff):
+            raise Forbidden("You do not head this department.")
+        return scope
+    if scope not in reference.jurisdictions().nodes:
+        raise InvalidInput(
+            "Unknown scope.",
+            errors=[FieldError("query.scope", "a jurisdiction code or dept:<code>", "unknown")],
+        )
+    if head_of_department or not scope.startswith(staff.jurisdiction):
+        raise Forbidden("This jurisdiction is not under your supervision.")
+    return scope
 
 
 def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseSummary:
@@ -114,38 +153,18 @@ class SupervisionService:
     clock: Clock
 
     def scope_for(self, staff: StaffMember, scope: str | None) -> str:
-        """The caller's scope (a jurisdiction code or dept:<code>), checked against what the
-        caller supervises: a jurisdiction within theirs, or their own department."""
-        if staff.role not in SUPERVISING:
-            raise Forbidden("Supervision is for supervisors, leaders and dispatchers.")
-        head_of_department = staff.department is not None and staff.role is Role.SUPERVISOR
-        if scope is None:
-            scope = f"dept:{staff.department}" if head_of_department else staff.jurisdiction
-        tree = self.reference.jurisdictions()
-        if scope.startswith("dept:"):
-            if scope[5:] not in self.reference.departments():
-                raise InvalidInput(
-                    "Unknown department.",
-                    errors=[FieldError("query.scope", "unknown department", "unknown")],
-                )
-            if staff.department != scope[5:] and not (
-                staff.role is Role.LEADER and not staff.department
-            ):
-                raise Forbidden("You do not head this department.")
-            return scope
-        if scope not in tree.nodes:
-            raise InvalidInput(
-                "Unknown scope.",
-                errors=[FieldError("query.scope", "a jurisdiction code or dept:<code>", "unknown")],
-            )
-        if head_of_department or not scope.startswith(staff.jurisdiction):
-            raise Forbidden("This jurisdiction is not under your supervision.")
-        return scope
+        return resolve_scope(self.reference, staff, scope)
 
-    def _filter(self, query: CaseListQuery, now: datetime) -> tuple[str, dict, dict]:
+    def _filter(
+        self, query: CaseListQuery, now: datetime, private_too: bool
+    ) -> tuple[str, dict, dict]:
         clauses = ["#st <> :draft"]
         names = {"#st": "status"}
         values: dict[str, Any] = {":draft": "draft"}
+        if not private_too:  # private requests are for their filer and handlers only
+            clauses.append("(attribute_not_exists(#pv) OR #pv = :public)")
+            names["#pv"] = "private"
+            values[":public"] = False
         if query.kind:
             clauses.append("#k = :kind")
             names["#k"] = "kind"
@@ -188,7 +207,7 @@ class SupervisionService:
         start = (
             decode_key(self.cursors.decode(query.cursor, cursor_scope)) if query.cursor else None
         )
-        items, last = self._page(scope, query, query.limit, start, now)
+        items, last = self._page(scope, query, query.limit, start, now, staff)
         next_cursor = self.cursors.encode(encode_key(last), cursor_scope) if last else None
         names = self._names()
         return CasePage(
@@ -202,6 +221,7 @@ class SupervisionService:
         limit: int,
         start: dict[str, Any] | None,
         now: datetime,
+        staff: StaffMember,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         if not scope.startswith("dept:"):
             page = self.table.query(
@@ -210,7 +230,7 @@ class SupervisionService:
                 sk_prefix=scope,
                 limit=limit,
                 start_key=start,
-                filter=self._filter(query, now),
+                filter=self._filter(query, now, private_too=staff.role is Role.DISPATCHER),
             )
             return page.items, page.last_key
         # A department: its markers (one Query), then the roots (one BatchGetItem), filtered.
@@ -277,7 +297,7 @@ class SupervisionService:
         start = None
         count = 0
         while True:
-            items, start = self._page(resolved, query, 500, start, now)
+            items, start = self._page(resolved, query, 500, start, now, staff)
             for raw in items:
                 yield _summary(raw, now, names)
                 count += 1

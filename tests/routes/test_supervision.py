@@ -252,6 +252,54 @@ def test_the_dashboard_needs_a_signed_link(api: ApiClient, deps: Container, resi
     assert payload["stats"]["scope"] == TOWNSHIP
     assert payload["stats"]["total"]["received"] == 1
     assert payload["trend"][0]["period"] == "2026-11"
-    assert any(d["code"] == "cgj" and d["figures"]["received"] == 1 for d in payload["departments"])
+    assert payload["departments"] == []  # county-wide department figures: county leaders only
+    leader = body(api.post("/admin/dashboard/session", profile="county-leader"))["url"]
+    ranked = body(
+        api.get(
+            "/dashboard/data", headers={"Authorization": f"Bearer {leader.split('#token=')[1]}"}
+        )
+    )["departments"]
+    assert any(d["code"] == "cgj" and d["figures"]["received"] == 1 for d in ranked)
     outside = api.get("/dashboard/data?scope=370830", headers={"Authorization": f"Bearer {token}"})
     assert outside.status_code == 403
+
+
+def test_scopes_are_one_rule_for_lists_figures_exports_and_the_dashboard(
+    api: ApiClient, resident: str
+) -> None:
+    """Review findings: a department head reads the department only; a township's dashboard
+    carries no county-wide department figures; private requests stay out of supervisors'
+    lists; out-of-range dates are a 422."""
+    for path in (
+        "/admin/stats?scope=370830",
+        "/admin/stats/hot?scope=370830",
+        "/admin/stats/trend?scope=370830",
+        "/admin/exports/stats.csv?scope=370830",
+        "/admin/cases?scope=370830",
+    ):
+        assert api.get(path, profile="zwfw-supervisor").status_code == 403, path
+    assert api.get("/admin/stats?scope=dept:zwfw", profile="zwfw-supervisor").status_code == 200
+
+    private = file(api, resident, street_light(private=True))["request_id"]
+    public = file(api, resident)["request_id"]
+    listed = [
+        c["id"] for c in body(api.get("/admin/cases", profile="wenshang-supervisor"))["items"]
+    ]
+    assert listed == [public]
+    exported = api.get("/admin/exports/cases.csv?period=2026", profile="county-leader").body
+    assert exported.decode().count("\r\n") == 2  # the header and the public request
+    dispatcher = [
+        c["id"] for c in body(api.get("/admin/cases", profile="wenshang-dispatcher"))["items"]
+    ]
+    assert set(dispatcher) == {private, public}
+
+    session = body(api.post("/admin/dashboard/session", profile="wenshang-supervisor"))
+    token = session["url"].split("#token=")[1]
+    data = body(api.get("/dashboard/data", headers={"Authorization": f"Bearer {token}"}))
+    assert data["departments"] == []
+
+    for query in ("to=9999-12-31", "from=0001-01-01", "scope=dept:cgj&to=9999-12-31"):
+        assert api.get(f"/admin/cases?{query}", profile="county-leader").status_code == 422, query
+    for period in ("9999", "0001", "2026-02-30"):
+        response = api.get(f"/admin/exports/cases.csv?period={period}", profile="county-leader")
+        assert response.status_code == 422, period
