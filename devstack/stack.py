@@ -219,6 +219,11 @@ class LocalStack:
                 f"  Staff keys     {local}/aws/credentials (profiles), roles in {local}/staff.json",
                 f"  Signed calls   source {local}/env && awscurl --profile jxj-reviewer "
                 f"--service execute-api {self.api_url}/admin/me",
+                f"  Open311        {self.api_url}/open311/v2/services.json; partner api_key in "
+                f"{local}/open311-key",
+                "  Dashboard      awscurl --profile county-leader --service execute-api -X POST "
+                f"{self.api_url}/admin/dashboard/session  → open the url it returns",
+                "  Workload       make workload (a county's worth of requests and applications)",
                 "  Ctrl-C stops it.",
                 "",
             ]
