@@ -7,40 +7,46 @@ Handlers call `container()`; tests and the local stack install their own with
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from chalicelib.auth.tokens import DASHBOARD_AUDIENCE, TokenIssuer
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.http.cursor import CursorCodec
-from chalicelib.services.acceptance import AcceptanceService
-from chalicelib.services.applications import ApplicationService
-from chalicelib.services.auth import CitizenAuth
-from chalicelib.services.calendar import CalendarService
-from chalicelib.services.catalogue import CatalogueService
-from chalicelib.services.dashboard import DashboardService
-from chalicelib.services.exports import ExportService
-from chalicelib.services.issuance import IssuanceService
-from chalicelib.services.open311 import Open311, PartnerKeys
-from chalicelib.services.reference import ReferenceData, RevisionCache
-from chalicelib.services.requests import RequestService
-from chalicelib.services.review import ReviewService
-from chalicelib.services.routing import Roster, Router
-from chalicelib.services.scanning import DocumentScanner
-from chalicelib.services.sms import OutboxSender, QueuedDispatch, SmsDispatch, SmsSender, SnsSender
-from chalicelib.services.staff import StaffDirectory
-from chalicelib.services.stats import StatsService
-from chalicelib.services.supervision import SupervisionService
 from chalicelib.settings import Settings, get_settings
-from chalicelib.store.cases import CaseStore
-from chalicelib.store.catalogue import CatalogueStore, RevisionStore
-from chalicelib.store.clients import AwsClients
-from chalicelib.store.documents import DocumentStorage
-from chalicelib.store.identity import CitizenStore, OtpStore, StaffStore
-from chalicelib.store.reference import ReferenceStore
-from chalicelib.store.requests import RequestStore
-from chalicelib.store.secrets import SigningKeyStore
-from chalicelib.store.stats import StatsStore
-from chalicelib.store.table import Table
-from chalicelib.store.workflow import ApprovalWorkflow
+
+if TYPE_CHECKING:  # the services are imported when first built: a cold start pays for
+    # what its first request uses, not for every module of the app
+    from chalicelib.auth.tokens import TokenIssuer
+    from chalicelib.services.acceptance import AcceptanceService
+    from chalicelib.services.applications import ApplicationService
+    from chalicelib.services.auth import CitizenAuth
+    from chalicelib.services.calendar import CalendarService
+    from chalicelib.services.catalogue import CatalogueService
+    from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.exports import ExportService
+    from chalicelib.services.issuance import IssuanceService
+    from chalicelib.services.open311 import Open311, PartnerKeys
+    from chalicelib.services.reference import ReferenceData
+    from chalicelib.services.requests import RequestService
+    from chalicelib.services.review import ReviewService
+    from chalicelib.services.routing import Roster, Router
+    from chalicelib.services.scanning import DocumentScanner
+    from chalicelib.services.sms import (
+        SmsDispatch,
+        SmsSender,
+    )
+    from chalicelib.services.staff import StaffDirectory
+    from chalicelib.services.stats import StatsService
+    from chalicelib.services.supervision import SupervisionService
+    from chalicelib.store.cases import CaseStore
+    from chalicelib.store.catalogue import CatalogueStore
+    from chalicelib.store.clients import AwsClients
+    from chalicelib.store.documents import DocumentStorage
+    from chalicelib.store.reference import ReferenceStore
+    from chalicelib.store.requests import RequestStore
+    from chalicelib.store.secrets import SigningKeyStore
+    from chalicelib.store.table import Table
+    from chalicelib.store.workflow import ApprovalWorkflow
+
 
 DASHBOARD_SECONDS = 8 * 3600  # a working day
 
@@ -53,6 +59,8 @@ class Container:
         clients: AwsClients | None = None,
         sms_dispatch: SmsDispatch | None = None,
     ) -> None:
+        from chalicelib.store.clients import AwsClients
+
         self.settings = settings or get_settings()
         self.clock = clock or SystemClock()
         self.clients = clients or AwsClients(self.settings.region)
@@ -61,40 +69,59 @@ class Container:
     # stores -------------------------------------------------------------------------------
     @cached_property
     def table(self) -> Table:
+        from chalicelib.store.table import Table
+
         return Table(self.clients, self.settings.table_name)
 
     @cached_property
     def catalogue_store(self) -> CatalogueStore:
+        from chalicelib.store.catalogue import CatalogueStore
+
         return CatalogueStore(self.table)
 
     @cached_property
     def reference_store(self) -> ReferenceStore:
+        from chalicelib.store.reference import ReferenceStore
+
         return ReferenceStore(self.table)
 
     @cached_property
     def case_store(self) -> CaseStore:
+        from chalicelib.store.cases import CaseStore
+
         return CaseStore(self.table)
 
     @cached_property
     def request_store(self) -> RequestStore:
+        from chalicelib.store.requests import RequestStore
+
         return RequestStore(self.table)
 
     @cached_property
     def document_storage(self) -> DocumentStorage:
+        from chalicelib.store.documents import DocumentStorage
+
         return DocumentStorage(self.clients, self.settings.documents_bucket)
 
     @cached_property
     def workflow(self) -> ApprovalWorkflow | None:
+        from chalicelib.store.workflow import ApprovalWorkflow
+
         arn = self.settings.state_machine_arn
         return ApprovalWorkflow(self.clients, arn) if arn else None
 
     @cached_property
     def signing_keys(self) -> SigningKeyStore:
+        from chalicelib.store.secrets import SigningKeyStore
+
         return SigningKeyStore(self.clients, self.settings.signing_secret_id)
 
     # services -----------------------------------------------------------------------------
     @cached_property
     def reference(self) -> ReferenceData:
+        from chalicelib.services.reference import ReferenceData, RevisionCache
+        from chalicelib.store.catalogue import RevisionStore
+
         cache = RevisionCache(
             RevisionStore(self.table), self.clock, self.settings.reference_max_age_seconds
         )
@@ -106,14 +133,20 @@ class Container:
 
     @cached_property
     def catalogue(self) -> CatalogueService:
+        from chalicelib.services.catalogue import CatalogueService
+
         return CatalogueService(self.catalogue_store, self.reference, self.cursors, self.clock)
 
     @cached_property
     def tokens(self) -> TokenIssuer:
+        from chalicelib.auth.tokens import TokenIssuer
+
         return TokenIssuer(self.signing_keys.key(), self.settings.token_ttl_seconds)
 
     @cached_property
     def sms_dispatch(self) -> SmsDispatch:
+        from chalicelib.services.sms import QueuedDispatch
+
         if self._sms_dispatch is not None:
             return self._sms_dispatch
         if not self.settings.sms_queue_url:
@@ -122,12 +155,17 @@ class Container:
 
     @cached_property
     def sms_sender(self) -> SmsSender:
+        from chalicelib.services.sms import OutboxSender, SnsSender
+
         if self.settings.sms_backend == "sns":
             return SnsSender(self.clients)
         return OutboxSender(self.settings.outbox_path)
 
     @cached_property
     def citizen_auth(self) -> CitizenAuth:
+        from chalicelib.services.auth import CitizenAuth
+        from chalicelib.store.identity import CitizenStore, OtpStore
+
         return CitizenAuth(
             OtpStore(self.table),
             CitizenStore(self.table),
@@ -140,6 +178,9 @@ class Container:
 
     @cached_property
     def applications(self) -> ApplicationService:
+        from chalicelib.services.applications import ApplicationService
+        from chalicelib.store.identity import CitizenStore
+
         return ApplicationService(
             self.case_store,
             self.catalogue_store,
@@ -152,6 +193,8 @@ class Container:
 
     @cached_property
     def acceptance(self) -> AcceptanceService:
+        from chalicelib.services.acceptance import AcceptanceService
+
         return AcceptanceService(
             self.case_store,
             self.reference,
@@ -164,12 +207,16 @@ class Container:
 
     @cached_property
     def review(self) -> ReviewService:
+        from chalicelib.services.review import ReviewService
+
         return ReviewService(
             self.case_store, self.reference, self.workflow, self.cursors, self.clock
         )
 
     @cached_property
     def issuance(self) -> IssuanceService:
+        from chalicelib.services.issuance import IssuanceService
+
         return IssuanceService(
             self.case_store,
             self.reference,
@@ -181,24 +228,36 @@ class Container:
 
     @cached_property
     def calendar(self) -> CalendarService:
+        from chalicelib.services.calendar import CalendarService
+
         return CalendarService(self.reference_store, self.reference)
 
     @cached_property
     def scanner(self) -> DocumentScanner:
+        from chalicelib.services.scanning import DocumentScanner
+
         return DocumentScanner(
             self.case_store, self.request_store, self.document_storage, self.clock
         )
 
     @cached_property
     def roster(self) -> Roster:
+        from chalicelib.services.routing import Roster
+        from chalicelib.store.identity import StaffStore
+
         return Roster(StaffStore(self.table), self.clock, self.settings.staff_cache_seconds)
 
     @cached_property
     def router(self) -> Router:
+        from chalicelib.services.routing import Router
+
         return Router(self.reference, self.roster)
 
     @cached_property
     def requests(self) -> RequestService:
+        from chalicelib.services.requests import RequestService
+        from chalicelib.store.identity import CitizenStore
+
         sms = self.sms_dispatch if self._sms_dispatch or self.settings.sms_queue_url else None
         return RequestService(
             self.request_store,
@@ -215,10 +274,14 @@ class Container:
 
     @cached_property
     def partner_keys(self) -> PartnerKeys:
+        from chalicelib.services.open311 import PartnerKeys
+
         return PartnerKeys(self.table)
 
     @cached_property
     def open311(self) -> Open311:
+        from chalicelib.services.open311 import Open311
+
         return Open311(
             self.reference,
             self.requests,
@@ -230,18 +293,28 @@ class Container:
 
     @cached_property
     def stats(self) -> StatsService:
+        from chalicelib.services.stats import StatsService
+        from chalicelib.store.stats import StatsStore
+
         return StatsService(StatsStore(self.table), self.reference, self.clock)
 
     @cached_property
     def supervision(self) -> SupervisionService:
+        from chalicelib.services.supervision import SupervisionService
+
         return SupervisionService(self.table, self.reference, self.cursors, self.clock)
 
     @cached_property
     def exports(self) -> ExportService:
+        from chalicelib.services.exports import ExportService
+
         return ExportService(self.supervision, self.stats)
 
     @cached_property
     def dashboard(self) -> DashboardService:
+        from chalicelib.auth.tokens import DASHBOARD_AUDIENCE, TokenIssuer
+        from chalicelib.services.dashboard import DashboardService
+
         return DashboardService(
             TokenIssuer(self.signing_keys.key(), DASHBOARD_SECONDS, DASHBOARD_AUDIENCE),
             self.staff,
@@ -253,6 +326,9 @@ class Container:
 
     @cached_property
     def staff(self) -> StaffDirectory:
+        from chalicelib.services.staff import StaffDirectory
+        from chalicelib.store.identity import StaffStore
+
         return StaffDirectory(StaffStore(self.table), self.clock, self.settings.staff_cache_seconds)
 
 

@@ -543,3 +543,8 @@ def settled_status(req: ServiceRequest) -> RequestStatus:
 
 
 BAD_RATING_MAX = 2  # 不满意 and 非常不满意 are a bad review (差评)
+
+
+def staff_upload_owner(staff_id: str) -> str:
+    """Whose uploads a staff member's photos are (citizens' are under their citizen id)."""
+    return f"staff-{staff_id}"

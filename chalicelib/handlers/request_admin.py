@@ -17,12 +17,12 @@ from chalicelib.domain.request import (
     UploadRequest,
     UploadView,
     VisitRequest,
+    staff_upload_owner,
 )
 from chalicelib.errors import Forbidden
 from chalicelib.handlers.applications import idempotency_key
 from chalicelib.http.api import Call, Reply, operation
 from chalicelib.services.open311 import IssuedKey, PartnerKeyRequest
-from chalicelib.services.requests import staff_upload_owner
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "requests")
@@ -42,7 +42,7 @@ TAGS = ("admin", "requests")
 )
 def create_staff_upload(call: Call, body: UploadRequest) -> Reply:
     deps = container()
-    owner = staff_upload_owner(deps.staff.resolve(call.principal_arn))
+    owner = staff_upload_owner(deps.staff.resolve(call.principal_arn).staff_id)
     return Reply(deps.requests.request_upload(owner, body), status=201)
 
 
@@ -57,7 +57,7 @@ def create_staff_upload(call: Call, body: UploadRequest) -> Reply:
 )
 def get_staff_upload(call: Call, id: str) -> UploadView:
     deps = container()
-    owner = staff_upload_owner(deps.staff.resolve(call.principal_arn))
+    owner = staff_upload_owner(deps.staff.resolve(call.principal_arn).staff_id)
     return deps.requests.upload_status(owner, id)
 
 

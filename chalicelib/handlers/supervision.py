@@ -18,7 +18,6 @@ from chalicelib.domain.stats_views import (
 from chalicelib.domain.supervision import CaseListQuery, CasePage, ExportQuery
 from chalicelib.errors import NotFound
 from chalicelib.http.api import Call, operation
-from chalicelib.services.tables import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "supervision")
@@ -119,6 +118,8 @@ EXPORTS = {"cases.csv", "cases.xlsx", "stats.csv", "stats.xlsx"}
     content_type="text/csv",
 )
 def export(call: Call, file: str, query: ExportQuery) -> Response:
+    from chalicelib.services.tables import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
+
     if file not in EXPORTS:
         raise NotFound(f"No export {file}; try one of {', '.join(sorted(EXPORTS))}.")
     deps = container()

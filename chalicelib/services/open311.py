@@ -12,7 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from xml.etree import ElementTree as ET
 
 from pydantic import StringConstraints, ValidationError
@@ -23,10 +23,12 @@ from chalicelib.domain.common import Strict
 from chalicelib.domain.identity import normalise_phone
 from chalicelib.domain.request import GridLocation, PointLocation, RequestCreate
 from chalicelib.errors import DomainError
-from chalicelib.services.reference import ReferenceData
-from chalicelib.services.requests import RequestService
-from chalicelib.store.requests import RequestStore
 from chalicelib.store.table import Table, is_conditional_failure
+
+if TYPE_CHECKING:
+    from chalicelib.services.reference import ReferenceData
+    from chalicelib.services.requests import RequestService
+    from chalicelib.store.requests import RequestStore
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_SPAN = timedelta(days=90)

@@ -47,6 +47,7 @@ from chalicelib.domain.request import (
     Visit,
     VisitRequest,
     settled_status,
+    staff_upload_owner,
 )
 from chalicelib.domain.review import RATING_LABELS, Rating, RatingRequest
 from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -78,10 +79,6 @@ class Filer:
     channel: Channel
     upload_owner: str
     partner: str | None = None
-
-
-def staff_upload_owner(staff: StaffMember) -> str:
-    return f"staff-{staff.staff_id}"
 
 
 def end_of_working_day(reference: ReferenceData, start: datetime, days: int) -> datetime:
@@ -352,7 +349,7 @@ class RequestService:
             owner_phone=body.resident_phone,
             actor=staff_actor(staff),
             channel=Channel.LIAISON,
-            upload_owner=staff_upload_owner(staff),
+            upload_owner=staff_upload_owner(staff.staff_id),
         )
         # The filing officer sees what was filed, even where the request is not theirs to
         # handle afterwards (another grid, a private petition).
@@ -825,7 +822,7 @@ class RequestService:
                 f"A department gives at most {MAX_REPLIES} progress replies; reply done: true."
             )
         photos, claims = self._photos(
-            staff_upload_owner(staff), body.photos, "body.photos", req.request_id
+            staff_upload_owner(staff.staff_id), body.photos, "body.photos", req.request_id
         )
         assignment.replies.append(
             Reply(at=now, by=staff_actor(staff), text=body.text, done=body.done, photos=photos)
@@ -876,7 +873,7 @@ class RequestService:
                 errors=[FieldError("body.resolves", "not allowed now", "invalid")],
             )
         photos, claims = self._photos(
-            staff_upload_owner(staff), body.photos, "body.photos", req.request_id
+            staff_upload_owner(staff.staff_id), body.photos, "body.photos", req.request_id
         )
         req.visits.append(
             Visit(
