@@ -2,9 +2,9 @@
 
     python -m infra.package --stage prod --region cn-north-1 [--out build/package]
 
-Writes build/merge-<stage>.json, runs `chalice package --merge-template` from the repository
-root (with BIANMIN_STAGE set: the app names the queues it listens on at import time), then
-drops from the deployment zip what the Lambda Python runtime already provides (boto3 and
+Writes build/merge-<stage>.json, runs `chalice package --merge-template` on a snapshot of
+the Chalice project (with BIANMIN_STAGE set: the app names the queues it listens on at
+import time), then drops from the deployment zip what the Lambda Python runtime already provides (boto3 and
 botocore: aws-xray-sdk pulls botocore in, and it alone is 3/4 of the zip).
 """
 
@@ -14,8 +14,10 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,10 +72,39 @@ def check_stage(stage: str) -> None:
         raise SystemExit(f"unknown stage {stage!r} (.chalice/config.json has: {known})")
 
 
+# What Chalice packages; everything else in the repository is none of its business.
+PROJECT_FILES = ("app.py", "requirements.txt", "chalicelib", ".chalice/config.json")
+
+
+def project_snapshot(into: Path) -> Path:
+    """A copy of the Chalice project without bytecode caches, so that packaging never reads
+    a file another process is writing (a test run compiles `__pycache__` files meanwhile)
+    and the zip holds sources only. The dependency cache (.chalice/deployments) is shared."""
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        target = into / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, target)
+    for extra in (ROOT / ".chalice").glob("*.json"):
+        shutil.copy2(extra, into / ".chalice" / extra.name)
+    cache = ROOT / ".chalice" / "deployments"
+    cache.mkdir(parents=True, exist_ok=True)
+    (into / ".chalice" / "deployments").symlink_to(cache, target_is_directory=True)
+    return into
+
+
 def package(stage: str, region: str, out: Path) -> Path:
     """Builds `out`/sam.json and `out`/deployment.zip; returns the template path."""
     check_stage(stage)
     merge_path = write_merge_template(stage)
+    with tempfile.TemporaryDirectory(prefix="bianmin-package-") as workdir:
+        return _package(stage, region, out.resolve(), merge_path, project_snapshot(Path(workdir)))
+
+
+def _package(stage: str, region: str, out: Path, merge_path: Path, project: Path) -> Path:
     env = {**os.environ, "BIANMIN_STAGE": stage, "AWS_DEFAULT_REGION": region}
     command = [
         chalice_command(),
@@ -84,7 +115,7 @@ def package(stage: str, region: str, out: Path) -> Path:
         str(merge_path),
         str(out),
     ]
-    result = subprocess.run(command, cwd=ROOT, env=env, check=False)
+    result = subprocess.run(command, cwd=project, env=env, check=False)
     if result.returncode != 0:
         raise SystemExit(f"chalice package failed (exit {result.returncode})")
     zip_path = out / ZIP_NAME
