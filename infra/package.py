@@ -4,8 +4,8 @@
 
 Writes build/merge-<stage>.json, runs `chalice package --merge-template` on a snapshot of
 the Chalice project (with BIANMIN_STAGE set: the app names the queues it listens on at
-import time), then drops from the deployment zip what the Lambda Python runtime already provides (boto3 and
-botocore: aws-xray-sdk pulls botocore in, and it alone is 3/4 of the zip).
+import time), then drops from the deployment zip what the Lambda Python runtime already
+provides (boto3 and botocore: aws-xray-sdk pulls botocore in, and it alone is 3/4 of the zip).
 """
 
 from __future__ import annotations
