@@ -1036,12 +1036,17 @@ class RequestService:
                     Escalation(stage=before.stage, deadline=before.deadline, at=now, to=to)
                 )
                 zh, en = STAGE_LABELS[before.stage]
+                whom = (
+                    ("信息管理员", "its dispatchers")
+                    if req.private
+                    else ("街道（乡镇）和县级负责人", "the township and county supervisors")
+                )
                 events.append(
                     event(
                         self._clock,
                         "escalated",
-                        f"{zh}超期，已提请街道（乡镇）和县级负责人督办",
-                        f"Overdue for {en}: escalated to the township and county supervisors",
+                        f"{zh}超期，已提请{whom[0]}督办",
+                        f"Overdue for {en}: escalated to {whom[1]}",
                         SYSTEM,
                         at=now,
                         stage=before.stage.value,

@@ -195,14 +195,7 @@ class CaseStore:
 
     # writes --------------------------------------------------------------------------------
     def next_number(self, day: str) -> int:
-        item = self._table.update(
-            "COUNTER#APP",
-            day,
-            UpdateExpression="ADD #n :one",
-            ExpressionAttributeNames={"#n": "n"},
-            ExpressionAttributeValues={":one": 1},
-        )
-        return int(item["n"])
+        return self._table.next_in_sequence("COUNTER#APP", day)
 
     def create(
         self, app: Application, event: TimelineEvent, idempotency: tuple[str, str] | None

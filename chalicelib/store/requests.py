@@ -300,14 +300,7 @@ class RequestStore:
 
     # writes --------------------------------------------------------------------------------
     def next_number(self, day: str) -> int:
-        item = self._table.update(
-            "COUNTER#REQ",
-            day,
-            UpdateExpression="ADD #n :one",
-            ExpressionAttributeNames={"#n": "n"},
-            ExpressionAttributeValues={":one": 1},
-        )
-        return int(item["n"])
+        return self._table.next_in_sequence("COUNTER#REQ", day)
 
     def idempotent(self, owner: str, key: str) -> str | None:
         raw = self._table.get(f"IDEMP#{owner}", f"REQ#{key}", consistent=True)

@@ -196,6 +196,17 @@ class Table:
             prepared.append({kind: spec})
         self.client.transact_write_items(TransactItems=prepared)
 
+    def next_in_sequence(self, counter: str, day: str) -> int:
+        """The next number of a daily sequence (case numbers): one atomic ADD."""
+        item = self.update(
+            counter,
+            day,
+            UpdateExpression="ADD #n :one",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":one": 1},
+        )
+        return int(item["n"])
+
     def update(self, pk: str, sk: str, **spec: Any) -> Item:
         """UpdateItem with plain-Python ExpressionAttributeValues; returns ALL_NEW."""
         kwargs = dict(spec)

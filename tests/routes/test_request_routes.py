@@ -571,3 +571,16 @@ def test_resolution_deadlines_escalate_on_the_hour(
     clock.set(due + timedelta(minutes=1))
     assert deps.requests.sweep() == 1
     assert request_id in queue(api, "wenshang-supervisor")
+
+
+def test_an_overdue_private_request_escalates_to_its_dispatchers(
+    api: ApiClient, deps: Container, du_ping: str, clock: FixedClock
+) -> None:
+    petition = file(api, du_ping, street_light(category="petition", description="信访事项"))
+    clock.advance(hours=deps.settings.request_accept_hours, minutes=1)
+    assert deps.requests.sweep() == 1
+    view = body(api.get(f"/admin/requests/{petition['request_id']}", profile="wenshang-dispatcher"))
+    escalation = next(e for e in view["timeline"] if e["type"] == "escalated")
+    assert escalation["data"]["to"] == ["wenshang-dispatcher"]
+    assert "信息管理员" in escalation["title"]["zh"]
+    assert queue(api, "wenshang-supervisor") == [] and queue(api, "county-leader") == []
