@@ -87,66 +87,68 @@ def root_item(req: ServiceRequest) -> dict[str, Any]:
     return item
 
 
-def index_operations(req: ServiceRequest, public: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The items that mirror the root into queues: one per department assignment, the overdue
-    marker and the public projection. Written in the root's transaction, so they never drift."""
-    operations: list[dict[str, Any]] = [
-        {"Put": {"Item": involvement_item("request", a.department, req.created_at, req.request_id)}}
-        for a in req.assignments
-    ]
+def mirror_items(req: ServiceRequest) -> dict[str, dict[str, Any]]:
+    """The items that mirror the root into queues, by sort key: each department's marker
+    (DEPT#), a pending assignment in the department's queue (ASG#), the overdue marker."""
+    items: dict[str, dict[str, Any]] = {}
     for assignment in req.assignments:
-        key = {"pk": _pk(req.request_id), "sk": f"ASG#{assignment.department}"}
+        marker = involvement_item("request", assignment.department, req.created_at, req.request_id)
+        items[marker["sk"]] = marker
         if assignment.status == "pending" and req.status in OPEN_STATUSES:
-            operations.append(
-                {
-                    "Put": {
-                        "Item": {
-                            **key,
-                            "gsi2pk": department_queue(assignment.department),
-                            "gsi2sk": f"{utc_iso(assignment.assigned_at)}#{req.request_id}",
-                            "request_id": req.request_id,
-                            "status": req.status.value,
-                            "deadline": utc_iso(req.deadline or req.created_at),
-                        }
-                    }
-                }
-            )
-        else:
-            operations.append({"Delete": {"Key": key}})
-    overdue_key = {"pk": _pk(req.request_id), "sk": "OVERDUE"}
+            sk = f"ASG#{assignment.department}"
+            items[sk] = {
+                "pk": _pk(req.request_id),
+                "sk": sk,
+                "gsi2pk": department_queue(assignment.department),
+                "gsi2sk": f"{utc_iso(assignment.assigned_at)}#{req.request_id}",
+                "request_id": req.request_id,
+                "status": req.status.value,
+                "deadline": utc_iso(req.deadline or req.created_at),
+            }
     if req.stage is not None and req.stage is not Stage.RATING and req.escalated(req.stage):
         assert req.deadline is not None
         unit = req.township or req.county
-        operations.append(
-            {
-                "Put": {
-                    "Item": {
-                        **overdue_key,
-                        "gsi2pk": overdue_queue(req.county),
-                        "gsi2sk": f"{unit}#{utc_iso(req.deadline)}#{req.request_id}",
-                        "request_id": req.request_id,
-                        "status": req.status.value,
-                        "private": req.private,
-                        "deadline": utc_iso(req.deadline),
-                    }
-                }
-            }
-        )
-    else:
-        operations.append({"Delete": {"Key": overdue_key}})
+        items["OVERDUE"] = {
+            "pk": _pk(req.request_id),
+            "sk": "OVERDUE",
+            "gsi2pk": overdue_queue(req.county),
+            "gsi2sk": f"{unit}#{utc_iso(req.deadline)}#{req.request_id}",
+            "request_id": req.request_id,
+            "status": req.status.value,
+            "private": req.private,
+            "deadline": utc_iso(req.deadline),
+        }
+    return items
+
+
+def index_operations(
+    before: ServiceRequest | None, after: ServiceRequest, public: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Transaction steps that bring the mirror items from `before`'s to `after`'s: only the
+    items that changed are put, only those that went away are deleted (every write of a
+    root goes through here, so `before` describes what is stored). Written in the root's
+    transaction, so a queue never disagrees with its case. Plus the public projection."""
+    old = mirror_items(before) if before is not None else {}
+    new = mirror_items(after)
+    operations: list[dict[str, Any]] = [
+        {"Put": {"Item": item}} for sk, item in new.items() if old.get(sk) != item
+    ]
+    operations += [
+        {"Delete": {"Key": {"pk": _pk(after.request_id), "sk": sk}}} for sk in old if sk not in new
+    ]
     if public is not None:
         operations.append(
             {
                 "Put": {
                     "Item": {
-                        "pk": _pk(req.request_id),
+                        "pk": _pk(after.request_id),
                         "sk": "PUB",
                         "gsi1pk": public_partition(
-                            req.county, req.created_at.astimezone(UTC).strftime("%Y-%m")
+                            after.county, after.created_at.astimezone(UTC).strftime("%Y-%m")
                         ),
-                        "gsi1sk": f"{utc_iso(req.created_at)}#{req.request_id}",
-                        "status": "open" if req.status in OPEN_STATUSES else "closed",
-                        "category": req.category,
+                        "gsi1sk": f"{utc_iso(after.created_at)}#{after.request_id}",
+                        "status": "open" if after.status in OPEN_STATUSES else "closed",
+                        "category": after.category,
                         "data": public,
                     }
                 }
@@ -317,7 +319,7 @@ class RequestStore:
         operations: list[dict[str, Any]] = [
             {"Put": {"Item": root_item(req), "ConditionExpression": "attribute_not_exists(pk)"}},
             *(event_put(req.request_id, e) for e in events),
-            *index_operations(req, public),
+            *index_operations(None, req, public),
             *photo_claims,
             *counter_ops(contribution(req)),
         ]
@@ -337,7 +339,7 @@ class RequestStore:
                 }
             )
         try:
-            self._table.transact([op for op in operations if "Delete" not in op])
+            self._table.transact(operations)
         except Exception as exc:
             if is_conditional_failure(exc):
                 raise Conflict(
@@ -374,7 +376,7 @@ class RequestStore:
                     }
                 },
                 *(event_put(change.after.request_id, e) for e in change.events),
-                *index_operations(change.after, change.public),
+                *index_operations(change.before, change.after, change.public),
             ]
             add(delta, difference(contribution(change.before), contribution(change.after)))
         operations += [*(extra or []), *counter_ops(delta)]
