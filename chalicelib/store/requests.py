@@ -380,8 +380,6 @@ class RequestStore:
             ]
             add(delta, difference(contribution(change.before), contribution(change.after)))
         operations += [*(extra or []), *counter_ops(delta)]
-        # A department dropped from the root leaves no queue item behind; a Delete of an item
-        # that never existed is harmless.
         try:
             self._table.transact(operations)
         except Exception as exc:
