@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from chalice import Chalice, Response
@@ -22,8 +23,8 @@ from chalicelib.handlers import (
     supervision,
     system,
 )
-from chalicelib.http.api import fallback_routes, method_not_allowed
-from chalicelib.http.problem import normalise_error_response
+from chalicelib.http.api import fallback_routes, method_not_allowed, request_path
+from chalicelib.http.problem import geo_report_errors, normalise_error_response
 from chalicelib.observability import get_tracer, logger, metrics
 
 app = Chalice(app_name="bianmin")
@@ -62,22 +63,23 @@ for _path, _methods in fallback_routes(app.routes):
         methods=_methods,
         name=f"not_allowed{_path.replace('/', '_')}",
         authorizer=_authorizer,
-    )(method_not_allowed(list(app.routes[_path])))
+    )(method_not_allowed(list(app.routes[_path]), lambda: request_path(app.current_request)))
 
 
 @app.middleware("http")
 def observe(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Correlation id on every log line; Chalice's own errors rewritten as problem+json."""
-    request_id = str(request.context.get("requestId") or "")
+    request_id = str(request.context.get("requestId") or "") or uuid.uuid4().hex
     logger.set_correlation_id(request_id)
     logger.append_keys(route=request.context.get("resourcePath"), method=request.method)
     tracer = get_tracer()
     if tracer is not None:
         tracer.put_annotation("route", str(request.context.get("resourcePath")))
     response = get_response(request)
-    response.headers.setdefault("X-Request-Id", request_id)
+    if not response.headers.get("X-Request-Id"):
+        response.headers["X-Request-Id"] = request_id
     if metrics.metric_set:
         metrics.flush_metrics()
-    if request.path.startswith("/open311/") and response.status_code < 500:
-        return response  # GeoReport v2 has its own error arrays
-    return normalise_error_response(response, instance=request.path)
+    if request.path.startswith("/open311/"):
+        return geo_report_errors(response, request.path)  # GeoReport v2's own error arrays
+    return normalise_error_response(response, instance=request_path(request))

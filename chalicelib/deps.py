@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from chalicelib.clock import Clock, SystemClock
-from chalicelib.http.cursor import CursorCodec
+from chalicelib.paging import CursorCodec
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the services are imported when first built: a cold start pays for
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.exports import ExportService
     from chalicelib.services.issuance import IssuanceService
-    from chalicelib.services.open311 import Open311, PartnerKeys
+    from chalicelib.services.open311 import Open311
     from chalicelib.services.reference import ReferenceData
     from chalicelib.services.requests import RequestService
     from chalicelib.services.review import ReviewService
@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.store.catalogue import CatalogueStore
     from chalicelib.store.clients import AwsClients
     from chalicelib.store.documents import DocumentStorage
+    from chalicelib.store.limits import IdempotencyStore
+    from chalicelib.store.partners import PartnerKeyStore
     from chalicelib.store.reference import ReferenceStore
     from chalicelib.store.requests import RequestStore
     from chalicelib.store.secrets import SigningKeyStore
@@ -189,6 +191,8 @@ class Container:
             self.document_storage,
             self.cursors,
             self.clock,
+            self.settings,
+            self.idempotency,
         )
 
     @cached_property
@@ -270,13 +274,20 @@ class Container:
             sms,
             self.clock,
             self.settings,
+            self.idempotency,
         )
 
     @cached_property
-    def partner_keys(self) -> PartnerKeys:
-        from chalicelib.services.open311 import PartnerKeys
+    def partner_keys(self) -> PartnerKeyStore:
+        from chalicelib.store.partners import PartnerKeyStore
 
-        return PartnerKeys(self.table)
+        return PartnerKeyStore(self.table)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        from chalicelib.store.limits import IdempotencyStore
+
+        return IdempotencyStore(self.table)
 
     @cached_property
     def open311(self) -> Open311:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
@@ -86,3 +90,38 @@ class RateLimited(DomainError):
 
     def __post_init__(self) -> None:
         Exception.__init__(self, self.detail)
+
+
+def _field_path(prefix: str, loc: tuple[int | str, ...], data: object) -> str:
+    """`body.applicant.credit_code`: the input's own path. pydantic puts the branch tag of a
+    discriminated union into `loc` (`applicant.enterprise.credit_code`); a part that is no key
+    of the input there but one of its values is such a tag, and is left out."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            data = data[part] if isinstance(data, list) and 0 <= part < len(data) else None
+            continue
+        if (
+            isinstance(data, dict)
+            and part not in data
+            and (part in data.values() or part[:1].isupper())
+        ):
+            continue  # a union's branch: its tag, or its model's name (fields are lower case)
+        path += f".{part}"
+        data = data.get(part) if isinstance(data, dict) else None
+    return path
+
+
+def validation_errors(prefix: str, error: ValidationError, data: object = None) -> list[FieldError]:
+    """pydantic's errors as field errors (`body.review.departments[1]`); with the input
+    `data`, union tags are left out of the paths and a missing or unknown tag is the
+    discriminator field's error."""
+    found = []
+    for e in error.errors(include_url=False):
+        field = _field_path(prefix, tuple(e["loc"]), data)
+        if e["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            tag = e.get("ctx", {}).get("discriminator", "")
+            field += f".{tag.strip(chr(39))}" if tag else ""
+        found.append(FieldError(field=field, message=e["msg"], type=e["type"]))
+    return found

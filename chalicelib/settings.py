@@ -49,6 +49,19 @@ class Settings(BaseModel):
         default=7, ge=1, le=90, description="Look-back for likely duplicates (same category, grid)"
     )
 
+    # Bounds on what one client can make (OWASP API4); each is enforced in the write itself.
+    otp_max_per_source_hour: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="Sign-in codes one client address may ask for in an hour (any phones)",
+    )
+    requests_per_day: int = Field(default=20, ge=1, le=10_000, description="Per filer")
+    applications_per_day: int = Field(default=20, ge=1, le=10_000, description="Per applicant")
+    uploads_per_day: int = Field(
+        default=100, ge=1, le=100_000, description="Photo uploads per citizen or staff member"
+    )
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -79,6 +92,10 @@ class Settings(BaseModel):
             "request_accept_hours": "BIANMIN_REQUEST_ACCEPT_HOURS",
             "request_rating_days": "BIANMIN_REQUEST_RATING_DAYS",
             "duplicate_days": "BIANMIN_DUPLICATE_DAYS",
+            "otp_max_per_source_hour": "BIANMIN_OTP_MAX_PER_SOURCE_HOUR",
+            "requests_per_day": "BIANMIN_REQUESTS_PER_DAY",
+            "applications_per_day": "BIANMIN_APPLICATIONS_PER_DAY",
+            "uploads_per_day": "BIANMIN_UPLOADS_PER_DAY",
         }
         for field, var in optional.items():
             if env.get(var):

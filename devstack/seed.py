@@ -5,17 +5,18 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.clock import Clock
 from chalicelib.domain.identity import Citizen, StaffMember
 from chalicelib.ids import new_ulid
-from chalicelib.services.open311 import PartnerKeys
 from chalicelib.services.seeding import CountyData, load_county
 from chalicelib.store.catalogue import CatalogueStore
 from chalicelib.store.clients import AwsClients
 from chalicelib.store.identity import CitizenStore, StaffStore
+from chalicelib.store.partners import PartnerKeyStore
 from chalicelib.store.reference import ReferenceStore
 from chalicelib.store.table import Table
 from devstack.sigv4 import StaffCredential
@@ -94,7 +95,8 @@ def seed(table: Table, clients: AwsClients, clock: Clock, stage: str) -> Seeded:
                 )
             )
         phones.append(person["phone"])
-    open311_key = PartnerKeys(table).issue("demo-311-app", clock.now())
+    open311_key = secrets.token_urlsafe(24)
+    PartnerKeyStore(table).issue("demo-311-app", open311_key, clock.now())
     return Seeded(
         credentials=credentials,
         profiles=profiles,

@@ -32,6 +32,10 @@ class SignatureRejected(Exception):
     """The request is unsigned, mis-signed, stale, tampered with, or signed by an unknown key."""
 
 
+class SignatureMissing(SignatureRejected):
+    """No Authorization header at all (API Gateway: MISSING_AUTHENTICATION_TOKEN)."""
+
+
 @dataclass(frozen=True)
 class StaffCredential:
     access_key: str
@@ -72,6 +76,8 @@ class SigV4Verifier:
     ) -> StaffCredential:
         """Returns the credential that signed the request, or raises SignatureRejected."""
         lower = {k.lower(): v for k, v in headers.items()}
+        if not lower.get("authorization", "").strip():
+            raise SignatureMissing("This route needs a SigV4-signed request (no Authorization).")
         match = _AUTH.match(lower.get("authorization", "").strip())
         if not match:
             raise SignatureRejected("Missing or malformed SigV4 Authorization header.")

@@ -50,9 +50,8 @@ CATEGORIES = {
     "suggestion": (["zwfw"], 4),
     "petition": (["xfj"], 2),
 }
-# Who answers for a department: its reviewer; the service center's one window answers
-# consultations itself.
-HANDLERS = {"zwfw": "zwfw-clerk"}
+# Who answers for a department: its reviewer (the service center's is its 12345 hotline).
+HANDLERS: dict[str, str] = {}
 RATINGS = [5] * 80 + [4] * 16 + [3] * 2 + [2] * 1 + [1] * 1
 
 
@@ -229,13 +228,14 @@ class Workload:
             self._reply(path, department)
         self.rate(created, self.rng.choice(RATINGS))
 
-    def _reply(self, path: str, department: str) -> None:
+    def _reply(self, path: str, department: str) -> dict[str, Any]:
         body = {"text": "已现场处理完毕", "done": True}
-        self._ok("POST", f"{path}/reply", profile=handler(department), body=body)
+        view = self._ok("POST", f"{path}/reply", profile=handler(department), body=body)
         if self.rng.random() < 0.05:
             status, _ = self._call("POST", f"{path}/reply", profile=handler(department), body=body)
             assert status == 409, f"a repeated reply answered {status}"
             self.tally.note("repeated reply refused")
+        return dict(view)
 
     def rate(self, created: dict[str, Any], level: int) -> None:
         if self.rng.random() < 0.08:
@@ -246,19 +246,25 @@ class Workload:
         self.tally.note(f"rated {level}")
         if rated["status"] != "reopened":
             return
-        grid = created["routing"].get("grid")
-        liaison = LIAISONS.get(grid or "")
+        # Whoever the request says holds it acts: the departments re-reply, and the grid's
+        # liaison officer makes the follow-up visit only where one is asked for (a private
+        # petition, or a grid without an officer, is followed up by its departments).
+        view = rated
         for assignment in rated["assignments"]:
             if assignment["status"] == "pending":
-                self._reply(f"/admin/requests/{request_id}", assignment["department"])
-        if liaison is None:
-            return self.tally.note("reopened without a liaison officer")
-        self._ok(
-            "POST",
-            f"/admin/requests/{request_id}/visit",
-            profile=liaison,
-            body={"kind": "follow_up", "note": "回访：已整改，群众认可"},
-        )
+                view = self._reply(f"/admin/requests/{request_id}", assignment["department"])
+        if any(h["role"] == "liaison" for h in view["holders"]):
+            liaison = LIAISONS[created["routing"]["grid"]]
+            view = self._ok(
+                "POST",
+                f"/admin/requests/{request_id}/visit",
+                profile=liaison,
+                body={"kind": "follow_up", "note": "回访：已整改，群众认可"},
+            )
+        else:
+            self.tally.note("reopened, followed up by its departments")
+        if view["status"] != "resolved":
+            raise AssertionError(f"request {request_id} not resolved after rectification: {view}")
         self._ok("POST", f"/requests/{request_id}/rating", phone, body={"level": 5})
         self.tally.note("rectified and re-rated")
 
@@ -414,9 +420,25 @@ class InProcessDriver:
 # ---- against the running local stack -----------------------------------------------------
 
 
+class _SourceAddress:
+    """A requests adapter whose connections leave from one loopback address: each simulated
+    resident is its own client (the API bounds sign-in codes per client address)."""
+
+    def __new__(cls, address: str) -> Any:
+        from requests.adapters import HTTPAdapter
+
+        class Adapter(HTTPAdapter):
+            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["source_address"] = (address, 0)
+                super().init_poolmanager(*args, **kwargs)
+
+        return Adapter()
+
+
 class HttpDriver:
     """The running stack (`make run`): HTTP, SigV4 with the local staff profiles, the SMS
-    outbox for sign-in codes."""
+    outbox for sign-in codes. On loopback, each resident's calls come from their own address
+    (127.0.0.2, 127.0.0.3 …), as real phones do."""
 
     def __init__(self, local: Path) -> None:
         import requests
@@ -426,6 +448,9 @@ class HttpDriver:
         self.local = local
         self.region = stack["region"]
         self.session = requests.Session()
+        self._sessions: dict[str, Any] = {}  # a resident's phone, or token → their session
+        self._addresses = 0
+        self._loopback = "://127.0.0.1:" in self.url or "://localhost:" in self.url
         parser = configparser.ConfigParser()
         parser.read(local / "aws" / "credentials")
         self.credentials = {
@@ -433,6 +458,19 @@ class HttpDriver:
             for name, section in parser.items()
             if name != "DEFAULT"
         }
+
+    def _session_for(self, token: str | None, phone: str | None) -> Any:
+        import requests
+
+        key = phone or token
+        if not self._loopback or key is None:
+            return self.session
+        if key not in self._sessions:
+            session = requests.Session()
+            session.mount("http://", _SourceAddress(f"127.0.0.{2 + self._addresses % 250}"))
+            self._addresses += 1
+            self._sessions[key] = session
+        return self._sessions[key]
 
     def call(
         self,
@@ -443,6 +481,7 @@ class HttpDriver:
         token: str | None = None,
         profile: str | None = None,
         headers: dict[str, str] | None = None,
+        phone: str | None = None,
     ) -> tuple[int, Any]:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
@@ -459,16 +498,15 @@ class HttpDriver:
             signer = SigV4Auth(Credentials(*self.credentials[profile]), "execute-api", self.region)
             signer.add_auth(request)
             sent = dict(request.headers)
-        response = self.session.request(
-            method, self.url + path, data=data, headers=sent, timeout=30
-        )
+        session = self._session_for(token, phone)
+        response = session.request(method, self.url + path, data=data, headers=sent, timeout=30)
         try:
             return response.status_code, response.json()
         except ValueError:
             return response.status_code, response.text
 
     def sign_in(self, phone: str) -> str:
-        status, _ = self.call("POST", "/auth/otp", body={"phone": phone})
+        status, _ = self.call("POST", "/auth/otp", body={"phone": phone}, phone=phone)
         outbox = self.local / "outbox.jsonl"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -478,10 +516,12 @@ class HttpDriver:
                     if message["phone"] == phone and message.get("code"):
                         code = message["code"]
                         status, issued = self.call(
-                            "POST", "/auth/token", body={"phone": phone, "code": code}
+                            "POST", "/auth/token", body={"phone": phone, "code": code}, phone=phone
                         )
                         if status == 200:
-                            return str(issued["access_token"])
+                            token = str(issued["access_token"])
+                            self._sessions[token] = self._session_for(None, phone)
+                            return token
                         break
             time.sleep(0.2)
         raise AssertionError(f"could not sign {phone} in")

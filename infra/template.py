@@ -19,6 +19,7 @@ from http import HTTPStatus
 from typing import Any
 
 from chalicelib import resources
+from chalicelib.http.problem import PROBLEM_TYPE_BASE, problem_type
 from infra import definitions
 
 Json = dict[str, Any]
@@ -487,7 +488,9 @@ def function_overrides(function: Function) -> Json:
 _GATEWAY_RESPONSES: dict[str, int | None] = {
     "UNAUTHORIZED": 401,
     "ACCESS_DENIED": 403,
-    "MISSING_AUTHENTICATION_TOKEN": 403,
+    # No signature at all on an admin route: a 401, as for a missing citizen token
+    # (API Gateway's default is 403; RFC 9110 and the OpenAPI security scheme say 401).
+    "MISSING_AUTHENTICATION_TOKEN": 401,
     "INVALID_SIGNATURE": 403,
     "EXPIRED_TOKEN": 403,
     "WAF_FILTERED": 403,
@@ -511,8 +514,16 @@ def problem_template(status: int | None, default_title: str = "Error") -> str:
     body leaves `status` out (it is advisory in RFC 9457)."""
     title = HTTPStatus(status).phrase if status else default_title
     status_member = f'"status":{status},' if status else ""
+    if status:
+        kind = problem_type(status)
+    else:  # a catch-all: the status is not known here
+        kind = PROBLEM_TYPE_BASE + (
+            "server-error" if default_title == "Server Error" else "client-error"
+        )
     return (
-        '{"type":"about:blank","title":"'
+        '{"type":"'
+        + kind
+        + '","title":"'
         + title
         + '",'
         + status_member
@@ -539,6 +550,10 @@ def gateway_responses() -> Json:
         }
         if status is not None:
             response["statusCode"] = str(status)
+        if response_type == "MISSING_AUTHENTICATION_TOKEN":
+            response["responseParameters"]["gatewayresponse.header.WWW-Authenticate"] = (
+                "'AWS4-HMAC-SHA256'"
+            )
         out[response_type] = response
     return out
 

@@ -88,6 +88,8 @@ def settings(provisioned: Any) -> Settings:
         review_seconds_per_day=3600,
         reference_max_age_seconds=0,
         staff_cache_seconds=0,
+        # the in-process gateway is one client address for every test citizen
+        otp_max_per_source_hour=10_000,
     )
 
 

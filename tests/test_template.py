@@ -327,7 +327,7 @@ def test_gateway_errors_are_problem_details(packaged: Packaged) -> None:
     expected = {
         "UNAUTHORIZED": 401,
         "ACCESS_DENIED": 403,
-        "MISSING_AUTHENTICATION_TOKEN": 403,
+        "MISSING_AUTHENTICATION_TOKEN": 401,
         "INVALID_SIGNATURE": 403,
         "EXPIRED_TOKEN": 403,
         "DEFAULT_4XX": None,
@@ -335,14 +335,15 @@ def test_gateway_errors_are_problem_details(packaged: Packaged) -> None:
     }
     assert set(expected) <= set(responses)
     for response_type, response in responses.items():
-        assert response["responseParameters"] == {
-            "gatewayresponse.header.Content-Type": "'application/problem+json'"
-        }
+        expected_headers = {"gatewayresponse.header.Content-Type": "'application/problem+json'"}
+        if response_type == "MISSING_AUTHENTICATION_TOKEN":
+            expected_headers["gatewayresponse.header.WWW-Authenticate"] = "'AWS4-HMAC-SHA256'"
+        assert response["responseParameters"] == expected_headers
         rendered = response["responseTemplates"]["application/json"].replace(
             "$context.error.messageString", json.dumps("the gateway's message")
         )
         body = json.loads(rendered)
-        assert body["type"] == "about:blank"
+        assert body["type"].startswith("https://bianmin.example/problems/")
         assert body["title"]
         assert body["detail"] == "the gateway's message"
         status = expected.get(response_type, int(response.get("statusCode", 0)) or None)

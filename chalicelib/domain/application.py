@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from chalicelib.domain.applicant import Applicant, Delivery
-from chalicelib.domain.common import Code, Strict, Text
+from chalicelib.domain.common import Code, Cursor, Instant, Strict, Text
+from chalicelib.domain.identity import Phone
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.review import (
     Certificate,
@@ -83,23 +84,21 @@ class DocumentStatus(StrEnum):
 ALLOWED_CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
-Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True)]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)]
+
+
+# A file name as the phone sends it: no path separators, no control characters.
+FILENAME_PATTERN = r"^[^/\\\x00-\x1f\x7f]{1,200}$"
+Filename = Annotated[str, StringConstraints(pattern=FILENAME_PATTERN)]
+ContentType = Literal["application/pdf", "image/jpeg", "image/png"]
 
 
 class DocumentRequest(Strict):
     material_code: Code
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    content_type: Annotated[str, StringConstraints(max_length=100)]
+    filename: Filename
+    content_type: ContentType
     size: int = Field(ge=1, le=MAX_DOCUMENT_BYTES, description="Bytes; at most 20 MB")
     sha256: Sha256Hex
-
-    @model_validator(mode="after")
-    def _allowed(self) -> DocumentRequest:
-        if self.content_type not in ALLOWED_CONTENT_TYPES:
-            raise ValueError(f"content_type must be one of {', '.join(ALLOWED_CONTENT_TYPES)}")
-        if any(c in self.filename for c in "/\\\x00"):
-            raise ValueError("filename must not contain path separators")
-        return self
 
 
 class Document(Strict):
@@ -111,8 +110,8 @@ class Document(Strict):
     sha256: str
     status: DocumentStatus
     reason: str | None = None
-    requested_at: datetime
-    checked_at: datetime | None = None
+    requested_at: Instant
+    checked_at: Instant | None = None
     uploaded_by: str
     version_id: str | None = None
 
@@ -128,7 +127,7 @@ class Actor(Strict):
 
 class TimelineEvent(Strict):
     event_id: str
-    at: datetime
+    at: Instant
     type: str
     title: Text
     actor: Actor
@@ -139,6 +138,13 @@ class TimelineEvent(Strict):
 class SupplementItem(Strict):
     material_code: Code
     reason: Annotated[str, StringConstraints(min_length=2, max_length=500)]
+
+
+class SupplementNote(Strict):
+    """A material to supplement, as stored: the clerk's reasons for it, joined."""
+
+    material_code: str
+    reason: str
 
 
 class TimeLimits(Strict):
@@ -170,7 +176,7 @@ class MaterialRef(Strict):
 class AgentGrant(Strict):
     agent_id: str
     agent_phone: str
-    granted_at: datetime
+    granted_at: Instant
     consent: str
 
 
@@ -196,21 +202,21 @@ class Application(BaseModel):
     delivery: Delivery
     status: Status
     rev: int = 0
-    created_at: datetime
-    submitted_at: datetime | None = None
-    resubmitted_at: datetime | None = None
-    decided_at: datetime | None = None
+    created_at: Instant
+    submitted_at: Instant | None = None
+    resubmitted_at: Instant | None = None
+    decided_at: Instant | None = None
     limits: TimeLimits
-    supplement: list[SupplementItem] | None = None
-    supplement_requested_at: datetime | None = None
+    supplement: list[SupplementNote] | None = None
+    supplement_requested_at: Instant | None = None
     submit_key: str | None = None
     not_accepted_reason: str | None = None
     execution_name: str | None = None
     agents: list[AgentGrant] = Field(default_factory=list)
-    reviews_done_at: datetime | None = None
+    reviews_done_at: Instant | None = None
     certificate: Certificate | None = None
     delivery_state: DeliveryState | None = None
-    completed_at: datetime | None = None
+    completed_at: Instant | None = None
     on_time: bool | None = None
     within_legal: bool | None = None
     rating: Rating | None = None
@@ -228,54 +234,72 @@ class ApplicationCreate(Strict):
     applicant: Applicant
     form: dict[
         Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")],
-        Annotated[str, StringConstraints(max_length=2000)]
+        Annotated[str, StringConstraints(max_length=500)]
         | Annotated[int, Field(ge=-(10**15), le=10**15)]
         | bool,
-    ] = Field(default_factory=dict, max_length=50, description="Extra answers the item asks for")
+    ] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Extra answers the item asks for (at most 20, text up to 500 characters)",
+    )
     delivery: Delivery
     jurisdiction: JurisdictionCode | None = Field(
         default=None, description="Where the applicant lives or is registered (default: county)"
     )
 
-    @model_validator(mode="after")
-    def _small_form(self) -> ApplicationCreate:
-        import json
 
-        if len(json.dumps(self.form, ensure_ascii=False).encode()) > 16_384:
-            raise ValueError("the form's answers take at most 16 KB together")
-        return self
+Comment = Annotated[str, StringConstraints(max_length=1000)]
 
 
-class AcceptanceDecision(Strict):
-    decision: Annotated[str, StringConstraints(pattern=r"^(accept|supplement|not_accept)$")]
-    materials: list[SupplementItem] | None = Field(default=None, max_length=50)
-    reason: Annotated[str, StringConstraints(min_length=2, max_length=1000)] | None = None
-    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+class AcceptDecision(Strict):
+    decision: Literal["accept"]
+    comment: Comment | None = None
 
-    @model_validator(mode="after")
-    def _complete(self) -> AcceptanceDecision:
-        if self.decision == "supplement":
-            if not self.materials:
-                raise ValueError("a supplement request lists every material to supplement")
-            codes = [m.material_code for m in self.materials]
-            if len(set(codes)) != len(codes):
-                raise ValueError("list each material once, with all its defects in one reason")
-        elif self.materials:
-            raise ValueError("materials are listed only with decision=supplement")
-        if self.decision == "not_accept" and not self.reason:
-            raise ValueError("not accepting an application needs a reason")
-        return self
+
+class SupplementDecision(Strict):
+    """一次性告知: every material to supplement at once (a material listed twice has its
+    reasons joined)."""
+
+    decision: Literal["supplement"]
+    materials: list[SupplementItem] = Field(min_length=1, max_length=50)
+    comment: Comment | None = None
+
+
+class NotAcceptDecision(Strict):
+    decision: Literal["not_accept"]
+    reason: Annotated[str, StringConstraints(min_length=2, max_length=1000)]
+    comment: Comment | None = None
+
+
+class AcceptanceDecision(
+    RootModel[
+        Annotated[
+            AcceptDecision | SupplementDecision | NotAcceptDecision,
+            Field(discriminator="decision"),
+        ]
+    ]
+):
+    """The one-window decision: accept, supplement (with the materials) or not accept (with
+    the reason)."""
 
 
 class AgentGrantRequest(Strict):
-    agent_phone: Annotated[str, StringConstraints(max_length=20)]
-    consent: bool = Field(description="The applicant consents to the agent acting on this case")
+    agent_phone: Phone
+    consent: Literal[True] = Field(
+        description="The applicant consents to the agent acting on this case"
+    )
 
-    @model_validator(mode="after")
-    def _consented(self) -> AgentGrantRequest:
-        if self.consent is not True:
-            raise ValueError("an agent can only be granted with the applicant's consent")
-        return self
+
+class TimelineQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: Cursor | None = None
+
+
+class TimelinePage(Strict):
+    """Events newest first; `next_cursor` goes further back."""
+
+    items: list[TimelineEvent]
+    next_cursor: str | None = None
 
 
 class WithdrawRequest(Strict):
@@ -283,14 +307,14 @@ class WithdrawRequest(Strict):
 
 
 class ApplicationListQuery(Strict):
-    role: Annotated[str, StringConstraints(pattern=r"^(applicant|agent)$")] = "applicant"
+    role: Literal["applicant", "agent"] = "applicant"
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=2000)
+    cursor: Cursor | None = None
 
 
 class QueueQuery(Strict):
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=2000)
+    cursor: Cursor | None = None
 
 
 # ---- responses -----------------------------------------------------------------------------
@@ -354,15 +378,15 @@ class DocumentView(Strict):
     size: int
     status: DocumentStatus
     reason: str | None = None
-    requested_at: datetime
-    checked_at: datetime | None = None
+    requested_at: Instant
+    checked_at: Instant | None = None
     download_url: str | None = None
 
 
 class AgentView(Strict):
     agent_id: str
     agent_phone: str
-    granted_at: datetime
+    granted_at: Instant
 
 
 class PersonView(Strict):
@@ -406,7 +430,7 @@ ApplicantView = Annotated[PersonView | EnterpriseView, Field(discriminator="kind
 class CertificateRef(Strict):
     number: str
     code: str
-    issued_at: datetime
+    issued_at: Instant
     status: str
     verify_path: str
 
@@ -421,21 +445,27 @@ class ApplicationView(Strict):
     form: dict[str, Any]
     delivery: DeliveryView
     jurisdiction: str
-    created_at: datetime
-    submitted_at: datetime | None = None
-    decided_at: datetime | None = None
+    created_at: Instant
+    submitted_at: Instant | None = None
+    decided_at: Instant | None = None
     time: TimeView
     current_step: Step
     next_action: NextAction | None = None
     supplement: list[SupplementView] | None = None
     not_accepted_reason: str | None = None
     documents: list[DocumentView]
-    timeline: list[TimelineEvent]
+    timeline: list[TimelineEvent] = Field(
+        description="The latest events, oldest first (at most 50)"
+    )
+    timeline_next_cursor: str | None = Field(
+        default=None,
+        description="Older events exist: GET …/timeline?cursor= with this value pages back",
+    )
     agents: list[AgentView] | None = None
     reviews: list[TaskView] = Field(default_factory=list)
     certificate: CertificateRef | None = None
     delivery_state: DeliveryState | None = None
-    completed_at: datetime | None = None
+    completed_at: Instant | None = None
     on_time: bool | None = None
     rating: Rating | None = None
     rectification: Rectification | None = None
@@ -449,8 +479,8 @@ class ApplicationSummary(Strict):
     status_label: Text
     service: ServiceRef
     applicant_name: str
-    created_at: datetime
-    submitted_at: datetime | None = None
+    created_at: Instant
+    submitted_at: Instant | None = None
 
 
 class ApplicationPage(Strict):

@@ -9,13 +9,13 @@ by the office's calendar, whatever the server's time zone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from pydantic import Field, model_validator
 
-from chalicelib.domain.common import Strict
+from chalicelib.domain.common import BEIJING, Strict
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+__all__ = ["BEIJING", "WorkingCalendar", "YearArrangement", "beijing_date"]
 
 
 def beijing_date(moment: datetime) -> date:

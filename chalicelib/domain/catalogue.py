@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from chalicelib.domain.common import Code, DepartmentCode, Name, Strict, Text
+from chalicelib.domain.common import Code, Cursor, DepartmentCode, Instant, Name, Strict, Text
 
 SERVICE_CODE_PATTERN = r"^[0-9]{6}-[A-Z]{2}-[0-9]{4}$"
 ServiceCode = Annotated[str, StringConstraints(pattern=SERVICE_CODE_PATTERN)]
@@ -82,7 +81,23 @@ class ProcessStep(Strict):
 
 
 class ServiceItemInput(Strict):
-    """Everything the catalogue admin sends to create or change an item."""
+    """Everything the catalogue admin sends to create or change an item.
+
+    Two rules JSON Schema cannot state are checked besides the schema (a 422 naming them):
+    promised_days never exceeds legal_days, and material codes are unique."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"online_only": {"const": True}}, "required": ["online_only"]},
+            "then": {
+                "properties": {
+                    "visits_required": {"const": 0},
+                    "delivery": {"contains": {"const": "electronic"}},
+                }
+            },
+        },
+    )
 
     name: Name
     name_en: Name
@@ -93,7 +108,9 @@ class ServiceItemInput(Strict):
     legal_days: int = Field(ge=0, le=365)
     promised_days: int = Field(ge=0, le=365)
     fee: Fee
-    delivery: list[DeliveryMethod] = Field(min_length=1, max_length=3)
+    delivery: list[DeliveryMethod] = Field(
+        min_length=1, max_length=3, json_schema_extra={"uniqueItems": True}
+    )
     visits_required: int = Field(ge=0, le=10)
     online_only: bool
     conditions: list[Text] = Field(default_factory=list, max_length=30)
@@ -121,9 +138,11 @@ class ServiceItemInput(Strict):
 class ServiceItem(ServiceItemInput):
     """A catalogue item as stored and published: one immutable version of it."""
 
+    model_config = ConfigDict(extra="forbid")
+
     code: ServiceCode
     version: int = Field(ge=1)
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str
 
 
@@ -196,6 +215,48 @@ class ServiceGuide(ServiceItem):
     etag: str
 
 
+# What GET /services/{code} returns beyond the editable fields: a PUT may send them back.
+READ_ONLY_FIELDS = (
+    "code",
+    "version",
+    "updated_at",
+    "updated_by",
+    "type_label",
+    "review_rule_label",
+    "delivery_labels",
+    "departments",
+    "etag",
+)
+
+
+class ServiceItemEdit(ServiceItemInput):
+    """A PUT body: the editable fields, optionally with the read-only ones of the guide the
+    client read (GET → edit → PUT). Read-only fields that still match the current version are
+    ignored; any that differ are named in a 422 (a stale version or etag is a 412)."""
+
+    code: ServiceCode | None = None
+    version: int | None = Field(default=None, ge=1)
+    updated_at: Instant | None = None
+    updated_by: Annotated[str, StringConstraints(max_length=64)] | None = None
+    type_label: Text | None = None
+    review_rule_label: Text | None = None
+    delivery_labels: list[Text] | None = Field(default=None, max_length=3)
+    departments: list[DepartmentRef] | None = Field(default=None, max_length=21)
+    etag: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+    def editable(self) -> ServiceItemInput:
+        return ServiceItemInput.model_validate(
+            self.model_dump(exclude=set(READ_ONLY_FIELDS), exclude_none=False)
+        )
+
+    def read_only(self) -> dict[str, object]:
+        return {
+            name: getattr(self, name)
+            for name in READ_ONLY_FIELDS
+            if name in self.model_fields_set and getattr(self, name) is not None
+        }
+
+
 class ServicePage(Strict):
     items: list[ServiceSummary]
     next_cursor: str | None = None
@@ -204,7 +265,7 @@ class ServicePage(Strict):
 class ServiceVersion(Strict):
     code: str
     version: int
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str
     current: bool
 
@@ -220,4 +281,4 @@ class ServiceQuery(Strict):
         default=None, description="Keyword in the item's or its materials' names (zh or en)"
     )
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=1000)
+    cursor: Cursor | None = None

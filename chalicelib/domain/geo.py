@@ -109,3 +109,95 @@ def _area(polygon: list[Point]) -> float:
         )
         / 2
     )
+
+
+# ---- datums ------------------------------------------------------------------------------
+# The API stores and returns WGS-84 (GPS, and Open311's datum). Maps on Chinese phones give
+# GCJ-02 (the state's obfuscated datum: AMap, Tencent, WeChat's wx.getLocation 'gcj02'),
+# Baidu gives BD-09: both are converted here, before a point is routed to its grid.
+# GCJ-02 is published as a forward transform only (WGS-84 → GCJ-02, on the Krasovsky
+# ellipsoid); its inverse is found by fixed-point iteration, to well under a centimetre.
+
+_A = 6_378_245.0
+_EE = 0.006_693_421_622_965_943_23
+
+
+def _outside_china(lng: float, lat: float) -> bool:
+    return not (72.004 <= lng <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _shift(lng: float, lat: float) -> tuple[float, float]:
+    x, y = lng - 105.0, lat - 35.0
+    d_lat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * math.sqrt(abs(x))
+        + (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+        + (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+        + (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    )
+    d_lng = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * math.sqrt(abs(x))
+        + (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+        + (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+        + (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    )
+    rad = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(rad) ** 2
+    sqrt_magic = math.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrt_magic) * math.pi)
+    d_lng = (d_lng * 180.0) / (_A / sqrt_magic * math.cos(rad) * math.pi)
+    return d_lng, d_lat
+
+
+def wgs84_to_gcj02(lng: float, lat: float) -> Point:
+    if _outside_china(lng, lat):
+        return lng, lat
+    d_lng, d_lat = _shift(lng, lat)
+    return lng + d_lng, lat + d_lat
+
+
+def gcj02_to_wgs84(lng: float, lat: float) -> Point:
+    if _outside_china(lng, lat):
+        return lng, lat
+    guess = (lng, lat)
+    for _ in range(30):
+        forward = wgs84_to_gcj02(*guess)
+        d_lng, d_lat = forward[0] - lng, forward[1] - lat
+        guess = (guess[0] - d_lng, guess[1] - d_lat)
+        if abs(d_lng) < 1e-10 and abs(d_lat) < 1e-10:
+            break
+    return guess
+
+
+_BD = math.pi * 3000.0 / 180.0
+
+
+def bd09_to_gcj02(lng: float, lat: float) -> Point:
+    x, y = lng - 0.0065, lat - 0.006
+    z = math.hypot(x, y) - 0.00002 * math.sin(y * _BD)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _BD)
+    return z * math.cos(theta), z * math.sin(theta)
+
+
+def gcj02_to_bd09(lng: float, lat: float) -> Point:
+    z = math.hypot(lng, lat) + 0.00002 * math.sin(lat * _BD)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _BD)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def to_wgs84(lng: float, lat: float, datum: str) -> Point:
+    """(lng, lat) in `datum` (wgs84, gcj02 or bd09) as WGS-84."""
+    if datum == "gcj02":
+        return gcj02_to_wgs84(lng, lat)
+    if datum == "bd09":
+        return gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
+    return lng, lat

@@ -8,25 +8,35 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from chalicelib.domain.common import DepartmentCode, Name, Strict
+from chalicelib.domain.common import DepartmentCode, Strict
 from chalicelib.domain.reference import JurisdictionCode
 
-_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+# A mainland mobile number: 11 digits, 1 then 3-9, optionally after +86; spaces and dashes
+# between the digits are allowed and dropped. The pattern is the whole rule (it is what the
+# OpenAPI document states), the validator only normalises.
+PHONE_PATTERN = r"^[ -]*(?:\+[ -]*8[ -]*6[ -]*)?1[ -]*[3-9](?:[ -]*[0-9]){9}[ -]*$"
+_PHONE = re.compile(PHONE_PATTERN)
 
 
 def _mainland_mobile(value: str) -> str:
-    digits = value.replace(" ", "").replace("-", "")
-    if not digits.isascii():
-        raise ValueError("must be written with ASCII digits")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not _MOBILE.match(digits):
+    if not _PHONE.match(value):
         raise ValueError("must be a mainland China mobile number (11 digits starting with 1)")
-    return digits
+    digits = value.replace(" ", "").replace("-", "")
+    return digits[3:] if digits.startswith("+86") else digits
 
 
-normalise_phone = _mainland_mobile
-Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mainland_mobile)]
+def normalise_phone(value: str) -> str:
+    """The 11 digits of a mainland mobile number (ValueError if it is not one)."""
+    if len(value) > 20:
+        raise ValueError("must be a mainland China mobile number (11 digits starting with 1)")
+    return _mainland_mobile(value)
+
+
+Phone = Annotated[
+    str,
+    StringConstraints(max_length=20, pattern=PHONE_PATTERN),
+    AfterValidator(_mainland_mobile),
+]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 
@@ -61,7 +71,7 @@ class StaffMember(Strict):
     """A staff record, keyed by the IAM principal that signs the staff member's requests."""
 
     staff_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]
-    name: Name
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
     role: Role
     department: DepartmentCode | None = None
     jurisdiction: JurisdictionCode

@@ -13,28 +13,49 @@ and, when no department is left on it, it goes back to the dispatcher as `accept
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    StringConstraints,
+    Tag,
+)
 
-from chalicelib.domain.application import Actor, TimelineEvent
-from chalicelib.domain.common import Code, DepartmentCode, Strict, Text
+from chalicelib.domain.application import (
+    Actor,
+    ContentType,
+    Filename,
+    Sha256Hex,
+    TimelineEvent,
+)
+from chalicelib.domain.common import Code, Cursor, DepartmentCode, Instant, QueryBool, Strict, Text
 from chalicelib.domain.identity import Phone
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.review import Rating
 
-DocumentId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{26}$")]
-RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{26}$")]
+_ULID = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+DocumentId = Annotated[str, StringConstraints(pattern=_ULID)]
+RequestId = Annotated[str, StringConstraints(pattern=_ULID)]
 Description = Annotated[str, StringConstraints(min_length=2, max_length=4000)]
-Note = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+Note = Annotated[str, StringConstraints(min_length=2, max_length=500)]
 Reason = Annotated[str, StringConstraints(min_length=2, max_length=500)]
+Address = Annotated[str, StringConstraints(min_length=2, max_length=200)]
 
-MAX_PHOTOS = 9
-MAX_REPLIES = 20  # per department and round: a request's record stays far below 400 KB
-MAX_VISITS = 20
+# Everything a client can add to a request is bounded, so that its root item stays far
+# below DynamoDB's 400 KB (tests/domain: the largest possible request) and a view is small.
+MAX_PHOTOS = 9  # on the request as filed
+MAX_REPLY_PHOTOS = 3  # on a reply or a visit
+MAX_PROGRESS_REPLIES = 12  # progress replies of all departments together (done: once a round)
+MAX_VISITS = 8
+MAX_COMMENTS = 50  # the filer's comments (timeline events; counted in their own item)
 MAX_ASSIGNMENTS = 10  # departments ever on one request: keeps a transaction under 100 items
+MAX_MERGED = 50  # requests merged into one
 MAX_REOPENINGS = 3  # a fourth bad rating closes it (still counted as a bad review)
 
 
@@ -105,122 +126,188 @@ STAGE_LABELS: dict[Stage, tuple[str, str]] = {
 # ---- input -------------------------------------------------------------------------------
 
 
+Datum = Literal["wgs84", "gcj02", "bd09"]
+DATUM_DESCRIPTION = (
+    "The coordinates' datum: wgs84 (GPS; the default, and what the API stores and returns), "
+    "gcj02 (the maps of Chinese phone apps: AMap, Tencent, WeChat) or bd09 (Baidu). gcj02 and "
+    "bd09 are converted to WGS-84 before routing."
+)
+TownshipCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+GridCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{15}$")]
+
+
+def _unique(items: list[str], what: str) -> list[str]:
+    if len(set(items)) != len(items):
+        raise ValueError(f"{what} must not repeat")
+    return items
+
+
+Photos = Annotated[
+    list[DocumentId],
+    Field(max_length=MAX_PHOTOS, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(lambda v: _unique(v, "photos")),
+]
+
+
 class PointLocation(Strict):
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
-    address: Annotated[str, StringConstraints(min_length=2, max_length=200)]
-    township: JurisdictionCode | None = Field(
+    datum: Datum = Field(default="wgs84", description=DATUM_DESCRIPTION)
+    address: Address
+    township: TownshipCode | None = Field(
         default=None, description="The township, when the app knows it: narrows the nearest grid"
     )
 
 
 class GridLocation(Strict):
-    grid: JurisdictionCode
-    address: Annotated[str, StringConstraints(min_length=2, max_length=200)] | None = None
+    grid: GridCode
+    address: Address | None = None
+
+
+def _location_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "GridLocation" if "grid" in value else "PointLocation"
+    return "GridLocation" if isinstance(value, GridLocation) else "PointLocation"
+
+
+Location = Annotated[
+    Annotated[PointLocation, Tag("PointLocation")] | Annotated[GridLocation, Tag("GridLocation")],
+    Discriminator(_location_kind),
+    Field(description="A point (lat, lng, address), or a grid code"),
+]
 
 
 class RequestCreate(Strict):
     category: Code
     description: Description
-    location: PointLocation | GridLocation
-    photos: list[DocumentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    location: Location
+    photos: Photos = Field(default_factory=list)
     private: bool = False
     anonymous: bool = Field(
         default=False, description="Handlers do not see who filed it (the filer still follows it)"
     )
 
-    @model_validator(mode="after")
-    def _distinct_photos(self) -> RequestCreate:
-        if len(set(self.photos)) != len(self.photos):
-            raise ValueError("photos must not repeat")
-        return self
-
 
 class ResidentRequestCreate(RequestCreate):
-    """A liaison officer files a request for a resident (channel `liaison`)."""
+    """A liaison officer files a request for a resident (channel `liaison`); without a
+    location it lies in the officer's own grid."""
 
     resident_phone: Phone
-    location: PointLocation | GridLocation | None = None  # type: ignore[assignment]
+    location: Location | None = None  # type: ignore[assignment]
 
 
 class CommentRequest(Strict):
     text: Note
 
 
-class TriageRequest(Strict):
-    """Exactly one of: accept, not_accept (with reason), assign (departments), merge_into."""
+Departments = Annotated[
+    list[DepartmentCode],
+    Field(min_length=1, max_length=8, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(lambda v: _unique(v, "departments")),
+]
 
-    action: Literal["accept", "not_accept", "assign", "merge_into"]
-    reason: Reason | None = None
-    departments: list[DepartmentCode] = Field(default_factory=list, max_length=8)
-    merge_into: RequestId | None = None
+
+class AcceptTriage(Strict):
+    action: Literal["accept"]
     note: Note | None = None
 
-    @model_validator(mode="after")
-    def _complete(self) -> TriageRequest:
-        if self.action == "not_accept" and not self.reason:
-            raise ValueError("not_accept needs a reason")
-        if self.action == "assign" and not self.departments:
-            raise ValueError("assign needs at least one department")
-        if self.action != "assign" and self.departments:
-            raise ValueError("departments are given only with assign")
-        if self.action == "merge_into" and not self.merge_into:
-            raise ValueError("merge_into needs the id of the request to merge into")
-        if self.action != "merge_into" and self.merge_into:
-            raise ValueError("merge_into is given only with action merge_into")
-        if self.action != "not_accept" and self.reason:
-            raise ValueError("a reason is given only with not_accept (use note otherwise)")
-        if len(set(self.departments)) != len(self.departments):
-            raise ValueError("departments must not repeat")
-        return self
+
+class NotAcceptTriage(Strict):
+    action: Literal["not_accept"]
+    reason: Reason
+    note: Note | None = None
+
+
+class AssignTriage(Strict):
+    """Assigns departments jointly (accepting the request if it was not yet), or reassigns
+    the part a department returned."""
+
+    action: Literal["assign"]
+    departments: Departments
+    note: Note | None = None
+
+
+class MergeTriage(Strict):
+    action: Literal["merge_into"]
+    merge_into: RequestId
+    note: Note | None = None
+
+
+class ConcludeTriage(Strict):
+    """A department returned its part and the others are done: nobody else needs to take
+    the returned part, the other departments' replies conclude the request."""
+
+    action: Literal["conclude"]
+    note: Note
+
+
+class TriageRequest(
+    RootModel[
+        Annotated[
+            AcceptTriage | NotAcceptTriage | AssignTriage | MergeTriage | ConcludeTriage,
+            Field(discriminator="action"),
+        ]
+    ]
+):
+    """What the dispatcher (信息管理员) decides: one action and what it needs."""
 
 
 class ReturnRequest(Strict):
     reason: Reason
-    suggested_departments: list[DepartmentCode] = Field(default_factory=list, max_length=8)
+    suggested_departments: Annotated[
+        list[DepartmentCode],
+        Field(max_length=8, json_schema_extra={"uniqueItems": True}),
+        AfterValidator(lambda v: _unique(v, "suggested_departments")),
+    ] = Field(default_factory=list)
+
+
+ReplyPhotos = Annotated[
+    list[DocumentId],
+    Field(max_length=MAX_REPLY_PHOTOS, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(lambda v: _unique(v, "photos")),
+]
 
 
 class ReplyRequest(Strict):
     text: Note
-    photos: list[DocumentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    photos: ReplyPhotos = Field(default_factory=list)
     done: bool
 
-    @model_validator(mode="after")
-    def _distinct_photos(self) -> ReplyRequest:
-        if len(set(self.photos)) != len(self.photos):
-            raise ValueError("photos must not repeat")
-        return self
 
-
-class VisitRequest(Strict):
-    kind: Literal["visit", "follow_up"] = Field(
-        description="visit: an offline visit while handling; follow_up: the 回访 after a bad rating"
-    )
+class HandlingVisit(Strict):
+    kind: Literal["visit"] = Field(description="An offline visit while the request is handled")
     note: Note
-    photos: list[DocumentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    photos: ReplyPhotos = Field(default_factory=list)
     resident_satisfied: bool | None = None
     resolves: bool = Field(
         default=False,
         description="The liaison officer solved it on the spot (only when no department holds it)",
     )
 
-    @model_validator(mode="after")
-    def _distinct_photos(self) -> VisitRequest:
-        if len(set(self.photos)) != len(self.photos):
-            raise ValueError("photos must not repeat")
-        return self
+
+class FollowUpVisit(Strict):
+    kind: Literal["follow_up"] = Field(description="The 回访 after a bad rating")
+    note: Note
+    photos: ReplyPhotos = Field(default_factory=list)
+    resident_satisfied: bool | None = None
+
+
+class VisitRequest(
+    RootModel[Annotated[HandlingVisit | FollowUpVisit, Field(discriminator="kind")]]
+):
+    """A liaison officer's visit: while handling it, or the follow-up visit (回访)."""
 
 
 class RequestListQuery(Strict):
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=1000)
+    cursor: Cursor | None = None
 
 
 class RequestQueueQuery(Strict):
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=1000)
+    cursor: Cursor | None = None
     status: RequestStatus | None = None
-    overdue: bool | None = None
+    overdue: QueryBool | None = None
 
 
 # ---- stored ------------------------------------------------------------------------------
@@ -234,7 +321,7 @@ class Photo(Strict):
 
 
 class Reply(Strict):
-    at: datetime
+    at: Instant
     by: Actor
     text: str
     done: bool
@@ -244,12 +331,12 @@ class Reply(Strict):
 class Assignment(Strict):
     department: str
     status: Literal["pending", "done", "returned"] = "pending"
-    assigned_at: datetime
+    assigned_at: Instant
     assigned_by: str
     round: int = 1
     replies: list[Reply] = Field(default_factory=list)
-    done_at: datetime | None = None
-    returned_at: datetime | None = None
+    done_at: Instant | None = None
+    returned_at: Instant | None = None
     return_reason: str | None = None
 
 
@@ -266,7 +353,7 @@ class Routing(Strict):
 
 
 class Visit(Strict):
-    at: datetime
+    at: Instant
     by: Actor
     kind: Literal["visit", "follow_up"]
     note: str
@@ -276,20 +363,20 @@ class Visit(Strict):
 
 class Escalation(Strict):
     stage: Stage
-    deadline: datetime
-    at: datetime
+    deadline: Instant
+    at: Instant
     to: list[str]
 
 
 class RequestRectification(Strict):
-    opened_at: datetime
-    due: datetime
+    opened_at: Instant
+    due: Instant
     rating_level: int
     follow_up: Literal["pending", "done", "not_required"] = Field(
         default="pending",
         description="not_required: no liaison officer serves it, or it is private",
     )
-    closed_at: datetime | None = None
+    closed_at: Instant | None = None
 
 
 class ServiceRequest(BaseModel):
@@ -319,15 +406,15 @@ class ServiceRequest(BaseModel):
     anonymous: bool = False
     status: RequestStatus
     rev: int = 0
-    created_at: datetime
-    updated_at: datetime
-    dispatch_since: datetime | None = None
-    accepted_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
+    created_at: Instant
+    updated_at: Instant
+    dispatch_since: Instant | None = None
+    accepted_at: Instant | None = None
+    resolved_at: Instant | None = None
+    closed_at: Instant | None = None
     stage: Stage | None = None
-    deadline: datetime | None = None
-    resolution_due: datetime | None = None
+    deadline: Instant | None = None
+    resolution_due: Instant | None = None
     escalations: list[Escalation] = Field(default_factory=list)
     assignments: list[Assignment] = Field(default_factory=list)
     visits: list[Visit] = Field(default_factory=list)
@@ -380,7 +467,7 @@ class PhotoView(Strict):
 
 
 class ReplyView(Strict):
-    at: datetime
+    at: Instant
     department: str
     department_name: str
     by: str | None = None
@@ -393,8 +480,8 @@ class AssignmentView(Strict):
     department: str
     department_name: str
     status: Literal["pending", "done", "returned"]
-    assigned_at: datetime
-    done_at: datetime | None = None
+    assigned_at: Instant
+    done_at: Instant | None = None
     return_reason: str | None = None
     replies: list[ReplyView] = Field(default_factory=list)
 
@@ -426,12 +513,12 @@ class DuplicateView(Strict):
     request_id: str
     number: str
     status: RequestStatus
-    created_at: datetime
+    created_at: Instant
     description: str | None = None
 
 
 class VisitView(Strict):
-    at: datetime
+    at: Instant
     kind: Literal["visit", "follow_up"]
     by: str | None = None
     note: str
@@ -449,20 +536,23 @@ class RequestView(Strict):
     channel: Channel
     description: str
     address: str | None = None
-    location: tuple[float, float] | None = Field(default=None, description="(lng, lat)")
+    location: tuple[float, float] | None = Field(
+        default=None, description="(lng, lat), WGS-84 whatever datum it was filed in"
+    )
+    datum: Literal["wgs84"] = "wgs84"
     jurisdiction: str
     routing: PlaceView
     departments: list[str] = Field(description="The category's default departments")
     private: bool
     anonymous: bool
     filer_phone: str | None = Field(default=None, description="Masked; hidden if anonymous")
-    created_at: datetime
-    accepted_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
+    created_at: Instant
+    accepted_at: Instant | None = None
+    resolved_at: Instant | None = None
+    closed_at: Instant | None = None
     stage: Stage | None = None
-    deadline: datetime | None = Field(default=None, description="When the running stage is due")
-    resolution_due: datetime | None = None
+    deadline: Instant | None = Field(default=None, description="When the running stage is due")
+    resolution_due: Instant | None = None
     overdue: bool
     escalated: bool
     holders: list[Handler]
@@ -474,8 +564,27 @@ class RequestView(Strict):
     rating: Rating | None = None
     rectification: RequestRectification | None = None
     likely_duplicates: list[DuplicateView] = Field(default_factory=list)
-    timeline: list[TimelineEvent]
+    timeline: list[TimelineEvent] = Field(
+        description="The latest events, oldest first (at most 50)"
+    )
+    timeline_next_cursor: str | None = Field(
+        default=None,
+        description="Older events exist: GET …/timeline?cursor= with this value pages back",
+    )
     next_action: Text | None = None
+
+
+class CommentView(Strict):
+    comment_id: str
+    at: Instant
+    text: str
+
+
+class CommentPage(Strict):
+    """Newest first."""
+
+    items: list[CommentView]
+    next_cursor: str | None = None
 
 
 class RequestSummary(Strict):
@@ -486,8 +595,8 @@ class RequestSummary(Strict):
     status: RequestStatus
     status_label: Text
     jurisdiction: str
-    created_at: datetime
-    deadline: datetime | None = None
+    created_at: Instant
+    deadline: Instant | None = None
     overdue: bool
     private: bool
     excerpt: str | None = Field(default=None, description="Hidden for private requests")
@@ -499,16 +608,10 @@ class RequestPage(Strict):
 
 
 class UploadRequest(Strict):
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+    filename: Filename
+    content_type: ContentType
     size: int = Field(ge=1, le=20 * 1024 * 1024)
-    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)]
-
-    @model_validator(mode="after")
-    def _safe_name(self) -> UploadRequest:
-        if any(c in self.filename for c in "/\\\x00"):
-            raise ValueError("filename must not contain path separators")
-        return self
+    sha256: Sha256Hex
 
 
 class UploadView(Strict):
@@ -522,21 +625,28 @@ class UploadView(Strict):
 
 
 def settled_status(req: ServiceRequest) -> RequestStatus:
-    """The status the assignments and the follow-up visit add up to, for a request being
-    handled. Nobody left on it, or a department returned it and the rest are done: back to
-    the dispatcher (`accepted`), who reassigns. During a rectification: resolved only when
-    every department is done again and the follow-up visit is made, else `reopened`.
-    Otherwise: all done → resolved; some → replied; none → assigned."""
+    """The status a request being handled settles at, from its assignments (the
+    joint-handling table in docs/ARCHITECTURE.md; `tests/domain` checks every row):
+
+    - every assigned department returned it (none active): back to the dispatcher, `accepted`;
+    - during a rectification: `resolved` once every active department is done again, the
+      follow-up visit is made and no returned part waits for the dispatcher; else `reopened`;
+    - every active department done: `resolved` — unless a department returned its part and
+      the dispatcher has not yet reassigned it or concluded without it: then `replied`;
+    - some done: `replied`; none done: `assigned`.
+
+    A department that returns its part (退单) never undoes what the others replied."""
     active = req.active()
-    all_done = bool(active) and all(a.status == "done" for a in active)
-    if not active or (req.needs_dispatch and all_done):
+    if not active:
         return RequestStatus.ACCEPTED
+    all_done = all(a.status == "done" for a in active)
     rectification = req.rectification
     if rectification is not None and rectification.closed_at is None:
         visited = rectification.follow_up != "pending"
-        return RequestStatus.RESOLVED if all_done and visited else RequestStatus.REOPENED
+        settled = all_done and visited and not req.needs_dispatch
+        return RequestStatus.RESOLVED if settled else RequestStatus.REOPENED
     if all_done:
-        return RequestStatus.RESOLVED
+        return RequestStatus.REPLIED if req.needs_dispatch else RequestStatus.RESOLVED
     if any(a.status == "done" for a in active):
         return RequestStatus.REPLIED
     return RequestStatus.ASSIGNED

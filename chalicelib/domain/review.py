@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, RootModel, StringConstraints
 
-from chalicelib.domain.common import Strict, Text
+from chalicelib.domain.common import Instant, Strict, Text
 
 
 class TaskStatus(StrEnum):
@@ -33,12 +33,12 @@ class ReviewTask(Strict):
     rule: str
     status: TaskStatus
     token: str | None = None
-    requested_at: datetime
+    requested_at: Instant
     due: date
     escalations: int = 0
-    escalated_at: datetime | None = None
+    escalated_at: Instant | None = None
     pressed: int = 0
-    decided_at: datetime | None = None
+    decided_at: Instant | None = None
     decided_by: str | None = None
     opinion: str | None = None
     conditions: list[str] = Field(default_factory=list)
@@ -57,18 +57,36 @@ def split_task_id(task_id: str) -> tuple[str, str] | None:
     return case_id, department
 
 
-class ReviewDecision(Strict):
-    decision: Literal["approve", "deny"]
-    opinion: Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+Opinion = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+
+
+class Approval(Strict):
+    decision: Literal["approve"]
+    opinion: Opinion
     conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
-        default_factory=list, max_length=20
+        default_factory=list, max_length=20, description="Conditions attached to the approval"
     )
 
-    @model_validator(mode="after")
-    def _conditions_only_on_approval(self) -> ReviewDecision:
-        if self.decision == "deny" and self.conditions:
-            raise ValueError("conditions go with an approval")
-        return self
+
+class Denial(Strict):
+    decision: Literal["deny"]
+    opinion: Opinion = Field(description="Why: the applicant reads it in the decision")
+
+
+class ReviewDecision(RootModel[Annotated[Approval | Denial, Field(discriminator="decision")]]):
+    """A department's decision on its review task."""
+
+    @property
+    def decision(self) -> str:
+        return self.root.decision
+
+    @property
+    def opinion(self) -> str:
+        return self.root.opinion
+
+    @property
+    def conditions(self) -> list[str]:
+        return self.root.conditions if isinstance(self.root, Approval) else []
 
 
 class PressRequest(Strict):
@@ -100,7 +118,7 @@ class Certificate(Strict):
     service_name: str
     service_name_en: str
     holder: str
-    issued_at: datetime
+    issued_at: Instant
     status: Literal["valid", "revoked"] = "valid"
     object_key: str
 
@@ -110,8 +128,8 @@ class DeliveryState(Strict):
     pickup_code: str | None = None
     tracking_number: str | None = None
     carrier: str | None = None
-    dispatched_at: datetime | None = None
-    delivered_at: datetime | None = None
+    dispatched_at: Instant | None = None
+    delivered_at: Instant | None = None
     received_by: str | None = None
 
 
@@ -127,27 +145,27 @@ RATING_LABELS: dict[int, tuple[str, str]] = {
 
 class RatingRequest(Strict):
     level: int = Field(ge=1, le=5)
-    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class Rating(Strict):
     level: int
     label: Text
     comment: str | None = None
-    rated_at: datetime
+    rated_at: Instant
 
 
 class Rectification(Strict):
     """A bad review (差评) opens this for the lead department: fix it, visit the applicant."""
 
     department: str
-    opened_at: datetime
+    opened_at: Instant
     due: date
     status: Literal["open", "done"] = "open"
     follow_up_visit: Literal["pending", "done"] = "pending"
     measures: str | None = None
     visit_note: str | None = None
-    closed_at: datetime | None = None
+    closed_at: Instant | None = None
 
 
 class RectificationReport(Strict):
@@ -163,11 +181,11 @@ class TaskView(Strict):
     department_name: str
     status: TaskStatus
     status_label: Text
-    requested_at: datetime
+    requested_at: Instant
     due: date
     escalations: int
     pressed: int
-    decided_at: datetime | None = None
+    decided_at: Instant | None = None
     opinion: str | None = None
     conditions: list[str] = Field(default_factory=list)
 
@@ -191,7 +209,7 @@ class CertificateView(Strict):
     service_name: str
     service_name_en: str
     holder: str
-    issued_at: datetime
+    issued_at: Instant
     verify_url: str
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from chalicelib.domain.common import Strict
+from chalicelib.domain.common import Period, Scope, Strict
 
 
 class Figures(Strict):
@@ -58,18 +58,12 @@ class StatsView(Strict):
 
 
 class StatsQuery(Strict):
-    scope: str | None = Field(
-        default=None,
-        max_length=20,
-        description="A jurisdiction code or dept:<department>; default: your own",
-    )
-    period: str | None = Field(
-        default=None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD; default this year"
-    )
+    scope: Scope | None = None
+    period: Period | None = Field(default=None, description="Default: this year")
 
 
 class PublicStatsQuery(Strict):
-    period: str | None = Field(default=None, max_length=10)
+    period: Period | None = Field(default=None, description="Default: this year")
 
 
 class Ranked(Strict):

@@ -8,17 +8,21 @@ from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.deps import container
+from chalicelib.domain.access import ANY_STAFF, CATALOGUE_ADMINS, CLERKS
 from chalicelib.domain.application import (
     AcceptanceDecision,
     ApplicationPage,
     ApplicationView,
     QueueQuery,
+    TimelinePage,
+    TimelineQuery,
 )
 from chalicelib.domain.calendar import YearArrangement
-from chalicelib.domain.catalogue import ServiceGuide, ServiceItemInput
+from chalicelib.domain.catalogue import ServiceGuide, ServiceItemEdit
 from chalicelib.domain.common import Strict, Text
-from chalicelib.domain.identity import ROLE_LABELS, Role
-from chalicelib.http.api import Call, Reply, operation
+from chalicelib.domain.identity import ROLE_LABELS, Role, StaffMember
+from chalicelib.http.api import IF_MATCH_HEADER, Call, Reply, operation
+from chalicelib.http.paths import CalendarPath, CasePath, ServicePath
 from chalicelib.services.views import guide_of
 
 bp = Blueprint(__name__)
@@ -42,12 +46,11 @@ class StaffProfile(Strict):
     summary="The calling staff member's record",
     tags=("admin",),
     auth="staff",
+    allow=ANY_STAFF,
     response=StaffProfile,
-    errors=(403,),
 )
-def staff_me(call: Call) -> StaffProfile:
+def staff_me(call: Call, staff: StaffMember) -> StaffProfile:
     deps = container()
-    staff = deps.staff.resolve(call.principal_arn)
     department = deps.reference.departments().get(staff.department or "")
     jurisdiction = deps.reference.jurisdictions().nodes.get(staff.jurisdiction)
     zh, en = ROLE_LABELS[staff.role]
@@ -71,17 +74,27 @@ def staff_me(call: Call) -> StaffProfile:
     summary="Create or change a catalogue item; every change is kept as a new version",
     tags=("admin", "catalogue"),
     auth="staff",
-    body=ServiceItemInput,
+    allow=CATALOGUE_ADMINS,
+    path_model=ServicePath,
+    body=ServiceItemEdit,
     response=ServiceGuide,
-    errors=(403, 409, 412, 422),
+    status=200,
+    errors=(409, 412),
+    headers=(IF_MATCH_HEADER,),
+    response_headers=("ETag",),
+    description="The body is the item's editable fields — or the whole guide that "
+    "GET /services/{code} returned: its read-only fields (code, version, labels, "
+    "departments, etag, updated_*) are ignored when they still match the current version, "
+    "and named in a 422 when they differ. 201 with Location when the code is new.",
 )
-def put_service(call: Call, code: str, body: ServiceItemInput) -> Reply:
+def put_service(call: Call, staff: StaffMember, code: str, body: ServiceItemEdit) -> Reply:
     deps = container()
-    staff = deps.staff.resolve(call.principal_arn)
     item, created = deps.catalogue.publish(staff, code, body, if_match=call.header("If-Match"))
     guide = guide_of(item, deps.reference.departments())
-    status = 201 if created and item.version == 1 else 200
-    return Reply(guide, status=status, headers={"ETag": guide.etag})
+    headers = {"ETag": guide.etag}
+    if created and item.version == 1:
+        return Reply(guide, status=201, headers={**headers, "Location": f"/services/{code}"})
+    return Reply(guide, headers=headers)
 
 
 @operation(
@@ -90,14 +103,12 @@ def put_service(call: Call, code: str, body: ServiceItemInput) -> Reply:
     summary="Applications waiting for acceptance, oldest first",
     tags=("admin", "applications"),
     auth="staff",
+    allow=CLERKS,
     query=QueueQuery,
     response=ApplicationPage,
-    errors=(403, 422),
 )
-def acceptance_queue(call: Call, query: QueueQuery) -> ApplicationPage:
-    deps = container()
-    staff = deps.staff.resolve(call.principal_arn)
-    return deps.acceptance.queue(staff, query.limit, query.cursor)
+def acceptance_queue(call: Call, staff: StaffMember, query: QueueQuery) -> ApplicationPage:
+    return container().acceptance.queue(staff, query.limit, query.cursor)
 
 
 @operation(
@@ -106,12 +117,29 @@ def acceptance_queue(call: Call, query: QueueQuery) -> ApplicationPage:
     summary="An application with short-lived document download links (access is logged)",
     tags=("admin", "applications"),
     auth="staff",
+    allow=ANY_STAFF,
+    path_model=CasePath,
     response=ApplicationView,
-    errors=(403, 404),
 )
-def staff_get_application(call: Call, id: str) -> ApplicationView:
-    deps = container()
-    return deps.acceptance.view(deps.staff.resolve(call.principal_arn), id)
+def staff_get_application(call: Call, staff: StaffMember, id: str) -> ApplicationView:
+    return container().acceptance.view(staff, id)
+
+
+@operation(
+    bp,
+    "/admin/applications/{id}/timeline",
+    summary="An application's timeline, newest first, page by page",
+    tags=("admin", "applications"),
+    auth="staff",
+    allow=ANY_STAFF,
+    path_model=CasePath,
+    query=TimelineQuery,
+    response=TimelinePage,
+)
+def staff_application_timeline(
+    call: Call, staff: StaffMember, id: str, query: TimelineQuery
+) -> TimelinePage:
+    return container().acceptance.timeline(staff, id, query)
 
 
 @operation(
@@ -121,13 +149,16 @@ def staff_get_application(call: Call, id: str) -> ApplicationView:
     summary="One-window decision: accept, supplement (一次性告知) or not accept",
     tags=("admin", "applications"),
     auth="staff",
+    allow=CLERKS,
+    path_model=CasePath,
     body=AcceptanceDecision,
     response=ApplicationView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def decide_acceptance(call: Call, id: str, body: AcceptanceDecision) -> ApplicationView:
-    deps = container()
-    return deps.acceptance.decide(deps.staff.resolve(call.principal_arn), id, body)
+def decide_acceptance(
+    call: Call, staff: StaffMember, id: str, body: AcceptanceDecision
+) -> ApplicationView:
+    return container().acceptance.decide(staff, id, body)
 
 
 class CalendarYear(Strict):
@@ -142,11 +173,12 @@ class CalendarYear(Strict):
     summary="Load a year's public holidays and adjusted working days (State Council notice)",
     tags=("admin",),
     auth="staff",
+    allow=CATALOGUE_ADMINS,
+    path_model=CalendarPath,
     body=CalendarYear,
     response=YearArrangement,
-    errors=(403, 422),
 )
-def put_calendar_year(call: Call, year: str, body: CalendarYear) -> YearArrangement:
-    deps = container()
-    staff = deps.staff.resolve(call.principal_arn)
-    return deps.calendar.load_year(staff, year, body.holidays, body.workdays)
+def put_calendar_year(
+    call: Call, staff: StaffMember, year: int, body: CalendarYear
+) -> YearArrangement:
+    return container().calendar.load_year(staff, year, body.holidays, body.workdays)

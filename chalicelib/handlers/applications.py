@@ -14,25 +14,17 @@ from chalicelib.domain.application import (
     DocumentList,
     DocumentRequest,
     DocumentUpload,
+    DocumentView,
+    TimelinePage,
+    TimelineQuery,
     WithdrawRequest,
 )
-from chalicelib.domain.identity import OtpRequest
 from chalicelib.domain.review import CertificateLink, RatingRequest
-from chalicelib.errors import FieldError, InvalidInput
-from chalicelib.http.api import Call, Reply, operation
+from chalicelib.http.api import IDEMPOTENCY_HEADER, Call, Reply, created, operation
+from chalicelib.http.paths import CaseAgentPath, CaseDocumentPath, CasePath
 
 bp = Blueprint(__name__)
 TAGS = ("applications",)
-
-
-def idempotency_key(call: Call) -> str | None:
-    key = call.header("Idempotency-Key")
-    if key is not None and not (1 <= len(key) <= 100 and key.isprintable()):
-        raise InvalidInput(
-            "Idempotency-Key must be 1-100 printable characters.",
-            errors=[FieldError("header.idempotency-key", "1-100 printable characters", "invalid")],
-        )
-    return key
 
 
 @operation(
@@ -45,11 +37,15 @@ def idempotency_key(call: Call) -> str | None:
     body=ApplicationCreate,
     response=ApplicationView,
     status=201,
-    errors=(409, 422),
+    errors=(404, 409, 429),
+    headers=(IDEMPOTENCY_HEADER,),
 )
 def create_application(call: Call, body: ApplicationCreate) -> Reply:
-    view, created = container().applications.create(call.citizen_id, body, idempotency_key(call))
-    return Reply(view, status=201 if created else 200)
+    view, fresh = container().applications.create(
+        call.citizen_id, body, call.idempotency_key, call.fingerprint()
+    )
+    location = f"/applications/{view.id}"
+    return created(view, location) if fresh else Reply(view, headers={"Location": location})
 
 
 @operation(
@@ -60,7 +56,6 @@ def create_application(call: Call, body: ApplicationCreate) -> Reply:
     auth="citizen",
     query=ApplicationListQuery,
     response=ApplicationPage,
-    errors=(422,),
 )
 def list_applications(call: Call, query: ApplicationListQuery) -> ApplicationPage:
     return container().applications.mine(call.citizen_id, query.role, query.limit, query.cursor)
@@ -69,11 +64,11 @@ def list_applications(call: Call, query: ApplicationListQuery) -> ApplicationPag
 @operation(
     bp,
     "/applications/{id}",
-    summary="Status, timeline, due dates, documents, next step",
+    summary="Status, latest events, due dates, documents, next step",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     response=ApplicationView,
-    errors=(404,),
 )
 def get_application(call: Call, id: str) -> ApplicationView:
     return container().applications.view(call.citizen_id, id)
@@ -81,18 +76,34 @@ def get_application(call: Call, id: str) -> ApplicationView:
 
 @operation(
     bp,
-    "/applications/{id}/documents",
-    "POST",
-    summary="Register a document and get a presigned POST to upload it to",
+    "/applications/{id}/timeline",
+    summary="The application's timeline, newest first, page by page",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
+    query=TimelineQuery,
+    response=TimelinePage,
+)
+def application_timeline(call: Call, id: str, query: TimelineQuery) -> TimelinePage:
+    return container().applications.timeline(call.citizen_id, id, query)
+
+
+@operation(
+    bp,
+    "/applications/{id}/documents",
+    "POST",
+    summary="Register a document and get a presigned POST to upload it to (at most 60)",
+    tags=TAGS,
+    auth="citizen",
+    path_model=CasePath,
     body=DocumentRequest,
     response=DocumentUpload,
     status=201,
-    errors=(404, 409, 422),
+    errors=(409,),
 )
-def request_upload(call: Call, id: str, body: DocumentRequest) -> DocumentUpload:
-    return container().applications.request_upload(call.citizen_id, id, body)
+def request_upload(call: Call, id: str, body: DocumentRequest) -> Reply:
+    upload = container().applications.request_upload(call.citizen_id, id, body)
+    return created(upload, f"/applications/{id}/documents/{upload.document.document_id}")
 
 
 @operation(
@@ -101,11 +112,24 @@ def request_upload(call: Call, id: str, body: DocumentRequest) -> DocumentUpload
     summary="The application's documents and their checks",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     response=DocumentList,
-    errors=(404,),
 )
 def list_documents(call: Call, id: str) -> DocumentList:
     return container().applications.documents(call.citizen_id, id)
+
+
+@operation(
+    bp,
+    "/applications/{id}/documents/{document_id}",
+    summary="One document and its check",
+    tags=TAGS,
+    auth="citizen",
+    path_model=CaseDocumentPath,
+    response=DocumentView,
+)
+def get_document(call: Call, id: str, document_id: str) -> DocumentView:
+    return container().applications.document(call.citizen_id, id, document_id)
 
 
 @operation(
@@ -115,8 +139,9 @@ def list_documents(call: Call, id: str) -> DocumentList:
     summary="Remove a document before submission",
     tags=TAGS,
     auth="citizen",
+    path_model=CaseDocumentPath,
     status=204,
-    errors=(404, 409),
+    errors=(403, 409),
 )
 def delete_document(call: Call, id: str, document_id: str) -> Reply:
     container().applications.delete_document(call.citizen_id, id, document_id)
@@ -127,14 +152,18 @@ def delete_document(call: Call, id: str, document_id: str) -> Reply:
     bp,
     "/applications/{id}/submit",
     "POST",
-    summary="Submit when every required material has a clean document (Idempotency-Key)",
+    summary="Submit when every required material has a clean document",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     response=ApplicationView,
-    errors=(404, 409, 422),
+    errors=(409,),
+    headers=(IDEMPOTENCY_HEADER,),
 )
 def submit_application(call: Call, id: str) -> ApplicationView:
-    return container().applications.submit(call.citizen_id, id, idempotency_key(call))
+    return container().applications.submit(
+        call.citizen_id, id, call.idempotency_key, call.fingerprint()
+    )
 
 
 @operation(
@@ -144,11 +173,15 @@ def submit_application(call: Call, id: str) -> ApplicationView:
     summary="Send the requested supplement; back to the acceptance queue, clock resumes",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     response=ApplicationView,
-    errors=(404, 409, 422),
+    errors=(409,),
+    headers=(IDEMPOTENCY_HEADER,),
 )
 def send_supplement(call: Call, id: str) -> ApplicationView:
-    return container().applications.send_supplement(call.citizen_id, id, idempotency_key(call))
+    return container().applications.send_supplement(
+        call.citizen_id, id, call.idempotency_key, call.fingerprint()
+    )
 
 
 @operation(
@@ -158,9 +191,10 @@ def send_supplement(call: Call, id: str) -> ApplicationView:
     summary="Withdraw before a decision",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     body=WithdrawRequest,
     response=ApplicationView,
-    errors=(403, 404, 409),
+    errors=(403, 409),
 )
 def withdraw_application(call: Call, id: str, body: WithdrawRequest) -> ApplicationView:
     return container().applications.withdraw(call.citizen_id, id, body.reason)
@@ -173,21 +207,13 @@ def withdraw_application(call: Call, id: str, body: WithdrawRequest) -> Applicat
     summary="Grant a proxy agent (民事代办员) access to this one case, with consent",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     body=AgentGrantRequest,
     response=ApplicationView,
-    errors=(403, 404, 409, 422),
+    errors=(403, 409),
 )
 def grant_agent(call: Call, id: str, body: AgentGrantRequest) -> ApplicationView:
-    try:
-        phone = OtpRequest(phone=body.agent_phone).phone
-    except ValueError:
-        raise InvalidInput(
-            "The agent's phone is not a mainland mobile number.",
-            errors=[
-                FieldError("body.agent_phone", "must be a mainland China mobile number", "phone")
-            ],
-        ) from None
-    return container().applications.grant_agent(call.citizen_id, id, phone)
+    return container().applications.grant_agent(call.citizen_id, id, body.agent_phone)
 
 
 @operation(
@@ -197,8 +223,9 @@ def grant_agent(call: Call, id: str, body: AgentGrantRequest) -> ApplicationView
     summary="Revoke an agent's access",
     tags=TAGS,
     auth="citizen",
+    path_model=CaseAgentPath,
     response=ApplicationView,
-    errors=(403, 404),
+    errors=(403,),
 )
 def revoke_agent(call: Call, id: str, agent_id: str) -> ApplicationView:
     return container().applications.revoke_agent(call.citizen_id, id, agent_id)
@@ -210,8 +237,8 @@ def revoke_agent(call: Call, id: str, agent_id: str) -> ApplicationView:
     summary="A short-lived link to the issued certificate (PDF)",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     response=CertificateLink,
-    errors=(404,),
 )
 def certificate_link(call: Call, id: str) -> CertificateLink:
     return container().issuance.certificate_link(call.citizen_id, id)
@@ -224,9 +251,10 @@ def certificate_link(call: Call, id: str) -> CertificateLink:
     summary="Rate the completed case once (非常满意 5 … 非常不满意 1)",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     body=RatingRequest,
     response=ApplicationView,
-    errors=(403, 404, 409, 422),
+    errors=(403, 409),
 )
 def rate_application(call: Call, id: str, body: RatingRequest) -> ApplicationView:
     return container().issuance.rate(call.citizen_id, id, body)

@@ -21,10 +21,10 @@ bp = Blueprint(__name__)
     body=OtpRequest,
     response=OtpSent,
     status=202,
-    errors=(422, 429),
+    errors=(429,),
 )
 def send_code(call: Call, body: OtpRequest) -> OtpSent:
-    return container().citizen_auth.send_code(body.phone)
+    return container().citizen_auth.send_code(body.phone, call.source_ip)
 
 
 @operation(
@@ -35,7 +35,7 @@ def send_code(call: Call, body: OtpRequest) -> OtpSent:
     tags=("auth",),
     body=TokenRequest,
     response=TokenIssued,
-    errors=(401, 422),
+    errors=(401,),
 )
 def issue_token(call: Call, body: TokenRequest) -> TokenIssued:
     return container().citizen_auth.exchange(body.phone, body.code)
@@ -52,7 +52,6 @@ class CitizenMe(Strict):
     tags=("auth",),
     auth="citizen",
     response=CitizenMe,
-    errors=(401,),
 )
 def citizen_me(call: Call) -> CitizenMe:
     return CitizenMe(citizen_id=call.citizen_id)

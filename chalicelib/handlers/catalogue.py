@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from chalice import Blueprint
 
 from chalicelib.deps import container
 from chalicelib.domain.catalogue import ServiceGuide, ServicePage, ServiceQuery, ServiceVersionList
 from chalicelib.domain.review import CertificateView
-from chalicelib.errors import FieldError, InvalidInput
 from chalicelib.http.api import Call, Reply, operation
+from chalicelib.http.paths import CertificatePath, ServicePath, ServiceVersionPath
 from chalicelib.services.views import guide_of, version_list
 
 bp = Blueprint(__name__)
@@ -24,7 +22,6 @@ TAGS = ("catalogue",)
     tags=TAGS,
     query=ServiceQuery,
     response=ServicePage,
-    errors=(422,),
 )
 def list_services(call: Call, query: ServiceQuery) -> ServicePage:
     items, cursor = container().catalogue.search(
@@ -42,8 +39,9 @@ def list_services(call: Call, query: ServiceQuery) -> ServicePage:
     "/services/{code}",
     summary="The full guide of a service item",
     tags=TAGS,
+    path_model=ServicePath,
     response=ServiceGuide,
-    errors=(404,),
+    response_headers=("ETag",),
 )
 def get_service(call: Call, code: str) -> Reply:
     deps = container()
@@ -56,8 +54,8 @@ def get_service(call: Call, code: str) -> Reply:
     "/services/{code}/versions",
     summary="Every published version of an item",
     tags=TAGS,
+    path_model=ServicePath,
     response=ServiceVersionList,
-    errors=(404,),
 )
 def list_service_versions(call: Call, code: str) -> ServiceVersionList:
     return version_list(container().catalogue.history(code))
@@ -68,17 +66,12 @@ def list_service_versions(call: Call, code: str) -> ServiceVersionList:
     "/services/{code}/versions/{version}",
     summary="One earlier version of an item",
     tags=TAGS,
+    path_model=ServiceVersionPath,
     response=ServiceGuide,
-    errors=(404, 422),
 )
-def get_service_version(call: Call, code: str, version: str) -> ServiceGuide:
-    if not re.fullmatch(r"[0-9]{1,6}", version) or int(version) < 1:
-        raise InvalidInput(
-            "The version must be a positive whole number.",
-            errors=[FieldError("path.version", "must be an integer from 1", "int_parsing")],
-        )
+def get_service_version(call: Call, code: str, version: int) -> ServiceGuide:
     deps = container()
-    return guide_of(deps.catalogue.version(code, int(version)), deps.reference.departments())
+    return guide_of(deps.catalogue.version(code, version), deps.reference.departments())
 
 
 @operation(
@@ -86,8 +79,8 @@ def get_service_version(call: Call, code: str, version: str) -> ServiceGuide:
     "/certificates/{code}",
     summary="Verify a certificate by its public code",
     tags=("certificates",),
+    path_model=CertificatePath,
     response=CertificateView,
-    errors=(404,),
 )
 def verify_certificate(call: Call, code: str) -> CertificateView:
     return container().issuance.verify(code)

@@ -1,13 +1,17 @@
 """Open311 GeoReport v2 (`/open311/v2/`): JSON and XML, GeoReport error arrays.
 
 These routes keep the GeoReport conventions rather than the API's own (problem+json,
-OpenAPI): `{resource}.{format}` paths, form-encoded POSTs with an `api_key`, and errors as
-`[{"code": 400, "description": "..."}]`.
+OpenAPI-validated JSON bodies): `{resource}.{format}` paths, form-encoded POSTs with an
+`api_key`, and errors as `[{"code": 400, "description": "..."}]` — every error under
+/open311/v2/, the app's middleware turning any other error shape into one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,12 +20,18 @@ from chalice import Blueprint, Response
 from chalicelib.deps import container
 from chalicelib.http.scope import current_request_id
 from chalicelib.observability import logger
-from chalicelib.services.open311 import GeoReportError, to_xml
+from chalicelib.services.open311 import GeoReportError, Open311, to_xml
 
 bp = Blueprint(__name__)
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
-FORM_TYPES = ["application/x-www-form-urlencoded", "application/json", "text/plain"]
+FORM_TYPES = [
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/json",
+    "text/plain",
+]
+Action = Callable[[Open311, str, str, dict[str, str]], Response]
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -36,9 +46,29 @@ def _reply(kind: str, payload: Any, fmt: str, status: int = 200) -> Response:
     return Response(body=body, status_code=status, headers={"Content-Type": FORMATS[fmt]})
 
 
-def _error(error: GeoReportError, fmt: str) -> Response:
-    payload = [{"code": error.status, "description": error.description}]
-    return _reply("errors", payload, fmt, error.status)
+def error_array(status: int, description: str, fmt: str) -> Response:
+    return _reply("errors", [{"code": status, "description": description}], fmt, status)
+
+
+def geo_report_not_found(path: str) -> Response:
+    """An unknown path under /open311/v2/ (deployed: reached through the catch-all route)."""
+    return error_array(404, f"no resource {path}", "xml" if path.endswith(".xml") else "json")
+
+
+def _multipart(raw: bytes, content_type: str) -> dict[str, str]:
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        if part.get_filename():
+            raise GeoReportError(400, "files are not accepted; photos go through the app")
+        content = part.get_content()
+        fields[str(name)] = content if isinstance(content, str) else content.decode("utf-8")
+    return fields
 
 
 def _params() -> dict[str, str]:
@@ -46,7 +76,8 @@ def _params() -> dict[str, str]:
     params: dict[str, str] = dict(request.query_params or {})
     raw = request.raw_body or b""
     if raw:
-        content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
+        full_type = request.headers.get("content-type") or ""
+        content_type = full_type.split(";")[0].strip().lower()
         if content_type == "application/json":
             try:
                 data = json.loads(raw)
@@ -55,6 +86,11 @@ def _params() -> dict[str, str]:
             if not isinstance(data, dict):
                 raise GeoReportError(400, "the body must be a JSON object")
             params.update({k: str(v) for k, v in data.items() if v is not None})
+        elif content_type == "multipart/form-data":
+            try:
+                params.update(_multipart(raw, full_type))
+            except (ValueError, UnicodeDecodeError):
+                raise GeoReportError(400, "the body is not valid multipart form data") from None
         else:
             try:
                 params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
@@ -63,7 +99,7 @@ def _params() -> dict[str, str]:
     return params
 
 
-def _serve(name: str, action: Any) -> Response:
+def _serve(name: str, action: Action) -> Response:
     request = bp.current_request
     scope = current_request_id.set(str(request.context.get("requestId") or id(request)))
     fmt = "xml" if name.endswith(".xml") else "json"
@@ -75,36 +111,57 @@ def _serve(name: str, action: Any) -> Response:
         return action(deps.open311, stem, fmt, params)
     except GeoReportError as exc:
         logger.info("open311 error", extra={"status": exc.status})
-        return _error(exc, fmt)
+        return error_array(exc.status, exc.description, fmt)
     finally:
         current_request_id.reset(scope)
 
 
-@bp.route("/open311/v2/{resource}", methods=["GET"], name="open311_resource")
-def open311_resource(resource: str) -> Response:
-    def action(api: Any, stem: str, fmt: str, params: dict[str, str]) -> Response:
-        if stem == "discovery":
-            return _reply("discovery", api.discovery(), fmt)
-        if stem == "services":
-            return _reply("services", api.services(), fmt)
-        if stem == "requests":
-            return _reply("requests", api.search(params), fmt)
-        raise GeoReportError(404, f"no resource {stem}")
+def _get(path: str, name: str, view: Callable[..., Response]) -> None:
+    """A GET route and its HEAD (the same answer without the body)."""
+    bp.route(path, methods=["GET"], name=name)(view)
 
-    return _serve(resource, action)
+    def head(**params: str) -> Response:
+        answer = view(**params)
+        return Response(body="", status_code=answer.status_code, headers=answer.headers)
+
+    bp.route(path, methods=["HEAD"], name=f"{name}_head")(head)
 
 
-@bp.route("/open311/v2/{resource}", methods=["POST"], name="open311_post", content_types=FORM_TYPES)
-def open311_post(resource: str) -> Response:
-    def action(api: Any, stem: str, fmt: str, params: dict[str, str]) -> Response:
-        if stem != "requests":
-            raise GeoReportError(404, f"cannot post to {stem}")
-        return _reply("requests", api.create(params), fmt)
+# Static routes per resource and format (API Gateway and Chalice prefer them to parameter
+# routes), so that the OpenAPI document states each resource's own parameters.
+def _static(stem: str, fmt: str, answer: Callable[[Open311, dict[str, str]], Any]) -> Any:
+    kind = "requests" if stem == "requests" else stem
 
-    return _serve(resource, action)
+    def view() -> Response:
+        return _serve(f"{stem}.{fmt}", lambda api, _, f, p: _reply(kind, answer(api, p), f))
+
+    return view
 
 
-@bp.route("/open311/v2/services/{file}", methods=["GET"], name="open311_service")
+for _fmt in FORMATS:
+    _get(
+        f"/open311/v2/discovery.{_fmt}",
+        f"open311_discovery_{_fmt}",
+        _static("discovery", _fmt, lambda api, _: api.discovery()),
+    )
+    _get(
+        f"/open311/v2/services.{_fmt}",
+        f"open311_services_{_fmt}",
+        _static("services", _fmt, lambda api, _: api.services()),
+    )
+    _get(
+        f"/open311/v2/requests.{_fmt}",
+        f"open311_requests_{_fmt}",
+        _static("requests", _fmt, lambda api, params: api.search(params)),
+    )
+    bp.route(
+        f"/open311/v2/requests.{_fmt}",
+        methods=["POST"],
+        name=f"open311_post_{_fmt}",
+        content_types=FORM_TYPES,
+    )(_static("requests", _fmt, lambda api, params: api.create(params)))
+
+
 def open311_service(file: str) -> Response:
     return _serve(
         file,
@@ -112,11 +169,14 @@ def open311_service(file: str) -> Response:
     )
 
 
-@bp.route("/open311/v2/requests/{file}", methods=["GET"], name="open311_request")
 def open311_request(file: str) -> Response:
     return _serve(file, lambda api, rid, fmt, _: _reply("requests", api.request(rid), fmt))
 
 
-@bp.route("/open311/v2/tokens/{file}", methods=["GET"], name="open311_token")
 def open311_token(file: str) -> Response:
     return _serve(file, lambda api, token, fmt, _: _reply("requests", api.token(token), fmt))
+
+
+_get("/open311/v2/services/{file}", "open311_service", open311_service)
+_get("/open311/v2/requests/{file}", "open311_request", open311_request)
+_get("/open311/v2/tokens/{file}", "open311_token", open311_token)

@@ -13,6 +13,7 @@ from chalicelib.domain.reference import (
 )
 from chalicelib.errors import NotFound
 from chalicelib.http.api import Call, operation
+from chalicelib.http.paths import JurisdictionCodePath
 from chalicelib.services.reference import JurisdictionTree
 from chalicelib.services.views import jurisdiction_view
 
@@ -48,7 +49,6 @@ def _subtree(tree: JurisdictionTree, code: str, depth: int) -> JurisdictionView:
     tags=("reference",),
     query=JurisdictionQuery,
     response=JurisdictionList,
-    errors=(404, 422),
 )
 def list_jurisdictions(call: Call, query: JurisdictionQuery) -> JurisdictionList:
     tree = container().reference.jurisdictions()
@@ -66,8 +66,8 @@ def list_jurisdictions(call: Call, query: JurisdictionQuery) -> JurisdictionList
     "/jurisdictions/{code}",
     summary="One jurisdiction with its path and children",
     tags=("reference",),
+    path_model=JurisdictionCodePath,
     response=JurisdictionView,
-    errors=(404,),
 )
 def get_jurisdiction(call: Call, code: str) -> JurisdictionView:
     tree = container().reference.jurisdictions()

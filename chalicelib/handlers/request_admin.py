@@ -5,7 +5,17 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.deps import container
-from chalicelib.domain.identity import Role
+from chalicelib.domain.access import (
+    ANY_STAFF,
+    CATALOGUE_ADMINS,
+    DISPATCHERS,
+    LIAISONS,
+    PHOTO_TAKERS,
+    REQUEST_WORKERS,
+    REVIEWERS,
+)
+from chalicelib.domain.application import TimelinePage, TimelineQuery
+from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.request import (
     ReplyRequest,
     RequestPage,
@@ -19,10 +29,9 @@ from chalicelib.domain.request import (
     VisitRequest,
     staff_upload_owner,
 )
-from chalicelib.errors import Forbidden
-from chalicelib.handlers.applications import idempotency_key
-from chalicelib.http.api import Call, Reply, operation
-from chalicelib.services.open311 import IssuedKey, PartnerKeyRequest
+from chalicelib.http.api import IDEMPOTENCY_HEADER, Call, Reply, created, operation
+from chalicelib.http.paths import CasePath, PartnerPath, UploadPath
+from chalicelib.services.open311 import IssuedKey, PartnerKeyRequest, PartnerKeyView
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "requests")
@@ -35,15 +44,15 @@ TAGS = ("admin", "requests")
     summary="Upload a photo for a reply or a visit",
     tags=TAGS,
     auth="staff",
+    allow=PHOTO_TAKERS,
     body=UploadRequest,
     response=UploadView,
     status=201,
-    errors=(403, 422),
+    errors=(429,),
 )
-def create_staff_upload(call: Call, body: UploadRequest) -> Reply:
-    deps = container()
-    owner = staff_upload_owner(deps.staff.resolve(call.principal_arn).staff_id)
-    return Reply(deps.requests.request_upload(owner, body), status=201)
+def create_staff_upload(call: Call, staff: StaffMember, body: UploadRequest) -> Reply:
+    view = container().requests.request_upload(staff_upload_owner(staff.staff_id), body)
+    return created(view, f"/admin/uploads/{view.document_id}")
 
 
 @operation(
@@ -52,13 +61,12 @@ def create_staff_upload(call: Call, body: UploadRequest) -> Reply:
     summary="Whether a photo I uploaded passed its checks",
     tags=TAGS,
     auth="staff",
+    allow=PHOTO_TAKERS,
+    path_model=UploadPath,
     response=UploadView,
-    errors=(403, 404),
 )
-def get_staff_upload(call: Call, id: str) -> UploadView:
-    deps = container()
-    owner = staff_upload_owner(deps.staff.resolve(call.principal_arn).staff_id)
-    return deps.requests.upload_status(owner, id)
+def get_staff_upload(call: Call, staff: StaffMember, id: str) -> UploadView:
+    return container().requests.upload_status(staff_upload_owner(staff.staff_id), id)
 
 
 @operation(
@@ -68,17 +76,19 @@ def get_staff_upload(call: Call, id: str) -> UploadView:
     summary="A liaison officer files a request on behalf of a resident (channel liaison)",
     tags=TAGS,
     auth="staff",
+    allow=LIAISONS,
     body=ResidentRequestCreate,
     response=RequestView,
     status=201,
-    errors=(403, 409, 422),
+    errors=(404, 409, 429),
+    headers=(IDEMPOTENCY_HEADER,),
 )
-def file_for_resident(call: Call, body: ResidentRequestCreate) -> Reply:
-    deps = container()
-    view, created = deps.requests.file_for_resident(
-        deps.staff.resolve(call.principal_arn), body, idempotency_key(call)
+def file_for_resident(call: Call, staff: StaffMember, body: ResidentRequestCreate) -> Reply:
+    view, fresh = container().requests.file_for_resident(
+        staff, body, call.idempotency_key, call.fingerprint()
     )
-    return Reply(view, status=201 if created else 200)
+    location = f"/admin/requests/{view.request_id}"
+    return created(view, location) if fresh else Reply(view, headers={"Location": location})
 
 
 @operation(
@@ -87,59 +97,79 @@ def file_for_resident(call: Call, body: ResidentRequestCreate) -> Reply:
     summary="My request queue, oldest first: dispatcher, department, liaison or overdue",
     tags=TAGS,
     auth="staff",
+    allow=REQUEST_WORKERS,
     query=RequestQueueQuery,
     response=RequestPage,
-    errors=(403, 422),
+    errors=(404,),
 )
-def request_queue(call: Call, query: RequestQueueQuery) -> RequestPage:
-    deps = container()
-    return deps.requests.queue(deps.staff.resolve(call.principal_arn), query)
+def request_queue(call: Call, staff: StaffMember, query: RequestQueueQuery) -> RequestPage:
+    return container().requests.queue(staff, query)
 
 
 @operation(
     bp,
     "/admin/requests/{id}",
-    summary="A request I may see: routing, assignments, replies, visits, timeline",
+    summary="A request I may see: routing, assignments, replies, visits, latest events",
     tags=TAGS,
     auth="staff",
+    allow=ANY_STAFF,
+    path_model=CasePath,
     response=RequestView,
-    errors=(403, 404),
 )
-def get_request_for_staff(call: Call, id: str) -> RequestView:
-    deps = container()
-    return deps.requests.view_for_staff(deps.staff.resolve(call.principal_arn), id)
+def get_request_for_staff(call: Call, staff: StaffMember, id: str) -> RequestView:
+    return container().requests.view_for_staff(staff, id)
+
+
+@operation(
+    bp,
+    "/admin/requests/{id}/timeline",
+    summary="A request's timeline, newest first, page by page",
+    tags=TAGS,
+    auth="staff",
+    allow=ANY_STAFF,
+    path_model=CasePath,
+    query=TimelineQuery,
+    response=TimelinePage,
+)
+def request_timeline_for_staff(
+    call: Call, staff: StaffMember, id: str, query: TimelineQuery
+) -> TimelinePage:
+    return container().requests.timeline_for_staff(staff, id, query)
 
 
 @operation(
     bp,
     "/admin/requests/{id}/triage",
     "POST",
-    summary="Dispatcher: accept, not accept (reason), assign departments jointly, or merge",
+    summary="Dispatcher: accept, not accept (reason), assign departments jointly, merge, or "
+    "conclude a partly returned request with the other departments' replies",
     tags=TAGS,
     auth="staff",
+    allow=DISPATCHERS,
+    path_model=CasePath,
     body=TriageRequest,
     response=RequestView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def triage_request(call: Call, id: str, body: TriageRequest) -> RequestView:
-    deps = container()
-    return deps.requests.triage(deps.staff.resolve(call.principal_arn), id, body)
+def triage_request(call: Call, staff: StaffMember, id: str, body: TriageRequest) -> RequestView:
+    return container().requests.triage(staff, id, body)
 
 
 @operation(
     bp,
     "/admin/requests/{id}/return",
     "POST",
-    summary="A department returns a mis-routed request with a reason (退单)",
+    summary="A department returns its part of a mis-routed request with a reason (退单)",
     tags=TAGS,
     auth="staff",
+    allow=REVIEWERS,
+    path_model=CasePath,
     body=ReturnRequest,
     response=RequestView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def return_request(call: Call, id: str, body: ReturnRequest) -> RequestView:
-    deps = container()
-    return deps.requests.return_request(deps.staff.resolve(call.principal_arn), id, body)
+def return_request(call: Call, staff: StaffMember, id: str, body: ReturnRequest) -> RequestView:
+    return container().requests.return_request(staff, id, body)
 
 
 @operation(
@@ -149,13 +179,14 @@ def return_request(call: Call, id: str, body: ReturnRequest) -> RequestView:
     summary="A department replies (progress, or done); resolved when every one is done",
     tags=TAGS,
     auth="staff",
+    allow=REVIEWERS,
+    path_model=CasePath,
     body=ReplyRequest,
     response=RequestView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def reply_request(call: Call, id: str, body: ReplyRequest) -> RequestView:
-    deps = container()
-    return deps.requests.reply(deps.staff.resolve(call.principal_arn), id, body)
+def reply_request(call: Call, staff: StaffMember, id: str, body: ReplyRequest) -> RequestView:
+    return container().requests.reply(staff, id, body)
 
 
 @operation(
@@ -165,31 +196,43 @@ def reply_request(call: Call, id: str, body: ReplyRequest) -> RequestView:
     summary="The liaison officer records an offline visit or the follow-up visit (回访)",
     tags=TAGS,
     auth="staff",
+    allow=LIAISONS,
+    path_model=CasePath,
     body=VisitRequest,
     response=RequestView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def visit_request(call: Call, id: str, body: VisitRequest) -> RequestView:
-    deps = container()
-    return deps.requests.visit(deps.staff.resolve(call.principal_arn), id, body)
+def visit_request(call: Call, staff: StaffMember, id: str, body: VisitRequest) -> RequestView:
+    return container().requests.visit(staff, id, body)
 
 
 @operation(
     bp,
     "/admin/open311/keys",
     "POST",
-    summary="Issue an Open311 api_key to a partner app (catalogue admin; shown once)",
+    summary="Issue an Open311 api_key to a partner app (catalogue admin; the key is shown once)",
     tags=("admin", "open311"),
     auth="staff",
+    allow=CATALOGUE_ADMINS,
     body=PartnerKeyRequest,
     response=IssuedKey,
     status=201,
-    errors=(403, 422),
+    errors=(409,),
 )
-def issue_open311_key(call: Call, body: PartnerKeyRequest) -> Reply:
-    deps = container()
-    staff = deps.staff.resolve(call.principal_arn)
-    if staff.role is not Role.CATALOGUE_ADMIN:
-        raise Forbidden("Only the catalogue admin issues Open311 keys.")
-    key = deps.partner_keys.issue(body.partner, deps.clock.now())
-    return Reply(IssuedKey(partner=body.partner, api_key=key), status=201)
+def issue_open311_key(call: Call, staff: StaffMember, body: PartnerKeyRequest) -> Reply:
+    issued = container().open311.issue_key(body.partner)
+    return created(issued, f"/admin/open311/keys/{issued.partner}")
+
+
+@operation(
+    bp,
+    "/admin/open311/keys/{partner}",
+    summary="A partner's Open311 key record (never the key itself)",
+    tags=("admin", "open311"),
+    auth="staff",
+    allow=CATALOGUE_ADMINS,
+    path_model=PartnerPath,
+    response=PartnerKeyView,
+)
+def get_open311_key(call: Call, staff: StaffMember, partner: str) -> PartnerKeyView:
+    return container().open311.key_record(partner)

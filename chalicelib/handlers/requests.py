@@ -5,8 +5,11 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.deps import container
+from chalicelib.domain.application import TimelinePage, TimelineQuery
 from chalicelib.domain.request import (
+    CommentPage,
     CommentRequest,
+    CommentView,
     RequestCreate,
     RequestListQuery,
     RequestPage,
@@ -15,8 +18,8 @@ from chalicelib.domain.request import (
     UploadView,
 )
 from chalicelib.domain.review import RatingRequest
-from chalicelib.handlers.applications import idempotency_key
-from chalicelib.http.api import Call, Reply, operation
+from chalicelib.http.api import IDEMPOTENCY_HEADER, Call, Reply, created, operation
+from chalicelib.http.paths import CaseCommentPath, CasePath, UploadPath
 
 bp = Blueprint(__name__)
 TAGS = ("requests",)
@@ -32,10 +35,11 @@ TAGS = ("requests",)
     body=UploadRequest,
     response=UploadView,
     status=201,
-    errors=(422,),
+    errors=(429,),
 )
 def create_upload(call: Call, body: UploadRequest) -> Reply:
-    return Reply(container().requests.request_upload(call.citizen_id, body), status=201)
+    view = container().requests.request_upload(call.citizen_id, body)
+    return created(view, f"/uploads/{view.document_id}")
 
 
 @operation(
@@ -44,8 +48,8 @@ def create_upload(call: Call, body: UploadRequest) -> Reply:
     summary="Whether an uploaded photo passed its checks",
     tags=TAGS,
     auth="citizen",
+    path_model=UploadPath,
     response=UploadView,
-    errors=(404,),
 )
 def get_upload(call: Call, id: str) -> UploadView:
     return container().requests.upload_status(call.citizen_id, id)
@@ -61,13 +65,15 @@ def get_upload(call: Call, id: str) -> UploadView:
     body=RequestCreate,
     response=RequestView,
     status=201,
-    errors=(409, 422),
+    errors=(404, 409, 429),
+    headers=(IDEMPOTENCY_HEADER,),
 )
 def file_request(call: Call, body: RequestCreate) -> Reply:
-    view, created = container().requests.file_for_citizen(
-        call.citizen_id, body, idempotency_key(call)
+    view, fresh = container().requests.file_for_citizen(
+        call.citizen_id, body, call.idempotency_key, call.fingerprint()
     )
-    return Reply(view, status=201 if created else 200)
+    location = f"/requests/{view.request_id}"
+    return created(view, location) if fresh else Reply(view, headers={"Location": location})
 
 
 @operation(
@@ -78,7 +84,7 @@ def file_request(call: Call, body: RequestCreate) -> Reply:
     auth="citizen",
     query=RequestListQuery,
     response=RequestPage,
-    errors=(422,),
+    errors=(404,),
 )
 def list_requests(call: Call, query: RequestListQuery) -> RequestPage:
     return container().requests.mine(call.citizen_id, query.limit, query.cursor)
@@ -87,11 +93,11 @@ def list_requests(call: Call, query: RequestListQuery) -> RequestPage:
 @operation(
     bp,
     "/requests/{id}",
-    summary="A request of mine: timeline, who holds it now, due dates",
+    summary="A request of mine: latest events, who holds it now, due dates",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     response=RequestView,
-    errors=(404,),
 )
 def get_request(call: Call, id: str) -> RequestView:
     return container().requests.view_for_citizen(call.citizen_id, id)
@@ -99,18 +105,61 @@ def get_request(call: Call, id: str) -> RequestView:
 
 @operation(
     bp,
-    "/requests/{id}/comments",
-    "POST",
-    summary="Add a comment to my request's timeline",
+    "/requests/{id}/timeline",
+    summary="My request's timeline, newest first, page by page",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
+    query=TimelineQuery,
+    response=TimelinePage,
+)
+def request_timeline(call: Call, id: str, query: TimelineQuery) -> TimelinePage:
+    return container().requests.timeline_for_citizen(call.citizen_id, id, query)
+
+
+@operation(
+    bp,
+    "/requests/{id}/comments",
+    "POST",
+    summary="Add a comment to my request (at most 50 per request)",
+    tags=TAGS,
+    auth="citizen",
+    path_model=CasePath,
     body=CommentRequest,
-    response=RequestView,
+    response=CommentView,
     status=201,
-    errors=(404, 422),
+    errors=(409,),
 )
 def comment_request(call: Call, id: str, body: CommentRequest) -> Reply:
-    return Reply(container().requests.comment(call.citizen_id, id, body), status=201)
+    comment = container().requests.comment(call.citizen_id, id, body)
+    return created(comment, f"/requests/{id}/comments/{comment.comment_id}")
+
+
+@operation(
+    bp,
+    "/requests/{id}/comments",
+    summary="My comments on a request, newest first",
+    tags=TAGS,
+    auth="citizen",
+    path_model=CasePath,
+    query=TimelineQuery,
+    response=CommentPage,
+)
+def list_comments(call: Call, id: str, query: TimelineQuery) -> CommentPage:
+    return container().requests.comments(call.citizen_id, id, query)
+
+
+@operation(
+    bp,
+    "/requests/{id}/comments/{comment_id}",
+    summary="One comment of mine",
+    tags=TAGS,
+    auth="citizen",
+    path_model=CaseCommentPath,
+    response=CommentView,
+)
+def get_comment(call: Call, id: str, comment_id: str) -> CommentView:
+    return container().requests.comment_of(call.citizen_id, id, comment_id)
 
 
 @operation(
@@ -120,9 +169,10 @@ def comment_request(call: Call, id: str, body: CommentRequest) -> Reply:
     summary="Rate a resolved request (1-5); 1-2 reopen it for rectification and a 回访",
     tags=TAGS,
     auth="citizen",
+    path_model=CasePath,
     body=RatingRequest,
     response=RequestView,
-    errors=(404, 409, 422),
+    errors=(409,),
 )
 def rate_request(call: Call, id: str, body: RatingRequest) -> RequestView:
     return container().requests.rate(call.citizen_id, id, body)

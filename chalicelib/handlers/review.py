@@ -5,7 +5,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.deps import container
+from chalicelib.domain.access import DEPARTMENT_STAFF, ISSUERS, REVIEWERS, SUPERVISORS
 from chalicelib.domain.application import ApplicationPage, ApplicationView, QueueQuery
+from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.review import (
     DeliveredRequest,
     HandoverRequest,
@@ -17,6 +19,7 @@ from chalicelib.domain.review import (
     TaskView,
 )
 from chalicelib.http.api import Call, operation
+from chalicelib.http.paths import CasePath, TaskPath
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "review")
@@ -28,13 +31,13 @@ TAGS = ("admin", "review")
     summary="Open review tasks of the caller's department",
     tags=TAGS,
     auth="staff",
+    allow=REVIEWERS,
     query=QueueQuery,
     response=TaskPage,
-    errors=(403, 422),
 )
-def review_queue(call: Call, query: QueueQuery) -> TaskPage:
+def review_queue(call: Call, staff: StaffMember, query: QueueQuery) -> TaskPage:
     deps = container()
-    return deps.review.queue(deps.staff.resolve(call.principal_arn), query.limit, query.cursor)
+    return deps.review.queue(staff, query.limit, query.cursor)
 
 
 @operation(
@@ -44,13 +47,15 @@ def review_queue(call: Call, query: QueueQuery) -> TaskPage:
     summary="Approve or deny a review task (answers the workflow's task token)",
     tags=TAGS,
     auth="staff",
+    allow=REVIEWERS,
+    path_model=TaskPath,
     body=ReviewDecision,
     response=TaskView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def decide_review(call: Call, task_id: str, body: ReviewDecision) -> TaskView:
+def decide_review(call: Call, staff: StaffMember, task_id: str, body: ReviewDecision) -> TaskView:
     deps = container()
-    return deps.review.decide(deps.staff.resolve(call.principal_arn), task_id, body)
+    return deps.review.decide(staff, task_id, body)
 
 
 @operation(
@@ -59,15 +64,13 @@ def decide_review(call: Call, task_id: str, body: ReviewDecision) -> TaskView:
     summary="Overdue review tasks escalated to supervisors",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISORS,
     query=QueueQuery,
     response=TaskPage,
-    errors=(403, 422),
 )
-def escalated_queue(call: Call, query: QueueQuery) -> TaskPage:
+def escalated_queue(call: Call, staff: StaffMember, query: QueueQuery) -> TaskPage:
     deps = container()
-    return deps.review.escalations(
-        deps.staff.resolve(call.principal_arn), query.limit, query.cursor
-    )
+    return deps.review.escalations(staff, query.limit, query.cursor)
 
 
 @operation(
@@ -77,13 +80,15 @@ def escalated_queue(call: Call, query: QueueQuery) -> TaskPage:
     summary="Press (督办) an open review task",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISORS,
+    path_model=TaskPath,
     body=PressRequest,
     response=TaskView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def press_review(call: Call, task_id: str, body: PressRequest) -> TaskView:
+def press_review(call: Call, staff: StaffMember, task_id: str, body: PressRequest) -> TaskView:
     deps = container()
-    return deps.review.press(deps.staff.resolve(call.principal_arn), task_id, body)
+    return deps.review.press(staff, task_id, body)
 
 
 @operation(
@@ -92,13 +97,13 @@ def press_review(call: Call, task_id: str, body: PressRequest) -> TaskView:
     summary="Approved applications waiting for issuance",
     tags=TAGS,
     auth="staff",
+    allow=ISSUERS,
     query=QueueQuery,
     response=ApplicationPage,
-    errors=(403, 422),
 )
-def issuance_queue(call: Call, query: QueueQuery) -> ApplicationPage:
+def issuance_queue(call: Call, staff: StaffMember, query: QueueQuery) -> ApplicationPage:
     deps = container()
-    return deps.issuance.queue(deps.staff.resolve(call.principal_arn), query.limit, query.cursor)
+    return deps.issuance.queue(staff, query.limit, query.cursor)
 
 
 @operation(
@@ -108,13 +113,17 @@ def issuance_queue(call: Call, query: QueueQuery) -> ApplicationPage:
     summary="Issue the certificate and start its delivery",
     tags=TAGS,
     auth="staff",
+    allow=ISSUERS,
+    path_model=CasePath,
     body=IssuanceRequest,
     response=ApplicationView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def issue_certificate(call: Call, id: str, body: IssuanceRequest) -> ApplicationView:
+def issue_certificate(
+    call: Call, staff: StaffMember, id: str, body: IssuanceRequest
+) -> ApplicationView:
     deps = container()
-    return deps.issuance.issue(deps.staff.resolve(call.principal_arn), id, body)
+    return deps.issuance.issue(staff, id, body)
 
 
 @operation(
@@ -124,13 +133,15 @@ def issue_certificate(call: Call, id: str, body: IssuanceRequest) -> Application
     summary="Hand the certificate over at the window (pickup code)",
     tags=TAGS,
     auth="staff",
+    allow=ISSUERS,
+    path_model=CasePath,
     body=HandoverRequest,
     response=ApplicationView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def hand_over(call: Call, id: str, body: HandoverRequest) -> ApplicationView:
+def hand_over(call: Call, staff: StaffMember, id: str, body: HandoverRequest) -> ApplicationView:
     deps = container()
-    return deps.issuance.handover(deps.staff.resolve(call.principal_arn), id, body)
+    return deps.issuance.handover(staff, id, body)
 
 
 @operation(
@@ -140,13 +151,17 @@ def hand_over(call: Call, id: str, body: HandoverRequest) -> ApplicationView:
     summary="Record that the mailed certificate was delivered",
     tags=TAGS,
     auth="staff",
+    allow=ISSUERS,
+    path_model=CasePath,
     body=DeliveredRequest,
     response=ApplicationView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def mark_delivered(call: Call, id: str, body: DeliveredRequest) -> ApplicationView:
+def mark_delivered(
+    call: Call, staff: StaffMember, id: str, body: DeliveredRequest
+) -> ApplicationView:
     deps = container()
-    return deps.issuance.delivered(deps.staff.resolve(call.principal_arn), id, body)
+    return deps.issuance.delivered(staff, id, body)
 
 
 @operation(
@@ -155,15 +170,13 @@ def mark_delivered(call: Call, id: str, body: DeliveredRequest) -> ApplicationVi
     summary="Bad reviews (差评) the caller's department must rectify, oldest first",
     tags=TAGS,
     auth="staff",
+    allow=DEPARTMENT_STAFF,
     query=QueueQuery,
     response=ApplicationPage,
-    errors=(403, 422),
 )
-def rectification_queue(call: Call, query: QueueQuery) -> ApplicationPage:
+def rectification_queue(call: Call, staff: StaffMember, query: QueueQuery) -> ApplicationPage:
     deps = container()
-    return deps.issuance.rectifications(
-        deps.staff.resolve(call.principal_arn), query.limit, query.cursor
-    )
+    return deps.issuance.rectifications(staff, query.limit, query.cursor)
 
 
 @operation(
@@ -173,10 +186,14 @@ def rectification_queue(call: Call, query: QueueQuery) -> ApplicationPage:
     summary="Close a rectification with its measures and the follow-up visit (回访)",
     tags=TAGS,
     auth="staff",
+    allow=DEPARTMENT_STAFF,
+    path_model=CasePath,
     body=RectificationReport,
     response=ApplicationView,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
 )
-def close_rectification(call: Call, id: str, body: RectificationReport) -> ApplicationView:
+def close_rectification(
+    call: Call, staff: StaffMember, id: str, body: RectificationReport
+) -> ApplicationView:
     deps = container()
-    return deps.issuance.rectify(deps.staff.resolve(call.principal_arn), id, body)
+    return deps.issuance.rectify(staff, id, body)

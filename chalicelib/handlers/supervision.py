@@ -6,7 +6,9 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.deps import container
+from chalicelib.domain.access import SUPERVISING
 from chalicelib.domain.common import Strict
+from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.stats_views import (
     HotTopics,
     PublicStats,
@@ -16,8 +18,8 @@ from chalicelib.domain.stats_views import (
     Trend,
 )
 from chalicelib.domain.supervision import CaseListQuery, CasePage, ExportQuery
-from chalicelib.errors import NotFound
 from chalicelib.http.api import Call, operation
+from chalicelib.http.paths import ExportPath
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "supervision")
@@ -34,13 +36,13 @@ class DashboardSession(Strict):
     summary="Every case (applications and requests) of my jurisdiction subtree or department",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISING,
     query=CaseListQuery,
     response=CasePage,
-    errors=(403, 422),
 )
-def list_cases(call: Call, query: CaseListQuery) -> CasePage:
+def list_cases(call: Call, staff: StaffMember, query: CaseListQuery) -> CasePage:
     deps = container()
-    return deps.supervision.cases(deps.staff.resolve(call.principal_arn), query)
+    return deps.supervision.cases(staff, query)
 
 
 @operation(
@@ -49,13 +51,13 @@ def list_cases(call: Call, query: CaseListQuery) -> CasePage:
     summary="Figures of a scope and period, by category/service and by child jurisdiction",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISING,
     query=StatsQuery,
     response=StatsView,
-    errors=(403, 422),
 )
-def get_stats(call: Call, query: StatsQuery) -> StatsView:
+def get_stats(call: Call, staff: StaffMember, query: StatsQuery) -> StatsView:
     deps = container()
-    return deps.stats.view(deps.staff.resolve(call.principal_arn), query.scope, query.period)
+    return deps.stats.view(staff, query.scope, query.period)
 
 
 @operation(
@@ -64,13 +66,13 @@ def get_stats(call: Call, query: StatsQuery) -> StatsView:
     summary="Hot topics: top categories and grids, repeated requests (likely systemic)",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISING,
     query=StatsQuery,
     response=HotTopics,
-    errors=(403, 422),
 )
-def get_hot_topics(call: Call, query: StatsQuery) -> HotTopics:
+def get_hot_topics(call: Call, staff: StaffMember, query: StatsQuery) -> HotTopics:
     deps = container()
-    return deps.stats.hot(deps.staff.resolve(call.principal_arn), query.scope, query.period)
+    return deps.stats.hot(staff, query.scope, query.period)
 
 
 @operation(
@@ -79,13 +81,12 @@ def get_hot_topics(call: Call, query: StatsQuery) -> HotTopics:
     summary="Month by month figures of a scope for the period's year",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISING,
     query=StatsQuery,
     response=Trend,
-    errors=(403, 422),
 )
-def get_trend(call: Call, query: StatsQuery) -> Trend:
+def get_trend(call: Call, staff: StaffMember, query: StatsQuery) -> Trend:
     deps = container()
-    staff = deps.staff.resolve(call.principal_arn)
     points = deps.stats.trend(staff, query.scope, query.period)
     scope = query.scope or deps.stats.scope_check(staff)
     return Trend(scope=scope, points=points)
@@ -104,26 +105,24 @@ def public_stats(call: Call, query: PublicStatsQuery) -> PublicStats:
     return container().stats.public(query.period)
 
 
-EXPORTS = {"cases.csv", "cases.xlsx", "stats.csv", "stats.xlsx"}
-
-
 @operation(
     bp,
     "/admin/exports/{file}",
     summary="Export cases or statistics of a scope and period: cases.csv|xlsx, stats.csv|xlsx",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISING,
+    path_model=ExportPath,
     query=ExportQuery,
-    errors=(403, 404, 422),
-    content_type="text/csv",
+    content_type="text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    description="cases.csv and stats.csv are UTF-8 CSV with a BOM; the .xlsx files are "
+    "workbooks with date cells (Beijing time), a frozen header and fitted widths. XLSX is "
+    "binary: send an Accept header naming its type (or */*), as API Gateway requires.",
 )
-def export(call: Call, file: str, query: ExportQuery) -> Response:
+def export(call: Call, staff: StaffMember, file: str, query: ExportQuery) -> Response:
     from chalicelib.services.tables import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 
-    if file not in EXPORTS:
-        raise NotFound(f"No export {file}; try one of {', '.join(sorted(EXPORTS))}.")
     deps = container()
-    staff = deps.staff.resolve(call.principal_arn)
     period = query.period or deps.stats.default_period()
     what, _, fmt = file.partition(".")
     if what == "cases":
@@ -158,13 +157,13 @@ def export(call: Call, file: str, query: ExportQuery) -> Response:
     summary="A short-lived link that opens the leaders' dashboard in a browser",
     tags=TAGS,
     auth="staff",
+    allow=SUPERVISING,
     response=DashboardSession,
     status=201,
-    errors=(403,),
 )
-def dashboard_session(call: Call) -> DashboardSession:
+def dashboard_session(call: Call, staff: StaffMember) -> DashboardSession:
     deps = container()
-    session = deps.dashboard.session(deps.staff.resolve(call.principal_arn))
+    session = deps.dashboard.session(staff)
     return DashboardSession(**session)
 
 
@@ -194,7 +193,7 @@ def dashboard_page(call: Call) -> Response:
     summary="What the dashboard draws (bearer: the dashboard link's token)",
     tags=("dashboard",),
     query=StatsQuery,
-    errors=(401, 403, 422),
+    scheme="dashboardToken",
 )
 def dashboard_data(call: Call, query: StatsQuery) -> Response:
     import json

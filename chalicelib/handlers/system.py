@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.deps import container
 from chalicelib.domain.common import Strict
 from chalicelib.http import problem
-from chalicelib.http.api import Call, operation
+from chalicelib.http.api import Call, operation, request_path
 
 bp = Blueprint(__name__)
 
@@ -33,18 +33,25 @@ def health(call: Call) -> Health:
 def openapi(call: Call) -> Response:
     from chalicelib.http.openapi import document
 
+    # The API's base as the client reached it: "/" locally, "/api" (the stage) deployed.
+    base = call.path.removesuffix("/openapi.json") or "/"
     return Response(
-        body=json.dumps(document(), ensure_ascii=False),
+        body=json.dumps(document(base), ensure_ascii=False),
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
 
 
 def not_found(**_: str) -> Response:
-    """Deployed, API Gateway routes every unmatched path here ({proxy+} is greedy)."""
+    """Deployed, API Gateway routes every unmatched path here ({proxy+} is greedy); under
+    /open311/v2/ the answer is a GeoReport error array, like the known resources'."""
     request = bp.current_request
-    return problem.problem_response(
-        404, f"There is no resource at {request.path}.", instance=request.path
-    )
+    path = request_path(request)
+    proxy = "/" + str((request.uri_params or {}).get("proxy", ""))
+    if proxy.startswith("/open311/v2/"):
+        from chalicelib.handlers.open311 import geo_report_not_found
+
+        return geo_report_not_found(proxy)
+    return problem.problem_response(404, f"There is no resource at {path}.", instance=path)
 
 
 bp.route("/{proxy+}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], name="not_found")(

@@ -1,11 +1,19 @@
-"""Declaring an API operation: one decorator registers the Chalice route, parses and validates
-the request with pydantic, calls the handler, renders the response model, maps errors, and
-records everything the OpenAPI document needs. Handlers stay five lines long."""
+"""Declaring an API operation: one decorator registers the Chalice route, decides who may call
+it, parses and validates the request with pydantic, calls the handler, renders the response
+model, maps errors, and records everything the OpenAPI document needs. Handlers stay a few
+lines long.
+
+The order is fixed: authenticate (the gateway), authorize (the route's `StaffPolicy`, from
+the caller's record alone), then validate the path, the query and the body. A staff member
+whose role may not act learns nothing about what the body would have needed.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,20 +22,50 @@ from chalice import Blueprint, IAMAuthorizer, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.domain.access import StaffPolicy
+from chalicelib.domain.identity import StaffMember
 from chalicelib.errors import (
     DomainError,
     FieldError,
+    Forbidden,
     InvalidInput,
     MalformedRequest,
+    NotFound,
     UnsupportedMediaType,
+    validation_errors,
 )
 from chalicelib.http import problem
 from chalicelib.http.scope import current_request_id
 
 Auth = Literal["public", "citizen", "staff"]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+# Idempotency-Key (draft-ietf-httpapi-idempotency-key-header): visible ASCII, 1-100 chars.
+IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,100}$")
 
 staff_authorizer = IAMAuthorizer()
+
+
+@dataclass(frozen=True)
+class Header:
+    """A request header an operation reads (documented in OpenAPI)."""
+
+    name: str
+    description: str
+    pattern: str | None = None
+    required: bool = False
+
+
+IDEMPOTENCY_HEADER = Header(
+    "Idempotency-Key",
+    "Makes a retry safe: the same key with the same request returns the first result; the "
+    "same key with a different request is refused (422). Keys live 24 hours.",
+    pattern=IDEMPOTENCY_KEY.pattern,
+)
+IF_MATCH_HEADER = Header(
+    "If-Match",
+    'The ETag the change is based on (e.g. "370830-QR-0001@3", or *): a stale one is a 412',
+    pattern=r'^(\*|"[0-9]{6}-[A-Z]{2}-[0-9]{4}@[0-9]{1,6}")$',
+)
 
 
 @dataclass(frozen=True)
@@ -40,12 +78,18 @@ class Operation:
     summary: str
     tags: tuple[str, ...]
     auth: Auth
+    allow: StaffPolicy | None
+    path_model: type[BaseModel] | None
     body: type[BaseModel] | None
     query: type[BaseModel] | None
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
     content_type: str = "application/json"
+    headers: tuple[Header, ...] = ()
+    response_headers: tuple[str, ...] = ()
+    description: str | None = None
+    scheme: str | None = None  # a public route checking its own bearer token (the dashboard)
 
 
 OPERATIONS: list[Operation] = []
@@ -58,6 +102,16 @@ class Reply:
     body: BaseModel | None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def created(body: BaseModel, location: str) -> Reply:
+    """201 Created, with the new resource's address."""
+    return Reply(body, status=201, headers={"Location": location})
+
+
+def request_path(request: Request) -> str:
+    """The path the client asked for (not the route template Chalice calls `path`)."""
+    return str(request.context.get("path") or request.path)
 
 
 @dataclass
@@ -74,6 +128,10 @@ class Call:
         return str(self.request.context.get("requestId", ""))
 
     @property
+    def path(self) -> str:
+        return request_path(self.request)
+
+    @property
     def citizen_id(self) -> str:
         """The citizen the authorizer vouched for (citizen routes only)."""
         authorizer = self.request.context.get("authorizer") or {}
@@ -85,23 +143,37 @@ class Call:
         identity = self.request.context.get("identity") or {}
         return str(identity.get("userArn") or "")
 
+    @property
+    def source_ip(self) -> str:
+        """The client's address as API Gateway (or the local gateway) saw it."""
+        identity = self.request.context.get("identity") or {}
+        return str(identity.get("sourceIp") or "")
 
-def _field_path(prefix: str, loc: tuple[int | str, ...]) -> str:
-    path = prefix
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
+    @property
+    def idempotency_key(self) -> str | None:
+        key = self.header("Idempotency-Key")
+        if key is not None and not IDEMPOTENCY_KEY.match(key):
+            raise InvalidInput(
+                "Idempotency-Key must be 1-100 visible ASCII characters.",
+                errors=[
+                    FieldError(
+                        "header.idempotency-key", "1-100 visible ASCII characters", "pattern"
+                    )
+                ],
+            )
+        return key
 
+    def fingerprint(self) -> str:
+        """What a retry must repeat exactly: method, path and the body's JSON content."""
+        import hashlib
 
-def validation_errors(prefix: str, error: ValidationError) -> list[FieldError]:
-    return [
-        FieldError(
-            field=_field_path(prefix, tuple(e["loc"])),
-            message=e["msg"],
-            type=e["type"],
-        )
-        for e in error.errors(include_url=False)
-    ]
+        raw = self.request.raw_body or b""
+        try:
+            content = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
+        except ValueError:
+            content = raw.decode("utf-8", "replace")
+        text = f"{self.request.method} {self.path}\n{content}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -126,9 +198,8 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(
-            "The body failed validation.", errors=validation_errors("body", exc)
-        ) from None
+        errors = validation_errors("body", exc, data)
+        raise InvalidInput("The body failed validation.", errors=errors) from None
 
 
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -147,7 +218,20 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(
-            "The query string failed validation.", errors=validation_errors("query", exc)
+            "The query string failed validation.", errors=validation_errors("query", exc, data)
+        ) from None
+
+
+def parse_path(params: dict[str, str], model: type[BaseModel]) -> dict[str, Any]:
+    """Path parameters by their model. One that cannot name a resource is a 404: the address
+    does not exist, whatever the id would have been."""
+    try:
+        return dict(model.model_validate(params))
+    except ValidationError as exc:
+        errors = validation_errors("path", exc)
+        raise NotFound(
+            f"There is no resource at this address ({errors[0].field}: {errors[0].message}).",
+            errors=errors,
         ) from None
 
 
@@ -173,6 +257,15 @@ def _authorizer_for(auth: Auth) -> Any:
     return None
 
 
+def _staff(call: Call, allow: StaffPolicy) -> StaffMember:
+    from chalicelib.deps import container
+
+    staff = container().staff.resolve(call.principal_arn)
+    if not allow.allows(staff):
+        raise Forbidden(f"This is for {allow.describe()}; you are {staff.role.value}.")
+    return staff
+
+
 def operation(
     bp: Blueprint,
     path: str,
@@ -181,14 +274,25 @@ def operation(
     summary: str,
     tags: tuple[str, ...] = (),
     auth: Auth = "public",
+    allow: StaffPolicy | None = None,
+    path_model: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
     content_type: str = "application/json",
+    headers: tuple[Header, ...] = (),
+    response_headers: tuple[str, ...] = (),
+    description: str | None = None,
+    scheme: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Registers `fn` as the handler of METHOD PATH; see the module docstring."""
+    """Registers `fn` as the handler of METHOD PATH; see the module docstring. Staff routes
+    name who may call them (`allow`) and their handler receives the resolved `staff`."""
+    if auth == "staff" and allow is None:
+        raise ValueError(f"{method} {path}: a staff route must say who may call it (allow=)")
+    if status == 201 and "Location" not in response_headers:
+        response_headers = (*response_headers, "Location")
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         OPERATIONS.append(
@@ -199,61 +303,94 @@ def operation(
                 summary=summary,
                 tags=tags,
                 auth=auth,
+                allow=allow,
+                path_model=path_model,
                 body=body,
                 query=query,
                 response=response,
                 status=status,
                 errors=errors,
                 content_type=content_type,
+                headers=headers,
+                response_headers=response_headers,
+                description=description,
+                scheme=scheme,
             )
         )
+
+        def handle(request: Request, path_params: dict[str, str]) -> Response:
+            call = Call(request)
+            kwargs: dict[str, Any] = dict(path_params)
+            if auth == "staff" and allow is not None:
+                kwargs["staff"] = _staff(call, allow)
+            if path_model is not None:
+                kwargs.update(parse_path(path_params, path_model))
+            if query is not None:
+                kwargs["query"] = parse_query(request, query)
+            elif request.query_params:
+                name = next(iter(request.query_params))
+                raise InvalidInput(
+                    "This operation takes no query parameters.",
+                    errors=[FieldError(f"query.{name}", "unknown parameter", "extra_forbidden")],
+                )
+            if body is not None:
+                kwargs["body"] = parse_body(request, body)
+            return render(fn(call=call, **kwargs), status)
 
         @functools.wraps(fn)
         def view(**path_params: str) -> Response:
             request = bp.current_request
-            scope = current_request_id.set(str(request.context.get("requestId") or id(request)))
+            request_id = str(request.context.get("requestId") or "") or uuid.uuid4().hex
+            scope = current_request_id.set(request_id)
             try:
-                kwargs: dict[str, Any] = dict(path_params)
-                if body is not None:
-                    kwargs["body"] = parse_body(request, body)
-                if query is not None:
-                    kwargs["query"] = parse_query(request, query)
-                elif request.query_params:
-                    name = next(iter(request.query_params))
-                    raise InvalidInput(
-                        "This operation takes no query parameters.",
-                        errors=[
-                            FieldError(f"query.{name}", "unknown parameter", "extra_forbidden")
-                        ],
-                    )
-                return render(fn(call=Call(request), **kwargs), status)
+                return handle(request, path_params)
             except DomainError as exc:
-                return problem.from_domain_error(exc, instance=request.path)
+                return problem.from_domain_error(exc, instance=request_path(request))
             finally:
                 current_request_id.reset(scope)
 
-        bp.route(path, methods=[method], authorizer=_authorizer_for(auth), name=fn.__name__)(view)
+        authorizer = _authorizer_for(auth)
+        bp.route(path, methods=[method], authorizer=authorizer, name=fn.__name__)(view)
+        if method == "GET":
+            # HEAD answers exactly like GET, without the body (RFC 9110 §9.3.2).
+            def head(**path_params: str) -> Response:
+                answer = view(**path_params)
+                return Response(body="", status_code=answer.status_code, headers=answer.headers)
+
+            bp.route(path, methods=["HEAD"], authorizer=authorizer, name=f"{fn.__name__}_head")(
+                head
+            )
         return fn
 
     return decorator
+
+
+# Methods a path may lack; each answers 405 with the path's Allow header.
+ANSWERED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def fallback_routes(routes: dict[str, dict[str, Any]]) -> list[tuple[str, list[str]]]:
     """For each path, the methods it lacks: they answer 405 with an Allow header."""
     missing = []
     for path, by_method in routes.items():
-        absent = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m not in by_method]
+        absent = [m for m in ANSWERED_METHODS if m not in by_method]
         if absent:
             missing.append((path, absent))
     return missing
 
 
-def method_not_allowed(allowed: list[str]) -> Callable[..., Response]:
+def allow_header(methods: list[str]) -> str:
+    order = {m: i for i, m in enumerate(ANSWERED_METHODS)}
+    return ", ".join(sorted(set(methods), key=lambda m: order.get(m, len(order))))
+
+
+def method_not_allowed(allowed: list[str], path: Callable[[], str]) -> Callable[..., Response]:
     def view(**_: str) -> Response:
         return problem.problem_response(
             405,
             "This resource does not support that method.",
-            headers={"Allow": ", ".join(sorted(allowed))},
+            instance=path(),
+            headers={"Allow": allow_header(allowed)},
         )
 
     return view

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.domain.identity import PHONE_PATTERN
 from chalicelib.http.api import OPERATIONS, Operation
 from chalicelib.http.problem import PROBLEM_CONTENT_TYPE, Problem
 
@@ -30,6 +31,11 @@ SECURITY_SCHEMES = {
         "member's IAM credentials (e.g. `awscurl --service execute-api`).",
         "x-amazon-apigateway-authtype": "awsSigv4",
     },
+    "dashboardToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token in the fragment of a link from POST /admin/dashboard/session.",
+    },
 }
 
 
@@ -43,72 +49,185 @@ def _models() -> list[tuple[type[BaseModel], str]]:
     return list(wanted)
 
 
-def _parameters(op: Operation) -> list[dict[str, Any]]:
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"{([^}+]+)\+?}", op.path)
-    ]
-    if op.query:
-        schema = op.query.model_json_schema(ref_template=REF)
-        for name, prop in schema.get("properties", {}).items():
-            prop = dict(prop)
-            description = prop.pop("description", None)
-            param: dict[str, Any] = {
-                "name": name,
-                "in": "query",
-                "required": name in schema.get("required", []),
-                "schema": prop,
-            }
-            if description:
-                param["description"] = description
-            params.append(param)
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter's schema without its `null` branch: leaving it out is how a
+    query string says None."""
+    options = schema.get("anyOf")
+    if options and any(o == {"type": "null"} for o in options):
+        rest = [o for o in options if o != {"type": "null"}]
+        merged = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        if len(rest) == 1:
+            merged.update(rest[0])
+        else:
+            merged["anyOf"] = rest
+        if schema.get("default") is not None:
+            merged["default"] = schema["default"]
+        return merged
+    return schema
+
+
+def _model_parameters(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=REF, mode="validation")
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = _without_null(dict(prop))
+        description = prop.pop("description", None)
+        param: dict[str, Any] = {
+            "name": name,
+            "in": where,
+            "required": where == "path" or name in schema.get("required", []),
+            "schema": prop,
+        }
+        if description:
+            param["description"] = description
+        params.append(param)
     return params
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    names = re.findall(r"{([^}+]+)\+?}", op.path)
+    if op.path_model is not None:
+        params = _model_parameters(op.path_model, "path")
+    else:
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ]
+    if op.query:
+        params += _model_parameters(op.query, "query")
+    for header in op.headers:
+        schema: dict[str, Any] = {"type": "string"}
+        if header.pattern:
+            schema["pattern"] = header.pattern
+        params.append(
+            {
+                "name": header.name,
+                "in": "header",
+                "required": header.required,
+                "description": header.description,
+                "schema": schema,
+            }
+        )
+    return params
+
+
+def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "description": description,
         "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": REF.format(model="Problem")}}},
     }
+    if headers:
+        response["headers"] = headers
+    return response
 
 
-@lru_cache(maxsize=1)
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "Location": {
+        "description": "Where the created resource lives",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": "The version of the item, for If-Match",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def _errors(op: Operation) -> set[int]:
+    errors = set(op.errors)
+    if op.body:
+        errors |= {400, 415, 422}
+    if op.query:
+        errors.add(422)
+        if "cursor" in op.query.model_fields:
+            errors.add(404)  # a cursor of another query names no page
+    if op.path_model is not None:
+        errors.add(404)
+    if op.auth == "citizen" or op.scheme:
+        errors.add(401)
+    if op.auth == "staff" or op.scheme:
+        errors |= {401, 403}
+    return errors
+
+
+def _operation(op: Operation, keys: dict[Any, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "operationId": op.name,
+        "summary": op.summary,
+        "tags": list(op.tags),
+        "parameters": _parameters(op),
+        "responses": {},
+    }
+    description = op.description or ""
+    if op.allow is not None:
+        description = (description + "\n\n" if description else "") + (
+            f"Who may call it: {op.allow.describe()} (others get 403 before the request "
+            "is validated)."
+        )
+        entry["x-staff-policy"] = op.allow.name
+    if description:
+        entry["description"] = description
+    if op.body:
+        entry["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": keys[(op.body, "validation")]}},
+        }
+    ok: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
+    types = op.content_type.split(",")
+    if op.response:
+        ok["content"] = {t: {"schema": keys[(op.response, "serialization")]} for t in types}
+    elif op.content_type != "application/json":
+        ok["content"] = {t: {"schema": {"type": "string"}} for t in types}
+    elif op.status != 204:
+        ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+    if op.response_headers:
+        ok["headers"] = {name: RESPONSE_HEADERS[name] for name in op.response_headers}
+    entry["responses"][str(op.status)] = ok
+    if op.status == 201 and any(h.name == "Idempotency-Key" for h in op.headers):
+        # a retry with the same Idempotency-Key answers 200 with what the first created
+        again = dict(ok, description="Created earlier by the same request (a retry)")
+        entry["responses"]["200"] = again
+    if op.auth == "citizen":
+        entry["security"] = [{"citizenToken": []}]
+    elif op.auth == "staff":
+        entry["security"] = [{"staffSigV4": []}]
+    elif op.scheme:
+        entry["security"] = [{op.scheme: []}]
+    else:
+        entry["security"] = []
+    for status in sorted(_errors(op)):
+        headers = {"Retry-After": RESPONSE_HEADERS["Retry-After"]} if status == 429 else None
+        entry["responses"][str(status)] = _problem(HTTPStatus(status).phrase, headers)
+    return entry
+
+
+def _head(entry: dict[str, Any]) -> dict[str, Any]:
+    """HEAD: the GET without a body."""
+    head = dict(entry, operationId=entry["operationId"] + "_head")
+    head["summary"] = "Headers only: " + entry["summary"]
+    head["responses"] = {
+        status: {k: v for k, v in response.items() if k != "content"}
+        for status, response in entry["responses"].items()
+    }
+    return head
+
+
+@lru_cache(maxsize=4)
 def document(server_url: str = "/") -> dict[str, Any]:
     keys, definitions = models_json_schema(_models(), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
-        entry: dict[str, Any] = {
-            "operationId": op.name,
-            "summary": op.summary,
-            "tags": list(op.tags),
-            "parameters": _parameters(op),
-            "responses": {},
-        }
-        if op.body:
-            entry["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": keys[(op.body, "validation")]}},
-            }
-        ok: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
-        if op.response:
-            ok["content"] = {op.content_type: {"schema": keys[(op.response, "serialization")]}}
-        elif op.content_type != "application/json":
-            ok["content"] = {op.content_type: {"schema": {"type": "object"}}}
-        entry["responses"][str(op.status)] = ok
-        errors = set(op.errors)
-        if op.body:
-            errors |= {400, 415, 422}
-        if op.auth == "citizen":
-            errors.add(401)
-            entry["security"] = [{"citizenToken": []}]
-        elif op.auth == "staff":
-            errors.add(403)
-            entry["security"] = [{"staffSigV4": []}]
-        else:
-            entry["security"] = []
-        for status in sorted(errors):
-            entry["responses"][str(status)] = _problem(HTTPStatus(status).phrase)
+        entry = _operation(op, keys)
         paths.setdefault(op.path, {})[op.method.lower()] = entry
+        if op.method == "GET":
+            paths[op.path]["head"] = _head(entry)
     for path, methods in open311_paths().items():
         paths[path] = methods
     return {
@@ -118,7 +237,10 @@ def document(server_url: str = "/") -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Online request, offline service: citizens apply and file requests "
             "from their phones; departments, windows and liaison officers act; leaders "
-            "supervise. Errors are RFC 9457 problem details.",
+            "supervise. Errors are RFC 9457 problem details: 422 when a request breaks this "
+            "document (the field is named), 404 when a path, or a code or id a field refers "
+            "to, names nothing you may see, 409 when the request conflicts with the current "
+            "state. Instants are ISO 8601 in Beijing time (+08:00); coordinates are WGS-84.",
         },
         "servers": [{"url": server_url}],
         "paths": paths,
@@ -130,60 +252,207 @@ def document(server_url: str = "/") -> dict[str, Any]:
 
 
 def open311_paths() -> dict[str, dict[str, Any]]:
-    """The Open311 GeoReport v2 routes: documented here, specified by GeoReport itself
-    (reference/open311/georeport-v2.swagger.json); errors are GeoReport error arrays."""
-    either = {
-        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        "text/xml": {"schema": {"type": "string"}},
+    """The Open311 GeoReport v2 routes (specified by GeoReport itself:
+    reference/open311/georeport-v2.swagger.json), with exactly what this API accepts;
+    errors are GeoReport error arrays, and the departures from the spec are in the
+    discovery document's notes."""
+    from chalicelib.services.open311 import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+    error_array = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+            "required": ["code", "description"],
+        },
     }
 
-    def op(name: str, summary: str, params: list[str], errors: tuple[int, ...]) -> dict[str, Any]:
-        responses: dict[str, Any] = {"200": {"description": "OK", "content": either}}
+    def content(json_schema: dict[str, Any], fmt: str) -> dict[str, Any]:
+        if fmt == "xml":
+            return {"text/xml": {"schema": {"type": "string"}}}
+        return {"application/json": {"schema": json_schema}}
+
+    def op(
+        name: str,
+        summary: str,
+        fmt: str,
+        ok: dict[str, Any],
+        errors: tuple[int, ...],
+        params: list[dict[str, Any]] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        responses: dict[str, Any] = {"200": {"description": "OK", "content": content(ok, fmt)}}
         for status in errors:
             responses[str(status)] = {
                 "description": "GeoReport v2 error array",
-                "content": either,
+                "content": content(error_array, fmt),
             }
-        return {
+        entry: dict[str, Any] = {
             "operationId": name,
             "summary": summary,
             "tags": ["open311"],
             "security": [],
-            "parameters": [
-                {
-                    "name": p,
-                    "in": "path" if p in ("resource", "file") else "query",
-                    "required": p in ("resource", "file"),
-                    "schema": {"type": "string"},
-                }
-                for p in params
-            ],
+            "parameters": params or [],
             "responses": responses,
         }
+        if body is not None:
+            entry["requestBody"] = body
+        return entry
 
-    filters = ["service_request_id", "service_code", "start_date", "end_date", "status"]
-    return {
-        "/open311/v2/{resource}": {
+    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": schema,
+            "description": description,
+        }
+
+    jurisdiction = query(
+        "jurisdiction_id",
+        {"type": "string", "pattern": r"^[0-9]{6}$"},
+        "This county's code (another is a 404)",
+    )
+    code_list = r"^[a-z][a-z0-9_]{0,31}(,[a-z][a-z0-9_]{0,31}){0,19}$"
+    id_list = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}(,[0-7][0-9A-HJKMNP-TV-Z]{25}){0,49}$"
+    search = [
+        jurisdiction,
+        query(
+            "service_request_id",
+            {"type": "string", "pattern": id_list},
+            "Up to 50 ids, comma-separated (the other filters are then ignored)",
+        ),
+        query(
+            "service_code",
+            {"type": "string", "pattern": code_list},
+            "Up to 20 service codes, comma-separated (an unknown one is a 404)",
+        ),
+        query(
+            "start_date",
+            {"type": "string", "format": "date-time"},
+            "Requested on or after (default: 90 days before end_date)",
+        ),
+        query(
+            "end_date",
+            {"type": "string", "format": "date-time"},
+            "Requested on or before (default: now); a range over a year lists its last "
+            "year, and before start_date it lists nothing",
+        ),
+        query(
+            "status",
+            {"type": "string", "pattern": r"^(open|closed)(,(open|closed))?$"},
+            "open, closed, or both",
+        ),
+        query("page", {"type": "integer", "minimum": 1, "maximum": 1000}, "From 1"),
+        query(
+            "page_size",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_PAGE_SIZE,
+                "default": DEFAULT_PAGE_SIZE,
+            },
+            "page × page_size reaches at most 1,000 results",
+        ),
+    ]
+    record = {"type": "object"}
+    form_fields = {
+        "api_key": {"type": "string", "minLength": 1, "maxLength": 200},
+        "service_code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,31}$"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "long": {"type": "number", "minimum": -180, "maximum": 180},
+        "datum": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+        "address_string": {"type": "string", "minLength": 2, "maxLength": 200},
+        "address_id": {"type": "string", "pattern": r"^[0-9]{15}$"},
+        "description": {"type": "string", "minLength": 2, "maxLength": 4000},
+        "phone": {"type": "string", "pattern": PHONE_PATTERN, "maxLength": 20},
+        "first_name": {"type": "string", "maxLength": 100},
+        "last_name": {"type": "string", "maxLength": 100},
+        "email": {"type": "string", "maxLength": 200},
+        "device_id": {"type": "string", "maxLength": 200},
+        "account_id": {"type": "string", "maxLength": 200},
+    }
+    form = {
+        "type": "object",
+        "properties": form_fields,
+        "required": ["api_key", "service_code", "description", "phone"],
+        "anyOf": [{"required": ["lat", "long"]}, {"required": ["address_id"]}],
+    }
+    post_body = {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": form}},
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for fmt in ("json", "xml"):
+        paths[f"/open311/v2/discovery.{fmt}"] = {
             "get": op(
-                "open311_resource",
-                "discovery.{json,xml}, services.{json,xml}, requests.{json,xml} (public listing)",
-                ["resource", "jurisdiction_id", *filters],
+                f"open311_discovery_{fmt}",
+                "Service discovery (with this API's notes)",
+                fmt,
+                {"type": "object"},
+                (),
+            )
+        }
+        paths[f"/open311/v2/services.{fmt}"] = {
+            "get": op(
+                f"open311_services_{fmt}",
+                "The services: the request categories",
+                fmt,
+                {"type": "array", "items": record},
+                (404,),
+                [jurisdiction],
+            )
+        }
+        paths[f"/open311/v2/requests.{fmt}"] = {
+            "get": op(
+                f"open311_requests_{fmt}",
+                "Public service requests, newest first",
+                fmt,
+                {"type": "array", "items": record},
                 (400, 404),
+                search,
             ),
             "post": op(
-                "open311_post",
-                "requests.{json,xml}: a partner app files a request (form fields, api_key)",
-                ["resource"],
-                (400, 403, 404),
+                f"open311_post_{fmt}",
+                "A partner app files a request (api_key)",
+                fmt,
+                {"type": "array", "items": record},
+                (400, 403, 404, 409, 429),
+                [jurisdiction],
+                post_body,
             ),
-        },
-        "/open311/v2/services/{file}": {
-            "get": op("open311_service", "A service definition", ["file"], (404,))
-        },
-        "/open311/v2/requests/{file}": {
-            "get": op("open311_request", "One public request", ["file"], (404,))
-        },
-        "/open311/v2/tokens/{file}": {
-            "get": op("open311_token", "The request a token stands for", ["file"], (404,))
-        },
-    }
+        }
+    for name, pattern, summary in (
+        ("services", r"^[a-z][a-z0-9_]{0,31}\.(json|xml)$", "A service definition"),
+        ("requests", r"^[0-7][0-9A-HJKMNP-TV-Z]{25}\.(json|xml)$", "One public request"),
+        ("tokens", r"^[A-Za-z0-9_-]{1,64}\.(json|xml)$", "The request a token stands for"),
+    ):
+        paths[f"/open311/v2/{name}/{{file}}"] = {
+            "get": {
+                **op(
+                    f"open311_{name[:-1]}",
+                    summary,
+                    "json",
+                    {"anyOf": [{"type": "array", "items": record}, record]},
+                    (404,),
+                    [jurisdiction],
+                ),
+                "parameters": [
+                    {
+                        "name": "file",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": pattern},
+                        "description": "The name with .json or .xml",
+                    },
+                    jurisdiction,
+                ],
+            }
+        }
+        responses = paths[f"/open311/v2/{name}/{{file}}"]["get"]["responses"]
+        for response in responses.values():
+            response["content"]["text/xml"] = {"schema": {"type": "string"}}
+    for methods in paths.values():
+        if "get" in methods:
+            methods["head"] = _head(methods["get"])
+    return paths

@@ -9,19 +9,25 @@ from chalicelib.clock import Clock
 from chalicelib.domain.application import (
     ACCEPTANCE_WINDOW,
     AcceptanceDecision,
+    AcceptDecision,
     Application,
     ApplicationPage,
     ApplicationView,
     DocumentStatus,
+    NotAcceptDecision,
     Status,
+    SupplementDecision,
     SupplementItem,
+    SupplementNote,
     TimelineEvent,
+    TimelinePage,
+    TimelineQuery,
 )
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import Role, StaffMember
-from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput
-from chalicelib.http.cursor import CursorCodec
+from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.observability import logger, metrics
+from chalicelib.paging import CursorCodec
 from chalicelib.services import application_views as views
 from chalicelib.services.cases import application_page, event, load_for_staff, staff_actor
 from chalicelib.services.reference import ReferenceData
@@ -68,7 +74,8 @@ class AcceptanceService:
 
     def view(self, staff: StaffMember, case_id: str) -> ApplicationView:
         """The case with personal numbers masked and a short-lived download link per clean
-        document; issuing the links is recorded on the timeline."""
+        document. Reading the documents is recorded on the timeline once per staff member and
+        day (each link issued is logged), so reading a case again does not grow it."""
         bundle = load_for_staff(self._cases, self._reference, case_id, staff)
         app = bundle.application
         urls = {
@@ -80,23 +87,32 @@ class AcceptanceService:
         }
         events = bundle.events
         if urls:
+            now = self._clock.now()
             opened = event(
                 self._clock,
                 "documents_accessed",
                 f"{staff.name} 查阅材料（{len(urls)} 份）",
                 f"{staff.staff_id} opened {len(urls)} document(s)",
                 staff_actor(staff),
+                at=now,
                 documents=sorted(urls),
             )
-            self._cases.append_event(case_id, opened)
-            events = [*events, opened]
+            marker = f"{staff.staff_id}#{beijing_date(now):%Y%m%d}"
+            if self._cases.record_access(case_id, marker, opened):
+                events = [*events, opened]
+            logger.info("documents opened", extra={"case_id": case_id, "staff": staff.staff_id})
         return views.bundle_view(
             CaseBundle(app, events, bundle.documents, bundle.tasks),
             "staff",
             self._reference,
             self._clock,
+            cursors=self._cursors,
             download_urls=urls,
         )
+
+    def timeline(self, staff: StaffMember, case_id: str, query: TimelineQuery) -> TimelinePage:
+        load_for_staff(self._cases, self._reference, case_id, staff)
+        return views.timeline(self._cases, self._cursors, case_id, "staff", query)
 
     def decide(
         self, staff: StaffMember, case_id: str, decision: AcceptanceDecision
@@ -104,7 +120,8 @@ class AcceptanceService:
         self._require_clerk(staff)
         bundle = load_for_staff(self._cases, self._reference, case_id, staff)
         app = bundle.application
-        if decision.decision == "accept" and app.status is Status.ACCEPTED:
+        choice = decision.root
+        if isinstance(choice, AcceptDecision) and app.status is Status.ACCEPTED:
             # This clerk's accept whose workflow start did not finish: finish it (starting is
             # idempotent). Another clerk's accept in flight is a conflict, as for any decision.
             accepted_by = next(
@@ -117,11 +134,11 @@ class AcceptanceService:
                 f"The application is {app.status.value}: it is not waiting for acceptance "
                 "(another clerk may have decided it)."
             )
-        if decision.decision == "supplement":
-            return self._request_supplement(bundle, staff, decision)
-        if decision.decision == "not_accept":
-            return self._not_accept(bundle, staff, decision)
-        return self._accept(bundle, staff, decision)
+        if isinstance(choice, SupplementDecision):
+            return self._request_supplement(bundle, staff, choice)
+        if isinstance(choice, NotAcceptDecision):
+            return self._not_accept(bundle, staff, choice)
+        return self._accept(bundle, staff, choice)
 
     def _stop_clock(self, app: Application) -> Application:
         limits = app.limits
@@ -135,20 +152,20 @@ class AcceptanceService:
         )
 
     def _request_supplement(
-        self, bundle: CaseBundle, staff: StaffMember, decision: AcceptanceDecision
+        self, bundle: CaseBundle, staff: StaffMember, decision: SupplementDecision
     ) -> ApplicationView:
         app = bundle.application
-        items: list[SupplementItem] = decision.materials or []
         known = {m.code for m in app.materials}
         errors = [
             FieldError(
                 f"body.materials[{i}].material_code", "not a material of this item", "unknown"
             )
-            for i, item in enumerate(items)
+            for i, item in enumerate(decision.materials)
             if item.material_code not in known
         ]
         if errors:
-            raise InvalidInput("The supplement lists unknown materials.", errors=errors)
+            raise NotFound("The supplement lists materials this item does not have.", errors=errors)
+        items = supplement_notes(decision.materials)
         now = self._clock.now()
         stopped = self._stop_clock(app)
         after = stopped.model_copy(
@@ -177,7 +194,7 @@ class AcceptanceService:
         return self._staff_view(after, [*bundle.events, asked], bundle)
 
     def _not_accept(
-        self, bundle: CaseBundle, staff: StaffMember, decision: AcceptanceDecision
+        self, bundle: CaseBundle, staff: StaffMember, decision: NotAcceptDecision
     ) -> ApplicationView:
         app = bundle.application
         now = self._clock.now()
@@ -204,7 +221,7 @@ class AcceptanceService:
         return self._staff_view(after, [*bundle.events, refused], bundle)
 
     def _accept(
-        self, bundle: CaseBundle, staff: StaffMember, decision: AcceptanceDecision
+        self, bundle: CaseBundle, staff: StaffMember, decision: AcceptDecision
     ) -> ApplicationView:
         app = bundle.application
         now = self._clock.now()
@@ -312,4 +329,14 @@ class AcceptanceService:
             "staff",
             self._reference,
             self._clock,
+            cursors=self._cursors,
         )
+
+
+def supplement_notes(items: list[SupplementItem]) -> list[SupplementNote]:
+    """One note per material, in the order listed; a material listed twice keeps every
+    reason given for it (一次性告知 says everything at once)."""
+    reasons: dict[str, list[str]] = {}
+    for item in items:
+        reasons.setdefault(item.material_code, []).append(item.reason)
+    return [SupplementNote(material_code=c, reason="；".join(r)) for c, r in reasons.items()]

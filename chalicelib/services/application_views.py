@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.clock import Clock
+from chalicelib.domain.applicant import MailDelivery
 from chalicelib.domain.application import (
     STATUS_LABELS,
     AgentView,
@@ -23,15 +24,21 @@ from chalicelib.domain.application import (
     Step,
     SupplementView,
     TimelineEvent,
+    TimelinePage,
+    TimelineQuery,
     TimeView,
 )
 from chalicelib.domain.calendar import WorkingCalendar, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import mask_phone
+from chalicelib.domain.redaction import redact
 from chalicelib.domain.reference import Department
 from chalicelib.domain.review import TASK_LABELS, DeliveryState, ReviewTask, TaskView
+from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
-from chalicelib.store.cases import CaseBundle
+from chalicelib.services.request_views import masked_event
+from chalicelib.services.timelines import latest_events, timeline_page
+from chalicelib.store.cases import CaseBundle, CaseStore
 
 WINDOW = Text(zh="县政务服务中心综合受理窗口", en="County one-window acceptance desk")
 
@@ -224,11 +231,18 @@ def application_view(
     download_urls: dict[str, str] | None = None,
     tasks: list[ReviewTask] | None = None,
     departments: dict[str, Department] | None = None,
+    older_events: str | None = None,
 ) -> ApplicationView:
-    """`role`: applicant (sees everything), agent or staff (personal numbers masked)."""
+    """`role`: applicant (sees everything), agent or staff: personal numbers masked — the
+    applicant's own fields, and phone and ID numbers typed into any free text (the form's
+    answers, the address, reasons, opinions, the timeline)."""
     full = role == "applicant"
     step, action = _step(app, documents)
     visible_docs = [d for d in documents if d.status is not DocumentStatus.DELETED]
+    if not full:
+        app = masked_application(app)
+        events = [masked_event(e) for e in events]
+        tasks = [masked_task(t) for t in tasks or []]
     return ApplicationView(
         id=app.application_id,
         number=app.number,
@@ -260,6 +274,7 @@ def application_view(
             document_view(app, d, (download_urls or {}).get(d.document_id)) for d in visible_docs
         ],
         timeline=events,
+        timeline_next_cursor=older_events,
         agents=[
             AgentView(
                 agent_id=a.agent_id, agent_phone=mask_phone(a.agent_phone), granted_at=a.granted_at
@@ -308,18 +323,79 @@ def _delivery_state(app: Application, role: str) -> DeliveryState | None:
     return state.model_copy(update={"pickup_code": None})
 
 
+def masked_application(app: Application) -> Application:
+    """The free text of an application as anyone but the applicant reads it."""
+    delivery = app.delivery
+    if isinstance(delivery, MailDelivery):
+        address = delivery.address.model_copy(update={"detail": redact(delivery.address.detail)})
+        delivery = delivery.model_copy(update={"address": address})
+    update: dict[str, object] = {
+        "form": {k: redact(v) if isinstance(v, str) else v for k, v in app.form.items()},
+        "delivery": delivery,
+        "not_accepted_reason": redact(app.not_accepted_reason) if app.not_accepted_reason else None,
+        "supplement": [n.model_copy(update={"reason": redact(n.reason)}) for n in app.supplement]
+        if app.supplement
+        else app.supplement,
+    }
+    if app.rating is not None and app.rating.comment:
+        update["rating"] = app.rating.model_copy(update={"comment": redact(app.rating.comment)})
+    if app.rectification is not None:
+        update["rectification"] = app.rectification.model_copy(
+            update={
+                "measures": redact(app.rectification.measures or "") or None,
+                "visit_note": redact(app.rectification.visit_note or "") or None,
+            }
+        )
+    return app.model_copy(update=update)
+
+
+def masked_task(task: ReviewTask) -> ReviewTask:
+    return task.model_copy(
+        update={
+            "opinion": redact(task.opinion) if task.opinion else task.opinion,
+            "conditions": [redact(c) for c in task.conditions],
+        }
+    )
+
+
+def timeline_scope(case_id: str, role: str) -> str:
+    return f"timeline|application|{case_id}|{'applicant' if role == 'applicant' else role}"
+
+
+def timeline(
+    cases: CaseStore, cursors: CursorCodec, case_id: str, role: str, query: TimelineQuery
+) -> TimelinePage:
+    """The case's events newest first, page by page (masked for anyone but the applicant)."""
+    events, cursor = timeline_page(
+        cursors,
+        timeline_scope(case_id, role),
+        query.cursor,
+        query.limit,
+        lambda limit, start: cases.timeline(case_id, limit, start),
+        f"CASE#{case_id}",
+    )
+    if role != "applicant":
+        events = [masked_event(e) for e in events]
+    return TimelinePage(items=events, next_cursor=cursor)
+
+
 def bundle_view(
     bundle: CaseBundle,
     role: str,
     reference: ReferenceData,
     clock: Clock,
     *,
+    cursors: CursorCodec,
     download_urls: dict[str, str] | None = None,
 ) -> ApplicationView:
-    """`application_view` of a loaded case, with the calendar and department names."""
+    """`application_view` of a loaded case, with the calendar and department names, and
+    its latest events (a cursor pages back through the rest)."""
+    window, older = latest_events(
+        bundle.events, cursors, timeline_scope(bundle.application.application_id, role)
+    )
     return application_view(
         bundle.application,
-        bundle.events,
+        window,
         bundle.documents,
         role=role,
         calendar=reference.calendar(),
@@ -327,4 +403,5 @@ def bundle_view(
         download_urls=download_urls,
         tasks=bundle.tasks,
         departments=reference.departments(),
+        older_events=older,
     )

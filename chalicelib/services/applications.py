@@ -18,27 +18,34 @@ from chalicelib.domain.application import (
     DocumentRequest,
     DocumentStatus,
     DocumentUpload,
+    DocumentView,
     MaterialRef,
     Status,
     TimeLimits,
+    TimelinePage,
+    TimelineQuery,
     UploadFormView,
 )
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Citizen, mask_phone
-from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from chalicelib.http.cursor import CursorCodec
+from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.ids import new_ulid
 from chalicelib.observability import metrics
+from chalicelib.paging import CursorCodec
 from chalicelib.services import application_views as views
 from chalicelib.services.cases import citizen_actor, event, load_for_citizen
+from chalicelib.services.idempotency import Idempotent, daily_quota, key_guard, replayed
 from chalicelib.services.reference import ReferenceData
+from chalicelib.settings import Settings
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.catalogue import CatalogueStore
 from chalicelib.store.documents import DocumentStorage, object_key
 from chalicelib.store.identity import CitizenStore
+from chalicelib.store.limits import IdempotencyStore
 from chalicelib.store.table import decode_key, encode_key
 
 MAX_DOCUMENTS = 60
+MAX_AGENTS = 5
 OPEN_FOR_DOCUMENTS = (Status.DRAFT, Status.SUPPLEMENT_REQUIRED)
 
 
@@ -52,7 +59,11 @@ class ApplicationService:
         storage: DocumentStorage,
         cursors: CursorCodec,
         clock: Clock,
+        settings: Settings,
+        keys: IdempotencyStore,
     ) -> None:
+        self._settings = settings
+        self._keys = keys
         self._cases = cases
         self._catalogue = catalogue
         self._citizens = citizens
@@ -67,7 +78,11 @@ class ApplicationService:
         return self._view(bundle, role)
 
     def _view(self, bundle: CaseBundle, role: str) -> ApplicationView:
-        return views.bundle_view(bundle, role, self._reference, self._clock)
+        return views.bundle_view(bundle, role, self._reference, self._clock, cursors=self._cursors)
+
+    def timeline(self, citizen_id: str, case_id: str, query: TimelineQuery) -> TimelinePage:
+        _, role = load_for_citizen(self._cases, case_id, citizen_id)
+        return views.timeline(self._cases, self._cursors, case_id, role, query)
 
     def mine(self, citizen_id: str, role: str, limit: int, cursor: str | None) -> ApplicationPage:
         """The caller's applications (or those granted to them as agent), newest first."""
@@ -85,6 +100,13 @@ class ApplicationService:
         )
         return ApplicationPage(items=[views.summary(a) for a in apps], next_cursor=next_cursor)
 
+    def document(self, citizen_id: str, case_id: str, document_id: str) -> DocumentView:
+        bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
+        found = next((d for d in bundle.documents if d.document_id == document_id), None)
+        if found is None or found.status is DocumentStatus.DELETED:
+            raise NotFound(f"No document {document_id} on this application.")
+        return views.document_view(bundle.application, found)
+
     def documents(self, citizen_id: str, case_id: str) -> DocumentList:
         bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
         app = bundle.application
@@ -98,32 +120,32 @@ class ApplicationService:
 
     # creating ------------------------------------------------------------------------------
     def create(
-        self, citizen_id: str, request: ApplicationCreate, idempotency_key: str | None
+        self, citizen_id: str, request: ApplicationCreate, key: str | None, fingerprint: str
     ) -> tuple[ApplicationView, bool]:
         """A draft application. With an Idempotency-Key, repeating the request returns the
-        application the first one created instead of creating another."""
-        if idempotency_key:
-            existing = self._cases.idempotent_case(citizen_id, idempotency_key)
-            if existing:
-                return self.view(citizen_id, existing), False
+        application the first one created instead of creating another (False)."""
+        retry = Idempotent.of(citizen_id, key, fingerprint)
+        existing = replayed(self._keys, retry)
+        if existing:
+            return self.view(citizen_id, existing), False
         item = self._catalogue.current(request.service_code)
         if item is None:
-            raise InvalidInput(
+            raise NotFound(
                 "There is no such service item.",
                 errors=[FieldError("body.service_code", "unknown service item", "unknown")],
             )
         if request.delivery.method not in item.delivery:
             offered = ", ".join(d.value for d in item.delivery)
-            raise InvalidInput(
+            raise Conflict(
                 f"This item is delivered by {offered} only.",
-                errors=[FieldError("body.delivery.method", f"must be one of {offered}", "enum")],
+                errors=[FieldError("body.delivery.method", f"one of {offered}", "not_offered")],
             )
         tree = self._reference.jurisdictions()
         county = tree.roots()[0].code if tree.roots() else "370830"
         jurisdiction = request.jurisdiction or county
         if jurisdiction not in tree.nodes:
-            raise InvalidInput(
-                "Unknown jurisdiction.",
+            raise NotFound(
+                "No such jurisdiction.",
                 errors=[FieldError("body.jurisdiction", "unknown jurisdiction", "unknown")],
             )
         now = self._clock.now()
@@ -164,14 +186,21 @@ class ApplicationService:
             citizen_actor(app, citizen_id),
             at=now,
         )
-        try:
-            self._cases.create(
-                app, created, (citizen_id, idempotency_key) if idempotency_key else None
+        guards = [
+            daily_quota(
+                citizen_id,
+                "applications",
+                self._settings.applications_per_day,
+                now,
+                "applications",
             )
+        ]
+        if retry is not None:
+            guards.append(key_guard(retry, app.application_id, now))
+        try:
+            self._cases.create(app, created, guards)
         except Conflict:
-            if idempotency_key and (
-                existing := self._cases.idempotent_case(citizen_id, idempotency_key)
-            ):
+            if existing := replayed(self._keys, retry):
                 return self.view(citizen_id, existing), False
             raise
         metrics.add_metric(name="ApplicationCreated", unit="Count", value=1)
@@ -186,7 +215,7 @@ class ApplicationService:
         if app.status not in OPEN_FOR_DOCUMENTS:
             raise Conflict(f"Documents can be added only before submission ({app.status.value}).")
         if request.material_code not in {m.code for m in app.materials}:
-            raise InvalidInput(
+            raise NotFound(
                 f"{app.service_name_en} has no material {request.material_code}.",
                 errors=[
                     FieldError(
@@ -196,9 +225,6 @@ class ApplicationService:
                     )
                 ],
             )
-        live = [d for d in bundle.documents if d.status is not DocumentStatus.DELETED]
-        if len(live) >= MAX_DOCUMENTS:
-            raise Conflict(f"An application holds at most {MAX_DOCUMENTS} documents.")
         now = self._clock.now()
         document = Document(
             document_id=new_ulid(now),
@@ -211,7 +237,7 @@ class ApplicationService:
             requested_at=now,
             uploaded_by=citizen_id,
         )
-        self._cases.put_document(case_id, document)
+        self._cases.put_document(case_id, document, MAX_DOCUMENTS)
         form = self._storage.upload_form(
             object_key(case_id, document.document_id),
             request.content_type,
@@ -269,7 +295,7 @@ class ApplicationService:
             errors.append(FieldError(f"materials.{code}", why, "material_missing"))
         if errors:
             names = "、".join(views.material_name(app, e.field.split(".", 1)[1]) for e in errors)
-            raise InvalidInput(f"Materials missing or rejected: {names}.", errors=errors)
+            raise Conflict(f"Materials missing or rejected: {names}.", errors=errors)
         if pending:
             raise Conflict(
                 "Some documents are still being checked: "
@@ -280,18 +306,23 @@ class ApplicationService:
                 ],
             )
 
-    def submit(self, citizen_id: str, case_id: str, idempotency_key: str | None) -> ApplicationView:
+    def submit(
+        self, citizen_id: str, case_id: str, key: str | None, fingerprint: str
+    ) -> ApplicationView:
+        """Submits a draft whose required materials are all clean. A retry with the same
+        Idempotency-Key answers with the case as it is now."""
+        retry = Idempotent.of(citizen_id, key, fingerprint)
+        if replayed(self._keys, retry) is not None:
+            return self.view(citizen_id, case_id)
         bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
         app = bundle.application
         if app.status is not Status.DRAFT:
-            if idempotency_key and app.submit_key == idempotency_key:
-                return self._view(bundle, role)  # a retry of the submission that succeeded
             raise Conflict(
                 f"Only a draft can be submitted; this application is {app.status.value}."
             )
         self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
         return self._to_acceptance_queue(
-            bundle, role, citizen_id, idempotency_key, app.limits.acceptance_days, first=True
+            bundle, role, citizen_id, retry, app.limits.acceptance_days, first=True
         )
 
     def _to_acceptance_queue(
@@ -299,7 +330,7 @@ class ApplicationService:
         bundle: CaseBundle,
         role: str,
         citizen_id: str,
-        idempotency_key: str | None,
+        retry: Idempotent | None,
         days: int,
         *,
         first: bool,
@@ -321,13 +352,7 @@ class ApplicationService:
         )
         moment = {"submitted_at": now} if first else {"resubmitted_at": now}
         after = app.model_copy(
-            update={
-                "status": Status.SUBMITTED,
-                "submit_key": idempotency_key,
-                "limits": limits,
-                "rev": app.rev + 1,
-                **moment,
-            }
+            update={"status": Status.SUBMITTED, "limits": limits, "rev": app.rev + 1, **moment}
         )
         actor = citizen_actor(app, citizen_id)
         if first:
@@ -351,10 +376,13 @@ class ApplicationService:
                 at=now,
                 materials=[i.material_code for i in app.supplement or []],
             )
+        guards = [key_guard(retry, app.application_id, now)] if retry else []
         try:
-            self._cases.save(app, after, [note])
+            self._cases.save(app, after, [note], guards=guards)
         except Conflict:
-            return self._settled_retry(app.application_id, citizen_id, idempotency_key)
+            if replayed(self._keys, retry) is not None:  # this same request, a moment earlier
+                return self.view(citizen_id, app.application_id)
+            raise
         if first:
             metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
         return self._view(
@@ -362,31 +390,20 @@ class ApplicationService:
         )
 
     def send_supplement(
-        self, citizen_id: str, case_id: str, idempotency_key: str | None
+        self, citizen_id: str, case_id: str, key: str | None, fingerprint: str
     ) -> ApplicationView:
+        retry = Idempotent.of(citizen_id, key, fingerprint)
+        if replayed(self._keys, retry) is not None:
+            return self.view(citizen_id, case_id)
         bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
         app = bundle.application
         if app.status is not Status.SUPPLEMENT_REQUIRED:
-            if idempotency_key and app.submit_key == idempotency_key:
-                return self._view(bundle, role)
             raise Conflict("No supplement was requested for this application.")
         listed = [item.material_code for item in app.supplement or []]
         self._check_materials(app, bundle.documents, listed, after=app.supplement_requested_at)
         self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
         remaining = max(app.limits.acceptance_days - app.limits.used_days, 0)
-        return self._to_acceptance_queue(
-            bundle, role, citizen_id, idempotency_key, remaining, first=False
-        )
-
-    def _settled_retry(
-        self, case_id: str, citizen_id: str, idempotency_key: str | None
-    ) -> ApplicationView:
-        """A concurrent request changed the case first: if it was this same request (same
-        Idempotency-Key), answer with its result; otherwise it is a conflict."""
-        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
-        if idempotency_key and bundle.application.submit_key == idempotency_key:
-            return self._view(bundle, role)
-        raise Conflict("The application changed meanwhile; reload it.")
+        return self._to_acceptance_queue(bundle, role, citizen_id, retry, remaining, first=False)
 
     def withdraw(self, citizen_id: str, case_id: str, reason: str | None) -> ApplicationView:
         bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
@@ -435,12 +452,14 @@ class ApplicationService:
             Citizen(citizen_id=new_ulid(now), phone=agent_phone, created_at=now.isoformat())
         )
         if agent.citizen_id == app.owner_id:
-            raise InvalidInput(
+            raise Conflict(
                 "You cannot be your own agent.",
                 errors=[FieldError("body.agent_phone", "is the applicant's own phone", "self")],
             )
         if app.has_agent(agent.citizen_id):
             return self._view(bundle, role)
+        if len(app.agents) >= MAX_AGENTS:
+            raise Conflict(f"An application has at most {MAX_AGENTS} agents; revoke one first.")
         consent = (
             f"申请人同意民事代办员（{mask_phone(agent_phone)}）代为上传材料、提交并查询本件。"
             " The applicant consents to the agent uploading, submitting and following this case."

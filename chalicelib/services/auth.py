@@ -38,12 +38,18 @@ class CitizenAuth:
         self._settings = settings
         self._clock = clock
 
+    def _source(self, source_ip: str) -> str:
+        """A client address as stored: keyed, so the table holds no IP addresses."""
+        return hmac.new(self._key, f"ip|{source_ip}".encode(), hashlib.sha256).hexdigest()[:32]
+
     def _hash(self, phone: str, code: str) -> str:
         return hmac.new(self._key, f"{phone}|{code}".encode(), hashlib.sha256).hexdigest()
 
-    def send_code(self, phone: str) -> OtpSent:
+    def send_code(self, phone: str, source_ip: str) -> OtpSent:
         """Sends a fresh six-digit code to `phone`, at most once a minute and a few times an
-        hour per phone; a new code replaces the previous one."""
+        hour per phone, and a bounded number an hour per client address (whatever the
+        phones: nobody makes the county pay for texts to thousands of numbers); a new code
+        replaces the previous one."""
         s = self._settings
         now = self._clock.now()
         epoch = int(now.timestamp())
@@ -57,11 +63,14 @@ class CitizenAuth:
                 resend_after=s.otp_resend_seconds,
                 window=now.strftime("%Y%m%d%H"),
                 max_per_window=s.otp_max_per_hour,
+                source=self._source(source_ip),
+                max_per_source=s.otp_max_per_source_hour,
             )
         except RateLimitHit as hit:
-            if hit.reason == "hourly":
+            if hit.reason in ("hourly", "source"):
                 wait = 3600 - (epoch % 3600)
-                detail = f"Too many codes for this phone this hour; try again in {wait} s."
+                whom = "this phone" if hit.reason == "hourly" else "this network address"
+                detail = f"Too many codes for {whom} this hour; try again in {wait} s."
             else:
                 wait = s.otp_resend_seconds
                 detail = f"A code was sent less than {wait} s ago; wait before asking again."

@@ -8,20 +8,20 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
+from chalicelib.domain.access import sees_application
 from chalicelib.domain.application import (
     Actor,
     Application,
     ApplicationPage,
-    Status,
     TimelineEvent,
 )
 from chalicelib.domain.common import Text
-from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.identity import StaffMember
 from chalicelib.errors import NotFound
-from chalicelib.http.cursor import CursorCodec
 from chalicelib.ids import new_ulid
+from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import summary
-from chalicelib.services.reference import JurisdictionTree, ReferenceData
+from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.table import QueryPage, decode_key, encode_key
 
@@ -84,25 +84,11 @@ def load_for_citizen(cases: CaseStore, case_id: str, citizen_id: str) -> tuple[C
     raise NotFound(f"No application {case_id}.")
 
 
-def staff_may_see(app: Application, staff: StaffMember, tree: JurisdictionTree) -> bool:
-    """Departments see the cases they take part in; leaders, supervisors, dispatchers and
-    liaison officers without a department see those of their jurisdiction's subtree. A draft
-    is the applicant's own until it is submitted: no staff member sees it."""
-    if app.status is Status.DRAFT:
-        return False
-    if staff.department:
-        involved = {"zwfw", app.lead_department, *app.review_departments}
-        return staff.department in involved
-    if staff.role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.LIAISON):
-        return app.jurisdiction.startswith(staff.jurisdiction) and staff.jurisdiction in tree.nodes
-    return False
-
-
 def load_for_staff(
     cases: CaseStore, reference: ReferenceData, case_id: str, staff: StaffMember
 ) -> CaseBundle:
     bundle = cases.load(case_id) if case_id.isalnum() and len(case_id) == 26 else None
-    if bundle is None or not staff_may_see(bundle.application, staff, reference.jurisdictions()):
+    if bundle is None or not sees_application(staff, bundle.application):
         raise NotFound(f"No application {case_id}.")
     return bundle
 

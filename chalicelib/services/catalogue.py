@@ -8,6 +8,7 @@ from chalicelib.clock import Clock
 from chalicelib.domain.catalogue import (
     SERVICE_CODE_PATTERN,
     ServiceItem,
+    ServiceItemEdit,
     ServiceItemInput,
     ServiceSummary,
     ServiceType,
@@ -15,8 +16,8 @@ from chalicelib.domain.catalogue import (
 )
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.errors import FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed
-from chalicelib.http.cursor import CursorCodec
 from chalicelib.observability import metrics
+from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.catalogue import CatalogueStore
 
@@ -89,22 +90,25 @@ class CatalogueService:
         self,
         actor: StaffMember,
         code: str,
-        change: ServiceItemInput,
+        edit: ServiceItemEdit,
         *,
         if_match: str | None = None,
     ) -> tuple[ServiceItem, bool]:
-        """Validates `change` against the county's departments and stores it as the item's next
-        version. Returns the version now current and whether a new one was created: sending
-        the current content again creates nothing, so a retried request does not act twice."""
+        """Validates the edit against the county's departments and stores it as the item's
+        next version. Returns the version now current and whether a new one was created:
+        sending the current content again creates nothing, so a retried request does not act
+        twice. The edit may carry the read-only fields of the guide it was made from."""
         if actor.role is not Role.CATALOGUE_ADMIN:
             raise Forbidden("Only the catalogue administrator may edit the catalogue.")
         self._check_code(code)
+        change = edit.editable()
         self._check_departments(change)
         current = self._store.current(code)
         if if_match is not None and (current is None or if_match not in (etag(current), "*")):
             raise PreconditionFailed(
                 "The item changed since you read it (If-Match does not match its ETag)."
             )
+        self._check_read_only(code, current, edit.read_only())
         if current is not None and _content(current) == change.model_dump(mode="json"):
             return current, False
         item = ServiceItem(
@@ -118,6 +122,39 @@ class CatalogueService:
         self._reference.invalidate()
         metrics.add_metric(name="CatalogueVersionPublished", unit="Count", value=1)
         return item, True
+
+    def _check_read_only(
+        self, code: str, current: ServiceItem | None, given: dict[str, object]
+    ) -> None:
+        """Read-only fields sent back must match what GET returned for the current version:
+        a different version or etag means the edit started from a stale copy (412); any
+        other difference is a 422 naming the field."""
+        if not given:
+            return
+        from chalicelib.services.views import guide_of
+
+        if current is None:
+            shown: dict[str, object] = {"code": code}
+        else:
+            shown = guide_of(current, self._reference.departments()).model_dump(mode="json")
+        sent = ServiceItemEdit.model_construct(**given).model_dump(mode="json", include=set(given))
+        stale = [f for f in ("version", "etag") if f in sent and sent[f] != shown.get(f)]
+        if stale and current is not None:
+            raise PreconditionFailed(
+                f"The item is at version {current.version}; this edit was made from another "
+                f"({', '.join(stale)} differ). Read it again.",
+                errors=[
+                    FieldError(f"body.{f}", "not the current version's", "stale") for f in stale
+                ],
+            )
+        differing = [f for f in sent if sent[f] != shown.get(f)]
+        if differing:
+            raise InvalidInput(
+                "Read-only fields differ from the current version: leave them out or as read.",
+                errors=[
+                    FieldError(f"body.{f}", "read-only; differs", "read_only") for f in differing
+                ],
+            )
 
     @staticmethod
     def _check_code(code: str) -> None:
@@ -143,7 +180,7 @@ class CatalogueService:
                     FieldError(f"body.process[{i}].actor", "unknown department", "unknown")
                 )
         if errors:
-            raise InvalidInput(
+            raise NotFound(
                 "The item refers to departments the county does not have.", errors=errors
             )
 

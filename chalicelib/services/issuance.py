@@ -34,9 +34,9 @@ from chalicelib.domain.review import (
     RectificationReport,
     TaskStatus,
 )
-from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from chalicelib.http.cursor import CursorCodec
+from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.observability import metrics
+from chalicelib.paging import CursorCodec
 from chalicelib.services import application_views as views
 from chalicelib.services.cases import (
     application_page,
@@ -92,7 +92,7 @@ class IssuanceService:
             raise Forbidden("Only the unified issuance window (统一出件窗口) does this.")
 
     def _view(self, bundle: CaseBundle, role: str) -> ApplicationView:
-        return views.bundle_view(bundle, role, self._reference, self._clock)
+        return views.bundle_view(bundle, role, self._reference, self._clock, cursors=self._cursors)
 
     def queue(self, staff: StaffMember, limit: int, cursor: str | None) -> ApplicationPage:
         self._require_issuer(staff)
@@ -115,9 +115,9 @@ class IssuanceService:
             raise Conflict(
                 f"Only an approved application is issued; this one is {app.status.value}."
             )
-        method = app.delivery.method
+        method = DeliveryMethod(app.delivery.method)
         if method is DeliveryMethod.MAIL and not request.tracking_number:
-            raise InvalidInput(
+            raise Conflict(
                 "Mail delivery needs the tracking number.",
                 errors=[
                     FieldError("body.tracking_number", "required for mail delivery", "missing")
@@ -277,7 +277,7 @@ class IssuanceService:
         if method is DeliveryMethod.PICKUP and not hmac.compare_digest(
             state.pickup_code or "", code or ""
         ):
-            raise InvalidInput(
+            raise Conflict(
                 "The pickup code does not match.",
                 errors=[FieldError("body.pickup_code", "does not match", "mismatch")],
             )

@@ -7,7 +7,6 @@ post with an `api_key` issued by the catalogue admin (stored only as its SHA-256
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,15 +14,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 from xml.etree import ElementTree as ET
 
-from pydantic import StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from chalicelib.clock import Clock
 from chalicelib.domain.calendar import BEIJING
-from chalicelib.domain.common import Strict
+from chalicelib.domain.common import Instant, Strict
 from chalicelib.domain.identity import normalise_phone
 from chalicelib.domain.request import GridLocation, PointLocation, RequestCreate
-from chalicelib.errors import DomainError
-from chalicelib.store.table import Table, is_conditional_failure
+from chalicelib.errors import DomainError, NotFound
+from chalicelib.store.partners import PartnerKeyStore
 
 if TYPE_CHECKING:
     from chalicelib.services.reference import ReferenceData
@@ -45,71 +44,88 @@ class GeoReportError(Exception):
         self.description = description
 
 
-class PartnerKey(Strict):
-    partner: str
-    created_at: datetime
-    active: bool = True
-
-
 class PartnerKeyRequest(Strict):
     partner: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 
 
 class IssuedKey(Strict):
     partner: str
-    api_key: str
+    api_key: str = Field(description="Shown once: only its SHA-256 is stored")
+    created_at: Instant
 
 
-def _digest(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
+class PartnerKeyView(Strict):
+    partner: str
+    created_at: Instant
+    active: bool
 
 
-class PartnerKeys:
-    def __init__(self, table: Table) -> None:
-        self._table = table
+# Where this API departs from GeoReport v2 on purpose (also in the discovery document).
+DEPARTURES = [
+    "POST requires phone (a mainland mobile): a Chinese request must be revisitable, and it "
+    "becomes that resident's own request in the app (the spec makes phone optional).",
+    "POST needs lat and long, or address_id (a grid code of this county): there is no "
+    "geocoder for address_string alone.",
+    "media_url is refused: photos go through the app's scanned upload pipeline.",
+    "lat and long are WGS-84; a partner posting GCJ-02 (Chinese maps) or BD-09 (Baidu) "
+    "coordinates adds datum=gcj02 or datum=bd09.",
+    "Lists are paged with page (1-based) and page_size (1-200, default 50), at most 1,000 "
+    "results into a query; dates are ISO 8601 in Beijing time (+08:00).",
+    "Private requests (every petition) are never listed or shown; phone and ID numbers typed "
+    "into text are masked.",
+]
 
-    def issue(self, partner: str, now: datetime, api_key: str | None = None) -> str:
-        key = api_key or secrets.token_urlsafe(24)
-        self._table.put(
-            {
-                "pk": f"O311KEY#{_digest(key)}",
-                "sk": "KEY",
-                "data": PartnerKey(partner=partner, created_at=now).model_dump(mode="json"),
-            },
-            condition="attribute_not_exists(pk)",
-        )
-        return key
 
-    def partner(self, api_key: str) -> str | None:
-        raw = self._table.get(f"O311KEY#{_digest(api_key)}", "KEY")
-        if raw is None:
-            return None
-        key = PartnerKey.model_validate(raw["data"])
-        return key.partner if key.active else None
+EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING)
+LATEST = datetime(2100, 12, 31, tzinfo=BEIJING)
 
-    def save_token(self, token: str, request_id: str) -> None:
-        try:
-            self._table.put(
-                {"pk": f"O311TOKEN#{token}", "sk": "TOKEN", "request_id": request_id},
-                condition="attribute_not_exists(pk)",
-            )
-        except Exception as exc:
-            if not is_conditional_failure(exc):
-                raise
 
-    def token(self, token: str) -> str | None:
-        raw = self._table.get(f"O311TOKEN#{token}", "TOKEN")
-        return str(raw["request_id"]) if raw else None
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def _parse_datetime(value: str, name: str) -> datetime:
+    """An RFC 3339 date-time (what the spec's W3C format and the OpenAPI document say). One
+    before 2000 or after 2100 stands for "ever since" or "until further notice"."""
+    if not _RFC3339.match(value):
+        raise GeoReportError(
+            400, f"{name} must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00+08:00"
+        )
+    text = value.upper().replace("Z", "+00:00")
+    if text.startswith("0000-"):
+        return EARLIEST  # RFC 3339 allows year 0000; no record is that old
+    text = re.sub(r"(T\d{2}:\d{2}):60", r"\1:59", text)  # a leap second
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise GeoReportError(400, f"{name} must be an ISO 8601 date-time") from None
-    if not 2000 <= moment.year <= 2100:
-        raise GeoReportError(400, f"{name} must lie between the years 2000 and 2100")
-    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
+        raise GeoReportError(400, f"{name} is not a real date-time") from None
+    if moment.year <= 1999:
+        return EARLIEST
+    if moment.year >= 2101:
+        return LATEST
+    return min(max(moment, EARLIEST), LATEST)
+
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_DEPTH = 1_000  # results a query reaches into (page × page_size)
+
+
+def _paging(params: dict[str, str]) -> tuple[int, int]:
+    """GeoReport's common paging extension: page (from 1) and page_size."""
+
+    def number(name: str, default: int, high: int) -> int:
+        raw = params.get(name)
+        if raw is None or raw == "":
+            return default
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= high:
+            raise GeoReportError(400, f"{name} must be a whole number from 1 to {high}")
+        return int(raw)
+
+    size = number("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    page = number("page", 1, MAX_DEPTH)
+    if page * size > MAX_DEPTH:
+        raise GeoReportError(400, f"page × page_size reaches at most {MAX_DEPTH} results")
+    return page, size
 
 
 def _months(start: datetime, end: datetime) -> list[str]:
@@ -127,9 +143,24 @@ class Open311:
     reference: ReferenceData
     requests: RequestService
     store: RequestStore
-    keys: PartnerKeys
+    keys: PartnerKeyStore
     clock: Clock
     base_url: str
+
+    def issue_key(self, partner: str) -> IssuedKey:
+        """A new api_key for a partner app (its previous key stops working)."""
+        now = self.clock.now()
+        key = secrets.token_urlsafe(24)
+        self.keys.issue(partner, key, now)
+        return IssuedKey(partner=partner, api_key=key, created_at=now)
+
+    def key_record(self, partner: str) -> PartnerKeyView:
+        record = self.keys.record(partner)
+        if record is None:
+            raise NotFound(f"No Open311 key was issued to {partner}.")
+        return PartnerKeyView(
+            partner=record.partner, created_at=record.created_at, active=record.active
+        )
 
     def county(self) -> str:
         return self.reference.jurisdictions().roots()[0].code
@@ -141,14 +172,15 @@ class Open311:
 
     def discovery(self) -> dict[str, Any]:
         return {
-            "changeset": "2026-11-28T00:00:00+08:00",
+            "changeset": "2026-12-01T00:00:00+08:00",
             "contact": "汶上县政务服务中心 便民服务平台 (the county government service center)",
             "key_service": "The county issues API keys to partner apps (POST /admin/open311/keys)",
+            "notes": DEPARTURES,
             "endpoints": [
                 {
                     "specification": SPEC_URL,
                     "url": f"{self.base_url}/open311/v2",
-                    "changeset": "2026-11-28T00:00:00+08:00",
+                    "changeset": "2026-12-01T00:00:00+08:00",
                     "type": "production",
                     "formats": ["application/json", "text/xml"],
                 }
@@ -199,6 +231,7 @@ class Open311:
         return [{"service_request_id": request_id, "token": token}]
 
     def search(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        page, size = _paging(params)
         ids = params.get("service_request_id")
         if ids:
             wanted = [i.strip() for i in ids.split(",") if i.strip()][:MAX_IDS]
@@ -208,7 +241,7 @@ class Open311:
                     found += self.request(request_id)
                 except GeoReportError:
                     continue
-            return found
+            return found[(page - 1) * size : page * size]
         now = self.clock.now()
         end = _parse_datetime(params["end_date"], "end_date") if params.get("end_date") else now
         start = (
@@ -217,9 +250,8 @@ class Open311:
             else end - DEFAULT_SPAN
         )
         if start > end:
-            raise GeoReportError(400, "start_date must not be after end_date")
-        if end - start > timedelta(days=366):
-            raise GeoReportError(400, "the date range is at most a year")
+            return []
+        start = max(start, end - timedelta(days=366))  # a longer range lists its last year
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         clauses = []
@@ -243,19 +275,20 @@ class Open311:
         filter = (" AND ".join(clauses), names, values) if clauses else None
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         lo, hi = start.isoformat(), f"{end.isoformat()}#~"
+        wanted = page * size  # read no further than the page asked for
         results: list[dict[str, Any]] = []
         for month in _months(start, end):
             last_key = None
-            while len(results) < MAX_RESULTS:
+            while len(results) < wanted:
                 items, last_key = self.store.public_page(
-                    self.county(), month, lo, hi, MAX_RESULTS, filter, last_key
+                    self.county(), month, lo, hi, min(wanted, MAX_RESULTS), filter, last_key
                 )
                 results += items
                 if not last_key:
                     break
-            if len(results) >= MAX_RESULTS:
+            if len(results) >= wanted:
                 break
-        return results[:MAX_RESULTS]
+        return results[(page - 1) * size : wanted]
 
     def create(self, params: dict[str, str]) -> list[dict[str, Any]]:
         partner = self.keys.partner(params.get("api_key", "")) if params.get("api_key") else None
@@ -273,6 +306,7 @@ class Open311:
                 location = PointLocation(
                     lat=float(params["lat"]),
                     lng=float(params["long"]),
+                    datum=params.get("datum") or "wgs84",  # type: ignore[arg-type]
                     address=params.get("address_string") or "（未填写地址）",
                 )
             elif params.get("address_id"):
@@ -308,9 +342,11 @@ class Open311:
             req = self.requests.file_for_partner(partner, phone, body)
         except DomainError as exc:
             detail = exc.errors[0].field if exc.errors else ""
+            detail = {"body.location.lat": "lat", "body.location.grid": "address_id"}.get(
+                detail, detail.removeprefix("body.")
+            )
             raise GeoReportError(
-                400 if exc.status < 500 else exc.status,
-                f"{detail}: {exc.detail}" if detail else exc.detail,
+                exc.status, f"{detail}: {exc.detail}" if detail else exc.detail
             ) from None
         token = secrets.token_urlsafe(12)
         self.keys.save_token(token, req.request_id)

@@ -3,20 +3,20 @@ projection (which never holds personal data)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
 from chalicelib.domain.application import TimelineEvent
-from chalicelib.domain.common import Text
+from chalicelib.domain.common import Text, local_iso
 from chalicelib.domain.identity import mask_phone
+from chalicelib.domain.redaction import redact, redact_all
 from chalicelib.domain.reference import Department
 from chalicelib.domain.request import (
     OPEN_STATUSES,
     REQUEST_STATUS_LABELS,
     AssignmentView,
+    CommentView,
     DuplicateView,
     Handler,
     Photo,
@@ -36,22 +36,47 @@ from chalicelib.services.routing import Roster
 Viewer = Literal["filer", "staff"]
 PhotoUrl = Callable[[Photo], str]
 
-_SEP = r"[\s\-]?"
-_PHONE = re.compile(rf"(?<!\d)(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:[\s\-]?\d){11}[\s\-]?[\dXx](?![0-9A-Za-z])")
+# Event data that identifies things rather than saying something: never masked.
+_IDENTIFIERS = frozenset(
+    {
+        "agent_id",
+        "department",
+        "departments",
+        "dispatch_unit",
+        "document_id",
+        "documents",
+        "grid",
+        "material_code",
+        "merged",
+        "merged_into",
+        "suggested",
+        "to",
+    }
+)
 
 
-def redact(text: str) -> str:
-    """Phone and ID-card numbers typed into free text, masked for public display: full-width
-    digits, a +86 prefix and spaces or dashes inside the number are caught too."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * 11 + m.group()[-4:], text)
+def masked_event(e: TimelineEvent) -> TimelineEvent:
+    """An event as anyone but the person it is about reads it: phone and ID numbers typed
+    into its title, comment or data masked."""
+    data = {k: v if k in _IDENTIFIERS else redact_all(v) for k, v in e.data.items()}
+    return e.model_copy(
+        update={
+            "title": Text(zh=redact(e.title.zh), en=redact(e.title.en)),
+            "comment": redact(e.comment) if e.comment else e.comment,
+            "data": data,
+        }
+    )
 
-    def phone(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group())[-11:]
-        return mask_phone(digits)
 
-    return _PHONE.sub(phone, text)
+def hide_filer(e: TimelineEvent) -> TimelineEvent:
+    """An anonymous request's event without the filer's id."""
+    if e.actor.role in ("applicant", "resident"):
+        return e.model_copy(update={"actor": e.actor.model_copy(update={"id": None})})
+    return e
+
+
+def comment_view(e: TimelineEvent) -> CommentView:
+    return CommentView(comment_id=e.event_id, at=e.at, text=e.comment or "")
 
 
 def label(status: RequestStatus) -> Text:
@@ -114,7 +139,11 @@ def _holders(
 
     if req.status in (RequestStatus.SUBMITTED, RequestStatus.ACCEPTED):
         return [staff("dispatcher", req.routing.dispatcher_id, "信息管理员", "Dispatcher")]
-    holders = [
+    holders = []
+    if req.needs_dispatch and req.status in OPEN_STATUSES:
+        # a returned part waits for the dispatcher: reassign it, or conclude without it
+        holders.append(staff("dispatcher", req.routing.dispatcher_id, "信息管理员", "Dispatcher"))
+    holders += [
         Handler(
             role="department",
             label=Text(zh="承办单位", en="Handling department"),
@@ -162,9 +191,19 @@ def request_view(
     photo_url: PhotoUrl,
     now: datetime,
     duplicates: list[ServiceRequest] | None = None,
+    older_events: str | None = None,
 ) -> RequestView:
+    """`viewer` filer: the request as filed; staff: phone and ID numbers in every free text
+    masked (the filer's own phone too), and the filer hidden if it is anonymous."""
+
     def photos(items: list[Photo]) -> list[PhotoView]:
         return [PhotoView(document_id=p.document_id, url=photo_url(p)) for p in items]
+
+    def text(value: str) -> str:
+        return value if viewer == "filer" else redact(value)
+
+    def maybe(value: str | None) -> str | None:
+        return text(value) if value else value
 
     def name(code: str | None) -> str | None:
         node = tree.nodes.get(code) if code else None
@@ -175,13 +214,10 @@ def request_view(
         return member.name if member else None
 
     routing = req.routing
-    hide_filer = viewer == "staff" and req.anonymous
-    timeline = [
-        e.model_copy(update={"actor": e.actor.model_copy(update={"id": None})})
-        if hide_filer and e.actor.role in ("applicant", "resident")
-        else e
-        for e in events
-    ]
+    anonymous = viewer == "staff" and req.anonymous
+    timeline = events if viewer == "filer" else [masked_event(e) for e in events]
+    if anonymous:
+        timeline = [hide_filer(e) for e in timeline]
     return RequestView(
         request_id=req.request_id,
         number=req.number,
@@ -190,8 +226,8 @@ def request_view(
         status=req.status,
         status_label=label(req.status),
         channel=req.channel,
-        description=req.description,
-        address=req.address,
+        description=text(req.description),
+        address=maybe(req.address),
         location=(req.lng, req.lat) if req.lat is not None and req.lng is not None else None,
         jurisdiction=req.jurisdiction,
         routing=PlaceView(
@@ -209,7 +245,7 @@ def request_view(
         departments=routing.departments,
         private=req.private,
         anonymous=req.anonymous,
-        filer_phone=None if hide_filer or not req.owner_phone else mask_phone(req.owner_phone),
+        filer_phone=None if anonymous or not req.owner_phone else mask_phone(req.owner_phone),
         created_at=req.created_at,
         accepted_at=req.accepted_at,
         resolved_at=req.resolved_at,
@@ -227,14 +263,14 @@ def request_view(
                 status=a.status,
                 assigned_at=a.assigned_at,
                 done_at=a.done_at,
-                return_reason=a.return_reason,
+                return_reason=maybe(a.return_reason),
                 replies=[
                     ReplyView(
                         at=r.at,
                         department=a.department,
                         department_name=department_name(a.department, departments),
                         by=r.by.name,
-                        text=r.text,
+                        text=text(r.text),
                         done=r.done,
                         photos=photos(r.photos),
                     )
@@ -248,19 +284,22 @@ def request_view(
                 at=v.at,
                 kind=v.kind,
                 by=v.by.name,
-                note=v.note,
+                note=text(v.note),
                 resident_satisfied=v.resident_satisfied,
                 photos=photos(v.photos),
             )
             for v in req.visits
         ],
         photos=photos(req.photos),
-        not_accepted_reason=req.not_accepted_reason,
+        not_accepted_reason=maybe(req.not_accepted_reason),
         merged_into=req.merged_into_number,
-        rating=req.rating,
+        rating=req.rating
+        if viewer == "filer" or req.rating is None
+        else req.rating.model_copy(update={"comment": maybe(req.rating.comment)}),
         rectification=req.rectification,
         likely_duplicates=[duplicate_view(d) for d in duplicates or []],
         timeline=timeline,
+        timeline_next_cursor=older_events,
         next_action=_next_action(req, viewer),
     )
 
@@ -295,9 +334,9 @@ def public_record(req: ServiceRequest, departments: dict[str, Department]) -> di
         "service_notice": (
             f"{req.sla_days} 个工作日内办结 (resolved within {req.sla_days} working days)"
         ),
-        "requested_datetime": req.created_at.isoformat(),
-        "updated_datetime": req.updated_at.isoformat(),
-        "expected_datetime": req.resolution_due.isoformat() if req.resolution_due else None,
+        "requested_datetime": local_iso(req.created_at),
+        "updated_datetime": local_iso(req.updated_at),
+        "expected_datetime": local_iso(req.resolution_due) if req.resolution_due else None,
         "address": redact(req.address) if req.address else None,
         "address_id": req.jurisdiction,
         "lat": req.lat,

@@ -8,9 +8,18 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import Actor, Document, DocumentStatus, TimelineEvent
+from chalicelib.domain.access import handles_for_department, is_department_head, sees_request
+from chalicelib.domain.application import (
+    Actor,
+    Document,
+    DocumentStatus,
+    TimelineEvent,
+    TimelinePage,
+    TimelineQuery,
+)
 from chalicelib.domain.calendar import BEIJING, beijing_date
-from chalicelib.domain.common import Text
+from chalicelib.domain.common import Text, local_iso
+from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.identity import Citizen, Role, StaffMember
 from chalicelib.domain.reference import Category
 from chalicelib.domain.request import (
@@ -18,17 +27,28 @@ from chalicelib.domain.request import (
     DISPATCH_STATUSES,
     HANDLING_STATUSES,
     MAX_ASSIGNMENTS,
+    MAX_COMMENTS,
+    MAX_MERGED,
+    MAX_PROGRESS_REPLIES,
     MAX_REOPENINGS,
-    MAX_REPLIES,
     MAX_VISITS,
     OPEN_STATUSES,
     STAGE_LABELS,
+    AcceptTriage,
     Assignment,
+    AssignTriage,
     Channel,
+    CommentPage,
     CommentRequest,
+    CommentView,
+    ConcludeTriage,
     Escalation,
+    FollowUpVisit,
     GridLocation,
+    MergeTriage,
+    NotAcceptTriage,
     Photo,
+    PointLocation,
     Reply,
     ReplyRequest,
     RequestCreate,
@@ -51,20 +71,30 @@ from chalicelib.domain.request import (
 )
 from chalicelib.domain.review import RATING_LABELS, Rating, RatingRequest
 from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from chalicelib.http.cursor import CursorCodec
 from chalicelib.ids import new_ulid
 from chalicelib.observability import logger, metrics
+from chalicelib.paging import CursorCodec
 from chalicelib.services.cases import event, staff_actor
+from chalicelib.services.idempotency import Idempotent, daily_quota, key_guard, replayed
 from chalicelib.services.reference import ReferenceData
-from chalicelib.services.request_views import public_record, request_view, summary
+from chalicelib.services.request_views import (
+    comment_view,
+    hide_filer,
+    masked_event,
+    public_record,
+    request_view,
+    summary,
+)
 from chalicelib.services.routing import Roster, Router
 from chalicelib.services.sms import SmsDispatch, SmsMessage
+from chalicelib.services.timelines import latest_events, timeline_page
 from chalicelib.settings import Settings
 from chalicelib.store.documents import DocumentStorage, upload_key
 from chalicelib.store.identity import CitizenStore
 from chalicelib.store.keys import utc_iso
+from chalicelib.store.limits import IdempotencyStore
 from chalicelib.store.requests import Change, RequestStore, open_filter
-from chalicelib.store.table import QueryPage, decode_key, encode_key
+from chalicelib.store.table import Guarded, QueryPage, decode_key, encode_key
 
 SYSTEM = Actor(role="system")
 
@@ -79,30 +109,14 @@ class Filer:
     channel: Channel
     upload_owner: str
     partner: str | None = None
+    quota_owner: str = ""  # whose daily filing quota it counts against (the client filing)
+    quota_scale: int = 1  # a liaison officer or a partner app files for many residents
 
 
 def end_of_working_day(reference: ReferenceData, start: datetime, days: int) -> datetime:
     """The end (Beijing midnight) of the `days`-th working day after `start`'s date."""
     due = reference.calendar().add_working_days(beijing_date(start), days)
     return datetime.combine(due + timedelta(days=1), time(0), tzinfo=BEIJING)
-
-
-def may_see(req: ServiceRequest, staff: StaffMember) -> bool:
-    """Handlers see a request: departments it was ever assigned to; the dispatchers above it;
-    its grid's liaison officer, the supervisors and leaders of its jurisdiction (not a private
-    one: that is for the filer, the dispatcher who triages it and the departments only)."""
-    if staff.department and any(a.department == staff.department for a in req.assignments):
-        return True
-    within = req.jurisdiction.startswith(staff.jurisdiction)
-    if staff.role is Role.DISPATCHER:
-        return within or req.routing.dispatch_unit.startswith(staff.jurisdiction)
-    if req.private:
-        return False
-    if staff.role is Role.LIAISON:
-        return within
-    if staff.role in (Role.SUPERVISOR, Role.LEADER) and not staff.department:
-        return within
-    return False
 
 
 class RequestService:
@@ -118,8 +132,10 @@ class RequestService:
         sms: SmsDispatch | None,
         clock: Clock,
         settings: Settings,
+        keys: IdempotencyStore,
     ) -> None:
         self._store = store
+        self._keys = keys
         self._citizens = citizens
         self._reference = reference
         self._router = router
@@ -144,7 +160,8 @@ class RequestService:
             requested_at=now,
             uploaded_by=owner,
         )
-        self._store.put_upload(owner, document)
+        quota = daily_quota(owner, "uploads", self._settings.uploads_per_day, now, "uploads")
+        self._store.put_upload(owner, document, quota)
         form = self._storage.upload_form(
             upload_key(owner, document.document_id), body.content_type, body.size, body.sha256
         )
@@ -155,7 +172,7 @@ class RequestService:
         )
 
     def upload_status(self, owner: str, document_id: str) -> UploadView:
-        document = self._store.upload(owner, document_id) if document_id.isalnum() else None
+        document = self._store.upload(owner, document_id)
         if document is None:
             raise NotFound(f"No upload {document_id}.")
         return UploadView(
@@ -164,17 +181,23 @@ class RequestService:
 
     def _photos(
         self, owner: str, ids: list[str], field: str, attach_to: str
-    ) -> tuple[list[Photo], list[dict[str, Any]]]:
+    ) -> tuple[list[Photo], list[Guarded]]:
         """The caller's clean, unattached uploads as photos, with the transaction steps that
-        attach them to `attach_to`; anything else is a 422 naming the photo."""
+        attach them to `attach_to`. An id that is not one of the caller's uploads is a 404;
+        one still being checked, or rejected, a 409; each names the photo."""
         found = self._store.uploads(owner, ids)
+        missing = [
+            FieldError(f"{field}[{i}]", "no such upload of yours", "unknown")
+            for i, document_id in enumerate(ids)
+            if document_id not in found
+        ]
+        if missing:
+            raise NotFound("Some photos are not uploads of yours.", errors=missing)
         errors = []
         photos = []
         for i, document_id in enumerate(ids):
-            document = found.get(document_id)
-            if document is None:
-                errors.append(FieldError(f"{field}[{i}]", "no such upload of yours", "unknown"))
-            elif document.status is DocumentStatus.PENDING:
+            document = found[document_id]
+            if document.status is DocumentStatus.PENDING:
                 errors.append(
                     FieldError(f"{field}[{i}]", "not checked yet; retry shortly", "pending")
                 )
@@ -192,8 +215,17 @@ class RequestService:
                     )
                 )
         if errors:
-            raise InvalidInput("Some photos cannot be attached.", errors=errors)
-        claims = [self._store.claim_upload(owner, p.document_id, attach_to) for p in photos]
+            raise Conflict("Some photos cannot be attached yet.", errors=errors)
+        claims = [
+            Guarded(
+                self._store.claim_upload(owner, p.document_id, attach_to),
+                Conflict(
+                    "A photo is already attached elsewhere.",
+                    errors=[FieldError(f"{field}[{i}]", "already attached", "attached")],
+                ),
+            )
+            for i, p in enumerate(photos)
+        ]
         return photos, claims
 
     def _photo_url(self, photo: Photo) -> str:
@@ -205,26 +237,33 @@ class RequestService:
     def _category(self, code: str, field: str) -> Category:
         category = next((c for c in self._reference.categories() if c.code == code), None)
         if category is None:
-            raise InvalidInput(
-                "Unknown request category.",
+            raise NotFound(
+                "No such request category.",
                 errors=[FieldError(field, "not a category of this county", "unknown")],
             )
         return category
 
     def file(
-        self, filer: Filer, body: RequestCreate, idempotency_key: str | None, viewer: str = "filer"
+        self, filer: Filer, body: RequestCreate, retry: Idempotent | None, viewer: str = "filer"
     ) -> tuple[RequestView, bool]:
-        """Files the request; a retry with the same Idempotency-Key returns the first one."""
-        if idempotency_key:
-            existing = self._store.idempotent(filer.owner_id, idempotency_key)
-            loaded = self._load(existing) if existing else None
-            if loaded is not None:
-                return self._view(*loaded, viewer), False
-        req, events, duplicates = self._file(filer, body, idempotency_key)
-        return self._view(req, events, viewer, duplicates), True
+        """Files the request; a retry with the same Idempotency-Key and request returns the
+        first one (False: nothing new was filed)."""
+        existing = replayed(self._keys, retry)
+        if existing is None:
+            try:
+                req, events, duplicates = self._file(filer, body, retry)
+                return self._view(req, events, viewer, duplicates), True
+            except Conflict:
+                existing = replayed(self._keys, retry)  # the same request, in flight
+                if existing is None:
+                    raise
+        loaded = self._load(existing)
+        if loaded is None:
+            raise Conflict("The first request with this key is still being processed.")
+        return self._view(*loaded, viewer), False
 
     def _file(
-        self, filer: Filer, body: RequestCreate, idempotency_key: str | None
+        self, filer: Filer, body: RequestCreate, retry: Idempotent | None
     ) -> tuple[ServiceRequest, list[TimelineEvent], list[ServiceRequest]]:
         category = self._category(body.category, "body.category")
         location = body.location
@@ -233,6 +272,9 @@ class RequestService:
                 "A location is required.",
                 errors=[FieldError("body.location", "required", "missing")],
             )
+        if isinstance(location, PointLocation) and location.datum != "wgs84":
+            lng, lat = to_wgs84(location.lng, location.lat, location.datum)
+            location = location.model_copy(update={"lng": lng, "lat": lat, "datum": "wgs84"})
         jurisdiction, routing = self._router.route(location, category, "body.location")
         now = self._clock.now()
         request_id = new_ulid(now)
@@ -299,28 +341,32 @@ class RequestService:
                 departments=routing.departments,
             ),
         ]
-        self._store.create(
-            req,
-            events,
-            public_record(req, self._reference.departments()),
-            (filer.owner_id, idempotency_key) if idempotency_key else None,
-            claims,
+        quota = daily_quota(
+            filer.quota_owner or filer.owner_id,
+            "requests",
+            self._settings.requests_per_day * filer.quota_scale,
+            now,
+            "requests",
         )
+        guards = [quota, *claims]
+        if retry is not None:
+            guards.append(key_guard(retry, req.request_id, now))
+        self._store.create(req, events, public_record(req, self._reference.departments()), guards)
         metrics.add_metric(name="RequestFiled", unit="Count", value=1)
         logger.info("request filed", extra={"category": req.category, "channel": req.channel})
         return req, events, duplicates
 
     def file_for_citizen(
-        self, citizen_id: str, body: RequestCreate, idempotency_key: str | None
+        self, citizen_id: str, body: RequestCreate, key: str | None, fingerprint: str
     ) -> tuple[RequestView, bool]:
         filer = Filer(
             owner_id=citizen_id,
-            owner_phone=None,
+            owner_phone=self._citizens.phone_of(citizen_id),
             actor=Actor(role="applicant", id=citizen_id),
             channel=Channel.APP,
             upload_owner=citizen_id,
         )
-        return self.file(filer, body, idempotency_key)
+        return self.file(filer, body, Idempotent.of(citizen_id, key, fingerprint))
 
     def _resident(self, phone: str) -> Citizen:
         citizen = self._citizens.by_phone(phone)
@@ -332,35 +378,26 @@ class RequestService:
         return citizen
 
     def file_for_resident(
-        self, staff: StaffMember, body: ResidentRequestCreate, idempotency_key: str | None
+        self, staff: StaffMember, body: ResidentRequestCreate, key: str | None, fingerprint: str
     ) -> tuple[RequestView, bool]:
-        if staff.role is not Role.LIAISON:
-            raise Forbidden("Only liaison officers file requests on behalf of residents.")
         if body.location is None:
-            if len(staff.jurisdiction) != 15:
-                raise InvalidInput(
-                    "A location is required.",
-                    errors=[FieldError("body.location", "required", "missing")],
-                )
             body = body.model_copy(update={"location": GridLocation(grid=staff.jurisdiction)})
         resident = self._resident(body.resident_phone)
+        uploads = staff_upload_owner(staff.staff_id)
         filer = Filer(
             owner_id=resident.citizen_id,
             owner_phone=body.resident_phone,
             actor=staff_actor(staff),
             channel=Channel.LIAISON,
-            upload_owner=staff_upload_owner(staff.staff_id),
+            upload_owner=uploads,
+            quota_owner=uploads,
+            quota_scale=10,
         )
         # The filing officer sees what was filed, even where the request is not theirs to
-        # handle afterwards (another grid, a private petition).
-        return self.file(filer, body, idempotency_key, viewer="staff")
+        # handle afterwards (another grid, a private petition). Keys are the officer's.
+        return self.file(filer, body, Idempotent.of(uploads, key, fingerprint), viewer="staff")
 
     def file_for_partner(self, partner: str, phone: str, body: RequestCreate) -> ServiceRequest:
-        if body.photos:
-            raise InvalidInput(
-                "Partner apps cannot attach photos.",
-                errors=[FieldError("media_url", "not supported", "unsupported")],
-            )
         resident = self._resident(phone)
         filer = Filer(
             owner_id=resident.citizen_id,
@@ -369,6 +406,8 @@ class RequestService:
             channel=Channel.OPEN311,
             upload_owner=resident.citizen_id,
             partner=partner,
+            quota_owner=f"partner-{partner}",
+            quota_scale=100,
         )
         return self._file(filer, body, None)[0]
 
@@ -411,17 +450,54 @@ class RequestService:
         viewer: str,
         duplicates: list[ServiceRequest] | None = None,
     ) -> RequestView:
+        role = "filer" if viewer == "filer" else "staff"
+        window, older = latest_events(
+            events, self._cursors, self._timeline_scope(req.request_id, role)
+        )
         return request_view(
             req,
-            events,
-            viewer="filer" if viewer == "filer" else "staff",
+            window,
+            viewer=role,
             departments=self._reference.departments(),
             tree=self._reference.jurisdictions(),
             roster=self._roster,
             photo_url=self._photo_url,
             now=self._clock.now(),
             duplicates=duplicates,
+            older_events=older,
         )
+
+    @staticmethod
+    def _timeline_scope(request_id: str, viewer: str) -> str:
+        return f"timeline|request|{request_id}|{viewer}"
+
+    def _timeline(self, request_id: str, viewer: str, query: TimelineQuery) -> TimelinePage:
+        events, cursor = timeline_page(
+            self._cursors,
+            self._timeline_scope(request_id, viewer),
+            query.cursor,
+            query.limit,
+            lambda limit, start: self._store.timeline(request_id, limit, start),
+            f"CASE#{request_id}",
+        )
+        if viewer != "filer":
+            events = [masked_event(e) for e in events]
+        return TimelinePage(items=events, next_cursor=cursor)
+
+    def timeline_for_citizen(
+        self, citizen_id: str, request_id: str, query: TimelineQuery
+    ) -> TimelinePage:
+        self._for_filer(citizen_id, request_id)
+        return self._timeline(request_id, "filer", query)
+
+    def timeline_for_staff(
+        self, staff: StaffMember, request_id: str, query: TimelineQuery
+    ) -> TimelinePage:
+        req, _ = self._for_staff(staff, request_id)
+        page = self._timeline(request_id, "staff", query)
+        if req.anonymous:
+            page.items = [hide_filer(e) for e in page.items]
+        return page
 
     def _load(self, request_id: str) -> tuple[ServiceRequest, list[TimelineEvent]] | None:
         if not (request_id.isalnum() and len(request_id) == 26):
@@ -450,7 +526,7 @@ class RequestService:
 
     def _for_staff(self, staff: StaffMember, request_id: str) -> tuple[ServiceRequest, list]:
         loaded = self._load(request_id)
-        if loaded is None or not may_see(loaded[0], staff):
+        if loaded is None or not sees_request(staff, loaded[0]):
             raise NotFound(f"No request {request_id}.")
         return loaded
 
@@ -508,11 +584,11 @@ class RequestService:
                 (" AND ".join(clauses), names, values),
             )
             requests = [ServiceRequest.model_validate(raw["data"]) for raw in page.items]
-        elif staff.department:
+        elif staff.department and (handles_for_department(staff) or is_department_head(staff)):
             filter = (" AND ".join(clauses), names, values) if clauses else None
             page = self._store.department_queue(staff.department, query.limit, start, filter)
             requests = self._store.roots([raw["request_id"] for raw in page.items])
-        elif staff.role in (Role.SUPERVISOR, Role.LEADER):
+        elif staff.role in (Role.SUPERVISOR, Role.LEADER) and not staff.department:
             # A private request escalates to its dispatchers, not to supervisors who may not
             # read it.
             clauses.append("#pv = :public")
@@ -526,7 +602,8 @@ class RequestService:
         next_cursor = (
             self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
         )
-        return RequestPage(items=[summary(r, now) for r in requests], next_cursor=next_cursor)
+        visible = [r for r in requests if sees_request(staff, r)]  # the one rule, always
+        return RequestPage(items=[summary(r, now) for r in visible], next_cursor=next_cursor)
 
     # acting --------------------------------------------------------------------------------
     def _save(
@@ -534,7 +611,7 @@ class RequestService:
         before: ServiceRequest,
         after: ServiceRequest,
         events: list[TimelineEvent],
-        extra: list[dict[str, Any]] | None = None,
+        extra: list[Guarded] | None = None,
         also: list[Change] | None = None,
     ) -> None:
         after.rev = before.rev + 1
@@ -564,7 +641,8 @@ class RequestService:
         req.deadline = req.resolution_due
 
     def _settle(self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]) -> None:
-        """Moves a request being handled to the status its assignments add up to."""
+        """Moves a request being handled to the status its assignments add up to (the
+        joint-handling table: `settled_status`)."""
         status = settled_status(req)
         if status is req.status:
             return
@@ -576,7 +654,7 @@ class RequestService:
                     self._clock,
                     "back_to_dispatcher",
                     "所有承办单位均已退回，待信息管理员重新分派",
-                    "Every department returned it: back to the dispatcher for reassignment",
+                    "Every assigned department returned it: back to the dispatcher",
                     SYSTEM,
                     at=now,
                 )
@@ -617,67 +695,20 @@ class RequestService:
             logger.exception("request notification not queued")
 
     def triage(self, staff: StaffMember, request_id: str, body: TriageRequest) -> RequestView:
-        if staff.role is not Role.DISPATCHER:
-            raise Forbidden("Only dispatchers (信息管理员) triage requests.")
+        """The dispatcher's decision; see the actions of `TriageRequest`."""
         before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         now = self._clock.now()
-        actor = staff_actor(staff)
+        action = body.root
         events: list[TimelineEvent] = []
-        extra: list[dict[str, Any]] = []
         also: list[Change] = []
-        if body.action == "assign":
-            if req.status not in HANDLING_STATUSES | {RequestStatus.SUBMITTED}:
-                raise Conflict(f"A {req.status.value} request cannot be assigned.")
-            departments = self._reference.departments()
-            unknown = [
-                FieldError(f"body.departments[{i}]", "not a department of this county", "unknown")
-                for i, d in enumerate(body.departments)
-                if d not in departments
-            ]
-            if unknown:
-                raise InvalidInput("Unknown departments.", errors=unknown)
-            if req.status is RequestStatus.SUBMITTED:
-                self._accept(req, now)
-                req.status = RequestStatus.ACCEPTED
-            added = []
-            for code in body.departments:
-                current = req.assignment(code)
-                if current is not None and current.status != "returned":
-                    continue
-                fresh = Assignment(
-                    department=code,
-                    assigned_at=now,
-                    assigned_by=staff.staff_id,
-                    round=(current.round + 1) if current else 1,
-                )
-                req.assignments = [a for a in req.assignments if a.department != code] + [fresh]
-                added.append(code)
-            if not added:
-                raise Conflict("Those departments already hold this request.")
-            if len(req.assignments) > MAX_ASSIGNMENTS:
-                raise InvalidInput(
-                    f"At most {MAX_ASSIGNMENTS} departments take part in one request.",
-                    errors=[FieldError("body.departments", "too many departments", "too_many")],
-                )
-            names = "、".join(departments[d].name for d in added)
-            events.append(
-                event(
-                    self._clock,
-                    "assigned",
-                    f"已分派至{names}{'联合办理' if len(req.active()) > 1 else '办理'}",
-                    f"Assigned to {', '.join(added)}",
-                    actor,
-                    comment=body.note,
-                    at=now,
-                    departments=added,
-                )
-            )
-            req.needs_dispatch = False
-            req.status = settled_status(req)  # new pending work: assigned, replied or reopened
+        if isinstance(action, AssignTriage):
+            self._assign(staff, req, action, now, events)
+        elif isinstance(action, ConcludeTriage):
+            self._conclude(staff, req, action, now, events)
         elif req.status not in DISPATCH_STATUSES:
             raise Conflict(f"A {req.status.value} request is no longer with the dispatcher.")
-        elif body.action == "accept":
+        elif isinstance(action, AcceptTriage):
             if req.status is not RequestStatus.SUBMITTED:
                 raise Conflict("The request is already accepted.")
             self._accept(req, now)
@@ -688,98 +719,221 @@ class RequestService:
                     "accepted",
                     "诉求已受理",
                     "Accepted",
-                    actor,
-                    comment=body.note,
+                    staff_actor(staff),
+                    comment=action.note,
                     at=now,
                 )
             )
-        elif body.action == "not_accept":
-            req.status = RequestStatus.NOT_ACCEPTED
-            req.not_accepted_reason = body.reason
-            req.closed_at = now
-            req.stage = None
-            req.deadline = None
-            events.append(
-                event(
-                    self._clock,
-                    "not_accepted",
-                    "诉求不予受理",
-                    "Not accepted",
-                    actor,
-                    comment=body.reason,
-                    at=now,
-                )
-            )
-            self._notify(req, f"您的诉求{req.number}不予受理：{body.reason}")
+        elif isinstance(action, NotAcceptTriage):
+            self._refuse(staff, req, action, now, events)
         else:
-            target_id = body.merge_into or ""
-            if target_id == req.request_id:
-                raise InvalidInput(
-                    "A request cannot be merged into itself.",
-                    errors=[FieldError("body.merge_into", "same request", "invalid")],
-                )
-            loaded = self._load(target_id)
-            if loaded is None or not may_see(loaded[0], staff):
-                raise InvalidInput(
-                    "No such request to merge into.",
-                    errors=[FieldError("body.merge_into", "unknown request", "unknown")],
-                )
-            target_before = loaded[0]
-            if target_before.private != req.private:
-                raise InvalidInput(
-                    "A private request merges only with a private one, a public with a public.",
-                    errors=[FieldError("body.merge_into", "private and public differ", "invalid")],
-                )
-            if target_before.status not in OPEN_STATUSES:
-                raise Conflict(f"Request {target_before.number} is {target_before.status.value}.")
-            target = target_before.model_copy(deep=True)
-            target.merged.append(req.request_id)
-            target.rev += 1
-            target.updated_at = now
-            req.status = RequestStatus.MERGED
-            req.merged_into = target.request_id
-            req.merged_into_number = target.number
-            req.closed_at = now
-            req.stage = None
-            req.deadline = None
-            events.append(
-                event(
-                    self._clock,
-                    "merged",
-                    f"与诉求{target.number}合并办理",
-                    f"Merged into {target.number}",
-                    actor,
-                    comment=body.note,
-                    at=now,
-                    merged_into=target.request_id,
-                )
-            )
-            merged_note = event(
-                self._clock,
-                "merged_in",
-                f"合并了同一事项的诉求{req.number}",
-                f"Request {req.number} on the same matter merged into this one",
-                actor,
-                at=now,
-                merged=req.request_id,
-            )
-            also = [
-                Change(
-                    target_before,
-                    target,
-                    [merged_note],
-                    public_record(target, self._reference.departments()),
-                )
-            ]
-        self._save(before, req, events, extra, also)
+            also = [self._merge(staff, req, action, now, events)]
+        self._save(before, req, events, None, also)
         return self._staff_view(req, history + events)
 
+    def _assign(
+        self,
+        staff: StaffMember,
+        req: ServiceRequest,
+        action: AssignTriage,
+        now: datetime,
+        events: list[TimelineEvent],
+    ) -> None:
+        """Assigns departments jointly; a department that returned its part can be assigned
+        again (a new round), and the dispatcher's pending decision on a return is taken."""
+        if req.status not in HANDLING_STATUSES | {RequestStatus.SUBMITTED}:
+            raise Conflict(f"A {req.status.value} request cannot be assigned.")
+        departments = self._reference.departments()
+        unknown = [
+            FieldError(f"body.departments[{i}]", "not a department of this county", "unknown")
+            for i, d in enumerate(action.departments)
+            if d not in departments
+        ]
+        if unknown:
+            raise NotFound("No such departments.", errors=unknown)
+        unstaffed = [
+            FieldError(f"body.departments[{i}]", "nobody in it handles requests", "unstaffed")
+            for i, d in enumerate(action.departments)
+            if not self._roster.handlers(d)
+        ]
+        if unstaffed:
+            raise Conflict("Nobody in these departments could act on it.", errors=unstaffed)
+        if req.status is RequestStatus.SUBMITTED:
+            self._accept(req, now)
+            req.status = RequestStatus.ACCEPTED
+        added = []
+        for code in action.departments:
+            current = req.assignment(code)
+            if current is not None and current.status != "returned":
+                continue
+            fresh = Assignment(
+                department=code,
+                assigned_at=now,
+                assigned_by=staff.staff_id,
+                round=(current.round + 1) if current else 1,
+            )
+            req.assignments = [a for a in req.assignments if a.department != code] + [fresh]
+            added.append(code)
+        if not added:
+            raise Conflict("Those departments already hold this request.")
+        if len(req.assignments) > MAX_ASSIGNMENTS:
+            raise Conflict(
+                f"At most {MAX_ASSIGNMENTS} departments take part in one request.",
+                errors=[FieldError("body.departments", "too many departments", "too_many")],
+            )
+        names = "、".join(departments[d].name for d in added)
+        events.append(
+            event(
+                self._clock,
+                "assigned",
+                f"已分派至{names}{'联合办理' if len(req.active()) > 1 else '办理'}",
+                f"Assigned to {', '.join(added)}",
+                staff_actor(staff),
+                comment=action.note,
+                at=now,
+                departments=added,
+            )
+        )
+        req.needs_dispatch = False
+        req.status = settled_status(req)  # new pending work: assigned, replied or reopened
+
+    def _conclude(
+        self,
+        staff: StaffMember,
+        req: ServiceRequest,
+        action: ConcludeTriage,
+        now: datetime,
+        events: list[TimelineEvent],
+    ) -> None:
+        """A department returned its part and no other needs to take it: the remaining
+        departments' replies stand (resolved once they are all done)."""
+        if not req.needs_dispatch or not req.active():
+            raise Conflict(
+                "Only a request that some (not all) of its departments returned is concluded "
+                "this way; assign a department instead."
+            )
+        req.needs_dispatch = False
+        events.append(
+            event(
+                self._clock,
+                "return_concluded",
+                "退回部分无需改派，以其他承办单位的答复办结",
+                "The returned part needs no other department: the other replies conclude it",
+                staff_actor(staff),
+                comment=action.note,
+                at=now,
+            )
+        )
+        self._settle(req, now, events)
+
+    def _refuse(
+        self,
+        staff: StaffMember,
+        req: ServiceRequest,
+        action: NotAcceptTriage,
+        now: datetime,
+        events: list[TimelineEvent],
+    ) -> None:
+        req.status = RequestStatus.NOT_ACCEPTED
+        req.not_accepted_reason = action.reason
+        req.closed_at = now
+        req.stage = None
+        req.deadline = None
+        req.needs_dispatch = False
+        events.append(
+            event(
+                self._clock,
+                "not_accepted",
+                "诉求不予受理",
+                "Not accepted",
+                staff_actor(staff),
+                comment=action.reason,
+                at=now,
+            )
+        )
+        self._notify(req, f"您的诉求{req.number}不予受理：{action.reason}")
+
+    def _merge(
+        self,
+        staff: StaffMember,
+        req: ServiceRequest,
+        action: MergeTriage,
+        now: datetime,
+        events: list[TimelineEvent],
+    ) -> Change:
+        """Merges `req` into an open request of the same matter; returns the target's change
+        (written in the same transaction)."""
+        field = "body.merge_into"
+        if action.merge_into == req.request_id:
+            raise Conflict(
+                "A request cannot be merged into itself.",
+                errors=[FieldError(field, "same request", "same")],
+            )
+        loaded = self._load(action.merge_into)
+        if loaded is None or not sees_request(staff, loaded[0]):
+            raise NotFound(
+                "No such request to merge into.",
+                errors=[FieldError(field, "unknown request", "unknown")],
+            )
+        target_before = loaded[0]
+        if target_before.private != req.private:
+            raise Conflict(
+                "A private request merges only with a private one, a public with a public.",
+                errors=[FieldError(field, "private and public differ", "privacy")],
+            )
+        if target_before.status not in OPEN_STATUSES:
+            raise Conflict(f"Request {target_before.number} is {target_before.status.value}.")
+        if len(target_before.merged) >= MAX_MERGED:
+            raise Conflict(f"Request {target_before.number} has {MAX_MERGED} merged already.")
+        target = target_before.model_copy(deep=True)
+        target.merged.append(req.request_id)
+        target.rev += 1
+        target.updated_at = now
+        req.status = RequestStatus.MERGED
+        req.merged_into = target.request_id
+        req.merged_into_number = target.number
+        req.closed_at = now
+        req.stage = None
+        req.deadline = None
+        req.needs_dispatch = False
+        events.append(
+            event(
+                self._clock,
+                "merged",
+                f"与诉求{target.number}合并办理",
+                f"Merged into {target.number}",
+                staff_actor(staff),
+                comment=action.note,
+                at=now,
+                merged_into=target.request_id,
+            )
+        )
+        merged_note = event(
+            self._clock,
+            "merged_in",
+            f"合并了同一事项的诉求{req.number}",
+            f"Request {req.number} on the same matter merged into this one",
+            staff_actor(staff),
+            at=now,
+            merged=req.request_id,
+        )
+        return Change(
+            target_before,
+            target,
+            [merged_note],
+            public_record(target, self._reference.departments()),
+        )
+
     def _pending_assignment(self, staff: StaffMember, req: ServiceRequest) -> Assignment:
+        """The caller's department's part, if it is pending. The caller's role was checked at
+        the route (department reviewers only)."""
         assignment = req.assignment(staff.department) if staff.department else None
-        if assignment is None or assignment.status == "returned":
-            raise Forbidden("Your department does not hold this request.")
+        if assignment is None:
+            raise Forbidden("Your department has no part in this request.")
         if req.status not in HANDLING_STATUSES:
             raise Conflict(f"The request is {req.status.value}.")
+        if assignment.status == "returned":
+            raise Conflict("Your department returned its part of this request.")
         if assignment.status != "pending":
             raise Conflict("Your department has already replied that it is done.")
         return assignment
@@ -787,6 +941,8 @@ class RequestService:
     def return_request(
         self, staff: StaffMember, request_id: str, body: ReturnRequest
     ) -> RequestView:
+        """退单: the department hands its part back to the dispatcher. Whatever the others
+        have done stays; the dispatcher reassigns the returned part or concludes without it."""
         before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         assignment = self._pending_assignment(staff, req)
@@ -796,12 +952,15 @@ class RequestService:
         assignment.return_reason = body.reason
         req.needs_dispatch = True
         req.dispatch_since = now
+        name = self._reference.departments()[assignment.department].name
+        rest = "，退回部分待信息管理员改派" if req.active() else ""
         events = [
             event(
                 self._clock,
                 "returned",
-                f"{self._reference.departments()[assignment.department].name}退单：非本单位职责",
-                f"Returned by {assignment.department}: not theirs",
+                f"{name}退单：非本单位职责{rest}",
+                f"Returned by {assignment.department}: not theirs"
+                + ("; the dispatcher reassigns that part" if req.active() else ""),
                 staff_actor(staff),
                 comment=body.reason,
                 at=now,
@@ -817,9 +976,11 @@ class RequestService:
         req = before.model_copy(deep=True)
         assignment = self._pending_assignment(staff, req)
         now = self._clock.now()
-        if not body.done and sum(not r.done for r in assignment.replies) >= MAX_REPLIES:
+        progress = sum(not r.done for a in req.assignments for r in a.replies)
+        if not body.done and progress >= MAX_PROGRESS_REPLIES:
             raise Conflict(
-                f"A department gives at most {MAX_REPLIES} progress replies; reply done: true."
+                f"A request keeps at most {MAX_PROGRESS_REPLIES} progress replies; "
+                "reply done: true when it is done."
             )
         photos, claims = self._photos(
             staff_upload_owner(staff.staff_id), body.photos, "body.photos", req.request_id
@@ -848,14 +1009,15 @@ class RequestService:
         return self._staff_view(req, history + events)
 
     def visit(self, staff: StaffMember, request_id: str, body: VisitRequest) -> RequestView:
-        if staff.role is not Role.LIAISON:
-            raise Forbidden("Visits are recorded by liaison officers (民情联络员).")
+        """A liaison officer's visit (the route admits liaison officers only)."""
+        visit = body.root
         before, history = self._for_staff(staff, request_id)
         req = before.model_copy(deep=True)
         now = self._clock.now()
         if len(req.visits) >= MAX_VISITS:
             raise Conflict(f"A request keeps at most {MAX_VISITS} visits.")
-        if body.kind == "follow_up":
+        resolves = not isinstance(visit, FollowUpVisit) and visit.resolves
+        if isinstance(visit, FollowUpVisit):
             if (
                 req.rectification is None
                 or req.rectification.closed_at is not None
@@ -865,41 +1027,40 @@ class RequestService:
             req.rectification.follow_up = "done"
         elif req.status not in OPEN_STATUSES and req.status is not RequestStatus.RESOLVED:
             raise Conflict(f"The request is {req.status.value}.")
-        if body.resolves and (
-            body.kind != "visit" or req.status is not RequestStatus.ACCEPTED or req.active()
-        ):
-            raise InvalidInput(
+        if resolves and (req.status is not RequestStatus.ACCEPTED or req.active()):
+            raise Conflict(
                 "Only a visit to an accepted request no department holds resolves it.",
-                errors=[FieldError("body.resolves", "not allowed now", "invalid")],
+                errors=[FieldError("body.resolves", "not allowed now", "state")],
             )
         photos, claims = self._photos(
-            staff_upload_owner(staff.staff_id), body.photos, "body.photos", req.request_id
+            staff_upload_owner(staff.staff_id), visit.photos, "body.photos", req.request_id
         )
+        follow_up = visit.kind == "follow_up"
         req.visits.append(
             Visit(
                 at=now,
                 by=staff_actor(staff),
-                kind=body.kind,
-                note=body.note,
-                resident_satisfied=body.resident_satisfied,
+                kind=visit.kind,
+                note=visit.note,
+                resident_satisfied=visit.resident_satisfied,
                 photos=photos,
             )
         )
         events = [
             event(
                 self._clock,
-                "follow_up_visit" if body.kind == "follow_up" else "visit",
-                "民情联络员回访" if body.kind == "follow_up" else "民情联络员上门走访",
+                "follow_up_visit" if follow_up else "visit",
+                "民情联络员回访" if follow_up else "民情联络员上门走访",
                 "Follow-up visit by the liaison officer"
-                if body.kind == "follow_up"
+                if follow_up
                 else "Visit by the liaison officer",
                 staff_actor(staff),
-                comment=body.note,
+                comment=visit.note,
                 at=now,
-                resident_satisfied=body.resident_satisfied,
+                resident_satisfied=visit.resident_satisfied,
             )
         ]
-        if body.resolves:
+        if resolves:
             self._resolve(
                 req,
                 now,
@@ -907,26 +1068,45 @@ class RequestService:
                 "民情联络员现场解决，请群众评价",
                 "Solved on the spot by the liaison officer; the filer is asked to rate it",
             )
-        elif body.kind == "follow_up":
+        elif follow_up:
             self._settle(req, now, events)
         self._save(before, req, events, claims)
         return self._staff_view(req, history + events)
 
     # the filer -----------------------------------------------------------------------------
-    def comment(self, citizen_id: str, request_id: str, body: CommentRequest) -> RequestView:
+    def comment(self, citizen_id: str, request_id: str, body: CommentRequest) -> CommentView:
+        """The filer adds a comment (at most MAX_COMMENTS, counted in the same write)."""
         req, _ = self._for_filer(citizen_id, request_id)
-        self._store.append_event(
-            req.request_id,
-            event(
-                self._clock,
-                "comment",
-                "群众补充说明",
-                "Comment from the filer",
-                Actor(role="applicant", id=citizen_id),
-                comment=body.text,
-            ),
+        note = event(
+            self._clock,
+            "comment",
+            "群众补充说明",
+            "Comment from the filer",
+            Actor(role="applicant", id=citizen_id),
+            comment=body.text,
         )
-        return self.view_for_citizen(citizen_id, request_id)
+        self._store.add_comment(req.request_id, note, MAX_COMMENTS)
+        return comment_view(note)
+
+    def comments(self, citizen_id: str, request_id: str, query: TimelineQuery) -> CommentPage:
+        self._for_filer(citizen_id, request_id)
+        scope = f"comments|{request_id}|{citizen_id}"
+        events, cursor = timeline_page(
+            self._cursors,
+            scope,
+            query.cursor,
+            query.limit,
+            lambda limit, start: self._store.timeline(request_id, limit, start, type="comment"),
+            f"CASE#{request_id}",
+        )
+        return CommentPage(items=[comment_view(e) for e in events], next_cursor=cursor)
+
+    def comment_of(self, citizen_id: str, request_id: str, comment_id: str) -> CommentView:
+        _, events = self._for_filer(citizen_id, request_id)
+        found = next((e for e in events if e.event_id == comment_id and e.type == "comment"), None)
+        if found is None:
+            raise NotFound(f"No comment {comment_id} on this request.")
+        return comment_view(found)
 
     def rate(self, citizen_id: str, request_id: str, body: RatingRequest) -> RequestView:
         before, history = self._for_filer(citizen_id, request_id)
@@ -979,6 +1159,9 @@ class RequestService:
                 assignment.round += 1
                 assignment.done_at = None
                 assignment.assigned_at = now
+                # the new round starts from the department's last answer; its earlier
+                # replies stay on the timeline (so the record stays small, see MAX_*)
+                assignment.replies = assignment.replies[-1:]
             req.stage = Stage.RECTIFICATION
             req.deadline = due
             events.append(
@@ -1050,7 +1233,7 @@ class RequestService:
                         SYSTEM,
                         at=now,
                         stage=before.stage.value,
-                        deadline=before.deadline.isoformat(),
+                        deadline=local_iso(before.deadline),
                         to=to,
                     )
                 )

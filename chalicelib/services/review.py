@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.clock import Clock
+from chalicelib.domain.access import sees_application
 from chalicelib.domain.application import Application, Status, TimelineEvent
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
@@ -22,14 +23,16 @@ from chalicelib.domain.review import (
     task_id_of,
 )
 from chalicelib.errors import Conflict, Forbidden, NotFound
-from chalicelib.http.cursor import CursorCodec
 from chalicelib.observability import logger, metrics
+from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import task_view
 from chalicelib.services.cases import SYSTEM, event, load_for_staff, staff_actor
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.table import decode_key, encode_key
 from chalicelib.store.workflow import ApprovalWorkflow
+
+MAX_PRESSES = 20  # 督办 of one task: each is a timeline event
 
 
 class ReviewService:
@@ -255,11 +258,11 @@ class ReviewService:
         scope = f"review|{staff.department}"
         start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
         page = self._cases.review_queue(staff.department, limit, start)
-        return self._page(page, scope)
+        return self._page(page, scope, staff)
 
     def escalations(self, staff: StaffMember, limit: int, cursor: str | None) -> TaskPage:
-        """Overdue review tasks: all of them for leaders and the service center; a
-        department supervisor sees its own department's."""
+        """Overdue review tasks of the cases the caller may see (the one visibility rule: a
+        township's supervisor sees its township's, a department head its department's)."""
         if staff.role not in (Role.SUPERVISOR, Role.LEADER):
             raise Forbidden("Only supervisors and leaders see the escalated queue.")
         scope = f"escalated|{staff.staff_id}"
@@ -267,11 +270,15 @@ class ReviewService:
         page = self._cases.escalated(limit, start)
         if staff.department and staff.department != "zwfw":
             page.items = [i for i in page.items if i["data"]["department"] == staff.department]
-        return self._page(page, scope)
+        return self._page(page, scope, staff)
 
-    def _page(self, page: Any, scope: str) -> TaskPage:
+    def _page(self, page: Any, scope: str, viewer: StaffMember) -> TaskPage:
         tasks = [ReviewTask.model_validate(raw["data"]) for raw in page.items]
-        apps = {a.application_id: a for a in self._cases.roots(sorted({t.case_id for t in tasks}))}
+        apps = {
+            a.application_id: a
+            for a in self._cases.roots(sorted({t.case_id for t in tasks}))
+            if sees_application(viewer, a)
+        }
         today = beijing_date(self._clock.now())
         items = []
         for task in tasks:
@@ -392,6 +399,8 @@ class ReviewService:
         def press(current: ReviewTask) -> tuple[ReviewTask, list[TimelineEvent]]:
             if current.status is not TaskStatus.OPEN:
                 raise Conflict(f"The review task is already {current.status.value}.")
+            if current.pressed >= MAX_PRESSES:
+                raise Conflict(f"A review task is pressed at most {MAX_PRESSES} times.")
             note = event(
                 self._clock,
                 "review_pressed",

@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 
 from chalicelib.clock import Clock
+from chalicelib.domain.access import handles_for_department
 from chalicelib.domain.geo import GridIndex, GridShape, distance_m
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.reference import Category, Level
 from chalicelib.domain.request import GridLocation, PointLocation, Routing
-from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.errors import FieldError, NotFound
 from chalicelib.services.reference import JurisdictionTree, ReferenceData
 from chalicelib.store.identity import StaffStore
 
@@ -43,6 +44,10 @@ class Roster:
     def find(self, role: Role, jurisdiction: str) -> list[StaffMember]:
         return [s for s in self._all() if s.role is role and s.jurisdiction == jurisdiction]
 
+    def handlers(self, department: str) -> list[StaffMember]:
+        """Who replies and returns requests for `department` (its reviewers)."""
+        return [s for s in self._all() if s.department == department and handles_for_department(s)]
+
     def by_id(self, staff_id: str) -> StaffMember | None:
         return next((s for s in self._all() if s.staff_id == staff_id), None)
 
@@ -72,15 +77,15 @@ class Router:
     def route(
         self, location: PointLocation | GridLocation, category: Category, field: str
     ) -> tuple[str, Routing]:
-        """(jurisdiction code, routing); a location that names no place of the county is a 422
-        naming `field`."""
+        """(jurisdiction code, routing); a location that names no place of the county is a 404
+        naming `field` (like any reference to something that does not exist)."""
         tree = self._reference.jurisdictions()
         exact = True
         distance: int | None = None
         if isinstance(location, GridLocation):
             node = tree.nodes.get(location.grid)
             if node is None or node.level is not Level.GRID:
-                raise InvalidInput(
+                raise NotFound(
                     "The location's grid is not a grid of this county.",
                     errors=[FieldError(f"{field}.grid", "unknown grid code", "unknown")],
                 )
@@ -91,7 +96,7 @@ class Router:
             if township is not None:
                 node = tree.nodes.get(township)
                 if node is None or node.level is not Level.TOWNSHIP:
-                    raise InvalidInput(
+                    raise NotFound(
                         "The location's township is not a township of this county.",
                         errors=[FieldError(f"{field}.township", "unknown township", "unknown")],
                     )
@@ -103,7 +108,7 @@ class Router:
                     nearest_anywhere is not None
                     and distance_m(point, nearest_anywhere.centroid) > COUNTY_RADIUS_METRES
                 ):
-                    raise InvalidInput(
+                    raise NotFound(
                         "The location is outside this county.",
                         errors=[FieldError(f"{field}.lat", "outside the county", "out_of_area")],
                     )

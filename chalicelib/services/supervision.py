@@ -10,14 +10,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.clock import Clock
+from chalicelib.domain.access import sees
 from chalicelib.domain.application import STATUS_LABELS, Application
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.request import REQUEST_STATUS_LABELS, RequestStatus, ServiceRequest
 from chalicelib.domain.supervision import CaseListQuery, CasePage, CaseSummary
-from chalicelib.errors import FieldError, Forbidden, InvalidInput
-from chalicelib.http.cursor import CursorCodec
+from chalicelib.errors import FieldError, Forbidden, InvalidInput, NotFound
+from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.keys import utc_iso
 from chalicelib.store.table import Table, decode_key, encode_key
@@ -28,8 +29,17 @@ PERIOD = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
 EXPORT_LIMIT = 20_000
 
 
+# The days any record can carry: a query for earlier or later days means "since ever" or
+# "until further notice", not an error.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def clamp(day: date) -> date:
+    return min(max(day, FIRST_DAY), LAST_DAY)
+
+
 def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=BEIJING)
+    return datetime.combine(clamp(day), time(0), tzinfo=BEIJING)
 
 
 def period_range(period: str) -> tuple[date, date]:
@@ -46,14 +56,15 @@ def period_range(period: str) -> tuple[date, date]:
 
 
 def checked_period(period: str, field: str = "query.period") -> str:
-    """`period` if it is a real YYYY, YYYY-MM or YYYY-MM-DD; else a 422 naming `field`."""
+    """`period` if it is a real YYYY, YYYY-MM or YYYY-MM-DD; else a 422 naming `field` (the
+    query models check it first; this guards the other callers)."""
     try:
-        if not PERIOD.match(period) or not 2000 <= int(period[:4]) <= 2100:
+        if not PERIOD.match(period) or int(period[:4]) < 1:
             raise ValueError(period)
         period_range(period)
     except ValueError:
         raise InvalidInput(
-            "period is a year, month or day (2000–2100): YYYY, YYYY-MM or YYYY-MM-DD.",
+            "period is a year, month or day: YYYY, YYYY-MM or YYYY-MM-DD.",
             errors=[FieldError(field, "YYYY, YYYY-MM or YYYY-MM-DD (a real date)", "period")],
         ) from None
     return period
@@ -80,16 +91,16 @@ def resolve_scope(reference: ReferenceData, staff: StaffMember, scope: str | Non
         scope = f"dept:{staff.department}" if head_of_department else staff.jurisdiction
     if scope.startswith("dept:"):
         if scope[5:] not in reference.departments():
-            raise InvalidInput(
-                "Unknown department.",
+            raise NotFound(
+                "No such department.",
                 errors=[FieldError("query.scope", "unknown department", "unknown")],
             )
         if staff.department != scope[5:] and not sees_every_department(staff):
             raise Forbidden("You do not head this department.")
         return scope
     if scope not in reference.jurisdictions().nodes:
-        raise InvalidInput(
-            "Unknown scope.",
+        raise NotFound(
+            "No such jurisdiction.",
             errors=[FieldError("query.scope", "a jurisdiction code or dept:<code>", "unknown")],
         )
     if head_of_department or not scope.startswith(staff.jurisdiction):
@@ -97,9 +108,16 @@ def resolve_scope(reference: ReferenceData, staff: StaffMember, scope: str | Non
     return scope
 
 
-def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseSummary:
+def _case(raw: dict[str, Any]) -> Application | ServiceRequest:
     if raw.get("kind") == "request":
-        req = ServiceRequest.model_validate(raw["data"])
+        return ServiceRequest.model_validate(raw["data"])
+    return Application.model_validate(raw["data"])
+
+
+def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseSummary:
+    case = _case(raw)
+    if isinstance(case, ServiceRequest):
+        req = case
         zh, en = REQUEST_STATUS_LABELS[req.status]
         overdue = bool(raw.get("deadline") and raw["deadline"] < utc_iso(now))
         return CaseSummary(
@@ -121,7 +139,7 @@ def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseS
             rating=req.rating.level if req.rating else None,
             on_time=req.on_time,
         )
-    app = Application.model_validate(raw["data"])
+    app = case
     zh, en = STATUS_LABELS[app.status]
     deadline = datetime.fromisoformat(raw["deadline"]) if raw.get("deadline") else None
     return CaseSummary(
@@ -192,8 +210,8 @@ class SupervisionService:
             )
         if query.from_ or query.to:
             names["#cr"] = "created"
-            values[":from"] = utc_iso(day_start(query.from_ or date(2000, 1, 1)))
-            values[":to"] = utc_iso(day_start((query.to or date(2100, 1, 1)) + timedelta(days=1)))
+            values[":from"] = utc_iso(day_start(query.from_ or FIRST_DAY))
+            values[":to"] = utc_iso(day_start(clamp(query.to or LAST_DAY) + timedelta(days=1)))
             clauses.append("#cr BETWEEN :from AND :to")
         return " AND ".join(clauses), names, values
 
@@ -208,6 +226,7 @@ class SupervisionService:
             decode_key(self.cursors.decode(query.cursor, cursor_scope)) if query.cursor else None
         )
         items, last = self._page(scope, query, query.limit, start, now, staff)
+        items = [raw for raw in items if sees(staff, _case(raw))]  # the one visibility rule
         next_cursor = self.cursors.encode(encode_key(last), cursor_scope) if last else None
         names = self._names()
         return CasePage(
@@ -223,6 +242,8 @@ class SupervisionService:
         now: datetime,
         staff: StaffMember,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        if query.from_ and query.to and clamp(query.from_) > clamp(query.to):
+            return [], None  # an empty range
         if not scope.startswith("dept:"):
             page = self.table.query(
                 f"JUR#{scope[:6]}",
@@ -235,7 +256,7 @@ class SupervisionService:
             return page.items, page.last_key
         # A department: its markers (one Query), then the roots (one BatchGetItem), filtered.
         lo = utc_iso(day_start(query.from_)) if query.from_ else "0"
-        hi = utc_iso(day_start(query.to + timedelta(days=1))) if query.to else "~"
+        hi = utc_iso(day_start(clamp(query.to) + timedelta(days=1))) if query.to else "~"
         page = self.table.query(
             f"DEPT#{scope[5:]}",
             index="gsi3",
@@ -298,7 +319,7 @@ class SupervisionService:
         count = 0
         while True:
             items, start = self._page(resolved, query, 500, start, now, staff)
-            for raw in items:
+            for raw in (r for r in items if sees(staff, _case(r))):
                 yield _summary(raw, now, names)
                 count += 1
                 if count >= EXPORT_LIMIT:

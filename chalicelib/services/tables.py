@@ -1,16 +1,18 @@
-"""Tabular exports: CSV (UTF-8 with BOM, so spreadsheet programs read Chinese right) and a
-minimal Office Open XML workbook (XLSX) written directly — inline strings and numbers, one
-sheet per table — instead of a spreadsheet library the Lambda package would have to carry."""
+"""Tabular exports: CSV (UTF-8 with BOM, so spreadsheet programs read Chinese right) and
+XLSX workbooks (XlsxWriter, imported by the export route only). Instants are written as the
+API writes them (ISO 8601, +08:00) in CSV, and as date cells in Beijing time in XLSX."""
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
+import unicodedata
 from collections.abc import Iterable, Sequence
-from xml.sax.saxutils import escape
+from datetime import datetime
 
-Cell = str | int | float | bool | None
+from chalicelib.domain.common import BEIJING, local_iso
+
+Cell = str | int | float | bool | datetime | None
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Cell]]]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -22,8 +24,12 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else _safe_text(v) for v in row])
+        writer.writerow(["" if v is None else _safe_text(_text(v)) for v in row])
     return "\ufeff" + out.getvalue()
+
+
+def _text(value: Cell) -> Cell:
+    return local_iso(value) if isinstance(value, datetime) else value
 
 
 def _safe_text(value: Cell) -> Cell:
@@ -33,89 +39,51 @@ def _safe_text(value: Cell) -> Cell:
     return value
 
 
-def _column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
-def _cell(ref: str, value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int | float):
-        return f'<c r="{ref}"><v>{value}</v></c>'
-    text = escape(str(value)).replace("\x00", "")
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-
-
-def _sheet_xml(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
-    lines = []
-    for r, row in enumerate([header, *rows], start=1):
-        cells = "".join(_cell(f"{_column(c)}{r}", v) for c, v in enumerate(row))
-        lines.append(f'<row r="{r}">{cells}</row>')
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"<sheetData>{''.join(lines)}</sheetData></worksheet>"
-    )
+def _width(value: Cell) -> int:
+    """Display width in spreadsheet columns: CJK characters take two."""
+    if isinstance(value, datetime):
+        return 25
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    """One worksheet per table (XlsxWriter, imported only here): instants as real date
+    cells in Beijing time, a frozen and filtered header, widths fitted to the content."""
+    import xlsxwriter
+
     buffer = io.BytesIO()
-    names = [escape(name[:31]) for name, _, _ in sheets]
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" '
-            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            + "".join(
-                f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-                'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                for i in range(1, len(sheets) + 1)
-            )
-            + "</Types>",
-        )
-        z.writestr(
-            "_rels/.rels",
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-            '2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/workbook.xml",
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            "<sheets>"
-            + "".join(
-                f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>'
-                for i, name in enumerate(names, start=1)
-            )
-            + "</sheets></workbook>",
-        )
-        z.writestr(
-            "xl/_rels/workbook.xml.rels",
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(
-                f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/'
-                'officeDocument/2006/relationships/worksheet" '
-                f'Target="worksheets/sheet{i}.xml"/>'
-                for i in range(1, len(sheets) + 1)
-            )
-            + "</Relationships>",
-        )
-        for i, (_, header, rows) in enumerate(sheets, start=1):
-            z.writestr(f"xl/worksheets/sheet{i}.xml", _sheet_xml(header, rows))
+    workbook = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    for name, header, rows in sheets:
+        sheet = workbook.add_worksheet(name[:31])
+        widths = [_width(h) for h in header]
+        for c, title in enumerate(header):
+            sheet.write_string(0, c, title, header_format)
+        count = 0
+        for r, row in enumerate(rows, start=1):
+            count = r
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    local = value.astimezone(BEIJING).replace(tzinfo=None)
+                    sheet.write_datetime(r, c, local, when)
+                elif isinstance(value, bool):
+                    sheet.write_boolean(r, c, value)
+                elif isinstance(value, int | float):
+                    sheet.write_number(r, c, value)
+                else:
+                    sheet.write_string(r, c, str(value))
+                if c < len(widths):
+                    widths[c] = max(widths[c], _width(value))
+        for c, width in enumerate(widths):
+            sheet.set_column(c, c, min(max(width + 2, 8), 60))
+        sheet.freeze_panes(1, 0)
+        if header:
+            sheet.autofilter(0, 0, max(count, 1), len(header) - 1)
+    workbook.close()
     return buffer.getvalue()

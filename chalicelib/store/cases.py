@@ -7,7 +7,8 @@ CASE#<id> / A              the root (status, limits, applicant …) with its ind
 CASE#<id> / EV#<ulid>      timeline events, append-only (put if absent, never updated)
 CASE#<id> / DOC#<id>       documents
 CASE#<id> / GRANT#<agent>  an agent's access, also on GSI1 under AGENT#<agent>
-IDEMP#<citizen> / <key>    Idempotency-Key of a create → the case it created
+CASE#<id> / COUNT#documents  documents registered and not deleted (bounded in the write)
+CASE#<id> / ACCESS#<staff>#<day>  a staff member read the documents that day (one event)
 COUNTER#APP / <yyyymmdd>   the day's application numbers
 """
 
@@ -30,9 +31,16 @@ from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.review import Certificate, ReviewTask, TaskStatus
 from chalicelib.domain.stats import contribution, difference
 from chalicelib.errors import Conflict
-from chalicelib.store.keys import event_put, involvement_item, jurisdiction_keys, utc_iso
+from chalicelib.store.keys import (
+    event_put,
+    involvement_item,
+    jurisdiction_keys,
+    timeline_page,
+    utc_iso,
+)
+from chalicelib.store.limits import case_counter_step, case_release_step
 from chalicelib.store.stats import counter_ops
-from chalicelib.store.table import QueryPage, Table, is_conditional_failure
+from chalicelib.store.table import Guarded, QueryPage, Table, is_conditional_failure
 
 ROOT = "A"
 ACCEPTANCE_QUEUE = f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}"
@@ -98,13 +106,13 @@ def root_item(app: Application) -> dict[str, Any]:
         item["deadline"] = deadline
     if app.status is Status.SUBMITTED and app.submitted_at is not None:
         item["gsi2pk"] = ACCEPTANCE_QUEUE
-        item["gsi2sk"] = f"{app.submitted_at.isoformat()}#{app.application_id}"
+        item["gsi2sk"] = f"{utc_iso(app.submitted_at)}#{app.application_id}"
     elif app.status is Status.APPROVED and app.reviews_done_at is not None:
         item["gsi2pk"] = ISSUANCE_QUEUE
-        item["gsi2sk"] = f"{app.reviews_done_at.isoformat()}#{app.application_id}"
+        item["gsi2sk"] = f"{utc_iso(app.reviews_done_at)}#{app.application_id}"
     elif app.rectification is not None and app.rectification.status == "open":
         item["gsi2pk"] = rectification_queue(app.rectification.department)
-        item["gsi2sk"] = f"{app.rectification.opened_at.isoformat()}#{app.application_id}"
+        item["gsi2sk"] = f"{utc_iso(app.rectification.opened_at)}#{app.application_id}"
     return item
 
 
@@ -118,10 +126,10 @@ def task_item(task: ReviewTask) -> dict[str, Any]:
     }
     if task.status is TaskStatus.OPEN:
         item["gsi2pk"] = review_queue(task.department)
-        item["gsi2sk"] = f"{task.requested_at.isoformat()}#{task.task_id}"
+        item["gsi2sk"] = f"{utc_iso(task.requested_at)}#{task.task_id}"
         if task.escalated_at is not None:
             item["gsi3pk"] = ESCALATED
-            item["gsi3sk"] = f"{task.escalated_at.isoformat()}#{task.task_id}"
+            item["gsi3sk"] = f"{utc_iso(task.escalated_at)}#{task.task_id}"
     return item
 
 
@@ -197,10 +205,10 @@ class CaseStore:
     def next_number(self, day: str) -> int:
         return self._table.next_in_sequence("COUNTER#APP", day)
 
-    def create(
-        self, app: Application, event: TimelineEvent, idempotency: tuple[str, str] | None
-    ) -> None:
-        operations: list[dict[str, Any]] = [
+    def create(self, app: Application, event: TimelineEvent, guards: list[Guarded]) -> None:
+        """The new draft with its event and department markers, with its `guards` (the
+        applicant's daily quota, the Idempotency-Key) in the same transaction."""
+        operations: list[dict[str, Any] | Guarded] = [
             {"Put": {"Item": root_item(app), "ConditionExpression": "attribute_not_exists(pk)"}},
             event_put(app.application_id, event),
             *(
@@ -213,32 +221,14 @@ class CaseStore:
                 }
                 for d in involved_departments(app)
             ),
+            *guards,
         ]
-        if idempotency:
-            owner, key = idempotency
-            operations.append(
-                {
-                    "Put": {
-                        "Item": {
-                            "pk": f"IDEMP#{owner}",
-                            "sk": key,
-                            "case_id": app.application_id,
-                            "expires_at": int(app.created_at.timestamp()) + 86_400,
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        try:
-            self._table.transact(operations)
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                raise Conflict("The same request is being processed; retry shortly.") from None
-            raise
+        self._table.transact_guarded(
+            operations, Conflict("The same request is being processed; retry shortly.")
+        )
 
-    def idempotent_case(self, owner: str, key: str) -> str | None:
-        raw = self._table.get(f"IDEMP#{owner}", key, consistent=True)
-        return str(raw["case_id"]) if raw else None
+    def timeline(self, case_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
+        return timeline_page(self._table, case_id, limit, start)
 
     def save(
         self,
@@ -247,12 +237,13 @@ class CaseStore:
         events: list[TimelineEvent],
         *,
         extra: list[dict[str, Any]] | None = None,
+        guards: list[Guarded] | None = None,
     ) -> None:
         """Writes `after` only if the stored root is still `before` (same rev), with its
         events, in one transaction. A concurrent change makes this raise Conflict."""
         if after.rev != before.rev + 1:
             raise ValueError("save() needs after.rev == before.rev + 1")
-        operations: list[dict[str, Any]] = [
+        operations: list[dict[str, Any] | Guarded] = [
             {
                 "Put": {
                     "Item": root_item(after),
@@ -263,19 +254,41 @@ class CaseStore:
             },
             *(event_put(after.application_id, e) for e in events),
             *(extra or []),
+            *(guards or []),
             *counter_ops(difference(contribution(before), contribution(after))),
         ]
-        try:
-            self._table.transact(operations)
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                raise Conflict(
-                    "The application changed meanwhile (someone else acted on it first)."
-                ) from None
-            raise
+        self._table.transact_guarded(
+            operations,
+            Conflict("The application changed meanwhile (someone else acted on it first)."),
+        )
 
     def append_event(self, case_id: str, event: TimelineEvent) -> None:
         self._table.transact([event_put(case_id, event)])
+
+    def record_access(self, case_id: str, marker: str, event: TimelineEvent) -> bool:
+        """Puts `event` on the timeline once per `marker` (a staff member and a day): reading
+        a case again and again does not grow its timeline. False if already recorded."""
+        try:
+            self._table.transact(
+                [
+                    {
+                        "Put": {
+                            "Item": {
+                                "pk": _pk(case_id),
+                                "sk": f"ACCESS#{marker}",
+                                "event_id": event.event_id,
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    event_put(case_id, event),
+                ]
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
 
     @staticmethod
     def open_for_documents(case_id: str) -> dict[str, Any]:
@@ -293,23 +306,28 @@ class CaseStore:
             }
         }
 
-    def put_document(self, case_id: str, document: Document) -> None:
-        try:
-            self._table.transact(
-                [
-                    {
-                        "Put": {
-                            "Item": _document_item(case_id, document),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+    def put_document(self, case_id: str, document: Document, limit: int) -> None:
+        """Registers a document while the case takes documents, at most `limit` of them
+        (counted in the same transaction: concurrent registrations cannot pass it)."""
+        self._table.transact_guarded(
+            [
+                {
+                    "Put": {
+                        "Item": _document_item(case_id, document),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                Guarded(
                     self.open_for_documents(case_id),
-                ]
-            )
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                raise Conflict("Documents can be added only before submission.") from None
-            raise
+                    Conflict("Documents can be added only before submission."),
+                ),
+                Guarded(
+                    case_counter_step(case_id, "documents", limit),
+                    Conflict(f"An application holds at most {limit} documents."),
+                ),
+            ],
+            Conflict("The document could not be registered; retry."),
+        )
 
     def document_op(
         self, case_id: str, document: Document, expected: DocumentStatus
@@ -338,6 +356,8 @@ class CaseStore:
             operations.append(event_put(case_id, event))
         if only_while_open:
             operations.append(self.open_for_documents(case_id))
+        if document.status is DocumentStatus.DELETED:
+            operations.append(case_release_step(case_id, "documents"))
         try:
             self._table.transact(operations)
         except Exception as exc:

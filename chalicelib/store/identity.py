@@ -2,7 +2,9 @@
 
 OTP#<phone> / CODE               the current code (hash only), its expiry, attempts, used flag
 OTP#<phone> / WINDOW#<yyyymmddhh> codes sent in that hour (rate limit), expires by TTL
+OTPSRC#<client> / WINDOW#<yyyymmddhh> codes one client address asked for in that hour
 CITIZEN#<phone> / PROFILE        the citizen's id, created on first sign-in
+CITIZENID#<id> / PHONE           the phone of a citizen id
 STAFF#<principal arn> / PROFILE  staff record; GSI1 STAFF / <staff id> lists them
 """
 
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.identity import Citizen, StaffMember
-from chalicelib.store.table import Table, cancellation_codes, is_conditional_failure
+from chalicelib.store.limits import counter_step
+from chalicelib.store.table import Table, failed_steps, is_conditional_failure
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,9 @@ class StoredCode:
 class RateLimitHit(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # "resend" (too soon) or "hourly" (too many this hour)
+        # "resend" (too soon), "hourly" (too many to this phone this hour) or "source" (too
+        # many from this client this hour)
+        self.reason = reason
 
 
 class OtpStore:
@@ -44,10 +49,13 @@ class OtpStore:
         resend_after: int,
         window: str,
         max_per_window: int,
+        source: str,
+        max_per_source: int,
     ) -> None:
         """Stores a new code for `phone` unless one was sent less than `resend_after` seconds
-        ago or `max_per_window` were sent this hour: one transaction, so concurrent requests
-        cannot both slip under either limit."""
+        ago, `max_per_window` were sent to it this hour, or the client (`source`: a keyed hash
+        of its address) asked for `max_per_source` codes this hour, to any phones. One
+        transaction, so concurrent requests cannot slip under any limit."""
         pk = f"OTP#{phone}"
         try:
             self._table.transact(
@@ -81,13 +89,19 @@ class OtpStore:
                             "ExpressionAttributeValues": {":cutoff": now - resend_after},
                         }
                     },
+                    counter_step(
+                        f"OTPSRC#{source}",
+                        f"WINDOW#{window}",
+                        max_per_source,
+                        expires_at=now + 7200,
+                    ),
                 ]
             )
         except Exception as exc:
             if not is_conditional_failure(exc):
                 raise
-            codes = cancellation_codes(exc)
-            reason = "hourly" if codes and codes[0] == "ConditionalCheckFailed" else "resend"
+            failed = failed_steps(exc)
+            reason = "source" if 2 in failed else "hourly" if 0 in failed else "resend"
             raise RateLimitHit(reason) from None
 
     def current(self, phone: str) -> StoredCode | None:
@@ -151,16 +165,37 @@ class CitizenStore:
         raw = self._table.get(f"CITIZEN#{phone}", "PROFILE", consistent=True)
         return Citizen.model_validate(raw["data"]) if raw else None
 
+    def phone_of(self, citizen_id: str) -> str | None:
+        """The phone a citizen signs in with (for notifying app filers)."""
+        raw = self._table.get(f"CITIZENID#{citizen_id}", "PHONE")
+        return str(raw["phone"]) if raw else None
+
     def create(self, citizen: Citizen) -> Citizen:
-        """Creates the citizen, or returns the one a concurrent sign-in created first."""
+        """Creates the citizen (and the id → phone item), or returns the one a concurrent
+        sign-in created first."""
         try:
-            self._table.put(
-                {
-                    "pk": f"CITIZEN#{citizen.phone}",
-                    "sk": "PROFILE",
-                    "data": citizen.model_dump(mode="json"),
-                },
-                condition="attribute_not_exists(pk)",
+            self._table.transact(
+                [
+                    {
+                        "Put": {
+                            "Item": {
+                                "pk": f"CITIZEN#{citizen.phone}",
+                                "sk": "PROFILE",
+                                "data": citizen.model_dump(mode="json"),
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "Item": {
+                                "pk": f"CITIZENID#{citizen.citizen_id}",
+                                "sk": "PHONE",
+                                "phone": citizen.phone,
+                            }
+                        }
+                    },
+                ]
             )
         except Exception as exc:
             if not is_conditional_failure(exc):

@@ -42,8 +42,25 @@ def event_put(case_id: str, event: Any) -> dict[str, Any]:
             "Item": {
                 "pk": f"CASE#{case_id}",
                 "sk": f"EV#{event.event_id}",
+                "type": event.type,
                 "data": event.model_dump(mode="json", exclude_none=True),
             },
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
+
+
+def timeline_page(
+    table: Any, case_id: str, limit: int, start: dict[str, Any] | None, type: str | None = None
+) -> Any:
+    """A case's events newest first (only those of `type`, if given): one Query page."""
+    filter = ("#t = :t", {"#t": "type"}, {":t": type}) if type else None
+    return table.query_filled(
+        f"CASE#{case_id}",
+        limit,
+        sk_prefix="EV#",
+        forward=False,
+        consistent=True,
+        start_key=start,
+        filter=filter,
+    )

@@ -12,6 +12,7 @@ CASE#<id> / ASG#<dept>     a department's pending assignment on GSI2 QUEUE#reque
 CASE#<id> / OVERDUE        while escalated: GSI2 QUEUE#overdue#<county> / <township>#<deadline>
 CASE#<id> / PUB            the public Open311 projection (never for private requests):
                            GSI1 O311#<county>#<yyyy-mm> / <created>#<id>
+CASE#<id> / COUNT#comments the filer's comments so far (bounded in the write, store/limits.py)
 UPLOAD#<owner> / DOC#<id>  a photo uploaded before it is attached (scanned like documents)
 COUNTER#REQ / <yyyymmdd>   the day's request numbers
 """
@@ -32,9 +33,16 @@ from chalicelib.domain.request import (
 )
 from chalicelib.domain.stats import add, contribution, difference
 from chalicelib.errors import Conflict
-from chalicelib.store.keys import event_put, involvement_item, jurisdiction_keys, utc_iso
+from chalicelib.store.keys import (
+    event_put,
+    involvement_item,
+    jurisdiction_keys,
+    timeline_page,
+    utc_iso,
+)
+from chalicelib.store.limits import case_counter_step
 from chalicelib.store.stats import counter_ops
-from chalicelib.store.table import QueryPage, Table, is_conditional_failure
+from chalicelib.store.table import Guarded, QueryPage, Table, is_conditional_failure
 
 ROOT = "R"
 DUE = "DUE"
@@ -304,49 +312,44 @@ class RequestStore:
     def next_number(self, day: str) -> int:
         return self._table.next_in_sequence("COUNTER#REQ", day)
 
-    def idempotent(self, owner: str, key: str) -> str | None:
-        raw = self._table.get(f"IDEMP#{owner}", f"REQ#{key}", consistent=True)
-        return str(raw["case_id"]) if raw else None
-
     def create(
         self,
         req: ServiceRequest,
         events: list[TimelineEvent],
         public: dict[str, Any] | None,
-        idempotency: tuple[str, str] | None,
-        photo_claims: list[dict[str, Any]],
+        guards: list[Guarded],
     ) -> None:
-        operations: list[dict[str, Any]] = [
+        """The new request with its events, queue items and statistics, in one transaction
+        with its `guards` (quota, Idempotency-Key, photo claims), each failing with its own
+        error."""
+        operations: list[dict[str, Any] | Guarded] = [
             {"Put": {"Item": root_item(req), "ConditionExpression": "attribute_not_exists(pk)"}},
             *(event_put(req.request_id, e) for e in events),
             *index_operations(None, req, public),
-            *photo_claims,
+            *guards,
             *counter_ops(contribution(req)),
         ]
-        if idempotency:
-            owner, key = idempotency
-            operations.append(
-                {
-                    "Put": {
-                        "Item": {
-                            "pk": f"IDEMP#{owner}",
-                            "sk": f"REQ#{key}",
-                            "case_id": req.request_id,
-                            "expires_at": int(req.created_at.timestamp()) + 86_400,
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        try:
-            self._table.transact(operations)
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                raise Conflict(
-                    "The same request is being processed, or a photo is already attached"
-                    " elsewhere; retry shortly."
-                ) from None
-            raise
+        self._table.transact_guarded(
+            operations, Conflict("The same request is being processed; retry shortly.")
+        )
+
+    def timeline(
+        self, request_id: str, limit: int, start: dict[str, Any] | None, type: str | None = None
+    ) -> QueryPage:
+        return timeline_page(self._table, request_id, limit, start, type)
+
+    def add_comment(self, request_id: str, event: TimelineEvent, limit: int) -> None:
+        """The filer's comment, counted against the request's `limit` in the same write."""
+        self._table.transact_guarded(
+            [
+                Guarded(
+                    case_counter_step(request_id, "comments", limit),
+                    Conflict(f"A request takes at most {limit} comments."),
+                ),
+                event_put(request_id, event),
+            ],
+            Conflict("The comment could not be added; retry."),
+        )
 
     def save(
         self,
@@ -354,14 +357,15 @@ class RequestStore:
         after: ServiceRequest,
         events: list[TimelineEvent],
         public: dict[str, Any] | None,
-        extra: list[dict[str, Any]] | None = None,
+        extra: list[Guarded] | None = None,
         also: list[Change] | None = None,
     ) -> None:
         """Writes `after` only if the stored root is still at `before.rev`, with its events,
         index items and statistics, in one transaction; Conflict if someone acted first.
-        `also`: other roots changed in the same transaction (a merge's target)."""
+        `extra`: guarded steps (photo claims); `also`: other roots changed in the same
+        transaction (a merge's target)."""
         changes = [Change(before, after, events, public), *(also or [])]
-        operations: list[dict[str, Any]] = []
+        operations: list[dict[str, Any] | Guarded] = []
         delta: dict = {}
         for change in changes:
             if change.after.rev != change.before.rev + 1:
@@ -380,15 +384,13 @@ class RequestStore:
             ]
             add(delta, difference(contribution(change.before), contribution(change.after)))
         operations += [*(extra or []), *counter_ops(delta)]
-        try:
-            self._table.transact(operations)
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                raise Conflict(
-                    "The request changed meanwhile (someone else acted on it first);"
-                    " reload it and try again."
-                ) from None
-            raise
+        self._table.transact_guarded(
+            operations,
+            Conflict(
+                "The request changed meanwhile (someone else acted on it first);"
+                " reload it and try again."
+            ),
+        )
 
     def append_event(self, request_id: str, event: TimelineEvent) -> None:
         self._table.transact([event_put(request_id, event)])
@@ -413,16 +415,25 @@ class RequestStore:
             pending = response.get("UnprocessedKeys") or {}
         return found
 
-    def put_upload(self, owner: str, document: Document) -> None:
-        self._table.put(
-            {
-                "pk": f"UPLOAD#{owner}",
-                "sk": f"DOC#{document.document_id}",
-                "status": document.status.value,
-                "data": document.model_dump(mode="json", exclude_none=True),
-                "expires_at": int(document.requested_at.timestamp()) + 30 * 86_400,
-            },
-            condition="attribute_not_exists(pk)",
+    def put_upload(self, owner: str, document: Document, quota: Guarded) -> None:
+        """Registers an upload, within the owner's daily quota (one transaction)."""
+        self._table.transact_guarded(
+            [
+                quota,
+                {
+                    "Put": {
+                        "Item": {
+                            "pk": f"UPLOAD#{owner}",
+                            "sk": f"DOC#{document.document_id}",
+                            "status": document.status.value,
+                            "data": document.model_dump(mode="json", exclude_none=True),
+                            "expires_at": int(document.requested_at.timestamp()) + 30 * 86_400,
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ],
+            Conflict("The upload could not be registered; retry."),
         )
 
     def update_upload(self, owner: str, document: Document, expected: DocumentStatus) -> bool:

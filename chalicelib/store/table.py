@@ -13,9 +13,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.errors import DomainError
 from chalicelib.store.clients import AwsClients
 
 Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A transaction step whose failed condition means `error` (a full quota, a key used
+    already, a photo attached elsewhere) rather than the transaction's general conflict."""
+
+    step: dict[str, Any]
+    error: DomainError
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -173,6 +183,32 @@ class Table:
             last_key=response.get("LastEvaluatedKey"),
         )
 
+    def query_filled(self, pk: str, limit: int, **kwargs: Any) -> QueryPage:
+        """Up to `limit` items that pass the query's filter, reading on page by page (a
+        filtered page can come back short); `last_key` is where the next page starts."""
+        items: list[Item] = []
+        start = kwargs.pop("start_key", None)
+        while True:
+            page = self.query(pk, limit=limit, start_key=start, **kwargs)
+            for position, item in enumerate(page.items):
+                items.append(item)
+                if len(items) == limit:
+                    more = position + 1 < len(page.items) or page.last_key is not None
+                    return QueryPage(
+                        items=items, last_key=self.key_of(item, kwargs) if more else None
+                    )
+            if not page.last_key:
+                return QueryPage(items=items, last_key=None)
+            start = page.last_key
+
+    def key_of(self, item: Item, query: dict[str, Any]) -> dict[str, Any]:
+        """The ExclusiveStartKey that continues a query right after `item`."""
+        names = ["pk", "sk"]
+        index = query.get("index")
+        if index:
+            names += [f"{index}pk", f"{index}sk"]
+        return self.ser.dump({n: item[n] for n in names if n in item})
+
     def query_all(self, pk: str, **kwargs: Any) -> Iterator[Item]:
         start_key = None
         while True:
@@ -195,6 +231,23 @@ class Table:
                     spec[key] = self.ser.dump(spec[key])
             prepared.append({kind: spec})
         self.client.transact_write_items(TransactItems=prepared)
+
+    def transact_guarded(
+        self, operations: list[dict[str, Any] | Guarded], conflict: DomainError
+    ) -> None:
+        """TransactWriteItems; a cancellation becomes the error of the first guarded step
+        whose condition failed, else `conflict`."""
+        steps = [op.step if isinstance(op, Guarded) else op for op in operations]
+        try:
+            self.transact(steps)
+        except Exception as exc:
+            if not is_conditional_failure(exc):
+                raise
+            failed = failed_steps(exc)
+            for position, op in enumerate(operations):
+                if isinstance(op, Guarded) and position in failed:
+                    raise op.error from None
+            raise conflict from None
 
     def next_in_sequence(self, counter: str, day: str) -> int:
         """The next number of a daily sequence (case numbers): one atomic ADD."""
@@ -229,6 +282,13 @@ def is_conditional_failure(error: Exception) -> bool:
 def cancellation_codes(error: Exception) -> list[str]:
     reasons = getattr(error, "response", {}).get("CancellationReasons") or []
     return [r.get("Code", "None") for r in reasons]
+
+
+def failed_steps(error: Exception) -> set[int]:
+    """The positions of a cancelled transaction's steps whose condition failed."""
+    return {
+        i for i, code in enumerate(cancellation_codes(error)) if code == "ConditionalCheckFailed"
+    }
 
 
 def encode_key(key: dict[str, Any]) -> str:

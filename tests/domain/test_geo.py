@@ -55,3 +55,26 @@ def test_a_point_outside_every_grid_goes_to_the_nearest_in_its_township() -> Non
 def test_distances_are_in_metres() -> None:
     # 0.01 degree of latitude is about 1.1 km
     assert 1100 < distance_m((116.0, 35.0), (116.0, 35.01)) < 1120
+
+
+def test_gcj02_and_bd09_convert_to_wgs84_and_back() -> None:
+    from chalicelib.domain.geo import (
+        bd09_to_gcj02,
+        gcj02_to_bd09,
+        gcj02_to_wgs84,
+        to_wgs84,
+        wgs84_to_gcj02,
+    )
+
+    # The published reference point: Tiananmen, WGS-84 (116.3975, 39.9087) is GCJ-02
+    # (116.40374, 39.91010) on Chinese maps.
+    lng, lat = wgs84_to_gcj02(116.3975, 39.9087)
+    assert abs(lng - 116.40374) < 1e-4 and abs(lat - 39.91010) < 1e-4
+    back = gcj02_to_wgs84(lng, lat)
+    assert abs(back[0] - 116.3975) < 1e-7 and abs(back[1] - 39.9087) < 1e-7
+    bd = gcj02_to_bd09(lng, lat)
+    assert abs(bd09_to_gcj02(*bd)[0] - lng) < 1e-5
+    assert to_wgs84(116.3975, 39.9087, "wgs84") == (116.3975, 39.9087)
+    assert abs(to_wgs84(*bd, "bd09")[0] - 116.3975) < 1e-5
+    # outside China the datums agree
+    assert wgs84_to_gcj02(2.35, 48.85) == (2.35, 48.85)

@@ -125,3 +125,102 @@ def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
 
     seconds = service._review_timeout(App())  # type: ignore[arg-type]
     assert seconds == (datetime(2026, 11, 30, 16, tzinfo=UTC) - clock.now()).total_seconds()
+
+
+def test_the_largest_request_a_client_can_build_stays_far_below_dynamodbs_item_limit() -> None:
+    """Every collection a client can grow on a request is bounded; at every bound at once,
+    its root item stays under 200 KB (half of DynamoDB's 400 KB)."""
+    import json
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.application import Actor
+    from chalicelib.domain.request import (
+        MAX_ASSIGNMENTS,
+        MAX_MERGED,
+        MAX_PHOTOS,
+        MAX_PROGRESS_REPLIES,
+        MAX_REOPENINGS,
+        MAX_REPLY_PHOTOS,
+        MAX_VISITS,
+        Assignment,
+        Escalation,
+        Photo,
+        Reply,
+        Routing,
+        ServiceRequest,
+        Stage,
+        Visit,
+    )
+    from chalicelib.domain.review import Rating
+    from chalicelib.store.requests import root_item
+
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    actor = Actor(role="reviewer", id="x" * 64, department="cgj", name="名" * 50)
+    photo = Photo(
+        document_id="0" * 26,
+        key="uploads/staff-" + "x" * 64 + "/" + "0" * 26,
+        content_type="image/jpeg",
+        version_id="v" * 64,
+    )
+    note = "字" * 500
+    rounds = MAX_REOPENINGS + 1
+    # a new round keeps each department's last answer (older replies: on the timeline)
+    done = [Reply(at=now, by=actor, text=note, done=True, photos=[photo] * MAX_REPLY_PHOTOS)]
+    assignments = [
+        Assignment(
+            department=f"dept{i}",
+            status="done",
+            assigned_at=now,
+            assigned_by="x" * 64,
+            replies=done * 2,
+        )
+        for i in range(MAX_ASSIGNMENTS)
+    ]
+    assignments[0].replies += [
+        Reply(at=now, by=actor, text=note, done=False, photos=[photo] * MAX_REPLY_PHOTOS)
+    ] * MAX_PROGRESS_REPLIES
+    req = ServiceRequest(
+        request_id="0" * 26,
+        number="SQ20261127-000001",
+        owner_id="c" * 26,
+        owner_phone="13953700001",
+        filed_by=actor,
+        channel="app",
+        category="c" * 32,
+        category_name="名" * 200,
+        category_name_en="n" * 200,
+        sla_days=60,
+        description="字" * 4000,
+        address="地" * 200,
+        lat=35.0,
+        lng=116.0,
+        jurisdiction="370830001001001",
+        routing=Routing(
+            grid="370830001001001",
+            dispatch_unit="370830001",
+            exact=True,
+            departments=[f"dept{i}" for i in range(8)],
+        ),
+        photos=[photo] * MAX_PHOTOS,
+        status="reopened",
+        created_at=now,
+        updated_at=now,
+        assignments=assignments,
+        visits=[Visit(at=now, by=actor, kind="visit", note=note, photos=[photo] * MAX_REPLY_PHOTOS)]
+        * MAX_VISITS,
+        escalations=[Escalation(stage=Stage.RESOLUTION, deadline=now, at=now, to=["x" * 64] * 20)]
+        * (2 + rounds),  # acceptance, resolution, each rectification: once each
+        ratings=[
+            Rating(
+                level=1,
+                label={"zh": "非常不满意", "en": "Very dissatisfied"},
+                comment="字" * 1000,
+                rated_at=now,
+            )
+        ]
+        * rounds,
+        merged=["0" * 26] * MAX_MERGED,
+        repeat_of=["0" * 26] * 5,
+    )
+    size = len(json.dumps(root_item(req), ensure_ascii=False, default=str).encode())
+    assert size < 200_000, size

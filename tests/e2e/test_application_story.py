@@ -92,7 +92,7 @@ def test_the_sme_certificate_story(stack: RunningStack) -> None:
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.size"
     missing = requests.post(f"{stack.url}/applications/{case_id}/submit", headers=owner, timeout=10)
-    assert missing.status_code == 422
+    assert missing.status_code == 409  # materials missing: the draft is not ready
     assert {e["field"] for e in missing.json()["errors"]} == {
         "materials.licence",
         "materials.audit",
@@ -117,7 +117,7 @@ def test_the_sme_certificate_story(stack: RunningStack) -> None:
     )
     assert wait_checked(stack, owner, case_id, wrong_sum["document_id"])["status"] == "rejected"
     refused = requests.post(f"{stack.url}/applications/{case_id}/submit", headers=owner, timeout=10)
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # the materials are not all clean
     reasons = {e["field"]: e["message"] for e in refused.json()["errors"]}
     assert "image/png" in reasons["materials.licence"]
     assert "SHA-256" in reasons["materials.audit"]

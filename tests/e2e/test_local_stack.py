@@ -67,13 +67,53 @@ def test_signed_admin_calls_work_and_unsigned_ones_are_refused(stack: RunningSta
     me = stack.signed("GET", "/admin/me", "jxj-reviewer")
     assert me.status_code == 200, me.text
     assert me.json()["department"] == "jxj"
-    assert requests.get(stack.url + "/admin/me", timeout=10).status_code == 403
+    unsigned = requests.get(stack.url + "/admin/me", timeout=10)
+    assert unsigned.status_code == 401
+    assert unsigned.headers["WWW-Authenticate"] == "AWS4-HMAC-SHA256"
     request = AWSRequest(method="GET", url=stack.url + "/admin/me")
     SigV4Auth(Credentials("AKIAFORGED0000000000", "x" * 40), "execute-api", "cn-north-1").add_auth(
         request
     )
     unknown = requests.get(stack.url + "/admin/me", headers=dict(request.headers), timeout=10)
     assert unknown.status_code == 403
+
+
+def _raw(stack: RunningStack, request_line: bytes, headers: bytes = b"") -> tuple[int, dict, bytes]:
+    """One HTTP exchange over a plain socket (for what no client library sends)."""
+    import socket
+
+    host, port = stack.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request_line + b"\r\nHost: x\r\n" + headers + b"Connection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, content = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    fields = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return status, fields, content
+
+
+def test_what_the_server_itself_refuses_is_problem_json_too(stack: RunningStack) -> None:
+    for method in (b"TRACE", b"QUERY", b"BREW"):
+        status, headers, content = _raw(stack, method + b" /services HTTP/1.1")
+        assert status == 405, (method, content)
+        assert headers["content-type"] == "application/problem+json"
+        assert headers["allow"] == "GET, HEAD"
+        assert json.loads(content)["instance"] == "/services"
+    status, headers, content = _raw(stack, b"GET /" + b"a" * 70_000 + b" HTTP/1.1")
+    assert status == 414 and json.loads(content)["status"] == 414
+    status, headers, content = _raw(
+        stack, b"GET /health HTTP/1.1", b"X-Big: " + b"b" * 70_000 + b"\r\n"
+    )
+    assert status == 431 and headers["content-type"] == "application/problem+json"
+    head = requests.head(stack.url + "/services/370830-QR-0001", timeout=10)
+    assert head.status_code == 200 and head.content == b"" and head.headers["ETag"]
+    assert requests.get(stack.url + "/health", timeout=10).headers["X-Request-Id"]
+    unknown = requests.get(stack.url + "/open311/v2/nothing/here.xml", timeout=10)
+    assert unknown.status_code == 404 and unknown.text.startswith("<?xml")
+    assert "<errors><error><code>404</code>" in unknown.text
 
 
 def _sourced_env(stack: RunningStack) -> dict[str, str]:

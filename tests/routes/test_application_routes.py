@@ -16,10 +16,13 @@ from tests.support.applications import (
     PDF,
     PNG,
     SME,
+    create,
     document_request,
     enterprise,
     mail_delivery,
     person,
+    ready_sme,
+    upload,
 )
 
 OWNER = "13953700002"
@@ -28,52 +31,6 @@ OWNER = "13953700002"
 @pytest.fixture
 def owner(api: ApiClient, sms: RecordingSms) -> str:
     return sign_in(api, sms, OWNER)
-
-
-def create(api: ApiClient, token: str, service: str = SME, **overrides: Any) -> dict[str, Any]:
-    payload = {"service_code": service, "applicant": enterprise(), "delivery": mail_delivery()}
-    payload.update(overrides)
-    response = api.post("/applications", json_body=payload, token=token)
-    assert response.status_code == 201, response.body
-    return body(response)
-
-
-def upload(
-    api: ApiClient,
-    aws: Any,
-    pump: Any,
-    token: str,
-    case_id: str,
-    material: str,
-    content: bytes = PDF,
-    **overrides: Any,
-) -> dict[str, Any]:
-    """Registers a document, puts the bytes where the presigned POST points, and lets the
-    scan consumer check it (moto's S3 notifies the queue as S3 does)."""
-    request = (
-        document_request(material, **overrides)
-        if overrides
-        else document_request(material, content)
-    )
-    response = api.post(f"/applications/{case_id}/documents", json_body=request, token=token)
-    assert response.status_code == 201, response.body
-    created = body(response)
-    fields = created["upload"]["fields"]
-    aws.client("s3").put_object(
-        Bucket=container().settings.documents_bucket,
-        Key=fields["key"],
-        Body=content,
-        ContentType=fields["Content-Type"],
-    )
-    pump.drain()
-    return created
-
-
-def ready_sme(api: ApiClient, aws: Any, pump: Any, token: str) -> str:
-    case = create(api, token)
-    for material in ("licence", "audit"):
-        upload(api, aws, pump, token, case["id"], material)
-    return str(case["id"])
 
 
 def test_an_enterprise_creates_a_draft(api: ApiClient, owner: str) -> None:
@@ -94,15 +51,16 @@ def test_an_enterprise_creates_a_draft(api: ApiClient, owner: str) -> None:
     [
         (
             {"applicant": enterprise(credit_code="91370830MA3C4B5F1X")},
-            "body.applicant.enterprise.credit_code",
+            "body.applicant.credit_code",
         ),
-        ({"applicant": person(id_number="370830199001011230")}, "body.applicant.person.id_number"),
-        ({"applicant": person(id_number="370830199002301234")}, "body.applicant.person.id_number"),
-        ({"delivery": {"method": "mail"}}, "body.delivery"),
+        ({"applicant": person(id_number="370830199001011230")}, "body.applicant.id_number"),
+        ({"applicant": person(id_number="370830199002301234")}, "body.applicant.id_number"),
+        ({"delivery": {"method": "mail"}}, "body.delivery.address"),
         ({"delivery": {"method": "drone"}}, "body.delivery.method"),
-        ({"service_code": "370830-XX-0009"}, "body.service_code"),
-        ({"applicant": {"kind": "robot"}}, "body.applicant"),
-        ({"jurisdiction": "370830999"}, "body.jurisdiction"),
+        ({"delivery": {"method": "pickup", "address": {}}}, "body.delivery.address"),
+        ({"service_code": "370830-xx-0009"}, "body.service_code"),
+        ({"applicant": {"kind": "robot"}}, "body.applicant.kind"),
+        ({"applicant": {"name": "庞凯"}}, "body.applicant.kind"),
         ({"surprise": 1}, "body.surprise"),
     ],
 )
@@ -116,6 +74,22 @@ def test_bad_applications_name_the_field(
     assert any(e["field"].startswith(field) for e in body(response)["errors"]), body(response)
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"service_code": "370830-XX-0009"}, "body.service_code"),
+        ({"jurisdiction": "370830999"}, "body.jurisdiction"),
+    ],
+)
+def test_an_application_referring_to_nothing_is_a_404_naming_the_field(
+    api: ApiClient, owner: str, change: dict[str, Any], field: str
+) -> None:
+    payload = {"service_code": SME, "applicant": enterprise(), "delivery": mail_delivery()}
+    response = api.post("/applications", json_body=payload | change, token=owner)
+    assert response.status_code == 404, response.body
+    assert [e["field"] for e in body(response)["errors"]] == [field]
+
+
 def test_delivery_must_be_one_the_item_offers(api: ApiClient, owner: str) -> None:
     payload = {
         "service_code": COMPANY,
@@ -123,7 +97,7 @@ def test_delivery_must_be_one_the_item_offers(api: ApiClient, owner: str) -> Non
         "delivery": {"method": "electronic"},
     }
     response = api.post("/applications", json_body=payload, token=owner)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert body(response)["errors"][0]["field"] == "body.delivery.method"
 
 
@@ -174,7 +148,7 @@ def test_documents_are_checked_by_type_size_and_checksum(
     assert docs[wrong_sum["document"]["document_id"]]["status"] == "rejected"
     assert "SHA-256" in docs[wrong_sum["document"]["document_id"]]["reason"]
     submit = api.post(f"/applications/{case['id']}/submit", token=owner)
-    assert submit.status_code == 422
+    assert submit.status_code == 409
     assert body(submit)["errors"][0]["field"] == "materials.audit"
     assert body(api.get(f"/applications/{case['id']}", token=owner))["status"] == "draft"
 
@@ -183,10 +157,11 @@ def test_documents_are_checked_by_type_size_and_checksum(
     ("change", "field"),
     [
         ({"size": 25 * 1024 * 1024}, "body.size"),
-        ({"content_type": "application/zip"}, "body"),
+        ({"content_type": "application/zip"}, "body.content_type"),
         ({"sha256": "xyz"}, "body.sha256"),
-        ({"material_code": "passport"}, "body.material_code"),
-        ({"filename": "../etc/passwd"}, "body"),
+        ({"material_code": "Passport!"}, "body.material_code"),
+        ({"filename": "../etc/passwd"}, "body.filename"),
+        ({"filename": "scan\x07.pdf"}, "body.filename"),
     ],
 )
 def test_bad_upload_requests_are_refused(
@@ -223,7 +198,7 @@ def test_submit_needs_every_required_material_and_acts_once(
 ) -> None:
     case = create(api, owner)
     missing = api.post(f"/applications/{case['id']}/submit", token=owner)
-    assert missing.status_code == 422
+    assert missing.status_code == 409
     assert {e["field"] for e in body(missing)["errors"]} == {"materials.licence", "materials.audit"}
     for material in ("licence", "audit"):
         upload(api, aws, pump, owner, case["id"], material)
@@ -264,7 +239,7 @@ def test_the_clerk_requests_a_supplement_once_and_the_applicant_replaces_it(
     assert mine["supplement"][0]["material_name"] == "第三方会计审计报告"
     assert mine["time"]["paused"] is True
     early = api.post(f"/applications/{case_id}/supplement", token=owner)
-    assert early.status_code == 422 and body(early)["errors"][0]["field"] == "materials.audit"
+    assert early.status_code == 409 and body(early)["errors"][0]["field"] == "materials.audit"
     clock.advance(days=3)  # Monday 30 Nov; the applicant signs in again
     owner = sign_in(api, sms, OWNER)
     upload(api, aws, pump, owner, case_id, "audit")
@@ -328,17 +303,15 @@ def test_two_clerks_deciding_at_once_one_wins(
 @pytest.mark.parametrize(
     ("decision", "field"),
     [
-        ({"decision": "not_accept"}, "body"),
-        ({"decision": "supplement"}, "body"),
-        (
-            {
-                "decision": "supplement",
-                "materials": [{"material_code": "passport", "reason": "缺少"}],
-            },
-            "body.materials[0].material_code",
-        ),
+        ({"decision": "not_accept"}, "body.reason"),
+        ({"decision": "supplement"}, "body.materials"),
+        ({"decision": "supplement", "materials": []}, "body.materials"),
         ({"decision": "maybe"}, "body.decision"),
-        ({"decision": "accept", "materials": [{"material_code": "audit", "reason": "xx"}]}, "body"),
+        ({}, "body.decision"),
+        (
+            {"decision": "accept", "materials": [{"material_code": "audit", "reason": "xx"}]},
+            "body.materials",
+        ),
     ],
 )
 def test_bad_decisions_are_refused_and_change_nothing(
@@ -352,6 +325,47 @@ def test_bad_decisions_are_refused_and_change_nothing(
     assert response.status_code == 422, response.body
     assert field in [e["field"] for e in body(response)["errors"]]
     assert body(api.get(f"/applications/{case_id}", token=owner))["status"] == "submitted"
+
+
+def test_a_supplement_naming_a_material_the_item_lacks_is_a_404(
+    api: ApiClient, owner: str, aws: Any, pump: Any
+) -> None:
+    case_id = ready_sme(api, aws, pump, owner)
+    api.post(f"/applications/{case_id}/submit", token=owner)
+    decision = {
+        "decision": "supplement",
+        "materials": [{"material_code": "passport", "reason": "缺少"}],
+    }
+    response = api.post(
+        f"/admin/applications/{case_id}/acceptance", json_body=decision, profile="zwfw-clerk"
+    )
+    assert response.status_code == 404, response.body
+    assert body(response)["errors"][0]["field"] == "body.materials[0].material_code"
+    assert body(api.get(f"/applications/{case_id}", token=owner))["status"] == "submitted"
+
+
+def test_a_material_listed_twice_keeps_both_reasons(
+    api: ApiClient, owner: str, aws: Any, pump: Any
+) -> None:
+    case_id = ready_sme(api, aws, pump, owner)
+    api.post(f"/applications/{case_id}/submit", token=owner)
+    decision = {
+        "decision": "supplement",
+        "materials": [
+            {"material_code": "audit", "reason": "缺少盖章页"},
+            {"material_code": "licence", "reason": "复印件不清晰"},
+            {"material_code": "audit", "reason": "日期有误"},
+        ],
+    }
+    response = api.post(
+        f"/admin/applications/{case_id}/acceptance", json_body=decision, profile="zwfw-clerk"
+    )
+    assert response.status_code == 200, response.body
+    mine = body(api.get(f"/applications/{case_id}", token=owner))
+    assert [(m["material_code"], m["reason"]) for m in mine["supplement"]] == [
+        ("audit", "缺少盖章页；日期有误"),
+        ("licence", "复印件不清晰"),
+    ]
 
 
 def test_not_accepting_needs_the_clerk_role(
@@ -531,7 +545,7 @@ def test_my_applications_page_newest_first(api: ApiClient, owner: str, clock: Fi
     assert [i["id"] for i in second["items"]] == ids[::-1][2:4]
     assert (
         api.get(f"/applications?role=agent&cursor={first['next_cursor']}", token=owner).status_code
-        == 422
+        == 404
     )
 
 
@@ -577,7 +591,7 @@ def test_documents_cannot_change_once_the_case_is_submitted_even_by_a_stale_requ
     )
     with pytest.raises(Conflict):
         container().case_store.put_document(
-            case_id, document.model_copy(update={"document_id": "X"})
+            case_id, document.model_copy(update={"document_id": "X"}), 60
         )
     assert len(body(api.get(f"/applications/{case_id}/documents", token=owner))["items"]) == 2
 

@@ -38,7 +38,7 @@ def test_pages_with_an_opaque_cursor_bound_to_its_filters(api: ApiClient) -> Non
     assert len(codes) == 10 and len(set(codes)) == 10 and "next_cursor" not in third
     # the cursor cannot be replayed with other filters, nor forged
     moved = api.get(f"/services?limit=4&type=filing&cursor={first['next_cursor']}")
-    assert moved.status_code == 422
+    assert moved.status_code == 404
     assert body(moved)["errors"][0]["field"] == "query.cursor"
     assert api.get("/services?cursor=AAAA").status_code == 422
 
@@ -117,15 +117,37 @@ def test_unknown_paths_and_methods_are_problems(api: ApiClient) -> None:
     assert api.get("/nothing").status_code == 404
     wrong = api.request("DELETE", "/services")
     assert wrong.status_code == 405
-    assert wrong.headers["Allow"] == "GET"
+    assert wrong.headers["Allow"] == "GET, HEAD"
     assert body(wrong)["status"] == 405
+
+
+def test_head_answers_like_get_without_a_body(api: ApiClient) -> None:
+    get = api.get(f"/services/{SME}")
+    head = api.request("HEAD", f"/services/{SME}")
+    assert head.status_code == 200 and not head.body
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert api.request("HEAD", "/services/370830-XX-9999").status_code == 404
+    assert api.request("HEAD", "/auth/otp").status_code == 405  # a POST-only path
+
+
+def test_problems_name_the_path_that_was_asked_for_and_every_answer_has_a_request_id(
+    api: ApiClient,
+) -> None:
+    missing = api.get("/services/370830-XX-9999")
+    assert body(missing)["instance"] == "/services/370830-XX-9999"
+    assert body(missing)["type"] == "https://bianmin.example/problems/not-found"
+    wrong = api.request("PATCH", f"/services/{SME}/versions")
+    assert body(wrong)["instance"] == f"/services/{SME}/versions"
+    assert body(wrong)["type"] == "https://bianmin.example/problems/method-not-allowed"
+    for response in (missing, wrong, api.get("/health")):
+        assert response.headers.get("X-Request-Id"), response.headers
 
 
 def test_versions_of_an_item_are_listed(api: ApiClient) -> None:
     versions = body(api.get(f"/services/{SME}/versions"))["items"]
     assert [(v["version"], v["current"]) for v in versions] == [(1, True)]
     assert api.get(f"/services/{SME}/versions/2").status_code == 404
-    assert api.get(f"/services/{SME}/versions/x").status_code == 422
+    assert api.get(f"/services/{SME}/versions/x").status_code == 404
     assert api.get("/services/370830-XX-9999/versions").status_code == 404
 
 

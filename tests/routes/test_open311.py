@@ -259,13 +259,24 @@ def test_the_catalogue_admin_issues_partner_keys(api: ApiClient) -> None:
 
 def test_edge_values_answer_geo_report_errors(api: ApiClient, citizen: str) -> None:
     for query in (
-        "end_date=0001-02-01",
-        "start_date=0001-01-01T00:00:00&end_date=0001-01-02T00:00:00",
-        "start_date=9999-12-30T00:00:00-10:00&end_date=9999-12-31T20:00:00-10:00",
+        "end_date=0001-02-01",  # a date, not a date-time
+        "start_date=2026-01-01T00:00:00&end_date=2026-01-02T00:00:00",  # no offset
+        "start_date=2026-02-30T00:00:00Z",
+        "page_size=0",
+        "page=2&page_size=600",
+        "status=pending",
     ):
         response = api.get(f"/open311/v2/requests.json?{query}")
         assert response.status_code == 400, (query, response.body)
         assert body(response)[0]["code"] == 400
+    for query in (  # years no record carries: ever since, until further notice
+        "start_date=0001-01-01T00:00:00Z&end_date=0001-01-02T00:00:00Z",
+        "start_date=9999-12-30T00:00:00-10:00&end_date=9999-12-31T20:00:00-10:00",
+        "start_date=2026-11-02T00:00:00Z&end_date=2026-11-01T00:00:00Z",  # an empty range
+    ):
+        response = api.get(f"/open311/v2/requests.json?{query}")
+        assert response.status_code == 200, (query, response.body)
+        assert body(response) == []
     pasted = file(
         api,
         citizen,
@@ -287,4 +298,4 @@ def test_edge_values_answer_geo_report_errors(api: ApiClient, citizen: str) -> N
         ),
         token=citizen,
     )
-    assert far.status_code == 422
+    assert far.status_code == 404

@@ -37,15 +37,30 @@ def test_openapi_states_each_routes_auth_and_schemas(api: ApiClient) -> None:
     put = document["paths"]["/admin/services/{code}"]["put"]
     assert put["security"] == [{"staffSigV4": []}]
     assert put["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "ServiceItemInput"
+        "ServiceItemEdit"
     )
-    assert {"403", "409", "412", "422"} <= set(put["responses"])
+    assert {"401", "403", "404", "409", "412", "422"} <= set(put["responses"])
+    assert put["x-staff-policy"] == "the catalogue administrator"
+    assert "If-Match" in {p["name"] for p in put["parameters"]}
     assert document["paths"]["/me"]["get"]["security"] == [{"citizenToken": []}]
     assert document["paths"]["/services"]["get"]["security"] == []
     params = {p["name"] for p in document["paths"]["/services"]["get"]["parameters"]}
     assert params == {"type", "department", "q", "limit", "cursor"}
+    cursor = next(
+        p for p in document["paths"]["/services"]["get"]["parameters"] if p["name"] == "cursor"
+    )
+    assert cursor["schema"]["pattern"] and "null" not in json.dumps(cursor["schema"])
+    path = document["paths"]["/applications/{id}"]["get"]["parameters"]
+    assert path[0]["schema"]["pattern"].startswith("^[0-7]")
+    created = document["paths"]["/applications"]["post"]
+    assert created["responses"]["201"]["headers"]["Location"]["required"] is True
+    assert "Idempotency-Key" in {p["name"] for p in created["parameters"]}
+    triage = document["paths"]["/admin/requests/{id}/triage"]["post"]["requestBody"]
+    assert "discriminator" in json.dumps(document["components"]["schemas"]["TriageRequest"])
+    assert triage["content"]["application/json"]["schema"]["$ref"].endswith("TriageRequest")
+    assert "head" in document["paths"]["/services/{code}"]
     schemas = document["components"]["schemas"]
-    assert schemas["ServiceItemInput"]["additionalProperties"] is False
+    assert schemas["ServiceItemEdit"]["additionalProperties"] is False
     assert "Problem" in schemas
 
 
@@ -70,7 +85,7 @@ def test_the_sms_consumer_appends_to_the_outbox(
         deps.settings,
         deps.clock,
     )
-    auth.send_code("13953700001")
+    auth.send_code("13953700001", "203.0.113.7")
     assert not outbox.exists()
     pump = EventPump(
         app, aws, {"bianmin-test-sms": provisioned.queue_urls["sms"]}, region="cn-north-1"

@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container
+from chalicelib.domain.request import MAX_PROGRESS_REPLIES
 from tests.conftest import ApiClient, RecordingSms, body, sign_in
 from tests.support.requests import (
     DUYING_GRID,
@@ -201,10 +202,10 @@ def test_a_mis_routed_request_is_returned_and_reassigned(api: ApiClient, du_ping
     assert again["status"] == "assigned"
     assert request_id in queue(api, "cgj-reviewer")
     assert [e["type"] for e in again["timeline"]].count("assigned") == 2
-    # A returned department replies no more.
+    # A returned department replies no more (its part is returned: a conflict of state).
     assert (
         staff_post(api, "jtj-reviewer", f"{path}/reply", {"text": "处理", "done": True}).status_code
-        == 403
+        == 409
     )
 
 
@@ -336,7 +337,7 @@ def test_likely_duplicates_are_offered_and_can_be_merged(
         f"/admin/requests/{first['request_id']}/triage",
         {"action": "merge_into", "merge_into": first["request_id"]},
     )
-    assert self_merge.status_code == 422
+    assert self_merge.status_code == 409
 
 
 def test_not_accepted_with_a_reason(api: ApiClient, du_ping: str) -> None:
@@ -359,7 +360,7 @@ def test_a_liaison_officer_solves_it_on_the_spot(api: ApiClient, du_ping: str) -
     premature = staff_post(
         api, "ximen-liaison", f"{path}/visit", {"kind": "visit", "note": "已处理", "resolves": True}
     )
-    assert premature.status_code == 422  # not accepted yet
+    assert premature.status_code == 409  # not accepted yet
     act(api, "wenshang-dispatcher", f"{path}/triage", {"action": "accept"})
     solved = act(
         api,
@@ -402,17 +403,15 @@ def test_routing_by_grid_and_by_the_nearest_grid(api: ApiClient, du_ping: str) -
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"category": "weather"}, "body.category"),
+        ({"category": "Weather"}, "body.category"),
         ({"description": "x" * 4001}, "body.description"),
         ({"location": {"grid": "370830001001"}}, "body.location.grid"),
-        ({"location": {"grid": "370830001001001", "extra": 1}}, "body.location"),
-        ({"location": {"lat": 39.9, "lng": 116.4, "address": "北京"}}, "body.location.lat"),
-        (
-            {"location": {"lat": 35.7, "lng": 116.5, "address": "x镇", "township": "370830099"}},
-            "body.location.township",
-        ),
-        ({"photos": ["01J0000000000000000000000Z"]}, "body.photos[0]"),
+        ({"location": {"grid": "370830001001001", "extra": 1}}, "body.location.extra"),
+        ({"location": {"lat": 95, "lng": 116.4, "address": "北京"}}, "body.location.lat"),
+        ({"location": {"lat": 35.7, "lng": 116.5, "address": "x", "datum": "x"}}, "body.location"),
+        ({"location": "here"}, "body.location"),
         ({"photos": ["bad"]}, "body.photos[0]"),
+        ({"photos": ["01J0000000000000000000000Z"] * 2}, "body.photos"),
     ],
 )
 def test_bad_requests_name_the_field(
@@ -425,13 +424,35 @@ def test_bad_requests_name_the_field(
     assert body(api.get("/requests", token=du_ping))["items"] == []
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"category": "weather"}, "body.category"),
+        ({"location": {"lat": 39.9, "lng": 116.4, "address": "北京"}}, "body.location.lat"),
+        (
+            {"location": {"lat": 35.7, "lng": 116.5, "address": "x镇", "township": "370830099"}},
+            "body.location.township",
+        ),
+        ({"location": {"grid": "370830001001009"}}, "body.location.grid"),
+        ({"photos": ["01J0000000000000000000000Z"]}, "body.photos[0]"),
+    ],
+)
+def test_a_request_referring_to_nothing_is_a_404_naming_the_field(
+    api: ApiClient, du_ping: str, change: dict[str, Any], field: str
+) -> None:
+    response = api.post("/requests", json_body=street_light(**change), token=du_ping)
+    assert response.status_code == 404, response.body
+    assert [e["field"] for e in body(response)["errors"]] == [field]
+    assert body(api.get("/requests", token=du_ping))["items"] == []
+
+
 def test_a_photo_is_attached_once_and_only_by_its_uploader(
     api: ApiClient, sms: RecordingSms, aws: Any, pump: Any, du_ping: str
 ) -> None:
     photo = upload_photo(api, aws, pump, token=du_ping)
     neighbour = sign_in(api, sms, NEIGHBOUR)
     stolen = api.post("/requests", json_body=street_light(photos=[photo]), token=neighbour)
-    assert stolen.status_code == 422
+    assert stolen.status_code == 404  # not an upload of the neighbour's
     file(api, du_ping, street_light(photos=[photo]))
     twice = api.post("/requests", json_body=street_light(photos=[photo]), token=du_ping)
     assert twice.status_code == 409
@@ -489,7 +510,7 @@ def test_a_reopened_petition_is_followed_up_by_its_department(api: ApiClient, du
     assert again["status"] == "resolved"
 
 
-def test_a_return_goes_back_to_the_dispatcher_even_when_the_others_are_done(
+def test_a_return_goes_back_to_the_dispatcher_and_the_others_keep_their_replies(
     api: ApiClient, du_ping: str
 ) -> None:
     request_id = file(api, du_ping, street_light(category="road", description="路面破损"))[
@@ -505,7 +526,11 @@ def test_a_return_goes_back_to_the_dispatcher_even_when_the_others_are_done(
         f"{path}/return",
         {"reason": "小区道路归住建", "suggested_departments": ["zjj"]},
     )
-    assert returned["status"] == "accepted"
+    # cgj's reply stands; the returned part waits for the dispatcher
+    assert returned["status"] == "replied"
+    assert [a["status"] for a in returned["assignments"]] == ["done", "returned"]
+    assert "退回部分待信息管理员改派" in returned["timeline"][-1]["title"]["zh"]
+    assert "back_to_dispatcher" not in [e["type"] for e in returned["timeline"]]
     assert request_id in queue(api, "wenshang-dispatcher")
     reassigned = act(
         api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["zjj"]}
@@ -518,7 +543,15 @@ def test_a_return_goes_back_to_the_dispatcher_even_when_the_others_are_done(
     act(api, "ximen-liaison", f"{path}/visit", {"kind": "follow_up", "note": "回访"})
     act(api, "cgj-reviewer", f"{path}/reply", {"text": "复查完毕", "done": True})
     back = act(api, "zjj-reviewer", f"{path}/return", {"reason": "需交通局处理"})
-    assert back["status"] == "accepted" and request_id in queue(api, "wenshang-dispatcher")
+    assert back["status"] == "reopened" and request_id in queue(api, "wenshang-dispatcher")
+    concluded = act(
+        api,
+        "wenshang-dispatcher",
+        f"{path}/triage",
+        {"action": "conclude", "note": "城管局已一并处理完毕"},
+    )
+    assert concluded["status"] == "resolved"
+    assert request_id not in queue(api, "wenshang-dispatcher")
 
 
 def test_the_filing_liaison_officer_sees_what_was_filed(api: ApiClient) -> None:
@@ -548,8 +581,10 @@ def test_replies_and_photos_are_bounded(api: ApiClient, du_ping: str) -> None:
         api, "cgj-reviewer", f"{path}/reply", {"text": "进展", "done": False, "photos": twice}
     )
     assert repeated.status_code == 422
-    for _ in range(20):
-        act(api, "cgj-reviewer", f"{path}/reply", {"text": "进展" * 900, "done": False})
+    too_long = staff_post(api, "cgj-reviewer", f"{path}/reply", {"text": "进" * 501, "done": False})
+    assert too_long.status_code == 422
+    for _ in range(MAX_PROGRESS_REPLIES):
+        act(api, "cgj-reviewer", f"{path}/reply", {"text": "进展" * 250, "done": False})
     too_many = staff_post(api, "cgj-reviewer", f"{path}/reply", {"text": "进展", "done": False})
     assert too_many.status_code == 409
     done = act(api, "cgj-reviewer", f"{path}/reply", {"text": "完成", "done": True})

@@ -91,7 +91,7 @@ def test_the_sme_certificate_from_review_to_rating(
     missing = api.post(
         f"/admin/applications/{case_id}/issuance", json_body={}, profile="zwfw-issuer"
     )
-    assert missing.status_code == 422  # mail needs a tracking number
+    assert missing.status_code == 409  # this case goes by mail: it needs a tracking number
     issued = api.post(
         f"/admin/applications/{case_id}/issuance",
         json_body={"tracking_number": "EMS1234567890CN", "carrier": "EMS"},
@@ -194,7 +194,7 @@ def test_company_registration_four_departments_approve_in_parallel(
         },
         profile="zwfw-issuer",
     )
-    assert wrong.status_code == 422
+    assert wrong.status_code == 409
     handed = api.post(
         f"/admin/applications/{case_id}/handover",
         json_body={"pickup_code": code, "received_by": "庞凯"},
@@ -260,6 +260,12 @@ def test_an_overdue_review_escalates_and_can_be_pressed(
     )
     assert escalated[0]["escalations"] >= 1
     assert api.get("/admin/queues/escalated", profile="jxj-reviewer").status_code == 403
+    # a township's supervisor sees no county-level escalation (nor the case itself)
+    township = body(api.get("/admin/queues/escalated", profile="wenshang-supervisor"))["items"]
+    assert case_id not in [t["case_id"] for t in township]
+    assert api.get(f"/admin/applications/{case_id}", profile="wenshang-supervisor").status_code == (
+        404
+    )
     pressed = api.post(
         f"/admin/reviews/{task['task_id']}/press",
         json_body={"comment": "请今日内办结"},

@@ -33,7 +33,15 @@ def test_a_stale_writer_cannot_overwrite_a_newer_version(deps: Container, seeded
 def test_only_one_of_concurrent_code_exchanges_consumes_the_code(deps: Container) -> None:
     otp = OtpStore(deps.table)
     otp.save_code(
-        "13953700001", "h", now=1000, expires_at=1300, resend_after=60, window="w", max_per_window=5
+        "13953700001",
+        "h",
+        now=1000,
+        expires_at=1300,
+        resend_after=60,
+        window="w",
+        max_per_window=5,
+        source="client",
+        max_per_source=100,
     )
     results: list[bool] = []
     threads = [
@@ -61,6 +69,8 @@ def test_resend_and_hourly_limits_are_enforced_in_the_store(deps: Container) -> 
             resend_after=60,
             window="2026112702",
             max_per_window=2,
+            source="client",
+            max_per_source=100,
         )
 
     send(1000)
@@ -72,6 +82,49 @@ def test_resend_and_hourly_limits_are_enforced_in_the_store(deps: Container) -> 
         send(1200)
     assert hourly.value.reason == "hourly"
     assert otp.current("13953700001").code_hash == "h1061"  # type: ignore[union-attr]
+
+
+def test_one_client_address_gets_a_bounded_number_of_codes_whatever_the_phones(
+    deps: Container,
+) -> None:
+    otp = OtpStore(deps.table)
+    for i in range(3):
+        otp.save_code(
+            f"1395370000{i}",
+            "h",
+            now=1000,
+            expires_at=1300,
+            resend_after=60,
+            window="2026112702",
+            max_per_window=5,
+            source="one-client",
+            max_per_source=3,
+        )
+    with pytest.raises(RateLimitHit) as hit:
+        otp.save_code(
+            "13953700009",
+            "h",
+            now=1000,
+            expires_at=1300,
+            resend_after=60,
+            window="2026112702",
+            max_per_window=5,
+            source="one-client",
+            max_per_source=3,
+        )
+    assert hit.value.reason == "source"
+    assert otp.current("13953700009") is None  # nothing was stored for the refused code
+    otp.save_code(  # another client is not affected
+        "13953700009",
+        "h",
+        now=1000,
+        expires_at=1300,
+        resend_after=60,
+        window="2026112702",
+        max_per_window=5,
+        source="another-client",
+        max_per_source=3,
+    )
 
 
 def test_catalogue_reads_cost_at_most_two_calls_and_never_scan(

@@ -1,7 +1,9 @@
 """Opaque pagination cursors that a client cannot forge or move between queries.
 
-A cursor is base64url(JSON position) + HMAC over it and the query's scope (route, filters,
-caller). A cursor minted for one caller or filter set is rejected for another.
+A cursor is base64url(JSON position + HMAC over it and the query's scope: route, filters,
+caller). A cursor minted for one caller or filter set names no page of another query: it is
+a 404 (like an id that is not the caller's), while a string that cannot be a cursor at all
+fails the `Cursor` type's pattern (domain/common.py; a 422).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import hmac
 import json
 from typing import Any
 
-from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.errors import FieldError, NotFound
 
-_BAD = InvalidInput(
-    "The cursor is invalid or belongs to another query.",
-    errors=[FieldError("query.cursor", "invalid cursor", "cursor_invalid")],
-)
+
+def _unknown() -> NotFound:
+    return NotFound(
+        "No such page: the cursor has expired, was altered, or belongs to another query.",
+        errors=[FieldError("query.cursor", "not a cursor of this query", "cursor_unknown")],
+    )
 
 
 class CursorCodec:
@@ -36,11 +40,11 @@ class CursorCodec:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (ValueError, TypeError):
-            raise _BAD from None
+            raise _unknown() from None
         payload, mac = raw[:-16], raw[-16:]
         if len(raw) <= 16 or not hmac.compare_digest(mac, self._mac(payload, scope)):
-            raise _BAD
+            raise _unknown()
         try:
             return json.loads(payload)
         except ValueError:
-            raise _BAD from None
+            raise _unknown() from None

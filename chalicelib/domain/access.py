@@ -1,0 +1,143 @@
+"""Who may see a case, and who may call a staff route: the one rule that every single read,
+list, queue, export and dashboard applies (OWASP API1 and API5).
+
+Seeing a case:
+- Applications (never a draft: it is the applicant's own until submitted): staff of a
+  department that takes part (the one window, the lead and the reviewing departments); staff
+  without a department — leaders, supervisors, dispatchers, liaison officers — when it lies
+  in their jurisdiction's subtree.
+- Requests: the handlers of a department it was ever assigned to (its reviewers and the
+  department's head); the dispatchers above it (by jurisdiction or by the unit that
+  dispatches it); and, unless it is private, its grid's liaison officer and the supervisors
+  and leaders of its jurisdiction. A private request (every petition 信访 is one) is for its
+  filer, its dispatchers and its departments only.
+
+Calling a route (function-level authorization) is decided from the caller's record alone,
+before the request body is read: a `StaffPolicy` per route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chalicelib.domain.application import ACCEPTANCE_WINDOW, Application, Status
+from chalicelib.domain.identity import ROLE_LABELS, Role, StaffMember
+from chalicelib.domain.request import ServiceRequest
+
+# Roles that act for their department on requests (reply, return): the department's handlers.
+REQUEST_HANDLERS = frozenset({Role.REVIEWER})
+
+
+def within(code: str, scope: str) -> bool:
+    """Whether jurisdiction `code` lies in `scope`'s subtree (codes nest by prefix)."""
+    return code.startswith(scope)
+
+
+def is_department_head(staff: StaffMember) -> bool:
+    return staff.role is Role.SUPERVISOR and staff.department is not None
+
+
+def handles_for_department(staff: StaffMember) -> bool:
+    """Replies and returns requests on behalf of its department."""
+    return staff.department is not None and staff.role in REQUEST_HANDLERS
+
+
+def involved_departments(app: Application) -> set[str]:
+    return {ACCEPTANCE_WINDOW, app.lead_department, *app.review_departments}
+
+
+def sees_application(staff: StaffMember, app: Application) -> bool:
+    if app.status is Status.DRAFT:
+        return False
+    if staff.department:
+        return staff.department in involved_departments(app)
+    if staff.role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.LIAISON):
+        return within(app.jurisdiction, staff.jurisdiction)
+    return False
+
+
+def sees_request(staff: StaffMember, req: ServiceRequest) -> bool:
+    if (
+        staff.department
+        and (handles_for_department(staff) or is_department_head(staff))
+        and any(a.department == staff.department for a in req.assignments)
+    ):
+        return True
+    if staff.role is Role.DISPATCHER:
+        return within(req.jurisdiction, staff.jurisdiction) or within(
+            req.routing.dispatch_unit, staff.jurisdiction
+        )
+    if req.private:
+        return False
+    if staff.role is Role.LIAISON:
+        return within(req.jurisdiction, staff.jurisdiction)
+    if staff.role in (Role.SUPERVISOR, Role.LEADER) and not staff.department:
+        return within(req.jurisdiction, staff.jurisdiction)
+    return False
+
+
+def sees(staff: StaffMember, case: Application | ServiceRequest) -> bool:
+    """The rule for either kind of case."""
+    if isinstance(case, ServiceRequest):
+        return sees_request(staff, case)
+    return sees_application(staff, case)
+
+
+# ---- function-level authorization ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffPolicy:
+    """Who may call a staff route: any of `roles`, and, with `department`, only staff of that
+    department (`ANY_DEPARTMENT`: of some department)."""
+
+    name: str
+    roles: frozenset[Role]
+    department: str | None = None
+
+    def allows(self, staff: StaffMember) -> bool:
+        if not staff.active or staff.role not in self.roles:
+            return False
+        if self.department == ANY_DEPARTMENT:
+            return staff.department is not None
+        return self.department is None or staff.department == self.department
+
+    def describe(self) -> str:
+        roles = ", ".join(
+            f"{role.value} ({ROLE_LABELS[role][0]})"
+            for role in sorted(self.roles, key=lambda r: r.value)
+        )
+        if self.department == ANY_DEPARTMENT:
+            return f"{roles}, of a department"
+        if self.department:
+            return f"{roles}, of department {self.department}"
+        return roles
+
+
+ANY_DEPARTMENT = "*"
+
+
+def policy(name: str, roles: Iterable[Role], department: str | None = None) -> StaffPolicy:
+    return StaffPolicy(name=name, roles=frozenset(roles), department=department)
+
+
+ANY_STAFF = policy("any staff member", Role)
+CLERKS = policy("acceptance clerks", [Role.CLERK], ACCEPTANCE_WINDOW)
+ISSUERS = policy("issuance clerks", [Role.ISSUER], ACCEPTANCE_WINDOW)
+REVIEWERS = policy("department reviewers", [Role.REVIEWER], ANY_DEPARTMENT)
+DEPARTMENT_STAFF = policy(
+    "department reviewers and heads", [Role.REVIEWER, Role.SUPERVISOR], ANY_DEPARTMENT
+)
+SUPERVISORS = policy("supervisors and leaders", [Role.SUPERVISOR, Role.LEADER])
+SUPERVISING = policy(
+    "supervisors, leaders and dispatchers", [Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER]
+)
+DISPATCHERS = policy("dispatchers", [Role.DISPATCHER])
+LIAISONS = policy("liaison officers", [Role.LIAISON])
+CATALOGUE_ADMINS = policy("the catalogue administrator", [Role.CATALOGUE_ADMIN])
+REQUEST_WORKERS = policy(
+    "request handlers",
+    [Role.DISPATCHER, Role.LIAISON, Role.REVIEWER, Role.SUPERVISOR, Role.LEADER],
+)
+PHOTO_TAKERS = policy("liaison officers and department reviewers", [Role.LIAISON, Role.REVIEWER])

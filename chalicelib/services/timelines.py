@@ -1,0 +1,50 @@
+"""A case's timeline as views carry it (its latest events) and as the timeline routes page
+it (newest first), for both kinds of case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.domain.application import TimelineEvent
+from chalicelib.errors import NotFound
+from chalicelib.paging import CursorCodec
+from chalicelib.store.table import QueryPage
+
+VIEW_EVENTS = 50  # a case's view carries its latest events; the timeline route pages the rest
+
+
+def latest_events(
+    events: list[TimelineEvent], cursors: CursorCodec, scope: str
+) -> tuple[list[TimelineEvent], str | None]:
+    """The view's window on a timeline (oldest first): its latest events, and a cursor to
+    the older ones when there are more."""
+    if len(events) <= VIEW_EVENTS:
+        return events, None
+    window = events[-VIEW_EVENTS:]
+    position = {"sk": f"EV#{window[0].event_id}"}
+    return window, cursors.encode(position, scope)
+
+
+def timeline_page(
+    cursors: CursorCodec,
+    scope: str,
+    cursor: str | None,
+    limit: int,
+    fetch: Callable[[int, dict[str, Any] | None], QueryPage],
+    case_pk: str,
+) -> tuple[list[TimelineEvent], str | None]:
+    """A page of a timeline, newest first, from `fetch` (a Query of the case's events)."""
+    start = None
+    if cursor:
+        position = cursors.decode(cursor, scope)
+        sk = position.get("sk") if isinstance(position, dict) else None
+        if not isinstance(sk, str) or not sk.startswith("EV#"):
+            raise NotFound("No such page of this timeline.")
+        start = {"pk": {"S": case_pk}, "sk": {"S": sk}}
+    page = fetch(limit, start)
+    events = [TimelineEvent.model_validate(raw["data"]) for raw in page.items]
+    next_cursor = None
+    if page.last_key and events:
+        next_cursor = cursors.encode({"sk": f"EV#{events[-1].event_id}"}, scope)
+    return events, next_cursor

@@ -1,0 +1,361 @@
+"""Regressions of the defects found from outside (issue 10): one visibility rule, roles
+checked before bodies, masking, bounds enforced in the write, idempotency fingerprints, the
+exact contract (Location, GET → PUT), time and datum conventions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from chalicelib.deps import Container
+from chalicelib.domain.application import Document, DocumentStatus
+from chalicelib.domain.geo import wgs84_to_gcj02
+from chalicelib.domain.request import MAX_COMMENTS
+from chalicelib.errors import Conflict
+from tests.conftest import ApiClient, RecordingSms, body, sign_in
+from tests.support.applications import (
+    SME,
+    create,
+    enterprise,
+    id_number,
+    mail_delivery,
+    ready_sme,
+)
+from tests.support.requests import act, file, queue, staff_post, street_light
+
+RESIDENT = "13953700001"
+APPLICANT = "13953700002"
+
+
+@pytest.fixture
+def resident(api: ApiClient, sms: RecordingSms) -> str:
+    return sign_in(api, sms, RESIDENT)
+
+
+@pytest.fixture
+def applicant(api: ApiClient, sms: RecordingSms) -> str:
+    return sign_in(api, sms, APPLICANT)
+
+
+def petition(api: ApiClient, token: str) -> dict[str, Any]:
+    filed = file(api, token, street_light(category="petition", description="反映征地补偿问题"))
+    path = f"/admin/requests/{filed['request_id']}/triage"
+    act(api, "wenshang-dispatcher", path, {"action": "assign", "departments": ["xfj", "cgj"]})
+    return filed
+
+
+# ---- 1-3: one visibility rule; roles, not departments -------------------------------------
+
+
+def test_a_private_request_is_in_no_department_scope_nor_export_of_those_who_may_not_read_it(
+    api: ApiClient, resident: str
+) -> None:
+    private = petition(api, resident)["request_id"]
+    public = file(api, resident)["request_id"]
+    for scope in ("dept:xfj", "dept:cgj"):
+        listed = body(api.get(f"/admin/cases?scope={scope}&kind=request", profile="county-leader"))
+        assert private not in [c["id"] for c in listed["items"]], scope
+        exported = api.get(f"/admin/exports/cases.csv?scope={scope}", profile="county-leader")
+        assert exported.status_code == 200
+        assert private not in exported.body.decode(), scope
+    assert api.get(f"/admin/requests/{private}", profile="county-leader").status_code == 404
+    # its handlers still read it, and the public request is listed
+    assert api.get(f"/admin/requests/{private}", profile="xfj-reviewer").status_code == 200
+    everything = body(api.get("/admin/cases?kind=request", profile="county-leader"))
+    assert [c["id"] for c in everything["items"]] == [public]
+
+
+def test_only_a_departments_handlers_reply_and_return_for_it(api: ApiClient, resident: str) -> None:
+    asked = file(api, resident, street_light(category="consultation", description="咨询办事流程"))
+    path = f"/admin/requests/{asked['request_id']}"
+    act(api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["zwfw"]})
+    done = {"text": "已电话答复", "done": True}
+    for profile in ("catalogue-admin", "zwfw-clerk", "zwfw-issuer"):
+        assert staff_post(api, profile, f"{path}/reply", done).status_code == 403, profile
+        assert staff_post(api, profile, f"{path}/return", {"reason": "不归我"}).status_code == 403
+        assert api.get("/admin/queues/requests", profile=profile).status_code == 403, profile
+    assert asked["request_id"] in queue(api, "zwfw-reviewer")
+    replied = act(api, "zwfw-reviewer", f"{path}/reply", done)
+    assert replied["status"] == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("profile", "method", "path", "payload"),
+    [
+        ("zwfw-clerk", "POST", "/admin/requests/01M8DBP780000000000000000A/triage", {"x": 1}),
+        ("ximen-liaison", "POST", "/admin/requests/01M8DBP780000000000000000A/reply", {}),
+        ("jxj-reviewer", "POST", "/admin/applications/01M8DBP780000000000000000A/acceptance", {}),
+        ("zwfw-clerk", "POST", "/admin/reviews/01M8DBP780000000000000000A-jxj/decision", {}),
+        ("jxj-reviewer", "PUT", "/admin/services/370830-QR-0001", {"name": 1}),
+        ("jxj-reviewer", "PUT", "/admin/calendar/2027", {"holidays": "no"}),
+        ("county-leader", "POST", "/admin/open311/keys", {"partner": "BAD NAME"}),
+        ("cgj-reviewer", "POST", "/admin/requests", {"resident_phone": "x"}),
+        ("ximen-liaison", "GET", "/admin/stats?period=garbage", None),
+        ("zwfw-clerk", "POST", "/admin/applications/not-an-id/issuance", None),
+    ],
+)
+def test_a_staff_member_who_may_not_act_gets_403_before_the_body_is_looked_at(
+    api: ApiClient, profile: str, method: str, path: str, payload: Any
+) -> None:
+    response = api.request(method, path, json_body=payload, profile=profile)
+    assert response.status_code == 403, response.body
+    assert "errors" not in body(response)
+
+
+# ---- 4-5: masking -----------------------------------------------------------------------
+
+
+def test_form_answers_and_free_text_are_masked_for_everyone_but_the_applicant(
+    api: ApiClient, applicant: str, aws: Any, pump: Any, sms: RecordingSms
+) -> None:
+    typed = f"法人身份证{id_number()}，手机 139 5370 0002，地址：汶上县"
+    case = create(api, applicant, form={"remarks": typed, "staff": 12})
+    mine = body(api.get(f"/applications/{case['id']}", token=applicant))
+    assert mine["form"]["remarks"] == typed
+    api.post(
+        f"/applications/{case['id']}/agents",
+        json_body={"agent_phone": "13953700008", "consent": True},
+        token=applicant,
+    )
+    agent = sign_in(api, sms, "13953700008")
+    for_agent = body(api.get(f"/applications/{case['id']}", token=agent))
+    number = id_number()
+    assert for_agent["form"]["remarks"] == (
+        f"法人身份证{number[:6]}********{number[-4:]}，手机 139****0002，地址：汶上县"
+    )
+    assert for_agent["form"]["staff"] == 12
+    ready = ready_sme(api, aws, pump, applicant)
+    api.post(f"/applications/{ready}/submit", token=applicant)
+    refused = api.post(
+        f"/admin/applications/{ready}/acceptance",
+        json_body={"decision": "not_accept", "reason": "请联系13953700002补充营业执照"},
+        profile="zwfw-clerk",
+    )
+    assert refused.status_code == 200
+    staff_view = body(refused)
+    assert staff_view["not_accepted_reason"] == "请联系139****0002补充营业执照"
+    assert "13953700002" not in str(staff_view["timeline"])
+    own = body(api.get(f"/applications/{ready}", token=applicant))
+    assert own["not_accepted_reason"] == "请联系13953700002补充营业执照"
+
+
+def test_request_text_is_masked_for_handlers_and_left_whole_for_the_filer(
+    api: ApiClient, resident: str
+) -> None:
+    filed = file(
+        api,
+        resident,
+        street_light(description="路灯坏了，我的电话１３９.５３７０.０００１，请回电"),
+    )
+    path = f"/admin/requests/{filed['request_id']}"
+    seen = body(api.get(path, profile="wenshang-dispatcher"))
+    assert seen["description"] == "路灯坏了，我的电话139****0001，请回电"
+    own = body(api.get(f"/requests/{filed['request_id']}", token=resident))
+    assert own["description"] == "路灯坏了，我的电话１３９.５３７０.０００１，请回电"
+    public = body(api.get(f"/open311/v2/requests/{filed['request_id']}.json"))[0]
+    assert public["description"] == "路灯坏了，我的电话139****0001，请回电"
+
+
+# ---- 7-8: bounds in the write -------------------------------------------------------------
+
+
+def test_comments_are_capped_and_come_back_one_by_one(api: ApiClient, resident: str) -> None:
+    filed = file(api, resident)
+    path = f"/requests/{filed['request_id']}/comments"
+    first = api.post(path, json_body={"text": "晚上七点后最暗"}, token=resident)
+    assert first.status_code == 201
+    assert first.headers["Location"] == f"{path}/{body(first)['comment_id']}"
+    assert body(api.get(first.headers["Location"], token=resident))["text"] == "晚上七点后最暗"
+    for i in range(MAX_COMMENTS - 1):
+        assert api.post(path, json_body={"text": f"补充{i}"}, token=resident).status_code == 201
+    assert api.post(path, json_body={"text": "再补充"}, token=resident).status_code == 409
+    page = body(api.get(f"{path}?limit=10", token=resident))
+    assert len(page["items"]) == 10 and page["next_cursor"]
+    assert page["items"][0]["text"] == f"补充{MAX_COMMENTS - 2}"  # newest first
+    view = body(api.get(f"/requests/{filed['request_id']}", token=resident))
+    assert len(view["timeline"]) == 50 and view["timeline_next_cursor"]
+    older = body(
+        api.get(
+            f"/requests/{filed['request_id']}/timeline?cursor={view['timeline_next_cursor']}",
+            token=resident,
+        )
+    )
+    assert older["items"][0]["at"] <= view["timeline"][0]["at"]
+    assert {e["event_id"] for e in older["items"]}.isdisjoint(
+        e["event_id"] for e in view["timeline"]
+    )
+
+
+def test_uploads_and_filings_are_bounded_per_day(
+    api: ApiClient, deps: Container, sms: RecordingSms
+) -> None:
+    deps.settings = deps.settings.model_copy(update={"uploads_per_day": 3, "requests_per_day": 2})
+    token = sign_in(api, sms, RESIDENT)
+    photo = {
+        "filename": "a.jpg",
+        "content_type": "image/jpeg",
+        "size": 100,
+        "sha256": "0" * 64,
+    }
+    assert [api.post("/uploads", json_body=photo, token=token).status_code for _ in range(4)] == [
+        201,
+        201,
+        201,
+        429,
+    ]
+    limited = api.post("/uploads", json_body=photo, token=token)
+    assert int(limited.headers["Retry-After"]) > 0
+    statuses = [
+        api.post("/requests", json_body=street_light(), token=token).status_code for _ in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+
+
+def test_concurrent_document_registrations_never_pass_the_cap(
+    api: ApiClient, deps: Container, applicant: str, clock: Any
+) -> None:
+    case_id = create(api, applicant)["id"]
+    results: list[str] = []
+
+    def register(i: int) -> None:
+        document = Document(
+            document_id=f"01M8DBP78000000000000000{i:02d}",
+            material_code="licence",
+            filename="licence.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256="0" * 64,
+            status=DocumentStatus.PENDING,
+            requested_at=clock.now(),
+            uploaded_by="citizen",
+        )
+        try:
+            deps.case_store.put_document(case_id, document, 3)
+            results.append("stored")
+        except Conflict:
+            results.append("refused")
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("stored") == 3
+    listed = body(api.get(f"/applications/{case_id}/documents", token=applicant))["items"]
+    assert len(listed) == 3
+
+
+def test_one_client_cannot_have_codes_sent_to_any_number_of_phones(
+    api: ApiClient, deps: Container
+) -> None:
+    deps.settings = deps.settings.model_copy(update={"otp_max_per_source_hour": 3})
+    statuses = [
+        api.post("/auth/otp", json_body={"phone": f"1395370010{i}"}).status_code for i in range(5)
+    ]
+    assert statuses == [202, 202, 202, 429, 429]
+
+
+# ---- 11: Idempotency-Key fingerprints -----------------------------------------------------
+
+
+def test_an_idempotency_key_reused_for_another_request_is_refused(
+    api: ApiClient, resident: str, applicant: str
+) -> None:
+    key = {"Idempotency-Key": "k-2026-001"}
+    first = api.post("/requests", json_body=street_light(), token=resident, headers=key)
+    again = api.post("/requests", json_body=street_light(), token=resident, headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.headers["Location"] == first.headers["Location"]
+    other = api.post(
+        "/requests", json_body=street_light(description="另一件事情"), token=resident, headers=key
+    )
+    assert other.status_code == 422
+    assert body(other)["errors"][0]["field"] == "header.idempotency-key"
+    elsewhere = api.post(
+        "/applications",
+        json_body={"service_code": SME, "applicant": enterprise(), "delivery": mail_delivery()},
+        token=resident,
+        headers=key,
+    )
+    assert elsewhere.status_code == 422
+    # keys are the caller's own: another citizen's same key is a new request
+    theirs = api.post("/requests", json_body=street_light(), token=applicant, headers=key)
+    assert theirs.status_code == 201
+    assert len(body(api.get("/requests", token=resident))["items"]) == 1
+
+
+# ---- 14-15: one time convention, the datum, Location, GET → PUT ----------------------------
+
+
+def test_instants_are_beijing_time_everywhere(api: ApiClient, resident: str) -> None:
+    filed = file(api, resident)
+    assert filed["created_at"] == "2026-11-27T10:00:00+08:00"
+    public = body(api.get(f"/open311/v2/requests/{filed['request_id']}.json"))[0]
+    assert public["requested_datetime"] == "2026-11-27T10:00:00+08:00"
+    exported = api.get("/admin/exports/cases.csv", profile="county-leader").body.decode()
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[1][9] == "2026-11-27T10:00:00+08:00"
+    assert datetime.fromisoformat(filed["deadline"]).utcoffset().total_seconds() == 8 * 3600
+
+
+def test_a_gcj02_point_is_converted_before_it_is_routed(api: ApiClient, resident: str) -> None:
+    # 西门社区第二网格 (…002, lng 116.4816-116.4866) lies just west of 亲水湾 (…001,
+    # 116.487-116.492). GCJ-02 shifts this area about 500 m east, so a point of the second
+    # grid written in GCJ-02 and read as WGS-84 would land in 亲水湾.
+    wgs = (116.4850, 35.7325)
+    gcj = wgs84_to_gcj02(*wgs)
+    assert 116.487 < gcj[0] < 116.492
+    as_gcj = file(
+        api,
+        resident,
+        street_light(location={"lat": gcj[1], "lng": gcj[0], "datum": "gcj02", "address": "南门"}),
+    )
+    as_wgs = file(
+        api, resident, street_light(location={"lat": wgs[1], "lng": wgs[0], "address": "南门"})
+    )
+    assert as_gcj["routing"]["grid"] == as_wgs["routing"]["grid"] == "370830001001002"
+    assert as_gcj["datum"] == "wgs84"
+    assert abs(as_gcj["location"][0] - wgs[0]) < 1e-6
+    assert abs(as_gcj["location"][1] - wgs[1]) < 1e-6
+    # and the other way round: the same numbers taken as WGS-84 are in 亲水湾
+    misread = file(
+        api, resident, street_light(location={"lat": gcj[1], "lng": gcj[0], "address": "南门"})
+    )
+    assert misread["routing"]["grid"] == "370830001001001"
+
+
+def test_created_resources_say_where_they_are(api: ApiClient, resident: str) -> None:
+    response = api.post("/requests", json_body=street_light(), token=resident)
+    assert response.status_code == 201
+    assert api.get(response.headers["Location"], token=resident).status_code == 200
+    issued = api.post(
+        "/admin/open311/keys", json_body={"partner": "map-app"}, profile="catalogue-admin"
+    )
+    assert issued.status_code == 201
+    record = api.get(issued.headers["Location"], profile="catalogue-admin")
+    assert body(record)["partner"] == "map-app" and "api_key" not in body(record)
+
+
+def test_the_guide_read_with_get_can_be_put_back_edited(api: ApiClient) -> None:
+    guide = body(api.get(f"/services/{SME}"))
+    guide["promised_days"] = guide["promised_days"] + 1
+    saved = api.put(f"/admin/services/{SME}", json_body=guide, profile="catalogue-admin")
+    assert saved.status_code == 200, saved.body
+    assert body(saved)["version"] == 2
+    # the read-only fields must still match what GET returned for the current version
+    stale = dict(guide)  # still says version 1
+    stale["promised_days"] = guide["promised_days"] + 1
+    assert (
+        api.put(f"/admin/services/{SME}", json_body=stale, profile="catalogue-admin").status_code
+        == 412
+    )
+    fresh = body(api.get(f"/services/{SME}"))
+    fresh["type_label"] = {"zh": "改了", "en": "changed"}
+    wrong = api.put(f"/admin/services/{SME}", json_body=fresh, profile="catalogue-admin")
+    assert wrong.status_code == 422
+    assert [e["field"] for e in body(wrong)["errors"]] == ["body.type_label"]
