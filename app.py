@@ -63,6 +63,7 @@ for _path, _methods in fallback_routes(app.routes):
         methods=_methods,
         name=f"not_allowed{_path.replace('/', '_')}",
         authorizer=_authorizer,
+        content_types=["*/*"],  # whatever was sent, the method is what is wrong
     )(method_not_allowed(list(app.routes[_path]), lambda: request_path(app.current_request)))
 
 

@@ -175,6 +175,20 @@ class BianminRequestHandler(ChaliceRequestHandler):
         self.local_gateway = BianminLocalGateway(app_object, config, verifier, client_address[0])
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)  # type: ignore[arg-type]
 
+    def _send_http_response_with_body(
+        self, code: int, headers: dict[str, Any], body: str | bytes
+    ) -> None:
+        """A HEAD response carries the headers of the GET and never a body (a body there
+        would be read as the start of the next response on a kept-alive connection)."""
+        if self.command != "HEAD":
+            super()._send_http_response_with_body(code, headers, body)
+            return
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The HTTP server's own refusals as problem+json: an undeclared method is a 405 with
         the path's Allow (not the server's 501 page); 400, 414 and 431 keep their status."""

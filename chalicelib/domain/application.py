@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from chalicelib.domain.applicant import Applicant, Delivery
-from chalicelib.domain.common import Code, Cursor, Instant, Strict, Text
+from chalicelib.domain.common import Code, Cursor, Instant, QueryInt, Strict, Text
 from chalicelib.domain.identity import Phone
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.review import (
@@ -291,7 +291,7 @@ class AgentGrantRequest(Strict):
 
 
 class TimelineQuery(Strict):
-    limit: int = Field(default=50, ge=1, le=100)
+    limit: QueryInt = Field(default=50, ge=1, le=100)
     cursor: Cursor | None = None
 
 
@@ -308,12 +308,12 @@ class WithdrawRequest(Strict):
 
 class ApplicationListQuery(Strict):
     role: Literal["applicant", "agent"] = "applicant"
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None
 
 
 class QueueQuery(Strict):
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None
 
 

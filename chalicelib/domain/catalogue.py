@@ -7,7 +7,16 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from chalicelib.domain.common import Code, Cursor, DepartmentCode, Instant, Name, Strict, Text
+from chalicelib.domain.common import (
+    Code,
+    Cursor,
+    DepartmentCode,
+    Instant,
+    Name,
+    QueryInt,
+    Strict,
+    Text,
+)
 
 SERVICE_CODE_PATTERN = r"^[0-9]{6}-[A-Z]{2}-[0-9]{4}$"
 ServiceCode = Annotated[str, StringConstraints(pattern=SERVICE_CODE_PATTERN)]
@@ -280,5 +289,5 @@ class ServiceQuery(Strict):
     q: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = Field(
         default=None, description="Keyword in the item's or its materials' names (zh or en)"
     )
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None

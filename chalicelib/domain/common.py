@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
 from pydantic import (
@@ -68,6 +69,24 @@ def _query_bool(value: object) -> object:
 QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
 
 
+def _query_int(value: object) -> object:
+    """A whole number in a query string is its digits (no sign, spaces, dots or _)."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}", value):
+        raise ValueError("must be a whole number written in digits")
+    return value
+
+
+def _query_date(value: object) -> object:
+    """A date in a query string is YYYY-MM-DD (not a timestamp, not a date-time)."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_query_int)]
+QueryDate = Annotated[date, BeforeValidator(_query_date)]
+
+
 # A statistics period: a year, a month or a day (Beijing calendar). Written as the union of
 # the three forms, so that the document states exactly what is accepted: any real date.
 _Y = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # 0001-9999
@@ -76,9 +95,6 @@ _MONTH = f"^{_Y}-(0[1-9]|1[0-2])$"
 
 
 def _period(value: str) -> str:
-    import re
-    from datetime import date
-
     if re.fullmatch(_YEAR[1:-1], value) or re.fullmatch(_MONTH[1:-1], value):
         return value
     try:
@@ -125,5 +141,5 @@ class Text(Strict):
 class Page(Strict):
     """Pagination parameters shared by list routes."""
 
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None

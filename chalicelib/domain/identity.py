@@ -11,10 +11,10 @@ from pydantic import AfterValidator, Field, StringConstraints
 from chalicelib.domain.common import DepartmentCode, Strict
 from chalicelib.domain.reference import JurisdictionCode
 
-# A mainland mobile number: 11 digits, 1 then 3-9, optionally after +86; spaces and dashes
-# between the digits are allowed and dropped. The pattern is the whole rule (it is what the
-# OpenAPI document states), the validator only normalises.
-PHONE_PATTERN = r"^[ -]*(?:\+[ -]*8[ -]*6[ -]*)?1[ -]*[3-9](?:[ -]*[0-9]){9}[ -]*$"
+# A mainland mobile number: 11 digits, 1 then 3-9, optionally after +86; a space or a dash
+# may separate the groups (139 5370 0001, +86-139-5370-0001) and is dropped. The pattern is
+# the whole rule (it is what the OpenAPI document states), the validator only normalises.
+PHONE_PATTERN = r"^(?:\+86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8}$"
 _PHONE = re.compile(PHONE_PATTERN)
 
 
@@ -27,16 +27,10 @@ def _mainland_mobile(value: str) -> str:
 
 def normalise_phone(value: str) -> str:
     """The 11 digits of a mainland mobile number (ValueError if it is not one)."""
-    if len(value) > 20:
-        raise ValueError("must be a mainland China mobile number (11 digits starting with 1)")
     return _mainland_mobile(value)
 
 
-Phone = Annotated[
-    str,
-    StringConstraints(max_length=20, pattern=PHONE_PATTERN),
-    AfterValidator(_mainland_mobile),
-]
+Phone = Annotated[str, StringConstraints(pattern=PHONE_PATTERN), AfterValidator(_mainland_mobile)]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from chalicelib.domain.common import Code, DepartmentCode, Name, Strict, Text
+from chalicelib.domain.common import Code, DepartmentCode, Name, QueryInt, Strict, Text
 
 JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}([0-9]{3}){0,3}$")]
 
@@ -110,4 +110,6 @@ class JurisdictionList(Strict):
 
 class JurisdictionQuery(Strict):
     parent: JurisdictionCode | None = Field(default=None, description="List this node's children")
-    depth: int = Field(default=2, ge=0, le=3, description="Levels below the county in the tree")
+    depth: QueryInt = Field(
+        default=2, ge=0, le=3, description="Levels below the county in the tree"
+    )

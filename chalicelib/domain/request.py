@@ -34,7 +34,16 @@ from chalicelib.domain.application import (
     Sha256Hex,
     TimelineEvent,
 )
-from chalicelib.domain.common import Code, Cursor, DepartmentCode, Instant, QueryBool, Strict, Text
+from chalicelib.domain.common import (
+    Code,
+    Cursor,
+    DepartmentCode,
+    Instant,
+    QueryBool,
+    QueryInt,
+    Strict,
+    Text,
+)
 from chalicelib.domain.identity import Phone
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.review import Rating
@@ -299,12 +308,12 @@ class VisitRequest(
 
 
 class RequestListQuery(Strict):
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None
 
 
 class RequestQueueQuery(Strict):
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None
     status: RequestStatus | None = None
     overdue: QueryBool | None = None

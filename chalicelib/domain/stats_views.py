@@ -12,17 +12,17 @@ from chalicelib.domain.common import Period, Scope, Strict
 class Figures(Strict):
     received: int
     accepted: int
-    acceptance_rate: float | None = Field(description="accepted / received")
+    acceptance_rate: float | None = Field(default=None, description="accepted / received")
     not_accepted: int
     completed: int = Field(description="Applications completed; requests resolved")
-    completion_rate: float | None = Field(description="completed / received")
+    completion_rate: float | None = Field(default=None, description="completed / received")
     on_time: int
-    on_time_rate: float | None = Field(description="on time / completed")
+    on_time_rate: float | None = Field(default=None, description="on time / completed")
     avg_hours_to_accept: float | None = None
     avg_days_to_complete: float | None = Field(default=None, description="Working days")
     rated: int
     satisfied: int = Field(description="非常满意 + 满意")
-    satisfaction_rate: float | None = Field(description="satisfied / rated")
+    satisfaction_rate: float | None = Field(default=None, description="satisfied / rated")
     dissatisfied: int = Field(description="Latest rating 不满意 or 非常不满意")
     bad_reviews: int = Field(description="Cases that ever got a bad review (差评)")
     rectified: int = Field(description="Bad reviews whose rectification is done")

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.domain.common import Cursor, Instant, Period, Scope, Strict, Text
+from chalicelib.domain.common import (
+    Cursor,
+    Instant,
+    Period,
+    QueryDate,
+    QueryInt,
+    Scope,
+    Strict,
+    Text,
+)
 
 CaseStatus = Literal[
     "submitted",
@@ -38,14 +46,14 @@ class CaseListQuery(Strict):
     )
     department: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9]{1,15}$")
     overdue: bool | None = None
-    from_: date | None = Field(
+    from_: QueryDate | None = Field(
         default=None, alias="from", description="Received on or after (a Beijing date)"
     )
-    to: date | None = Field(
+    to: QueryDate | None = Field(
         default=None,
         description="Received on or before (a Beijing date; before `from`, nothing is listed)",
     )
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None
 
 

@@ -73,7 +73,11 @@ def _multipart(raw: bytes, content_type: str) -> dict[str, str]:
 
 def _params() -> dict[str, str]:
     request = bp.current_request
-    params: dict[str, str] = dict(request.query_params or {})
+    query = request.query_params or {}
+    repeated = [name for name in query if len(query.getlist(name)) > 1]
+    if repeated:
+        raise GeoReportError(400, f"give {repeated[0]} once (a list is comma-separated)")
+    params: dict[str, str] = dict(query)
     raw = request.raw_body or b""
     if raw:
         full_type = request.headers.get("content-type") or ""

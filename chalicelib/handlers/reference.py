@@ -49,6 +49,7 @@ def _subtree(tree: JurisdictionTree, code: str, depth: int) -> JurisdictionView:
     tags=("reference",),
     query=JurisdictionQuery,
     response=JurisdictionList,
+    errors=(404,),
 )
 def list_jurisdictions(call: Call, query: JurisdictionQuery) -> JurisdictionList:
     tree = container().reference.jurisdictions()

@@ -18,7 +18,7 @@ from chalicelib.domain.stats_views import (
     Trend,
 )
 from chalicelib.domain.supervision import CaseListQuery, CasePage, ExportQuery
-from chalicelib.http.api import Call, operation
+from chalicelib.http.api import Call, Reply, created, operation
 from chalicelib.http.paths import ExportPath
 
 bp = Blueprint(__name__)
@@ -161,10 +161,9 @@ def export(call: Call, staff: StaffMember, file: str, query: ExportQuery) -> Res
     response=DashboardSession,
     status=201,
 )
-def dashboard_session(call: Call, staff: StaffMember) -> DashboardSession:
-    deps = container()
-    session = deps.dashboard.session(staff)
-    return DashboardSession(**session)
+def dashboard_session(call: Call, staff: StaffMember) -> Reply:
+    session = DashboardSession(**container().dashboard.session(staff))
+    return created(session, "/dashboard")
 
 
 @operation(

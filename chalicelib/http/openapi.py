@@ -144,10 +144,10 @@ def _errors(op: Operation) -> set[int]:
     errors = set(op.errors)
     if op.body:
         errors |= {400, 415, 422}
-    if op.query:
+    if op.query or op.headers:
         errors.add(422)
-        if "cursor" in op.query.model_fields:
-            errors.add(404)  # a cursor of another query names no page
+    if op.query and {"cursor", "scope", "parent"} & set(op.query.model_fields):
+        errors.add(404)  # a cursor of another query names no page; a scope, no place
     if op.path_model is not None:
         errors.add(404)
     if op.auth == "citizen" or op.scheme:
@@ -365,7 +365,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
         "address_string": {"type": "string", "minLength": 2, "maxLength": 200},
         "address_id": {"type": "string", "pattern": r"^[0-9]{15}$"},
         "description": {"type": "string", "minLength": 2, "maxLength": 4000},
-        "phone": {"type": "string", "pattern": PHONE_PATTERN, "maxLength": 20},
+        "phone": {"type": "string", "pattern": PHONE_PATTERN},
         "first_name": {"type": "string", "maxLength": 100},
         "last_name": {"type": "string", "maxLength": 100},
         "email": {"type": "string", "maxLength": 200},

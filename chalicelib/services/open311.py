@@ -123,9 +123,26 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
 
     size = number("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     page = number("page", 1, MAX_DEPTH)
-    if page * size > MAX_DEPTH:
-        raise GeoReportError(400, f"page × page_size reaches at most {MAX_DEPTH} results")
     return page, size
+
+
+# Query parameters of the GeoReport routes: one that is given must not be empty.
+PARAMETERS = (
+    "jurisdiction_id",
+    "service_request_id",
+    "service_code",
+    "start_date",
+    "end_date",
+    "status",
+    "page",
+    "page_size",
+)
+
+
+def check_given(params: dict[str, str]) -> None:
+    for name in PARAMETERS:
+        if name in params and not params[name].strip():
+            raise GeoReportError(400, f"{name} is empty: give a value or leave it out")
 
 
 def _months(start: datetime, end: datetime) -> list[str]:
@@ -166,6 +183,7 @@ class Open311:
         return self.reference.jurisdictions().roots()[0].code
 
     def check_jurisdiction(self, params: dict[str, str]) -> None:
+        check_given(params)
         given = params.get("jurisdiction_id")
         if given and given != self.county():
             raise GeoReportError(404, f"jurisdiction_id {given} is not served here")
@@ -232,6 +250,8 @@ class Open311:
 
     def search(self, params: dict[str, str]) -> list[dict[str, Any]]:
         page, size = _paging(params)
+        if page * size > MAX_DEPTH:
+            return []  # past the deepest page a query reaches
         ids = params.get("service_request_id")
         if ids:
             wanted = [i.strip() for i in ids.split(",") if i.strip()][:MAX_IDS]

@@ -1,0 +1,170 @@
+"""Schemathesis hooks for this API (loaded by schemathesis.toml), so that a run exercises the
+API as its clients would:
+
+- the two string formats the OpenAPI document names but JSON Schema cannot check —
+  `gb11643` (resident ID card numbers) and `gb32100` (unified social credit codes) — are
+  generated valid, check digits included;
+- a generated Idempotency-Key is made unique per request (the same key for two different
+  requests is, rightly, a 422), unless the case means to send an invalid one;
+- citizen routes get a token (signed in through the outbox of the local stack in
+  BIANMIN_LOCAL_DIR, default .local), and staff routes are SigV4-signed with the demo profile
+  BIANMIN_SCHEMATHESIS_PROFILE (default county-leader) — the signature is computed on the
+  request exactly as sent. A case sent without credentials, or with invalid ones (the
+  ignored-auth check), is sent as it is.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+import schemathesis
+from hypothesis import strategies as st
+
+from chalicelib.domain.applicant import credit_code_check_char, id_card_check_digit
+
+LOCAL = Path(os.environ.get("BIANMIN_LOCAL_DIR", ".local"))
+PROFILE = os.environ.get("BIANMIN_SCHEMATHESIS_PROFILE", "county-leader")
+PHONE = os.environ.get("BIANMIN_SCHEMATHESIS_PHONE", "13953700001")
+PENDING = "SigV4 (to be signed)"
+IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,100}$")
+USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@st.composite
+def _id_card(draw: Any) -> str:
+    region = draw(st.sampled_from(["370830", "370829", "110105", "440305"]))
+    born = draw(st.dates(min_value=__import__("datetime").date(1920, 1, 1)))
+    serial = draw(st.integers(min_value=0, max_value=999))
+    first17 = f"{region}{born:%Y%m%d}{serial:03d}"
+    return first17 + id_card_check_digit(first17)
+
+
+@st.composite
+def _credit_code(draw: Any) -> str:
+    first17 = "".join(draw(st.lists(st.sampled_from(USCC), min_size=17, max_size=17)))
+    return first17 + credit_code_check_char(first17)
+
+
+schemathesis.openapi.format("gb11643", _id_card())
+schemathesis.openapi.format("gb32100", _credit_code())
+
+
+@schemathesis.hook
+def map_headers(ctx: Any, headers: dict[str, Any] | None) -> dict[str, Any] | None:
+    key = (headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and IDEMPOTENCY_KEY.match(key):
+        headers = dict(headers or {})
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    return headers
+
+
+def _stack() -> dict[str, Any]:
+    return dict(json.loads((LOCAL / "stack.json").read_text(encoding="utf-8")))
+
+
+def _latest_code(after: str | None) -> str:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        outbox = LOCAL / "outbox.jsonl"
+        if outbox.exists():
+            codes = [
+                m["code"]
+                for m in map(json.loads, outbox.read_text(encoding="utf-8").splitlines())
+                if m.get("phone") == PHONE and m.get("code")
+            ]
+            if codes and codes[-1] != after:
+                return str(codes[-1])
+        time.sleep(0.2)
+    raise RuntimeError(f"no sign-in code for {PHONE} in {LOCAL}/outbox.jsonl")
+
+
+def _security(case: Any) -> str:
+    raw = case.operation.definition.raw
+    schemes = {name for requirement in raw.get("security", []) for name in requirement}
+    return "staff" if "staffSigV4" in schemes else "citizen" if "citizenToken" in schemes else ""
+
+
+_token: dict[str, Any] = {}
+_token_lock = threading.Lock()
+TOKEN_SECONDS = 12 * 60  # the API's tokens live 15 minutes
+
+
+def _citizen_token() -> str:
+    """One sign-in for the whole run (a phone gets few codes an hour), renewed when old."""
+    with _token_lock:
+        if _token.get("value") and time.monotonic() < _token["until"]:
+            return str(_token["value"])
+        _token["value"] = os.environ.get("BIANMIN_SCHEMATHESIS_TOKEN") or _sign_in()
+        _token["until"] = time.monotonic() + TOKEN_SECONDS
+        return str(_token["value"])
+
+
+def _sign_in() -> str:
+    url = _stack()["api_url"]
+    outbox = LOCAL / "outbox.jsonl"
+    before = None
+    if outbox.exists():
+        lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
+        mine = [m["code"] for m in lines if m.get("phone") == PHONE and m.get("code")]
+        before = mine[-1] if mine else None
+    sent = requests.post(f"{url}/auth/otp", json={"phone": PHONE}, timeout=10)
+    if sent.status_code != 202:
+        raise RuntimeError(f"no code sent: {sent.status_code} {sent.text}")
+    token = requests.post(
+        f"{url}/auth/token", json={"phone": PHONE, "code": _latest_code(before)}, timeout=10
+    )
+    return str(token.json()["access_token"])
+
+
+@schemathesis.auth(refresh_interval=TOKEN_SECONDS)
+class BianminAuth:
+    """A citizen token for citizen routes; a marker that `before_call` turns into a SigV4
+    signature for staff routes."""
+
+    def get(self, case: Any, ctx: Any) -> str:
+        return _citizen_token()
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        kind = _security(case)
+        if not kind:
+            return
+        case.headers = dict(case.headers or {})
+        case.headers["Authorization"] = PENDING if kind == "staff" else f"Bearer {data}"
+
+
+class _SigV4(requests.auth.AuthBase):
+    """Signs the prepared request (its exact URL and body) when it carries the marker."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if request.headers.get("Authorization") != PENDING:
+            return request
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        parser = configparser.ConfigParser()
+        parser.read(LOCAL / "aws" / "credentials")
+        section = parser[PROFILE]
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        body = request.body or b""
+        signable = AWSRequest(method=request.method, url=request.url, data=body, headers=headers)
+        credentials = Credentials(section["aws_access_key_id"], section["aws_secret_access_key"])
+        SigV4Auth(credentials, "execute-api", _stack()["region"]).add_auth(signable)
+        for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            if name in signable.headers:
+                request.headers[name] = signable.headers[name]
+        return request
+
+
+@schemathesis.hook
+def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    kwargs["auth"] = _SigV4()
