@@ -4,13 +4,16 @@ API as its clients would:
 - the two string formats the OpenAPI document names but JSON Schema cannot check —
   `gb11643` (resident ID card numbers) and `gb32100` (unified social credit codes) — are
   generated valid, check digits included;
+- half of the generated service codes and request categories are the demo county's own
+  (data/services.json, data/request-categories.json), so that fuzzing reaches past the 404;
 - a generated Idempotency-Key is made unique per request (the same key for two different
   requests is, rightly, a 422), unless the case means to send an invalid one;
 - citizen routes get a token (signed in through the outbox of the local stack in
-  BIANMIN_LOCAL_DIR, default .local), and staff routes are SigV4-signed with the demo profile
-  BIANMIN_SCHEMATHESIS_PROFILE (default county-leader) — the signature is computed on the
-  request exactly as sent. A case sent without credentials, or with invalid ones (the
-  ignored-auth check), is sent as it is.
+  BIANMIN_LOCAL_DIR, default .local), and staff routes are SigV4-signed with the first demo
+  profile (data/staff.json) the operation's `x-staff-roles` admits, or with
+  BIANMIN_SCHEMATHESIS_PROFILE when that is set — the signature is computed on the request
+  exactly as sent. A case sent without credentials, or with invalid ones (the ignored-auth
+  check), is sent as it is.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ from hypothesis import strategies as st
 from chalicelib.domain.applicant import credit_code_check_char, id_card_check_digit
 
 LOCAL = Path(os.environ.get("BIANMIN_LOCAL_DIR", ".local"))
-PROFILE = os.environ.get("BIANMIN_SCHEMATHESIS_PROFILE", "county-leader")
+STAFF = Path(__file__).resolve().parents[1] / "data" / "staff.json"
+PROFILE = os.environ.get("BIANMIN_SCHEMATHESIS_PROFILE")
 PHONE = os.environ.get("BIANMIN_SCHEMATHESIS_PHONE", "13953700001")
-PENDING = "SigV4 (to be signed)"
+PENDING = "SigV4 (to be signed as "
 IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,100}$")
 USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -57,14 +61,37 @@ def _credit_code(draw: Any) -> str:
 schemathesis.openapi.format("gb11643", _id_card())
 schemathesis.openapi.format("gb32100", _credit_code())
 
+DATA = Path(__file__).resolve().parents[1] / "data"
+SERVICE_CODES = [s["code"] for s in json.loads((DATA / "services.json").read_text())["services"]]
+CATEGORIES = [
+    c["code"] for c in json.loads((DATA / "request-categories.json").read_text())["categories"]
+]
+
+
+def _sometimes_real(value: Any, real: list[str]) -> Any:
+    return st.one_of(st.just(value), st.sampled_from(real))
+
 
 @schemathesis.hook
-def map_headers(ctx: Any, headers: dict[str, Any] | None) -> dict[str, Any] | None:
-    key = (headers or {}).get("Idempotency-Key")
-    if isinstance(key, str) and IDEMPOTENCY_KEY.match(key):
-        headers = dict(headers or {})
-        headers["Idempotency-Key"] = uuid.uuid4().hex
-    return headers
+def flatmap_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> Any:
+    params = dict(path_parameters or {})
+    if "code" in params and "/services/" in ctx.operation.path:
+        return _sometimes_real(params["code"], SERVICE_CODES).map(
+            lambda code: {**params, "code": code}
+        )
+    return st.just(path_parameters)
+
+
+@schemathesis.hook
+def flatmap_body(ctx: Any, body: Any) -> Any:
+    open311 = ctx.operation.path.startswith("/open311/")  # its services are the categories
+    for field, real in (
+        ("service_code", CATEGORIES if open311 else SERVICE_CODES),
+        ("category", CATEGORIES),
+    ):
+        if isinstance(body, dict) and isinstance(body.get(field), str):
+            return _sometimes_real(body[field], real).map(lambda v, f=field: {**body, f: v})
+    return st.just(body)
 
 
 def _stack() -> dict[str, Any]:
@@ -91,6 +118,23 @@ def _security(case: Any) -> str:
     raw = case.operation.definition.raw
     schemes = {name for requirement in raw.get("security", []) for name in requirement}
     return "staff" if "staffSigV4" in schemes else "citizen" if "citizenToken" in schemes else ""
+
+
+def _profile(case: Any) -> str:
+    """The first demo staff member the operation admits (county-level staff come first)."""
+    if PROFILE:
+        return PROFILE
+    admits = case.operation.definition.raw.get("x-staff-roles") or {}
+    department = admits.get("department")
+    for member in json.loads(STAFF.read_text(encoding="utf-8"))["staff"]:
+        if member["role"] not in admits.get("roles", [member["role"]]):
+            continue
+        if department == "*" and not member.get("department"):
+            continue
+        if department not in (None, "*") and member.get("department") != department:
+            continue
+        return str(member["profile"])
+    return "county-leader"
 
 
 _token: dict[str, Any] = {}
@@ -138,22 +182,26 @@ class BianminAuth:
         if not kind:
             return
         case.headers = dict(case.headers or {})
-        case.headers["Authorization"] = PENDING if kind == "staff" else f"Bearer {data}"
+        case.headers["Authorization"] = (
+            f"{PENDING}{_profile(case)})" if kind == "staff" else f"Bearer {data}"
+        )
 
 
 class _SigV4(requests.auth.AuthBase):
     """Signs the prepared request (its exact URL and body) when it carries the marker."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if request.headers.get("Authorization") != PENDING:
+        marker = request.headers.get("Authorization") or ""
+        if not marker.startswith(PENDING):
             return request
+        profile = marker.removeprefix(PENDING).removesuffix(")")
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
 
         parser = configparser.ConfigParser()
         parser.read(LOCAL / "aws" / "credentials")
-        section = parser[PROFILE]
+        section = parser[profile]
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         body = request.body or b""
         signable = AWSRequest(method=request.method, url=request.url, data=body, headers=headers)
@@ -167,4 +215,9 @@ class _SigV4(requests.auth.AuthBase):
 
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """Every phase sends through here: a fresh Idempotency-Key where the case has a valid
+    one, and the SigV4 signature on the request as sent."""
+    key = (case.headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and IDEMPOTENCY_KEY.match(key):
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
     kwargs["auth"] = _SigV4()

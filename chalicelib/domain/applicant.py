@@ -57,7 +57,9 @@ def _credit_code(value: str) -> str:
 
 
 # Check digits cannot be written as a pattern: the OpenAPI document names the standard as the
-# string's format (a fuzzer that knows the format generates valid ones; see schemathesis.toml).
+# string's format and states the shape in words. (A pattern beside the format would have
+# fuzzers draw from the pattern alone; with the format alone, one that knows the format —
+# tests/schemathesis_hooks.py — generates valid numbers.)
 IdCardNumber = Annotated[
     str,
     StringConstraints(pattern=ID_CARD_PATTERN),
@@ -65,10 +67,9 @@ IdCardNumber = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": ID_CARD_PATTERN,
             "format": "gb11643",
-            "description": "Resident ID card number (GB 11643): a real birth date and a valid "
-            "check digit",
+            "description": "Resident ID card number (GB 11643): 18 characters, 17 digits "
+            "holding a real birth date and a check digit (0-9 or X)",
         }
     ),
 ]
@@ -79,9 +80,9 @@ CreditCode = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": CREDIT_CODE_PATTERN,
             "format": "gb32100",
-            "description": "Unified social credit code (GB 32100) with a valid check character",
+            "description": "Unified social credit code (GB 32100): 18 characters from 0-9 and "
+            "A-Y without I, O, S, V, Z, the last a check character",
         }
     ),
 ]

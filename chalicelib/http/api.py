@@ -189,17 +189,34 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
             "A JSON body is required.", errors=[FieldError("body", "required", "missing")]
         )
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_not_json)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, deep nesting
         raise MalformedRequest(
             f"The body is not valid JSON: {str(exc)[:200]}",
             errors=[FieldError("body", "not valid JSON", "json_invalid")],
         ) from None
     try:
-        return model.model_validate(data)
+        # Strict: JSON types are taken as they are (0 is no boolean, "5" no integer), as the
+        # OpenAPI document says; JSON strings still become dates, instants and enum members,
+        # and 2.0 is the integer 2 (JSON Schema's "integer" is any number without a fraction).
+        return model.model_validate_json(json.dumps(_integral(data)), strict=True)
     except ValidationError as exc:
         errors = validation_errors("body", exc, data)
         raise InvalidInput("The body failed validation.", errors=errors) from None
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -355,7 +372,8 @@ def operation(
             # HEAD answers exactly like GET, without the body (RFC 9110 §9.3.2).
             def head(**path_params: str) -> Response:
                 answer = view(**path_params)
-                return Response(body="", status_code=answer.status_code, headers=answer.headers)
+                empty = b"" if isinstance(answer.body, bytes) else ""  # binary types stay binary
+                return Response(body=empty, status_code=answer.status_code, headers=answer.headers)
 
             bp.route(path, methods=["HEAD"], authorizer=authorizer, name=f"{fn.__name__}_head")(
                 head

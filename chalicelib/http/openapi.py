@@ -8,7 +8,8 @@ from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from chalicelib.domain.identity import PHONE_PATTERN
 from chalicelib.http.api import OPERATIONS, Operation
@@ -66,8 +67,19 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+class Schemas(GenerateJsonSchema):
+    """Pydantic's JSON Schema, stating what validation already enforces: a dict whose keys
+    have a pattern takes no key outside it (pydantic writes only `patternProperties`)."""
+
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        out = super().dict_schema(schema)
+        if "patternProperties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+
+
 def _model_parameters(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(ref_template=REF, mode="validation")
+    schema = model.model_json_schema(ref_template=REF, mode="validation", schema_generator=Schemas)
     params = []
     for name, prop in schema.get("properties", {}).items():
         prop = _without_null(dict(prop))
@@ -172,6 +184,10 @@ def _operation(op: Operation, keys: dict[Any, Any]) -> dict[str, Any]:
             "is validated)."
         )
         entry["x-staff-policy"] = op.allow.name
+        entry["x-staff-roles"] = {
+            "roles": sorted(role.value for role in op.allow.roles),
+            **({"department": op.allow.department} if op.allow.department else {}),
+        }
     if description:
         entry["description"] = description
     if op.body:
@@ -221,7 +237,7 @@ def _head(entry: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=4)
 def document(server_url: str = "/") -> dict[str, Any]:
-    keys, definitions = models_json_schema(_models(), ref_template=REF)
+    keys, definitions = models_json_schema(_models(), ref_template=REF, schema_generator=Schemas)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         entry = _operation(op, keys)
@@ -256,7 +272,14 @@ def open311_paths() -> dict[str, dict[str, Any]]:
     reference/open311/georeport-v2.swagger.json), with exactly what this API accepts;
     errors are GeoReport error arrays, and the departures from the spec are in the
     discovery document's notes."""
-    from chalicelib.services.open311 import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+    from chalicelib.services.open311 import (
+        DEFAULT_PAGE_SIZE,
+        MAX_IDS,
+        MAX_PAGE_SIZE,
+        QUERY_PATTERNS,
+        REQUEST_ID,
+        SERVICE_CODE,
+    )
 
     error_array = {
         "type": "array",
@@ -308,23 +331,22 @@ def open311_paths() -> dict[str, dict[str, Any]]:
             "description": description,
         }
 
+    def text(name: str) -> dict[str, Any]:
+        return {"type": "string", "pattern": QUERY_PATTERNS[name]}
+
     jurisdiction = query(
-        "jurisdiction_id",
-        {"type": "string", "pattern": r"^[0-9]{6}$"},
-        "This county's code (another is a 404)",
+        "jurisdiction_id", text("jurisdiction_id"), "This county's code (another is a 404)"
     )
-    code_list = r"^[a-z][a-z0-9_]{0,31}(,[a-z][a-z0-9_]{0,31}){0,19}$"
-    id_list = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}(,[0-7][0-9A-HJKMNP-TV-Z]{25}){0,49}$"
     search = [
         jurisdiction,
         query(
             "service_request_id",
-            {"type": "string", "pattern": id_list},
-            "Up to 50 ids, comma-separated (the other filters are then ignored)",
+            text("service_request_id"),
+            f"Up to {MAX_IDS} ids, comma-separated (the other filters are then ignored)",
         ),
         query(
             "service_code",
-            {"type": "string", "pattern": code_list},
+            text("service_code"),
             "Up to 20 service codes, comma-separated (an unknown one is a 404)",
         ),
         query(
@@ -338,11 +360,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
             "Requested on or before (default: now); a range over a year lists its last "
             "year, and before start_date it lists nothing",
         ),
-        query(
-            "status",
-            {"type": "string", "pattern": r"^(open|closed)(,(open|closed))?$"},
-            "open, closed, or both",
-        ),
+        query("status", text("status"), "open, closed, or both"),
         query("page", {"type": "integer", "minimum": 1, "maximum": 1000}, "From 1"),
         query(
             "page_size",
@@ -358,7 +376,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
     record = {"type": "object"}
     form_fields = {
         "api_key": {"type": "string", "minLength": 1, "maxLength": 200},
-        "service_code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,31}$"},
+        "service_code": {"type": "string", "pattern": f"^{SERVICE_CODE}$"},
         "lat": {"type": "number", "minimum": -90, "maximum": 90},
         "long": {"type": "number", "minimum": -180, "maximum": 180},
         "datum": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
@@ -399,7 +417,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
                 "The services: the request categories",
                 fmt,
                 {"type": "array", "items": record},
-                (404,),
+                (400, 404),
                 [jurisdiction],
             )
         }
@@ -423,8 +441,8 @@ def open311_paths() -> dict[str, dict[str, Any]]:
             ),
         }
     for name, pattern, summary in (
-        ("services", r"^[a-z][a-z0-9_]{0,31}\.(json|xml)$", "A service definition"),
-        ("requests", r"^[0-7][0-9A-HJKMNP-TV-Z]{25}\.(json|xml)$", "One public request"),
+        ("services", rf"^{SERVICE_CODE}\.(json|xml)$", "A service definition"),
+        ("requests", rf"^{REQUEST_ID}\.(json|xml)$", "One public request"),
         ("tokens", r"^[A-Za-z0-9_-]{1,64}\.(json|xml)$", "The request a token stands for"),
     ):
         paths[f"/open311/v2/{name}/{{file}}"] = {
@@ -434,7 +452,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
                     summary,
                     "json",
                     {"anyOf": [{"type": "array", "items": record}, record]},
-                    (404,),
+                    (400, 404),
                     [jurisdiction],
                 ),
                 "parameters": [

@@ -126,23 +126,32 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
     return page, size
 
 
-# Query parameters of the GeoReport routes: one that is given must not be empty.
-PARAMETERS = (
-    "jurisdiction_id",
-    "service_request_id",
-    "service_code",
-    "start_date",
-    "end_date",
-    "status",
-    "page",
-    "page_size",
-)
+# The GeoReport routes' text query parameters and the patterns they must match (the
+# OpenAPI document states the same patterns). One that is given must not be empty.
+SERVICE_CODE = r"[a-z][a-z0-9_]{0,31}"
+REQUEST_ID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
+QUERY_PATTERNS = {
+    "jurisdiction_id": r"^[0-9]{6}$",
+    "service_request_id": rf"^{REQUEST_ID}(,{REQUEST_ID}){{0,{MAX_IDS - 1}}}$",
+    "service_code": rf"^{SERVICE_CODE}(,{SERVICE_CODE}){{0,19}}$",
+    "status": r"^(open|closed)(,(open|closed))?$",
+}
+QUERY_HINTS = {
+    "jurisdiction_id": "a six-digit county code",
+    "service_request_id": f"up to {MAX_IDS} request ids, comma-separated without spaces",
+    "service_code": "up to 20 service codes, comma-separated without spaces",
+    "status": "open, closed, or open,closed",
+}
+PARAMETERS = (*QUERY_PATTERNS, "start_date", "end_date", "page", "page_size")
 
 
 def check_given(params: dict[str, str]) -> None:
     for name in PARAMETERS:
         if name in params and not params[name].strip():
             raise GeoReportError(400, f"{name} is empty: give a value or leave it out")
+    for name, pattern in QUERY_PATTERNS.items():
+        if name in params and not re.fullmatch(pattern, params[name]):
+            raise GeoReportError(400, f"{name} must be {QUERY_HINTS[name]}")
 
 
 def _months(start: datetime, end: datetime) -> list[str]:
@@ -231,11 +240,7 @@ class Open311:
         return {"service_code": code, "attributes": []}
 
     def request(self, request_id: str) -> list[dict[str, Any]]:
-        record = (
-            self.store.public(request_id)
-            if request_id.isalnum() and len(request_id) == 26
-            else None
-        )
+        record = self.store.public(request_id) if re.fullmatch(REQUEST_ID, request_id) else None
         if record is None:
             raise GeoReportError(404, f"service_request_id {request_id} not found")
         return [record]
@@ -250,25 +255,28 @@ class Open311:
 
     def search(self, params: dict[str, str]) -> list[dict[str, Any]]:
         page, size = _paging(params)
-        if page * size > MAX_DEPTH:
-            return []  # past the deepest page a query reaches
-        ids = params.get("service_request_id")
-        if ids:
-            wanted = [i.strip() for i in ids.split(",") if i.strip()][:MAX_IDS]
-            found = []
-            for request_id in wanted:
-                try:
-                    found += self.request(request_id)
-                except GeoReportError:
-                    continue
-            return found[(page - 1) * size : page * size]
-        now = self.clock.now()
-        end = _parse_datetime(params["end_date"], "end_date") if params.get("end_date") else now
+        # Every parameter given is checked, also those a list of ids makes the search ignore.
+        end = (
+            _parse_datetime(params["end_date"], "end_date")
+            if params.get("end_date")
+            else self.clock.now()
+        )
         start = (
             _parse_datetime(params["start_date"], "start_date")
             if params.get("start_date")
             else end - DEFAULT_SPAN
         )
+        if page * size > MAX_DEPTH:
+            return []  # past the deepest page a query reaches
+        ids = params.get("service_request_id")
+        if ids:
+            found = []
+            for request_id in dict.fromkeys(ids.split(",")):
+                try:
+                    found += self.request(request_id)
+                except GeoReportError:
+                    continue
+            return found[(page - 1) * size : page * size]
         if start > end:
             return []
         start = max(start, end - timedelta(days=366))  # a longer range lists its last year
@@ -276,16 +284,12 @@ class Open311:
         values: dict[str, Any] = {}
         clauses = []
         if params.get("status"):
-            statuses = sorted({s.strip() for s in params["status"].split(",")})
-            if not set(statuses) <= {"open", "closed"}:
-                raise GeoReportError(400, "status must be open or closed")
+            statuses = sorted(set(params["status"].split(",")))
             clauses.append("#st IN (" + ", ".join(f":st{i}" for i in range(len(statuses))) + ")")
             names["#st"] = "status"
             values.update({f":st{i}": s for i, s in enumerate(statuses)})
         if params.get("service_code"):
-            codes = sorted({c.strip() for c in params["service_code"].split(",")})
-            if len(codes) > 20:
-                raise GeoReportError(400, "at most 20 service codes at once")
+            codes = sorted(set(params["service_code"].split(",")))
             known = {c.code for c in self.reference.categories()}
             if not set(codes) <= known:
                 raise GeoReportError(404, f"service_code {','.join(set(codes) - known)} not found")

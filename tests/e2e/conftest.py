@@ -30,6 +30,11 @@ class RunningStack:
     local: Path
     process: subprocess.Popen[str]
 
+    def output(self) -> str:
+        """What the stack printed (to a file: a pipe nobody reads fills and stalls it)."""
+        log = self.local / "stack.log"
+        return log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+
     def profile(self, name: str) -> Credentials:
         parser = configparser.ConfigParser()
         parser.read(self.local / "aws" / "credentials")
@@ -67,26 +72,28 @@ def start_stack(local: Path, extra_env: dict[str, str] | None = None) -> Running
         if not k.startswith(("AWS_", "BIANMIN_", "POWERTOOLS_", "MOTO_"))
     }
     env.update({"BIANMIN_PORT": str(port), "BIANMIN_LOCAL_DIR": str(local), **(extra_env or {})})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    local.mkdir(parents=True, exist_ok=True)
+    with (local / "stack.log").open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    running = RunningStack(url=f"http://127.0.0.1:{port}", local=local, process=process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                return RunningStack(url=url, local=local, process=process)
+            if requests.get(running.url + "/health", timeout=1).status_code == 200:
+                return running
         except requests.ConnectionError:
             time.sleep(0.2)
         if process.poll() is not None:
-            raise AssertionError(process.stdout.read() if process.stdout else "stack exited")
+            raise AssertionError(running.output() or "stack exited")
     process.kill()
-    raise AssertionError("the local stack did not come up in 60 s")
+    raise AssertionError(f"the local stack did not come up in 60 s\n{running.output()}")
 
 
 def stop_stack(running: RunningStack) -> None:

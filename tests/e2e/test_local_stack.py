@@ -165,7 +165,8 @@ def test_the_catalogue_admin_edits_an_item_and_the_old_version_stays(stack: Runn
 
 def test_ctrl_c_stops_the_stack_cleanly(stack: RunningStack) -> None:
     stack.process.send_signal(signal.SIGINT)
-    output, _ = stack.process.communicate(timeout=30)
+    stack.process.wait(timeout=30)
+    output = stack.output()
     assert stack.process.returncode == 0, output
     assert "Bianmin 便民 — local stack is up" in output
     assert "Stopped." in output
@@ -188,14 +189,15 @@ def test_an_external_aws_endpoint_can_replace_the_embedded_one(
             "BIANMIN_LOCAL_DIR": str(local),
         }
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with (local / "stack.log").open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         url = f"http://127.0.0.1:{api_port}"
         deadline = time.monotonic() + 60
@@ -220,7 +222,7 @@ def test_an_external_aws_endpoint_can_replace_the_embedded_one(
         )
         assert "bianmin-local-main" in ddb.list_tables()["TableNames"]
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=30) == 0, stack.output()
     finally:
         if process.poll() is None:
             process.kill()

@@ -196,12 +196,7 @@ def test_uploads_and_filings_are_bounded_per_day(
 ) -> None:
     deps.settings = deps.settings.model_copy(update={"uploads_per_day": 3, "requests_per_day": 2})
     token = sign_in(api, sms, RESIDENT)
-    photo = {
-        "filename": "a.jpg",
-        "content_type": "image/jpeg",
-        "size": 100,
-        "sha256": "0" * 64,
-    }
+    photo = _photo()
     assert [api.post("/uploads", json_body=photo, token=token).status_code for _ in range(4)] == [
         201,
         201,
@@ -301,6 +296,37 @@ def test_instants_are_beijing_time_everywhere(api: ApiClient, resident: str) -> 
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert rows[1][9] == "2026-11-27T10:00:00+08:00"
     assert datetime.fromisoformat(filed["deadline"]).utcoffset().total_seconds() == 8 * 3600
+
+
+def _photo() -> dict[str, Any]:
+    return {"filename": "a.jpg", "content_type": "image/jpeg", "size": 100, "sha256": "0" * 64}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"anonymous": 0}, "body.anonymous"),
+        ({"private": "true"}, "body.private"),
+        ({"description": 12345678}, "body.description"),
+        ({"location": {"lat": "35.73", "lng": 116.49, "address": "南门"}}, "body.location.lat"),
+    ],
+)
+def test_json_values_are_taken_as_their_json_type(
+    api: ApiClient, resident: str, overrides: dict[str, Any], field: str
+) -> None:
+    refused = api.post("/requests", json_body=street_light(**overrides), token=resident)
+    assert refused.status_code == 422, refused.body
+    assert field in [e["field"] for e in body(refused)["errors"]]
+    not_a_number = api.post(
+        "/requests",
+        body=b'{"category": "streetlight", "description": "no light", "location": '
+        b'{"lat": NaN, "lng": 116.49, "address": "x"}}',
+        headers={"Content-Type": "application/json"},
+        token=resident,
+    )
+    assert not_a_number.status_code == 400
+    whole = api.post("/uploads", json_body={**_photo(), "size": 2048.0}, token=resident)
+    assert whole.status_code == 201, whole.body  # JSON Schema: 2048.0 is an integer
 
 
 def test_a_gcj02_point_is_converted_before_it_is_routed(api: ApiClient, resident: str) -> None:

@@ -146,10 +146,20 @@ def test_requests_read_through_open311_carry_no_personal_data(
         )
     )
     assert future == []
+    unknown = "01" + "0" * 24
     picked = body(
-        api.get(f"/open311/v2/requests.json?service_request_id={noise['request_id']},nonexistent")
+        api.get(f"/open311/v2/requests.json?service_request_id={noise['request_id']},{unknown}")
     )
     assert [r["service_request_id"] for r in picked] == [noise["request_id"]]
+    for malformed in ("null", f"{noise['request_id']},nonexistent", f"{unknown}, {unknown}"):
+        refused = api.get(f"/open311/v2/requests.json?service_request_id={malformed}")
+        assert refused.status_code == 400
+        assert "service_request_id" in body(refused)[0]["description"]
+    ignored_but_checked = api.get(
+        f"/open311/v2/requests.json?service_request_id={unknown}&end_date=yesterday"
+    )
+    assert ignored_but_checked.status_code == 400
+    assert "end_date" in body(ignored_but_checked)[0]["description"]
 
     one = body(api.get(f"/open311/v2/requests/{light['request_id']}.json"))
     validate(one, "requests.schema.json")

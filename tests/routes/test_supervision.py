@@ -229,6 +229,14 @@ def test_exports_in_csv_and_xlsx(api: ApiClient, resident: str) -> None:
         headers={"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     )
     assert load_workbook(io.BytesIO(cases.body))["cases"].max_row == 3
+    head = api.request(
+        "HEAD",
+        "/admin/exports/cases.xlsx?period=2026",
+        profile="wenshang-supervisor",
+        headers={"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+    assert head.status_code == 200 and head.body == b""
+    assert head.headers["Content-Type"] == cases.headers["Content-Type"]
     assert api.get("/admin/exports/cases.pdf", profile="county-leader").status_code == 404
     assert (
         api.get("/admin/exports/cases.csv?scope=370830", profile="wenshang-supervisor").status_code
