@@ -287,7 +287,7 @@ class Container:
     def idempotency(self) -> IdempotencyStore:
         from chalicelib.store.limits import IdempotencyStore
 
-        return IdempotencyStore(self.table)
+        return IdempotencyStore(self.table, self.clock.now)
 
     @cached_property
     def open311(self) -> Open311:

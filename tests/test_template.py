@@ -383,3 +383,13 @@ def test_deployment_package_is_small_and_complete(packaged: Packaged) -> None:
     assert "pydantic_core/__init__.py" in names
     # The Lambda runtime provides boto3/botocore; the package does not carry them.
     assert not [n for n in names if n.startswith(("botocore/", "boto3/"))]
+
+
+def test_cold_start_does_not_import_the_export_libraries() -> None:
+    """XlsxWriter and segno load on the routes that need them, not on every cold start."""
+    probe = "import sys, app; print(sorted(m for m in ('xlsxwriter', 'segno') if m in sys.modules))"
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout.strip() == "[]"

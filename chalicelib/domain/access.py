@@ -2,10 +2,12 @@
 list, queue, export and dashboard applies (OWASP API1 and API5).
 
 Seeing a case:
-- Applications (never a draft: it is the applicant's own until submitted): staff of a
-  department that takes part (the one window, the lead and the reviewing departments); staff
-  without a department — leaders, supervisors, dispatchers, liaison officers — when it lies
-  in their jurisdiction's subtree.
+- Applications (never a draft: it is the applicant's own until submitted): the staff who work
+  on it — the one window's clerks and issuers, the reviewers of its lead and reviewing
+  departments, and the heads of those departments — and, read-only and without the
+  applicant's documents, leaders, township supervisors and liaison officers (no department)
+  when it lies in their jurisdiction's subtree. Other roles of a department (the catalogue
+  administrator, a department's dispatcher) and dispatchers see no applications.
 - Requests: the handlers of a department it was ever assigned to (its reviewers and the
   department's head); the dispatchers above it (by jurisdiction or by the unit that
   dispatches it); and, unless it is private, its grid's liaison officer and the supervisors
@@ -47,12 +49,23 @@ def involved_departments(app: Application) -> set[str]:
     return {ACCEPTANCE_WINDOW, app.lead_department, *app.review_departments}
 
 
+def works_on_application(staff: StaffMember, app: Application) -> bool:
+    """Acts on the case (and so may open the applicant's documents)."""
+    if app.status is Status.DRAFT or staff.department is None:
+        return False
+    if staff.role in (Role.CLERK, Role.ISSUER):
+        return staff.department == ACCEPTANCE_WINDOW
+    if staff.role is Role.REVIEWER:
+        return staff.department in {app.lead_department, *app.review_departments}
+    return is_department_head(staff) and staff.department in involved_departments(app)
+
+
 def sees_application(staff: StaffMember, app: Application) -> bool:
     if app.status is Status.DRAFT:
         return False
     if staff.department:
-        return staff.department in involved_departments(app)
-    if staff.role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.LIAISON):
+        return works_on_application(staff, app)
+    if staff.role in (Role.LEADER, Role.SUPERVISOR, Role.LIAISON):
         return within(app.jurisdiction, staff.jurisdiction)
     return False
 

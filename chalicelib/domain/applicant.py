@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.domain.common import Name, Strict
 from chalicelib.domain.identity import Phone, mask_phone
+from chalicelib.domain.redaction import redact
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -100,7 +101,11 @@ class Person(Strict):
 
     def masked(self) -> Person:
         return self.model_copy(
-            update={"id_number": mask_id(self.id_number), "phone": mask_phone(self.phone)}
+            update={
+                "name": redact(self.name),
+                "id_number": mask_id(self.id_number),
+                "phone": mask_phone(self.phone),
+            }
         )
 
 
@@ -117,8 +122,16 @@ class Enterprise(Strict):
     contact: Contact
 
     def masked(self) -> Enterprise:
-        contact = self.contact.model_copy(update={"phone": mask_phone(self.contact.phone)})
-        return self.model_copy(update={"contact": contact})
+        contact = self.contact.model_copy(
+            update={"name": redact(self.contact.name), "phone": mask_phone(self.contact.phone)}
+        )
+        return self.model_copy(
+            update={
+                "name": redact(self.name),
+                "legal_representative": redact(self.legal_representative),
+                "contact": contact,
+            }
+        )
 
 
 Applicant = Annotated[Person | Enterprise, Field(discriminator="kind")]
@@ -139,7 +152,14 @@ class MailDelivery(Strict):
     address: Address
 
     def masked(self) -> MailDelivery:
-        address = self.address.model_copy(update={"phone": mask_phone(self.address.phone)})
+        a = self.address
+        address = a.model_copy(
+            update={
+                "phone": mask_phone(a.phone),
+                **{f: redact(getattr(a, f)) for f in ("recipient", "province", "city", "county")},
+                "detail": redact(a.detail),
+            }
+        )
         return self.model_copy(update={"address": address})
 
 

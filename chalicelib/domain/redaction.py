@@ -3,11 +3,12 @@ numbers (and their +86 / 0086 forms), wherever a role other than the person who 
 reads the text, and always on public output.
 
 Written to survive what people (and probes) type: full-width and other Unicode digits,
-separators between the digits (spaces of any kind, dashes, dots, slashes, brackets, commas,
-underscores), invisible characters (zero-width spaces and joiners, soft hyphens, BOMs),
-and numbers glued to letters (`sfz370830199001011235`, `tel13953700001`). Only the number
-itself is replaced — separators inside it go too — and every other character of the text is
-left exactly as it was (full-width punctuation stays full-width).
+separators between the digits (whitespace of any kind and newlines, dashes, dots, slashes,
+brackets, commas, underscores, and any other punctuation or symbol character), invisible
+characters (zero-width spaces and joiners, soft hyphens, BOMs), and numbers glued to
+letters (`sfz370830199001011235`, `tel13953700001`). Only the number itself is replaced —
+separators inside it go too — and every other character of the text is left exactly as it
+was (full-width punctuation stays full-width).
 
 A number is found as a *run*: digits with at most a few separators or invisible characters
 between neighbours. Inside a run, a phone or an ID starts where a group of digits starts
@@ -24,7 +25,17 @@ from dataclasses import dataclass
 _SEPARATORS = frozenset(" \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008")
 _SEPARATORS |= frozenset("\u2009\u200a\u202f\u205f\u3000")
 _SEPARATORS |= frozenset("-‐‑‒–—―－.。．·・/／\\(（)）[［]］,，、_＿:：")
-_MAX_GAP = 3  # separators between two digits of one number (invisible characters don't count)
+# Beyond the list: any whitespace (newlines too), dash, connector, other punctuation, bracket,
+# quote, math or modifier symbol (− ~ * # | …) and other symbol (☎ 📱 …) separates too.
+_SEPARATOR_CATEGORIES = frozenset({"Pd", "Pc", "Po", "Ps", "Pe", "Pi", "Pf", "Sm", "Sk", "So"})
+_SEPARATORS |= frozenset("ー～")
+_MAX_GAP = 6  # separators between two digits of one number (invisible characters don't count)
+
+
+def _separator(char: str) -> bool:
+    return (
+        char in _SEPARATORS or char.isspace() or unicodedata.category(char) in _SEPARATOR_CATEGORIES
+    )
 
 
 def _invisible(char: str) -> bool:
@@ -76,7 +87,7 @@ def _runs(text: str) -> list[list[_Digit]]:
             separated = False
         elif _invisible(char):
             continue
-        elif char in _SEPARATORS and current:
+        elif current and _separator(char):
             gap += 1
             separated = True
         else:
@@ -108,8 +119,8 @@ def _x_after(text: str, position: int) -> int | None:
     characters allowed in between, as between digits)."""
     index = position
     gap = 0
-    while index < len(text) and (_invisible(text[index]) or text[index] in _SEPARATORS):
-        gap += text[index] in _SEPARATORS
+    while index < len(text) and (_invisible(text[index]) or _separator(text[index])):
+        gap += _separator(text[index])
         index += 1
     if gap > _MAX_GAP or index >= len(text) or not _is_x(text[index]):
         return None

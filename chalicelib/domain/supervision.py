@@ -10,6 +10,7 @@ from chalicelib.domain.common import (
     Cursor,
     Instant,
     Period,
+    QueryBool,
     QueryDate,
     QueryInt,
     Scope,
@@ -45,7 +46,7 @@ class CaseListQuery(Strict):
         default=None, max_length=40, description="A request category or a catalogue item code"
     )
     department: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9]{1,15}$")
-    overdue: bool | None = None
+    overdue: QueryBool | None = None
     from_: QueryDate | None = Field(
         default=None, alias="from", description="Received on or after (a Beijing date)"
     )

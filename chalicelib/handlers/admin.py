@@ -82,6 +82,7 @@ def staff_me(call: Call, staff: StaffMember) -> StaffProfile:
     errors=(409, 412),
     headers=(IF_MATCH_HEADER,),
     response_headers=("ETag",),
+    may_create=True,
     description="The body is the item's editable fields — or the whole guide that "
     "GET /services/{code} returned: its read-only fields (code, version, labels, "
     "departments, etag, updated_*) are ignored when they still match the current version, "

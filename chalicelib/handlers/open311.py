@@ -8,6 +8,7 @@ OpenAPI-validated JSON bodies): `{resource}.{format}` paths, form-encoded POSTs 
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 from email.parser import BytesParser
@@ -66,8 +67,18 @@ def _multipart(raw: bytes, content_type: str) -> dict[str, str]:
             continue
         if part.get_filename():
             raise GeoReportError(400, "files are not accepted; photos go through the app")
-        content = part.get_content()
-        fields[str(name)] = content if isinstance(content, str) else content.decode("utf-8")
+        # The part's bytes in its declared charset (UTF-8 if none, or one Python does not
+        # know): a nested multipart or an attached message has no such bytes, and a strange
+        # header is the client's fault (400), never a 500.
+        content = None if part.is_multipart() else part.get_payload(decode=True)
+        if not isinstance(content, bytes):
+            raise ValueError(f"part {name} is not a text value")
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            charset = "utf-8"
+        fields[str(name)] = content.decode(charset)
     return fields
 
 
@@ -79,27 +90,36 @@ def _params() -> dict[str, str]:
         raise GeoReportError(400, f"give {repeated[0]} once (a list is comma-separated)")
     params: dict[str, str] = dict(query)
     raw = request.raw_body or b""
-    if raw:
+    if raw and request.method == "POST":  # a body on a GET is no parameter
         full_type = request.headers.get("content-type") or ""
         content_type = full_type.split(";")[0].strip().lower()
         if content_type == "application/json":
             try:
                 data = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise GeoReportError(400, "the body is not valid JSON") from None
             if not isinstance(data, dict):
                 raise GeoReportError(400, "the body must be a JSON object")
+            nested = next((k for k, v in data.items() if isinstance(v, dict | list)), None)
+            if nested is not None:
+                raise GeoReportError(400, f"{nested} must be a string or a number")
             params.update({k: str(v) for k, v in data.items() if v is not None})
         elif content_type == "multipart/form-data":
             try:
                 params.update(_multipart(raw, full_type))
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, LookupError, TypeError, AttributeError):  # hostile part headers
                 raise GeoReportError(400, "the body is not valid multipart form data") from None
-        else:
+        elif content_type in ("application/x-www-form-urlencoded", ""):
             try:
                 params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
             except UnicodeDecodeError:
                 raise GeoReportError(400, "the body must be UTF-8 form data") from None
+        else:
+            raise GeoReportError(
+                415,
+                f"send form data (application/x-www-form-urlencoded, multipart/form-data) or "
+                f"JSON, not {content_type}",
+            )
     return params
 
 

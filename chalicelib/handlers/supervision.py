@@ -193,13 +193,12 @@ def dashboard_page(call: Call) -> Response:
     tags=("dashboard",),
     query=StatsQuery,
     scheme="dashboardToken",
+    caller=lambda call: container().dashboard.caller(call.header("authorization")),
 )
-def dashboard_data(call: Call, query: StatsQuery) -> Response:
+def dashboard_data(call: Call, caller: StaffMember, query: StatsQuery) -> Response:
     import json
 
-    deps = container()
-    staff = deps.dashboard.caller(call.header("authorization"))
-    data = deps.dashboard.data(staff, query.scope, query.period)
+    data = container().dashboard.data(caller, query.scope, query.period)
     return Response(
         body=json.dumps(data, ensure_ascii=False),
         status_code=200,

@@ -90,6 +90,7 @@ class Operation:
     response_headers: tuple[str, ...] = ()
     description: str | None = None
     scheme: str | None = None  # a public route checking its own bearer token (the dashboard)
+    may_create: bool = False  # a PUT that answers 201 (with Location) when it creates
 
 
 OPERATIONS: list[Operation] = []
@@ -170,10 +171,25 @@ class Call:
         raw = self.request.raw_body or b""
         try:
             content = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to walk
             content = raw.decode("utf-8", "replace")
         text = f"{self.request.method} {self.path}\n{content}"
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_headers(call: Call, headers: tuple[Header, ...]) -> None:
+    """The documented request headers, held to what the document says of them."""
+    errors = []
+    for header in headers:
+        value = call.header(header.name)
+        field_name = f"header.{header.name.lower()}"
+        if value is None:
+            if header.required:
+                errors.append(FieldError(field_name, "required", "missing"))
+        elif header.pattern and not re.fullmatch(header.pattern, value):
+            errors.append(FieldError(field_name, f"must match {header.pattern}", "pattern"))
+    if errors:
+        raise InvalidInput("A request header is invalid.", errors=errors)
 
 
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -195,6 +211,11 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
             f"The body is not valid JSON: {str(exc)[:200]}",
             errors=[FieldError("body", "not valid JSON", "json_invalid")],
         ) from None
+    if _depth(data) > MAX_DEPTH:
+        raise MalformedRequest(
+            f"The body nests arrays and objects deeper than {MAX_DEPTH} levels.",
+            errors=[FieldError("body", f"nested deeper than {MAX_DEPTH} levels", "too_deep")],
+        )
     try:
         # Strict: JSON types are taken as they are (0 is no boolean, "5" no integer), as the
         # OpenAPI document says; JSON strings still become dates, instants and enum members,
@@ -203,6 +224,27 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     except ValidationError as exc:
         errors = validation_errors("body", exc, data)
         raise InvalidInput("The body failed validation.", errors=errors) from None
+
+
+MAX_DEPTH = 32  # far more than any documented body needs; walking deeper could recurse out
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in `value` (walked without recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _integral(value: Any) -> Any:
@@ -252,11 +294,20 @@ def parse_path(params: dict[str, str], model: type[BaseModel]) -> dict[str, Any]
         ) from None
 
 
-def render(result: BaseModel | Reply | Response | None, status: int) -> Response:
+def base_path(request: Request) -> str:
+    """The prefix the client's addresses carry before this API's own paths: "/api" when it
+    reaches the API through the stage's URL, "" locally and behind a custom domain."""
+    stage = str(request.context.get("stage") or "")
+    return f"/{stage}" if stage and request_path(request).startswith(f"/{stage}/") else ""
+
+
+def render(result: BaseModel | Reply | Response | None, status: int, base: str = "") -> Response:
     if isinstance(result, Response):
         return result
     reply = result if isinstance(result, Reply) else Reply(body=result, status=status)
     headers = dict(reply.headers)
+    if base and headers.get("Location", "").startswith("/"):
+        headers["Location"] = base + headers["Location"]
     if reply.body is None:
         return Response(body="", status_code=reply.status, headers=headers)
     headers.setdefault("Content-Type", JSON_CONTENT_TYPE)
@@ -303,6 +354,8 @@ def operation(
     response_headers: tuple[str, ...] = (),
     description: str | None = None,
     scheme: str | None = None,
+    may_create: bool = False,
+    caller: Callable[[Call], Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers `fn` as the handler of METHOD PATH; see the module docstring. Staff routes
     name who may call them (`allow`) and their handler receives the resolved `staff`."""
@@ -332,6 +385,7 @@ def operation(
                 response_headers=response_headers,
                 description=description,
                 scheme=scheme,
+                may_create=may_create,
             )
         )
 
@@ -340,6 +394,8 @@ def operation(
             kwargs: dict[str, Any] = dict(path_params)
             if auth == "staff" and allow is not None:
                 kwargs["staff"] = _staff(call, allow)
+            if caller is not None:  # a route checking its own credentials (`scheme`)
+                kwargs["caller"] = caller(call)
             if path_model is not None:
                 kwargs.update(parse_path(path_params, path_model))
             if query is not None:
@@ -350,9 +406,10 @@ def operation(
                     "This operation takes no query parameters.",
                     errors=[FieldError(f"query.{name}", "unknown parameter", "extra_forbidden")],
                 )
+            check_headers(call, headers)
             if body is not None:
                 kwargs["body"] = parse_body(request, body)
-            return render(fn(call=call, **kwargs), status)
+            return render(fn(call=call, **kwargs), status, base_path(request))
 
         @functools.wraps(fn)
         def view(**path_params: str) -> Response:

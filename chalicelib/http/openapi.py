@@ -210,6 +210,10 @@ def _operation(op: Operation, keys: dict[Any, Any]) -> dict[str, Any]:
         # a retry with the same Idempotency-Key answers 200 with what the first created
         again = dict(ok, description="Created earlier by the same request (a retry)")
         entry["responses"]["200"] = again
+    if op.may_create:
+        fresh = dict(ok, description="Created (the first version)")
+        fresh["headers"] = {**ok.get("headers", {}), "Location": RESPONSE_HEADERS["Location"]}
+        entry["responses"]["201"] = fresh
     if op.auth == "citizen":
         entry["security"] = [{"citizenToken": []}]
     elif op.auth == "staff":
@@ -398,7 +402,16 @@ def open311_paths() -> dict[str, dict[str, Any]]:
     }
     post_body = {
         "required": True,
-        "content": {"application/x-www-form-urlencoded": {"schema": form}},
+        "description": "Form fields (GeoReport v2), also taken as multipart form data or as "
+        "one JSON object of the same fields; any other media type is a 415",
+        "content": {
+            media: {"schema": form}
+            for media in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+                "application/json",
+            )
+        },
     }
     paths: dict[str, dict[str, Any]] = {}
     for fmt in ("json", "xml"):
@@ -435,7 +448,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
                 "A partner app files a request (api_key)",
                 fmt,
                 {"type": "array", "items": record},
-                (400, 403, 404, 409, 429),
+                (400, 403, 404, 409, 415, 429),
                 [jurisdiction],
                 post_body,
             ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from chalicelib.clock import Clock
+from chalicelib.domain.access import works_on_application
 from chalicelib.domain.application import (
     ACCEPTANCE_WINDOW,
     AcceptanceDecision,
@@ -83,7 +84,7 @@ class AcceptanceService:
                 object_key(case_id, d.document_id), d.filename, d.content_type, d.version_id
             )
             for d in bundle.documents
-            if d.status is DocumentStatus.CLEAN
+            if d.status is DocumentStatus.CLEAN and works_on_application(staff, app)
         }
         events = bundle.events
         if urls:

@@ -204,12 +204,14 @@ def task_view(task: ReviewTask, department_name: str) -> TaskView:
     )
 
 
-def document_view(app: Application, document: Document, url: str | None = None) -> DocumentView:
+def document_view(
+    app: Application, document: Document, url: str | None = None, *, masked: bool = False
+) -> DocumentView:
     return DocumentView(
         document_id=document.document_id,
         material_code=document.material_code,
         material_name=material_name(app, document.material_code),
-        filename=document.filename,
+        filename=redact(document.filename) if masked else document.filename,
         content_type=document.content_type,
         size=document.size,
         status=document.status,
@@ -271,7 +273,8 @@ def application_view(
         else None,
         not_accepted_reason=app.not_accepted_reason,
         documents=[
-            document_view(app, d, (download_urls or {}).get(d.document_id)) for d in visible_docs
+            document_view(app, d, (download_urls or {}).get(d.document_id), masked=not full)
+            for d in visible_docs
         ],
         timeline=events,
         timeline_next_cursor=older_events,
@@ -323,6 +326,17 @@ def _delivery_state(app: Application, role: str) -> DeliveryState | None:
     return state.model_copy(update={"pickup_code": None})
 
 
+def masked_answer(value: object) -> object:
+    """A form answer as others read it: text redacted, and a number typed as a JSON number
+    (a phone or an ID as digits) masked like the same digits in text."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        masked = redact(str(value))
+        return value if masked == str(value) else masked
+    return value
+
+
 def masked_application(app: Application) -> Application:
     """The free text of an application as anyone but the applicant reads it."""
     delivery = app.delivery
@@ -330,7 +344,7 @@ def masked_application(app: Application) -> Application:
         address = delivery.address.model_copy(update={"detail": redact(delivery.address.detail)})
         delivery = delivery.model_copy(update={"address": address})
     update: dict[str, object] = {
-        "form": {k: redact(v) if isinstance(v, str) else v for k, v in app.form.items()},
+        "form": {k: masked_answer(v) for k, v in app.form.items()},
         "delivery": delivery,
         "not_accepted_reason": redact(app.not_accepted_reason) if app.not_accepted_reason else None,
         "supplement": [n.model_copy(update={"reason": redact(n.reason)}) for n in app.supplement]

@@ -101,18 +101,18 @@ class ApplicationService:
         return ApplicationPage(items=[views.summary(a) for a in apps], next_cursor=next_cursor)
 
     def document(self, citizen_id: str, case_id: str, document_id: str) -> DocumentView:
-        bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
         found = next((d for d in bundle.documents if d.document_id == document_id), None)
         if found is None or found.status is DocumentStatus.DELETED:
             raise NotFound(f"No document {document_id} on this application.")
-        return views.document_view(bundle.application, found)
+        return views.document_view(bundle.application, found, masked=role != "applicant")
 
     def documents(self, citizen_id: str, case_id: str) -> DocumentList:
-        bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
         app = bundle.application
         return DocumentList(
             items=[
-                views.document_view(app, d)
+                views.document_view(app, d, masked=role != "applicant")
                 for d in bundle.documents
                 if d.status is not DocumentStatus.DELETED
             ]
@@ -276,16 +276,20 @@ class ApplicationService:
     # submitting ----------------------------------------------------------------------------
     def _check_materials(
         self, app: Application, documents: list[Document], required: list[str], *, after: Any = None
-    ) -> None:
-        """Every code in `required` has a clean document (uploaded after `after`, if given)."""
-        errors, pending = [], []
+    ) -> list[Document]:
+        """Every code in `required` has a clean document (uploaded after `after`, if given):
+        the documents relied on, which the submitting write checks are still clean (a
+        concurrent delete must not leave a submitted case without its material)."""
+        errors, pending, relied = [], [], []
         for code in required:
             candidates = [
                 d
                 for d in documents
                 if d.material_code == code and (after is None or d.requested_at > after)
             ]
-            if any(d.status is DocumentStatus.CLEAN for d in candidates):
+            clean = [d for d in candidates if d.status is DocumentStatus.CLEAN]
+            if clean:
+                relied.append(clean[-1])
                 continue
             if any(d.status is DocumentStatus.PENDING for d in candidates):
                 pending.append(code)
@@ -305,6 +309,7 @@ class ApplicationService:
                     FieldError(f"materials.{c}", "still being checked", "pending") for c in pending
                 ],
             )
+        return relied
 
     def submit(
         self, citizen_id: str, case_id: str, key: str | None, fingerprint: str
@@ -320,9 +325,11 @@ class ApplicationService:
             raise Conflict(
                 f"Only a draft can be submitted; this application is {app.status.value}."
             )
-        self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
+        relied = self._check_materials(
+            app, bundle.documents, [m.code for m in app.materials if m.required]
+        )
         return self._to_acceptance_queue(
-            bundle, role, citizen_id, retry, app.limits.acceptance_days, first=True
+            bundle, role, citizen_id, retry, app.limits.acceptance_days, relied, first=True
         )
 
     def _to_acceptance_queue(
@@ -332,6 +339,7 @@ class ApplicationService:
         citizen_id: str,
         retry: Idempotent | None,
         days: int,
+        relied: list[Document],
         *,
         first: bool,
     ) -> ApplicationView:
@@ -378,7 +386,9 @@ class ApplicationService:
             )
         guards = [key_guard(retry, app.application_id, now)] if retry else []
         try:
-            self._cases.save(app, after, [note], guards=guards)
+            still_clean = {d.document_id: d for d in relied}.values()  # each item once
+            extra = [self._cases.document_check(app.application_id, d) for d in still_clean]
+            self._cases.save(app, after, [note], extra=extra, guards=guards)
         except Conflict:
             if replayed(self._keys, retry) is not None:  # this same request, a moment earlier
                 return self.view(citizen_id, app.application_id)
@@ -400,10 +410,18 @@ class ApplicationService:
         if app.status is not Status.SUPPLEMENT_REQUIRED:
             raise Conflict("No supplement was requested for this application.")
         listed = [item.material_code for item in app.supplement or []]
-        self._check_materials(app, bundle.documents, listed, after=app.supplement_requested_at)
-        self._check_materials(app, bundle.documents, [m.code for m in app.materials if m.required])
+        relied = [
+            *self._check_materials(
+                app, bundle.documents, listed, after=app.supplement_requested_at
+            ),
+            *self._check_materials(
+                app, bundle.documents, [m.code for m in app.materials if m.required]
+            ),
+        ]
         remaining = max(app.limits.acceptance_days - app.limits.used_days, 0)
-        return self._to_acceptance_queue(bundle, role, citizen_id, retry, remaining, first=False)
+        return self._to_acceptance_queue(
+            bundle, role, citizen_id, retry, remaining, relied, first=False
+        )
 
     def withdraw(self, citizen_id: str, case_id: str, reason: str | None) -> ApplicationView:
         bundle, role = load_for_citizen(self._cases, case_id, citizen_id)

@@ -111,7 +111,7 @@ def summary(req: ServiceRequest, now: datetime) -> RequestSummary:
         deadline=req.deadline,
         overdue=overdue(req, now),
         private=req.private,
-        excerpt=None if req.private else redact(req.description[:80]),
+        excerpt=None if req.private else redact(req.description)[:80],
     )
 
 
@@ -121,7 +121,7 @@ def duplicate_view(req: ServiceRequest) -> DuplicateView:
         number=req.number,
         status=req.status,
         created_at=req.created_at,
-        description=None if req.private else redact(req.description[:200]),
+        description=None if req.private else redact(req.description)[:200],
     )
 
 

@@ -255,6 +255,8 @@ class SupervisionService:
             )
             return page.items, page.last_key
         # A department: its markers (one Query), then the roots (one BatchGetItem), filtered.
+        # Markers are stamped when the case is received (an application's when submitted),
+        # as the roots' `created` that the jurisdiction scopes filter on; the roots decide.
         lo = utc_iso(day_start(query.from_)) if query.from_ else "0"
         hi = utc_iso(day_start(clamp(query.to) + timedelta(days=1))) if query.to else "~"
         page = self.table.query(
@@ -303,7 +305,10 @@ class SupervisionService:
             late = bool(raw.get("deadline") and raw["deadline"] < utc_iso(now))
             if late != query.overdue:
                 return False
-        return True
+        created = str(raw.get("created", ""))
+        if query.from_ and created < utc_iso(day_start(query.from_)):
+            return False
+        return not (query.to and created >= utc_iso(day_start(clamp(query.to) + timedelta(days=1))))
 
     def all_cases(
         self, staff: StaffMember, scope: str | None, period: str

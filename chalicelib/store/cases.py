@@ -257,6 +257,18 @@ class CaseStore:
             *(guards or []),
             *counter_ops(difference(contribution(before), contribution(after))),
         ]
+        if after.submitted_at is not None and before.submitted_at is None:
+            # the departments' markers move to when the case was received, as `created` does
+            operations.extend(
+                {
+                    "Put": {
+                        "Item": involvement_item(
+                            "application", d, after.submitted_at, after.application_id
+                        )
+                    }
+                }
+                for d in involved_departments(after)
+            )
         self._table.transact_guarded(
             operations,
             Conflict("The application changed meanwhile (someone else acted on it first)."),
@@ -339,6 +351,18 @@ class CaseStore:
                 "ConditionExpression": "#s = :expected",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": {":expected": expected.value},
+            }
+        }
+
+    @staticmethod
+    def document_check(case_id: str, document: Document) -> dict[str, Any]:
+        """A transaction step: `document` still has the status it was read with."""
+        return {
+            "ConditionCheck": {
+                "Key": {"pk": _pk(case_id), "sk": f"DOC#{document.document_id}"},
+                "ConditionExpression": "#s = :status",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":status": document.status.value},
             }
         }
 

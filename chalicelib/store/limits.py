@@ -12,7 +12,9 @@ IDEMP#<caller> / <key>            an Idempotency-Key: what it created or did, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from chalicelib.store.table import Table
@@ -74,18 +76,22 @@ class IdempotencyRecord:
 class IdempotencyStore:
     """Idempotency-Keys are the caller's: a citizen's, or a staff member's (`staff-<id>`)."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, now: Callable[[], datetime]) -> None:
         self._table = table
+        self._now = now
 
     def get(self, caller: str, key: str) -> IdempotencyRecord | None:
+        """The key's record while it lives (24 hours): DynamoDB's TTL deletes expired items
+        only eventually (often days later), so an expired one counts as absent."""
         raw = self._table.get(f"IDEMP#{caller}", key, consistent=True)
-        if raw is None:
+        if raw is None or int(raw.get("expires_at", 0)) <= self._now().timestamp():
             return None
         return IdempotencyRecord(str(raw["case_id"]), str(raw.get("fingerprint", "")))
 
     @staticmethod
     def put_step(caller: str, key: str, case_id: str, fingerprint: str, now: int) -> dict[str, Any]:
-        """A transaction step recording the key; refused if the key was used already."""
+        """A transaction step recording the key; refused if the key was used already (and
+        has not expired: a key may be used again after its 24 hours)."""
         return {
             "Put": {
                 "Item": {
@@ -95,6 +101,7 @@ class IdempotencyStore:
                     "fingerprint": fingerprint,
                     "expires_at": now + IDEMPOTENCY_SECONDS,
                 },
-                "ConditionExpression": "attribute_not_exists(pk)",
+                "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
+                "ExpressionAttributeValues": {":now": now},
             }
         }

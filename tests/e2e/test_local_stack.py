@@ -9,8 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-import time
 
 import pytest
 import requests
@@ -19,7 +17,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from devstack.stack import free_port
-from tests.e2e.conftest import ROOT, RunningStack
+from tests.e2e.conftest import RunningStack, start_stack, stop_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -177,53 +175,30 @@ def test_an_external_aws_endpoint_can_replace_the_embedded_one(
 ) -> None:
     from moto.server import ThreadedMotoServer
 
-    aws_port, api_port = free_port(), free_port()
+    aws_port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
     moto.start()
-    local = tmp_path_factory.mktemp("external")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BIANMIN_"))}
-    env.update(
-        {
-            "BIANMIN_AWS_ENDPOINT": f"http://127.0.0.1:{aws_port}",
-            "BIANMIN_PORT": str(api_port),
-            "BIANMIN_LOCAL_DIR": str(local),
-        }
-    )
-    with (local / "stack.log").open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devstack"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    endpoint = f"http://127.0.0.1:{aws_port}"
     try:
-        url = f"http://127.0.0.1:{api_port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                requests.get(url + "/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        stack = RunningStack(url=url, local=local, process=process)
-        assert len(requests.get(url + "/services?limit=100", timeout=10).json()["items"]) == 10
-        assert stack.signed("GET", "/admin/me", "zwfw-clerk").json()["role"] == "clerk"
-        # the resources are in the external endpoint, not in an embedded one
-        import boto3
+        stack = start_stack(tmp_path_factory.mktemp("external"), {"BIANMIN_AWS_ENDPOINT": endpoint})
+        try:
+            url = stack.url
+            assert len(requests.get(url + "/services?limit=100", timeout=10).json()["items"]) == 10
+            assert stack.signed("GET", "/admin/me", "zwfw-clerk").json()["role"] == "clerk"
+            # the resources are in the external endpoint, not in an embedded one
+            import boto3
 
-        ddb = boto3.client(
-            "dynamodb",
-            endpoint_url=env["BIANMIN_AWS_ENDPOINT"],
-            region_name="cn-north-1",
-            aws_access_key_id="x",
-            aws_secret_access_key="x",
-        )
-        assert "bianmin-local-main" in ddb.list_tables()["TableNames"]
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0, stack.output()
+            ddb = boto3.client(
+                "dynamodb",
+                endpoint_url=endpoint,
+                region_name="cn-north-1",
+                aws_access_key_id="x",
+                aws_secret_access_key="x",
+            )
+            assert "bianmin-local-main" in ddb.list_tables()["TableNames"]
+            stack.process.send_signal(signal.SIGINT)
+            assert stack.process.wait(timeout=30) == 0, stack.output()
+        finally:
+            stop_stack(stack)
     finally:
-        if process.poll() is None:
-            process.kill()
         moto.stop()

@@ -25,6 +25,7 @@ from tests.support.applications import (
     id_number,
     mail_delivery,
     ready_sme,
+    upload,
 )
 from tests.support.requests import act, file, queue, staff_post, street_light
 
@@ -385,3 +386,240 @@ def test_the_guide_read_with_get_can_be_put_back_edited(api: ApiClient) -> None:
     wrong = api.put(f"/admin/services/{SME}", json_body=fresh, profile="catalogue-admin")
     assert wrong.status_code == 422
     assert [e["field"] for e in body(wrong)["errors"]] == ["body.type_label"]
+
+
+# ---- found by a review pass over the fixes above ------------------------------------------
+
+
+def test_a_number_cut_by_an_excerpt_is_masked_before_the_cut(api: ApiClient, resident: str) -> None:
+    number = id_number()
+    text = "路灯坏" + "了" * 61 + f"，身份证{number}"  # the ID straddles the 80-character excerpt
+    filed = file(api, resident, street_light(description=text))
+    listed = body(api.get("/admin/queues/requests", profile="wenshang-dispatcher"))
+    excerpt = next(i["excerpt"] for i in listed["items"] if i["request_id"] == filed["request_id"])
+    assert number[6:14] not in excerpt  # the birth date, which the cut used to leave in
+    assert excerpt.endswith("身份证370830******")
+
+
+def test_only_the_staff_who_work_on_an_application_see_it_and_its_documents(
+    api: ApiClient, applicant: str, aws: Any, pump: Any
+) -> None:
+    ready = ready_sme(api, aws, pump, applicant)
+    assert api.post(f"/applications/{ready}/submit", token=applicant).status_code == 200
+    path = f"/admin/applications/{ready}"
+    for profile in ("catalogue-admin", "zwfw-dispatcher", "zwfw-reviewer", "wenshang-dispatcher"):
+        assert api.get(path, profile=profile).status_code == 404, profile
+    clerk = body(api.get(path, profile="zwfw-clerk"))
+    assert all(d["download_url"] for d in clerk["documents"])
+    leader = body(api.get(path, profile="county-leader"))  # reads the case, not the scans
+    assert leader["documents"] and not any(d.get("download_url") for d in leader["documents"])
+
+
+def test_numbers_in_form_numbers_names_addresses_and_filenames_are_masked_for_others(
+    api: ApiClient, applicant: str, aws: Any, pump: Any, sms: RecordingSms
+) -> None:
+    number = id_number()
+    delivery = mail_delivery()
+    delivery["address"]["recipient"] = "赵成凯13953700002"
+    case = create(
+        api,
+        applicant,
+        form={"contact": 13953700002, "staff": 12},
+        applicant=enterprise(legal_representative=f"赵成凯{number}"),
+        delivery=delivery,
+    )
+    upload(api, aws, pump, applicant, case["id"], "licence", filename=f"身份证{number}.pdf")
+    api.post(
+        f"/applications/{case['id']}/agents",
+        json_body={"agent_phone": "13953700008", "consent": True},
+        token=applicant,
+    )
+    agent = sign_in(api, sms, "13953700008")
+    seen = body(api.get(f"/applications/{case['id']}", token=agent))
+    assert seen["form"] == {"contact": "139****0002", "staff": 12}
+    assert seen["applicant"]["legal_representative"] == f"赵成凯{number[:6]}********{number[-4:]}"
+    assert seen["delivery"]["address"]["recipient"] == "赵成凯139****0002"
+    assert seen["documents"][0]["filename"] == f"身份证{number[:6]}********{number[-4:]}.pdf"
+    listed = body(api.get(f"/applications/{case['id']}/documents", token=agent))
+    assert number not in str(listed)
+    own = body(api.get(f"/applications/{case['id']}", token=applicant))
+    assert own["form"]["contact"] == 13953700002
+    assert own["documents"][0]["filename"] == f"身份证{number}.pdf"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "payload"),
+    [
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="phone"\r\n'
+            b"Content-Type: text/plain; charset=foo\r\n\r\n13953700001\r\n--b--\r\n",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="phone"\r\n'
+            b"Content-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\nhi\r\n--b--\r\n",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="phone"\r\n'
+            b"Content-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n\r\nx\r\n--c--\r\n--b--\r\n",
+        ),
+        ("application/json", b"[" * 100_000),
+        ("application/json", b'{"phone": ' + b"[" * 2_000 + b"]" * 2_000 + b"}"),
+    ],
+)
+def test_hostile_open311_bodies_get_a_geo_report_4xx(
+    api: ApiClient, content_type: str, payload: bytes
+) -> None:
+    response = api.request(
+        "POST", "/open311/v2/requests.json", body=payload, headers={"Content-Type": content_type}
+    )
+    # 400; or, where the part is readable after all (an unknown charset is read as UTF-8),
+    # the 403 for the missing api_key
+    assert response.status_code in (400, 403), response.body
+    assert body(response)[0]["code"] == response.status_code
+
+
+def test_open311_takes_form_multipart_or_json_and_refuses_other_media_types(
+    api: ApiClient,
+) -> None:
+    response = api.request(
+        "POST",
+        "/open311/v2/requests.json",
+        body=b"api_key=x",
+        headers={"Content-Type": "text/plain"},
+    )
+    assert response.status_code == 415
+    assert body(response)[0]["code"] == 415
+
+
+@pytest.mark.parametrize("depth", [33, 900, 5_000])
+def test_deeply_nested_bodies_are_a_400_naming_the_body(
+    api: ApiClient, resident: str, depth: int
+) -> None:
+    payload = b'{"category": ' + b"[" * depth + b"]" * depth + b"}"
+    for path in ("/requests", "/applications/01JXXXXXXXXXXXXXXXXXXXXXXX/submit"):
+        response = api.request(
+            "POST",
+            path,
+            body=payload,
+            headers={"Content-Type": "application/json", "Idempotency-Key": f"deep-{depth}"},
+            token=resident,
+        )
+        assert response.status_code in (400, 404), (path, response.body)
+        if path == "/requests":
+            assert body(response)["errors"][0]["field"] == "body"
+
+
+def test_a_document_deleted_while_the_application_is_submitted_stops_the_submission(
+    api: ApiClient, applicant: str, aws: Any, pump: Any, deps: Container
+) -> None:
+    ready = ready_sme(api, aws, pump, applicant)
+    stale = deps.case_store.load(ready)  # what submit read, a moment before the delete landed
+    licence = next(d for d in stale.documents if d.material_code == "licence")
+    deleted = api.request(
+        "DELETE", f"/applications/{ready}/documents/{licence.document_id}", token=applicant
+    )
+    assert deleted.status_code == 204, deleted.body
+    original = deps.case_store.load
+    deps.case_store.load = lambda case_id: stale  # type: ignore[method-assign]
+    try:
+        response = api.post(f"/applications/{ready}/submit", token=applicant)
+    finally:
+        deps.case_store.load = original  # type: ignore[method-assign]
+    assert response.status_code == 409, response.body
+    assert body(api.get(f"/applications/{ready}", token=applicant))["status"] == "draft"
+
+
+def test_location_carries_the_stage_when_the_client_called_through_it() -> None:
+    from chalice.app import Request
+
+    from chalicelib.domain.common import Strict
+    from chalicelib.http.api import base_path, created, render
+
+    def request(path: str, stage: str | None) -> Request:
+        context = {"path": path, "resourcePath": "/requests", "httpMethod": "POST"}
+        if stage:
+            context["stage"] = stage
+        event = {
+            "multiValueQueryStringParameters": None,
+            "headers": {},
+            "pathParameters": None,
+            "requestContext": context,
+            "body": None,
+            "isBase64Encoded": False,
+            "stageVariables": None,
+        }
+        return Request(event)
+
+    class Empty(Strict):
+        pass
+
+    reply = created(Empty(), "/requests/01J")
+    assert (
+        render(reply, 201, base_path(request("/api/requests", "api"))).headers["Location"]
+        == "/api/requests/01J"
+    )
+    for path, stage in (("/requests", "api"), ("/requests", None)):  # custom domain, locally
+        reply = created(Empty(), "/requests/01J")
+        assert (
+            render(reply, 201, base_path(request(path, stage))).headers["Location"]
+            == "/requests/01J"
+        )
+
+
+def test_documented_headers_and_query_booleans_are_held_to_the_document(api: ApiClient) -> None:
+    code = "370830-QR-0001"
+    guide = body(api.get(f"/services/{code}"))
+    bad = api.request(
+        "PUT",
+        f"/admin/services/{code}",
+        json_body=guide,
+        headers={"If-Match": "not-an-etag"},
+        profile="catalogue-admin",
+    )
+    assert bad.status_code == 422, bad.body
+    assert body(bad)["errors"][0]["field"] == "header.if-match"
+    listed = api.get("/admin/cases?overdue=yes", profile="county-leader")
+    assert listed.status_code == 422
+    assert body(listed)["errors"][0]["field"] == "query.overdue"
+
+
+def test_the_dashboard_data_asks_for_its_token_before_it_looks_at_the_query(
+    api: ApiClient,
+) -> None:
+    response = api.get("/dashboard/data?period=nonsense")
+    assert response.status_code == 401, response.body
+
+
+def test_an_idempotency_key_lives_24_hours(
+    api: ApiClient, resident: str, clock: Any, sms: RecordingSms
+) -> None:
+    headers = {"Idempotency-Key": "day-old"}
+    first = api.post("/requests", json_body=street_light(), headers=headers, token=resident)
+    assert first.status_code == 201
+    clock.advance(hours=25)  # the record is still in the table: TTL deletes lazily
+    other = street_light(description="另一处路灯也不亮了，在亲水湾小区北门。")
+    token = sign_in(api, sms, RESIDENT)
+    again = api.post("/requests", json_body=other, headers=headers, token=token)
+    assert again.status_code == 201, again.body
+    assert body(again)["request_id"] != body(first)["request_id"]
+
+
+def test_department_and_jurisdiction_scopes_cut_periods_by_the_same_moment(
+    api: ApiClient, applicant: str, aws: Any, pump: Any, clock: Any, sms: RecordingSms
+) -> None:
+    ready = ready_sme(api, aws, pump, applicant)  # drafted on 27 November
+    clock.advance(days=5)
+    token = sign_in(api, sms, APPLICANT)
+    assert api.post(f"/applications/{ready}/submit", token=token).status_code == 200
+    for scope in ("370830", "dept:zwfw"):  # received (submitted) on 2 December
+        december = body(
+            api.get(f"/admin/cases?scope={scope}&from=2026-12-01", profile="county-leader")
+        )
+        assert ready in [c["id"] for c in december["items"]], scope
+        november = body(
+            api.get(f"/admin/cases?scope={scope}&to=2026-11-30", profile="county-leader")
+        )
+        assert ready not in [c["id"] for c in november["items"]], scope
