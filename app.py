@@ -8,7 +8,9 @@ from collections.abc import Callable
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib.auth import citizen
 from chalicelib.auth.citizen import authorizer_bp
+from chalicelib.deps import container
 from chalicelib.handlers import (
     admin,
     applications,
@@ -28,6 +30,7 @@ from chalicelib.http.problem import geo_report_errors, normalise_error_response
 from chalicelib.observability import get_tracer, logger, metrics
 
 app = Chalice(app_name="bianmin")
+citizen.install(lambda token: container().tokens.verify(token, container().clock.now()))
 app.api.binary_types = [
     "application/pdf",
     "image/png",

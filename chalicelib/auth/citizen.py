@@ -1,19 +1,30 @@
 """The built-in (Lambda) authorizer in front of every citizen route.
 
 Deployed, API Gateway calls it with the Authorization header and caches the verdict for the
-token; `chalice local` (and so the local stack) runs it for real.
+token; `chalice local` (and so the local stack) runs it for real. How a token is checked is
+handed in at wiring time (`app.py` installs the container's token issuer and clock), so this
+module depends on nothing above it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib.auth.tokens import TokenError
-from chalicelib.deps import container
+from chalicelib.auth.tokens import CitizenClaims, TokenError
 from chalicelib.observability import logger
 
 authorizer_bp = Blueprint(__name__)
+
+Verifier = Callable[[str], CitizenClaims]  # a bearer token's claims, or TokenError
+_verifier: list[Verifier] = []
+
+
+def install(verify: Verifier) -> None:
+    """Wiring: how the authorizer checks a token (the last one installed wins)."""
+    _verifier[:] = [verify]
 
 
 class Unauthorized(Exception):
@@ -26,9 +37,10 @@ def citizen_authorizer(auth_request: AuthRequest) -> AuthResponse:
     scheme, _, value = token.partition(" ")
     if scheme.lower() != "bearer" or not value:
         raise Unauthorized("Unauthorized")
-    deps = container()
+    if not _verifier:
+        raise RuntimeError("no token verifier installed (app.py wires one)")
     try:
-        claims = deps.tokens.verify(value.strip(), deps.clock.now())
+        claims = _verifier[0](value.strip())
     except TokenError as exc:
         logger.info("citizen token rejected", extra={"reason": str(exc)})
         raise Unauthorized("Unauthorized") from None

@@ -18,8 +18,8 @@ from urllib.parse import parse_qsl
 
 from chalice import Blueprint, Response
 
+from chalicelib.context import current_request_id
 from chalicelib.deps import container
-from chalicelib.http.scope import current_request_id
 from chalicelib.observability import logger
 from chalicelib.services.open311 import GeoReportError, Open311, to_xml
 

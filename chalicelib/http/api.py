@@ -22,6 +22,8 @@ from chalice import Blueprint, IAMAuthorizer, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.auth.citizen import citizen_authorizer
+from chalicelib.context import current_request_id
 from chalicelib.domain.access import StaffPolicy
 from chalicelib.domain.identity import StaffMember
 from chalicelib.errors import (
@@ -35,7 +37,6 @@ from chalicelib.errors import (
     validation_errors,
 )
 from chalicelib.http import problem
-from chalicelib.http.scope import current_request_id
 
 Auth = Literal["public", "citizen", "staff"]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -319,8 +320,6 @@ def _authorizer_for(auth: Auth) -> Any:
     if auth == "staff":
         return staff_authorizer
     if auth == "citizen":
-        from chalicelib.auth.citizen import citizen_authorizer
-
         return citizen_authorizer
     return None
 

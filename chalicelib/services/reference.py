@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from chalicelib.clock import Clock
+from chalicelib.context import current_request_id
 from chalicelib.domain.calendar import WorkingCalendar, YearArrangement
 from chalicelib.domain.catalogue import ServiceItem
 from chalicelib.domain.reference import Category, Department, Jurisdiction
-from chalicelib.http.scope import current_request_id
 from chalicelib.store.catalogue import CatalogueStore, RevisionStore
 from chalicelib.store.reference import ReferenceStore
 
