@@ -147,7 +147,7 @@ class Container:
 
     @cached_property
     def sms_dispatch(self) -> SmsDispatch:
-        from chalicelib.services.sms import QueuedDispatch
+        from chalicelib.store.sms import QueuedDispatch
 
         if self._sms_dispatch is not None:
             return self._sms_dispatch
@@ -157,7 +157,7 @@ class Container:
 
     @cached_property
     def sms_sender(self) -> SmsSender:
-        from chalicelib.services.sms import OutboxSender, SnsSender
+        from chalicelib.store.sms import OutboxSender, SnsSender
 
         if self.settings.sms_backend == "sns":
             return SnsSender(self.clients)
@@ -261,6 +261,7 @@ class Container:
     def requests(self) -> RequestService:
         from chalicelib.services.requests import RequestService
         from chalicelib.store.identity import CitizenStore
+        from chalicelib.store.request_lists import RequestLists
 
         sms = self.sms_dispatch if self._sms_dispatch or self.settings.sms_queue_url else None
         return RequestService(
@@ -275,6 +276,7 @@ class Container:
             self.clock,
             self.settings,
             self.idempotency,
+            RequestLists(self.table),
         )
 
     @cached_property
@@ -312,8 +314,9 @@ class Container:
     @cached_property
     def supervision(self) -> SupervisionService:
         from chalicelib.services.supervision import SupervisionService
+        from chalicelib.store.listing import CaseIndex
 
-        return SupervisionService(self.table, self.reference, self.cursors, self.clock)
+        return SupervisionService(CaseIndex(self.table), self.reference, self.cursors, self.clock)
 
     @cached_property
     def exports(self) -> ExportService:

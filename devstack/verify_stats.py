@@ -31,6 +31,7 @@ def main() -> int:
     from chalicelib.domain.reference import Department, Jurisdiction
     from chalicelib.services.stats import verify
     from chalicelib.store.clients import AwsClients
+    from chalicelib.store.listing import CaseIndex
     from chalicelib.store.reference import ReferenceStore
     from chalicelib.store.stats import StatsStore
     from chalicelib.store.table import Table
@@ -42,7 +43,7 @@ def main() -> int:
     scopes = [j.code for j in jurisdictions] + [
         f"dept:{d.code}" for d in reference.load(Department)
     ]
-    report = verify(table, StatsStore(table), county, scopes)
+    report = verify(CaseIndex(table), StatsStore(table), county, scopes)
     print(f"cases recomputed: {report.cases}; counter items compared: {report.counters}")
     if not report.drift:
         print("no drift: every counter equals the figures recomputed from the cases")

@@ -30,7 +30,7 @@ os.environ.update(
 
 from chalicelib.clock import FixedClock  # noqa: E402
 from chalicelib.deps import Container, use_container  # noqa: E402
-from chalicelib.services.sms import SmsMessage  # noqa: E402
+from chalicelib.domain.sms import SmsMessage  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from chalicelib.store.clients import AwsClients  # noqa: E402
 

@@ -9,8 +9,8 @@ from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import resources
 from chalicelib.deps import container
+from chalicelib.domain.sms import SmsMessage
 from chalicelib.observability import logger
-from chalicelib.services.sms import SmsMessage
 
 bp = Blueprint(__name__)
 STAGE = resources.stage_from_env()

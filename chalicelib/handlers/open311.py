@@ -21,7 +21,7 @@ from chalice import Blueprint, Response
 from chalicelib.context import current_request_id
 from chalicelib.deps import container
 from chalicelib.observability import logger
-from chalicelib.services.open311 import GeoReportError, Open311, to_xml
+from chalicelib.services.open311 import POST_FIELDS, GeoReportError, Open311, to_xml
 
 bp = Blueprint(__name__)
 
@@ -100,10 +100,15 @@ def _params() -> dict[str, str]:
                 raise GeoReportError(400, "the body is not valid JSON") from None
             if not isinstance(data, dict):
                 raise GeoReportError(400, "the body must be a JSON object")
-            nested = next((k for k, v in data.items() if isinstance(v, dict | list)), None)
-            if nested is not None:
-                raise GeoReportError(400, f"{nested} must be a string or a number")
-            params.update({k: str(v) for k, v in data.items() if v is not None})
+            # GeoReport fields are scalars: an object or array is a 400 for a known field and
+            # ignored, like any unknown field, otherwise.
+            nested = [k for k, v in data.items() if isinstance(v, dict | list)]
+            known = next(
+                (k for k in nested if k in POST_FIELDS or k.startswith("attribute[")), None
+            )
+            if known is not None:
+                raise GeoReportError(400, f"{known} must be a string or a number")
+            params.update({k: str(v) for k, v in data.items() if v is not None and k not in nested})
         elif content_type == "multipart/form-data":
             try:
                 params.update(_multipart(raw, full_type))

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
-from chalicelib.domain.identity import PHONE_PATTERN
 from chalicelib.http.api import OPERATIONS, Operation
 from chalicelib.http.problem import PROBLEM_CONTENT_TYPE, Problem
 
@@ -280,6 +279,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
         DEFAULT_PAGE_SIZE,
         MAX_IDS,
         MAX_PAGE_SIZE,
+        POST_FIELDS,
         QUERY_PATTERNS,
         REQUEST_ID,
         SERVICE_CODE,
@@ -378,22 +378,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
         ),
     ]
     record = {"type": "object"}
-    form_fields = {
-        "api_key": {"type": "string", "minLength": 1, "maxLength": 200},
-        "service_code": {"type": "string", "pattern": f"^{SERVICE_CODE}$"},
-        "lat": {"type": "number", "minimum": -90, "maximum": 90},
-        "long": {"type": "number", "minimum": -180, "maximum": 180},
-        "datum": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
-        "address_string": {"type": "string", "minLength": 2, "maxLength": 200},
-        "address_id": {"type": "string", "pattern": r"^[0-9]{15}$"},
-        "description": {"type": "string", "minLength": 2, "maxLength": 4000},
-        "phone": {"type": "string", "pattern": PHONE_PATTERN},
-        "first_name": {"type": "string", "maxLength": 100},
-        "last_name": {"type": "string", "maxLength": 100},
-        "email": {"type": "string", "maxLength": 200},
-        "device_id": {"type": "string", "maxLength": 200},
-        "account_id": {"type": "string", "maxLength": 200},
-    }
+    form_fields = POST_FIELDS
     form = {
         "type": "object",
         "properties": form_fields,

@@ -385,8 +385,7 @@ def timeline(
         timeline_scope(case_id, role),
         query.cursor,
         query.limit,
-        lambda limit, start: cases.timeline(case_id, limit, start),
-        f"CASE#{case_id}",
+        lambda limit, after: cases.timeline(case_id, limit, after),
     )
     if role != "applicant":
         events = [masked_event(e) for e in events]

@@ -90,11 +90,9 @@ class ApplicationService:
         start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
         if role == "agent":
             page = self._cases.granted(citizen_id, limit, start)
-            apps = self._cases.roots([raw["gsi1sk"] for raw in page.items])
-            apps = [a for a in apps if a.has_agent(citizen_id)]
         else:
             page = self._cases.owned(citizen_id, limit, start)
-            apps = [Application.model_validate(raw["data"]) for raw in page.items]
+        apps = page.items
         next_cursor = (
             self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
         )

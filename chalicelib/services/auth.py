@@ -9,10 +9,11 @@ import secrets
 from chalicelib.auth.tokens import TokenIssuer
 from chalicelib.clock import Clock
 from chalicelib.domain.identity import Citizen, OtpSent, TokenIssued, mask_phone
+from chalicelib.domain.sms import SmsMessage
 from chalicelib.errors import FieldError, NotAuthenticated, RateLimited
 from chalicelib.ids import new_ulid
 from chalicelib.observability import metrics
-from chalicelib.services.sms import SmsDispatch, SmsMessage
+from chalicelib.services.sms import SmsDispatch
 from chalicelib.settings import Settings
 from chalicelib.store.identity import CitizenStore, OtpStore, RateLimitHit
 

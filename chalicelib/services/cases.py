@@ -23,7 +23,7 @@ from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import summary
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
-from chalicelib.store.table import QueryPage, decode_key, encode_key
+from chalicelib.store.table import Page, decode_key, encode_key
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,12 @@ def application_page(
     scope: str,
     cursor: str | None,
     limit: int,
-    fetch: Callable[[int, dict[str, Any] | None], QueryPage],
+    fetch: Callable[[int, dict[str, Any] | None], Page[Application]],
 ) -> ApplicationPage:
-    """A page of application summaries from a GSI query, behind a cursor bound to `scope`."""
+    """A page of application summaries from a store's queue, behind a cursor bound to
+    `scope`."""
     start = decode_key(cursors.decode(cursor, scope)) if cursor else None
     page = fetch(limit, start)
-    apps = [Application.model_validate(raw["data"]) for raw in page.items]
+    apps = page.items
     next_cursor = cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
     return ApplicationPage(items=[summary(a) for a in apps], next_cursor=next_cursor)

@@ -19,10 +19,11 @@ from pydantic import Field, StringConstraints, ValidationError
 from chalicelib.clock import Clock
 from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.common import Instant, Strict
-from chalicelib.domain.identity import normalise_phone
+from chalicelib.domain.identity import PHONE_PATTERN, normalise_phone
 from chalicelib.domain.request import GridLocation, PointLocation, RequestCreate
 from chalicelib.errors import DomainError, NotFound
 from chalicelib.store.partners import PartnerKeyStore
+from chalicelib.store.requests import PublicFilter
 
 if TYPE_CHECKING:
     from chalicelib.services.reference import ReferenceData
@@ -130,6 +131,24 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
 # OpenAPI document states the same patterns). One that is given must not be empty.
 SERVICE_CODE = r"[a-z][a-z0-9_]{0,31}"
 REQUEST_ID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
+# The fields a partner posts a request with, and what each may hold (the OpenAPI document
+# states these; the form, multipart and JSON bodies all carry them).
+POST_FIELDS: dict[str, dict[str, Any]] = {
+    "api_key": {"type": "string", "minLength": 1, "maxLength": 200},
+    "service_code": {"type": "string", "pattern": f"^{SERVICE_CODE}$"},
+    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+    "long": {"type": "number", "minimum": -180, "maximum": 180},
+    "datum": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+    "address_string": {"type": "string", "minLength": 2, "maxLength": 200},
+    "address_id": {"type": "string", "pattern": r"^[0-9]{15}$"},
+    "description": {"type": "string", "minLength": 2, "maxLength": 4000},
+    "phone": {"type": "string", "pattern": PHONE_PATTERN},
+    "first_name": {"type": "string", "maxLength": 100},
+    "last_name": {"type": "string", "maxLength": 100},
+    "email": {"type": "string", "maxLength": 200},
+    "device_id": {"type": "string", "maxLength": 200},
+    "account_id": {"type": "string", "maxLength": 200},
+}
 QUERY_PATTERNS = {
     "jurisdiction_id": r"^[0-9]{6}$",
     "service_request_id": rf"^{REQUEST_ID}(,{REQUEST_ID}){{0,{MAX_IDS - 1}}}$",
@@ -280,32 +299,19 @@ class Open311:
         if start > end:
             return []
         start = max(start, end - timedelta(days=366))  # a longer range lists its last year
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        clauses = []
-        if params.get("status"):
-            statuses = sorted(set(params["status"].split(",")))
-            clauses.append("#st IN (" + ", ".join(f":st{i}" for i in range(len(statuses))) + ")")
-            names["#st"] = "status"
-            values.update({f":st{i}": s for i, s in enumerate(statuses)})
-        if params.get("service_code"):
-            codes = sorted(set(params["service_code"].split(",")))
-            known = {c.code for c in self.reference.categories()}
-            if not set(codes) <= known:
-                raise GeoReportError(404, f"service_code {','.join(set(codes) - known)} not found")
-            clauses.append("#c IN (" + ", ".join(f":c{i}" for i in range(len(codes))) + ")")
-            names["#c"] = "category"
-            values.update({f":c{i}": c for i, c in enumerate(codes)})
-        filter = (" AND ".join(clauses), names, values) if clauses else None
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
-        lo, hi = start.isoformat(), f"{end.isoformat()}#~"
+        statuses = sorted(set(params["status"].split(","))) if params.get("status") else []
+        codes = sorted(set(params["service_code"].split(","))) if params.get("service_code") else []
+        known = {c.code for c in self.reference.categories()}
+        if not set(codes) <= known:
+            raise GeoReportError(404, f"service_code {','.join(set(codes) - known)} not found")
+        chosen = PublicFilter(start, end, statuses=tuple(statuses), categories=tuple(codes))
         wanted = page * size  # read no further than the page asked for
         results: list[dict[str, Any]] = []
-        for month in _months(start, end):
+        for month in _months(start.astimezone(UTC), end.astimezone(UTC)):
             last_key = None
             while len(results) < wanted:
                 items, last_key = self.store.public_page(
-                    self.county(), month, lo, hi, min(wanted, MAX_RESULTS), filter, last_key
+                    self.county(), month, chosen, min(wanted, MAX_RESULTS), last_key
                 )
                 results += items
                 if not last_key:

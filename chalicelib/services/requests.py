@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import handles_for_department, is_department_head, sees_request
@@ -70,6 +69,7 @@ from chalicelib.domain.request import (
     staff_upload_owner,
 )
 from chalicelib.domain.review import RATING_LABELS, Rating, RatingRequest
+from chalicelib.domain.sms import SmsMessage
 from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from chalicelib.ids import new_ulid
 from chalicelib.observability import logger, metrics
@@ -86,15 +86,15 @@ from chalicelib.services.request_views import (
     summary,
 )
 from chalicelib.services.routing import Roster, Router
-from chalicelib.services.sms import SmsDispatch, SmsMessage
+from chalicelib.services.sms import SmsDispatch
 from chalicelib.services.timelines import latest_events, timeline_page
 from chalicelib.settings import Settings
 from chalicelib.store.documents import DocumentStorage, upload_key
 from chalicelib.store.identity import CitizenStore
-from chalicelib.store.keys import utc_iso
 from chalicelib.store.limits import IdempotencyStore
-from chalicelib.store.requests import Change, RequestStore, open_filter
-from chalicelib.store.table import Guarded, QueryPage, decode_key, encode_key
+from chalicelib.store.request_lists import Queue, QueueKind, RequestLists
+from chalicelib.store.requests import Change, RequestStore
+from chalicelib.store.table import Guarded, decode_key, encode_key
 
 SYSTEM = Actor(role="system")
 
@@ -133,8 +133,10 @@ class RequestService:
         clock: Clock,
         settings: Settings,
         keys: IdempotencyStore,
+        lists: RequestLists,
     ) -> None:
         self._store = store
+        self._lists = lists
         self._keys = keys
         self._citizens = citizens
         self._reference = reference
@@ -414,33 +416,7 @@ class RequestService:
     def _duplicates(self, req: ServiceRequest) -> list[ServiceRequest]:
         """Open, non-private requests of the same category in the same place lately."""
         since = req.created_at - timedelta(days=self._settings.duplicate_days)
-        names = {"#k": "kind", "#c": "category", "#p": "private"}
-        expression, status_names, status_values = open_filter()
-        found: list[ServiceRequest] = []
-        start = None
-        while len(found) < 5:  # newest first, page by page, within the look-back only
-            page = self._store.in_jurisdiction(
-                req.county,
-                req.jurisdiction,
-                limit=100,
-                start=start,
-                since=since,
-                forward=False,
-                filter=(
-                    f"#k = :k AND #c = :c AND #p = :f AND {expression}",
-                    {**names, **status_names},
-                    {":k": "request", ":c": req.category, ":f": False, **status_values},
-                ),
-            )
-            found += [
-                r
-                for r in (ServiceRequest.model_validate(raw["data"]) for raw in page.items)
-                if r.request_id != req.request_id
-            ]
-            start = page.last_key
-            if not start:
-                break
-        return found[:5]
+        return self._lists.likely_duplicates(req, since)
 
     # reading -------------------------------------------------------------------------------
     def _view(
@@ -477,8 +453,7 @@ class RequestService:
             self._timeline_scope(request_id, viewer),
             query.cursor,
             query.limit,
-            lambda limit, start: self._store.timeline(request_id, limit, start),
-            f"CASE#{request_id}",
+            lambda limit, after: self._store.timeline(request_id, limit, after),
         )
         if viewer != "filer":
             events = [masked_event(e) for e in events]
@@ -516,9 +491,9 @@ class RequestService:
     def mine(self, citizen_id: str, limit: int, cursor: str | None) -> RequestPage:
         scope = f"requests:{citizen_id}"
         start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
-        page = self._store.owned(citizen_id, limit, start)
+        page = self._lists.owned(citizen_id, limit, start)
         now = self._clock.now()
-        items = [summary(ServiceRequest.model_validate(raw["data"]), now) for raw in page.items]
+        items = [summary(r, now) for r in page.items]
         next_cursor = (
             self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
         )
@@ -544,61 +519,29 @@ class RequestService:
         """The caller's work: a dispatcher's unit, a liaison officer's grid, a department's
         assignments, or — for supervisors and leaders — the overdue requests below them."""
         now = self._clock.now()
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        clauses = []
-        if query.status is not None:
-            clauses.append("#st = :status")
-            names["#st"] = "status"
-            values[":status"] = query.status.value
-        if query.overdue is not None:
-            names["#dl"] = "deadline"
-            values[":now"] = utc_iso(now)
-            clauses.append(
-                "#dl < :now" if query.overdue else "(attribute_not_exists(#dl) OR #dl >= :now)"
-            )
-        scope = f"rq-queue:{staff.staff_id}:{query.status}:{query.overdue}"
-        start = decode_key(self._cursors.decode(query.cursor, scope)) if query.cursor else None
-        county = staff.jurisdiction[:6]
-        page: QueryPage
+        kind: QueueKind
         if staff.role is Role.DISPATCHER:
-            filter = (" AND ".join(clauses), names, values) if clauses else None
-            page = self._store.dispatch_queue(staff.jurisdiction, query.limit, start, filter)
-            requests = [ServiceRequest.model_validate(raw["data"]) for raw in page.items]
+            kind = "dispatch"
         elif staff.role is Role.LIAISON:
-            expression, status_names, status_values = open_filter()
-            clauses.append("#k = :request AND #pv = :public")
-            names["#pv"] = "private"
-            values[":public"] = False
-            if query.status is None:
-                clauses.append(expression)
-                names.update(status_names)
-                values.update(status_values)
-            names["#k"] = "kind"
-            values[":request"] = "request"
-            page = self._store.in_jurisdiction(
-                county,
-                staff.jurisdiction,
-                query.limit,
-                start,
-                (" AND ".join(clauses), names, values),
-            )
-            requests = [ServiceRequest.model_validate(raw["data"]) for raw in page.items]
+            kind = "grid"
         elif staff.department and (handles_for_department(staff) or is_department_head(staff)):
-            filter = (" AND ".join(clauses), names, values) if clauses else None
-            page = self._store.department_queue(staff.department, query.limit, start, filter)
-            requests = self._store.roots([raw["request_id"] for raw in page.items])
+            kind = "department"
         elif staff.role in (Role.SUPERVISOR, Role.LEADER) and not staff.department:
-            # A private request escalates to its dispatchers, not to supervisors who may not
-            # read it.
-            clauses.append("#pv = :public")
-            names["#pv"] = "private"
-            values[":public"] = False
-            filter = (" AND ".join(clauses), names, values)
-            page = self._store.overdue_queue(county, staff.jurisdiction, query.limit, start, filter)
-            requests = self._store.roots([raw["request_id"] for raw in page.items])
+            kind = "overdue"
         else:
             raise Forbidden("This role has no request queue.")
+        scope = f"rq-queue:{staff.staff_id}:{query.status}:{query.overdue}"
+        start = decode_key(self._cursors.decode(query.cursor, scope)) if query.cursor else None
+        asked = Queue(
+            kind,
+            staff.jurisdiction,
+            now,
+            department=staff.department,
+            status=query.status,
+            overdue=query.overdue,
+        )
+        page = self._lists.queue(asked, query.limit, start)
+        requests = page.items
         next_cursor = (
             self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
         )
@@ -1096,8 +1039,7 @@ class RequestService:
             scope,
             query.cursor,
             query.limit,
-            lambda limit, start: self._store.timeline(request_id, limit, start, type="comment"),
-            f"CASE#{request_id}",
+            lambda limit, after: self._store.timeline(request_id, limit, after, type="comment"),
         )
         return CommentPage(items=[comment_view(e) for e in events], next_cursor=cursor)
 

@@ -29,7 +29,7 @@ from chalicelib.services.application_views import task_view
 from chalicelib.services.cases import SYSTEM, event, load_for_staff, staff_actor
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
-from chalicelib.store.table import decode_key, encode_key
+from chalicelib.store.table import Page, decode_key, encode_key
 from chalicelib.store.workflow import ApprovalWorkflow
 
 MAX_PRESSES = 20  # 督办 of one task: each is a timeline event
@@ -269,11 +269,12 @@ class ReviewService:
         start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
         page = self._cases.escalated(limit, start)
         if staff.department and staff.department != "zwfw":
-            page.items = [i for i in page.items if i["data"]["department"] == staff.department]
+            mine = [t for t in page.items if t.department == staff.department]
+            page = Page(mine, page.last_key)
         return self._page(page, scope, staff)
 
-    def _page(self, page: Any, scope: str, viewer: StaffMember) -> TaskPage:
-        tasks = [ReviewTask.model_validate(raw["data"]) for raw in page.items]
+    def _page(self, page: Page[ReviewTask], scope: str, viewer: StaffMember) -> TaskPage:
+        tasks = page.items
         apps = {
             a.application_id: a
             for a in self._cases.roots(sorted({t.case_id for t in tasks}))

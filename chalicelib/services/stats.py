@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import Application
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import StaffMember
-from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.stats import Counters, add, contribution, department_scope
 from chalicelib.domain.stats_views import (
     Breakdown,
@@ -24,8 +22,8 @@ from chalicelib.domain.stats_views import (
 )
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.supervision import checked_period, resolve_scope, sees_every_department
+from chalicelib.store.listing import CaseIndex
 from chalicelib.store.stats import StatsStore
-from chalicelib.store.table import Table
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -260,25 +258,19 @@ class VerifyReport:
     drift: list[Drift] = field(default_factory=list)
 
 
-def recompute(table: Table, county: str) -> tuple[int, Counters]:
+def recompute(index: CaseIndex, county: str) -> tuple[int, Counters]:
     """Every case of the county (one paged Query of GSI3, no Scan), summed afresh."""
     total: Counters = {}
     cases = 0
-    for raw in table.query_all(f"JUR#{county}", index="gsi3"):
-        kind = raw.get("kind")
-        if kind == "request":
-            add(total, contribution(ServiceRequest.model_validate(raw["data"])))
-        elif kind == "application":
-            add(total, contribution(Application.model_validate(raw["data"])))
-        else:
-            continue
+    for case in index.every_case(county):
+        add(total, contribution(case))
         cases += 1
     return cases, total
 
 
-def verify(table: Table, store: StatsStore, county: str, scopes: list[str]) -> VerifyReport:
+def verify(index: CaseIndex, store: StatsStore, county: str, scopes: list[str]) -> VerifyReport:
     """Compares the stored counters of `scopes` with counters recomputed from the cases."""
-    cases, expected = recompute(table, county)
+    cases, expected = recompute(index, county)
     report = VerifyReport(cases=cases, counters=0)
     stored: Counters = {}
     for scope in sorted(set(scopes) | {s for s, _ in expected}):

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees
-from chalicelib.domain.application import STATUS_LABELS, Application
+from chalicelib.domain.application import STATUS_LABELS
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import Role, StaffMember
@@ -20,8 +20,8 @@ from chalicelib.domain.supervision import CaseListQuery, CasePage, CaseSummary
 from chalicelib.errors import FieldError, Forbidden, InvalidInput, NotFound
 from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
-from chalicelib.store.keys import utc_iso
-from chalicelib.store.table import Table, decode_key, encode_key
+from chalicelib.store.listing import CaseFilter, CaseIndex, CaseRecord
+from chalicelib.store.table import decode_key, encode_key
 
 SUPERVISING = (Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER)
 PERIOD = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
@@ -108,18 +108,12 @@ def resolve_scope(reference: ReferenceData, staff: StaffMember, scope: str | Non
     return scope
 
 
-def _case(raw: dict[str, Any]) -> Application | ServiceRequest:
-    if raw.get("kind") == "request":
-        return ServiceRequest.model_validate(raw["data"])
-    return Application.model_validate(raw["data"])
-
-
-def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseSummary:
-    case = _case(raw)
+def _summary(record: CaseRecord, now: datetime, names: dict[str, str]) -> CaseSummary:
+    case = record.case
+    overdue = bool(record.deadline and record.deadline < now)
     if isinstance(case, ServiceRequest):
         req = case
         zh, en = REQUEST_STATUS_LABELS[req.status]
-        overdue = bool(raw.get("deadline") and raw["deadline"] < utc_iso(now))
         return CaseSummary(
             kind="request",
             id=req.request_id,
@@ -130,7 +124,7 @@ def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseS
             status_label=Text(zh=zh, en=en),
             jurisdiction=req.jurisdiction,
             jurisdiction_name=names.get(req.jurisdiction, req.jurisdiction),
-            departments=list(raw.get("departments") or []),
+            departments=list(record.departments),
             created_at=req.created_at,
             deadline=req.deadline,
             overdue=overdue,
@@ -141,7 +135,6 @@ def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseS
         )
     app = case
     zh, en = STATUS_LABELS[app.status]
-    deadline = datetime.fromisoformat(raw["deadline"]) if raw.get("deadline") else None
     return CaseSummary(
         kind="application",
         id=app.application_id,
@@ -152,10 +145,10 @@ def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseS
         status_label=Text(zh=zh, en=en),
         jurisdiction=app.jurisdiction,
         jurisdiction_name=names.get(app.jurisdiction, app.jurisdiction),
-        departments=list(raw.get("departments") or []),
+        departments=list(record.departments),
         created_at=app.submitted_at or app.created_at,
-        deadline=deadline,
-        overdue=bool(deadline and deadline < now),
+        deadline=record.deadline,
+        overdue=overdue,
         escalated=False,
         private=False,
         rating=app.rating.level if app.rating else None,
@@ -165,55 +158,13 @@ def _summary(raw: dict[str, Any], now: datetime, names: dict[str, str]) -> CaseS
 
 @dataclass
 class SupervisionService:
-    table: Table
+    index: CaseIndex
     reference: ReferenceData
     cursors: CursorCodec
     clock: Clock
 
     def scope_for(self, staff: StaffMember, scope: str | None) -> str:
         return resolve_scope(self.reference, staff, scope)
-
-    def _filter(
-        self, query: CaseListQuery, now: datetime, private_too: bool
-    ) -> tuple[str, dict, dict]:
-        clauses = ["#st <> :draft"]
-        names = {"#st": "status"}
-        values: dict[str, Any] = {":draft": "draft"}
-        if not private_too:  # private requests are for their filer and handlers only
-            clauses.append("(attribute_not_exists(#pv) OR #pv = :public)")
-            names["#pv"] = "private"
-            values[":public"] = False
-        if query.kind:
-            clauses.append("#k = :kind")
-            names["#k"] = "kind"
-            values[":kind"] = query.kind
-        else:
-            clauses.append("#k IN (:app, :req)")
-            names["#k"] = "kind"
-            values.update({":app": "application", ":req": "request"})
-        if query.status:
-            clauses.append("#st = :status")
-            values[":status"] = query.status
-        if query.category:
-            clauses.append("#c = :category")
-            names["#c"] = "category"
-            values[":category"] = query.category
-        if query.department:
-            clauses.append("contains(#d, :department)")
-            names["#d"] = "departments"
-            values[":department"] = query.department
-        if query.overdue is not None:
-            names["#dl"] = "deadline"
-            values[":now"] = utc_iso(now)
-            clauses.append(
-                "#dl < :now" if query.overdue else "(attribute_not_exists(#dl) OR #dl >= :now)"
-            )
-        if query.from_ or query.to:
-            names["#cr"] = "created"
-            values[":from"] = utc_iso(day_start(query.from_ or FIRST_DAY))
-            values[":to"] = utc_iso(day_start(clamp(query.to or LAST_DAY) + timedelta(days=1)))
-            clauses.append("#cr BETWEEN :from AND :to")
-        return " AND ".join(clauses), names, values
 
     def _names(self) -> dict[str, str]:
         return {code: node.name for code, node in self.reference.jurisdictions().nodes.items()}
@@ -225,12 +176,12 @@ class SupervisionService:
         start = (
             decode_key(self.cursors.decode(query.cursor, cursor_scope)) if query.cursor else None
         )
-        items, last = self._page(scope, query, query.limit, start, now, staff)
-        items = [raw for raw in items if sees(staff, _case(raw))]  # the one visibility rule
+        records, last = self._page(scope, query, query.limit, start, now, staff)
+        records = [r for r in records if sees(staff, r.case)]  # the one visibility rule
         next_cursor = self.cursors.encode(encode_key(last), cursor_scope) if last else None
         names = self._names()
         return CasePage(
-            scope=scope, items=[_summary(raw, now, names) for raw in items], next_cursor=next_cursor
+            scope=scope, items=[_summary(r, now, names) for r in records], next_cursor=next_cursor
         )
 
     def _page(
@@ -241,74 +192,23 @@ class SupervisionService:
         start: dict[str, Any] | None,
         now: datetime,
         staff: StaffMember,
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    ) -> tuple[list[CaseRecord], dict[str, Any] | None]:
         if query.from_ and query.to and clamp(query.from_) > clamp(query.to):
             return [], None  # an empty range
-        if not scope.startswith("dept:"):
-            page = self.table.query(
-                f"JUR#{scope[:6]}",
-                index="gsi3",
-                sk_prefix=scope,
-                limit=limit,
-                start_key=start,
-                filter=self._filter(query, now, private_too=staff.role is Role.DISPATCHER),
-            )
-            return page.items, page.last_key
-        # A department: its markers (one Query), then the roots (one BatchGetItem), filtered.
-        # Markers are stamped when the case is received (an application's when submitted),
-        # as the roots' `created` that the jurisdiction scopes filter on; the roots decide.
-        lo = utc_iso(day_start(query.from_)) if query.from_ else "0"
-        hi = utc_iso(day_start(clamp(query.to) + timedelta(days=1))) if query.to else "~"
-        page = self.table.query(
-            f"DEPT#{scope[5:]}",
-            index="gsi3",
-            sk_between=(lo, hi),
-            forward=False,
-            limit=limit,
-            start_key=start,
+        received = CaseFilter(
+            now=now,
+            private_too=staff.role is Role.DISPATCHER,
+            kind=query.kind,
+            status=query.status,
+            category=query.category,
+            department=query.department,
+            overdue=query.overdue,
+            received_from=day_start(query.from_) if query.from_ else None,
+            received_before=day_start(clamp(query.to) + timedelta(days=1)) if query.to else None,
         )
-        keys = [(m["case_id"], "R" if m.get("kind") == "request" else "A") for m in page.items]
-        roots = self._batch(keys)
-        return [r for r in roots if self._matches(r, query, now)], page.last_key
-
-    def _batch(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for offset in range(0, len(keys), 100):
-            chunk = keys[offset : offset + 100]
-            request = {
-                self.table.name: {
-                    "Keys": [{"pk": {"S": f"CASE#{c}"}, "sk": {"S": sk}} for c, sk in chunk],
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                response = self.table.client.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self.table.name, []):
-                    item = self.table.ser.load(raw)
-                    found[item["pk"][5:]] = item
-                request = response.get("UnprocessedKeys") or {}
-        return [found[c] for c, _ in keys if c in found]
-
-    @staticmethod
-    def _matches(raw: dict[str, Any], query: CaseListQuery, now: datetime) -> bool:
-        if raw.get("status") == "draft":
-            return False
-        if query.kind and raw.get("kind") != query.kind:
-            return False
-        if query.status and raw.get("status") != query.status:
-            return False
-        if query.category and raw.get("category") != query.category:
-            return False
-        if query.department and query.department not in (raw.get("departments") or []):
-            return False
-        if query.overdue is not None:
-            late = bool(raw.get("deadline") and raw["deadline"] < utc_iso(now))
-            if late != query.overdue:
-                return False
-        created = str(raw.get("created", ""))
-        if query.from_ and created < utc_iso(day_start(query.from_)):
-            return False
-        return not (query.to and created >= utc_iso(day_start(clamp(query.to) + timedelta(days=1))))
+        if scope.startswith("dept:"):
+            return self.index.of_department(scope[5:], received, limit, start)
+        return self.index.in_jurisdiction(scope, received, limit, start)
 
     def all_cases(
         self, staff: StaffMember, scope: str | None, period: str
@@ -323,9 +223,9 @@ class SupervisionService:
         start = None
         count = 0
         while True:
-            items, start = self._page(resolved, query, 500, start, now, staff)
-            for raw in (r for r in items if sees(staff, _case(r))):
-                yield _summary(raw, now, names)
+            records, start = self._page(resolved, query, 500, start, now, staff)
+            for record in (r for r in records if sees(staff, r.case)):
+                yield _summary(record, now, names)
                 count += 1
                 if count >= EXPORT_LIMIT:
                     return

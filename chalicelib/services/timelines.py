@@ -4,12 +4,11 @@ it (newest first), for both kinds of case."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from chalicelib.domain.application import TimelineEvent
 from chalicelib.errors import NotFound
 from chalicelib.paging import CursorCodec
-from chalicelib.store.table import QueryPage
+from chalicelib.store.table import Page
 
 VIEW_EVENTS = 50  # a case's view carries its latest events; the timeline route pages the rest
 
@@ -22,7 +21,7 @@ def latest_events(
     if len(events) <= VIEW_EVENTS:
         return events, None
     window = events[-VIEW_EVENTS:]
-    position = {"sk": f"EV#{window[0].event_id}"}
+    position = {"event": window[0].event_id}
     return window, cursors.encode(position, scope)
 
 
@@ -31,20 +30,19 @@ def timeline_page(
     scope: str,
     cursor: str | None,
     limit: int,
-    fetch: Callable[[int, dict[str, Any] | None], QueryPage],
-    case_pk: str,
+    fetch: Callable[[int, str | None], Page[TimelineEvent]],
 ) -> tuple[list[TimelineEvent], str | None]:
-    """A page of a timeline, newest first, from `fetch` (a Query of the case's events)."""
-    start = None
+    """A page of a timeline, newest first, from `fetch(limit, after)`: a store's events of
+    the case older than event `after` (None: from the newest)."""
+    after = None
     if cursor:
         position = cursors.decode(cursor, scope)
-        sk = position.get("sk") if isinstance(position, dict) else None
-        if not isinstance(sk, str) or not sk.startswith("EV#"):
+        after = position.get("event") if isinstance(position, dict) else None
+        if not isinstance(after, str) or not after:
             raise NotFound("No such page of this timeline.")
-        start = {"pk": {"S": case_pk}, "sk": {"S": sk}}
-    page = fetch(limit, start)
-    events = [TimelineEvent.model_validate(raw["data"]) for raw in page.items]
+    page = fetch(limit, after)
+    events = page.items
     next_cursor = None
     if page.last_key and events:
-        next_cursor = cursors.encode({"sk": f"EV#{events[-1].event_id}"}, scope)
+        next_cursor = cursors.encode({"event": events[-1].event_id}, scope)
     return events, next_cursor

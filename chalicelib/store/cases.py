@@ -32,6 +32,7 @@ from chalicelib.domain.review import Certificate, ReviewTask, TaskStatus
 from chalicelib.domain.stats import contribution, difference
 from chalicelib.errors import Conflict
 from chalicelib.store.keys import (
+    case_pk,
     event_put,
     involvement_item,
     jurisdiction_keys,
@@ -40,7 +41,7 @@ from chalicelib.store.keys import (
 )
 from chalicelib.store.limits import case_counter_step, case_release_step
 from chalicelib.store.stats import counter_ops
-from chalicelib.store.table import Guarded, QueryPage, Table, is_conditional_failure
+from chalicelib.store.table import Guarded, Page, Table, is_conditional_failure
 
 ROOT = "A"
 ACCEPTANCE_QUEUE = f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}"
@@ -56,6 +57,10 @@ def rectification_queue(department: str) -> str:
     return f"QUEUE#rectification#{department}"
 
 
+Start = dict[str, Any] | None  # where a page starts (a DynamoDB key), None: at the top
+Apps = Page[Application]
+
+
 @dataclass
 class CaseBundle:
     application: Application
@@ -64,8 +69,8 @@ class CaseBundle:
     tasks: list[ReviewTask] = field(default_factory=list)
 
 
-def _pk(case_id: str) -> str:
-    return f"CASE#{case_id}"
+def _root(raw: dict[str, Any]) -> Application:
+    return Application.model_validate(raw["data"])
 
 
 def involved_departments(app: Application) -> list[str]:
@@ -88,7 +93,7 @@ def _deadline(app: Application) -> str | None:
 
 def root_item(app: Application) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "pk": _pk(app.application_id),
+        "pk": case_pk(app.application_id),
         "sk": ROOT,
         "rev": app.rev,
         "status": app.status.value,
@@ -118,7 +123,7 @@ def root_item(app: Application) -> dict[str, Any]:
 
 def task_item(task: ReviewTask) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "pk": _pk(task.case_id),
+        "pk": case_pk(task.case_id),
         "sk": f"TASK#{task.department}",
         "status": task.status.value,
         "v": task.version,
@@ -135,7 +140,7 @@ def task_item(task: ReviewTask) -> dict[str, Any]:
 
 def _document_item(case_id: str, document: Document) -> dict[str, Any]:
     return {
-        "pk": _pk(case_id),
+        "pk": case_pk(case_id),
         "sk": f"DOC#{document.document_id}",
         "status": document.status.value,
         "data": document.model_dump(mode="json", exclude_none=True),
@@ -151,7 +156,7 @@ class CaseStore:
         """The root, its timeline (oldest first) and documents: one Query."""
         app = None
         events, documents, tasks = [], [], []
-        for raw in self._table.query_all(_pk(case_id), consistent=True):
+        for raw in self._table.query_all(case_pk(case_id), consistent=True):
             sk = raw["sk"]
             if sk == ROOT:
                 app = Application.model_validate(raw["data"])
@@ -166,39 +171,35 @@ class CaseStore:
         return CaseBundle(app, events, documents, tasks)
 
     def application(self, case_id: str) -> Application | None:
-        raw = self._table.get(_pk(case_id), ROOT, consistent=True)
+        raw = self._table.get(case_pk(case_id), ROOT, consistent=True)
         return Application.model_validate(raw["data"]) if raw else None
 
     def document(self, case_id: str, document_id: str) -> Document | None:
-        raw = self._table.get(_pk(case_id), f"DOC#{document_id}", consistent=True)
+        raw = self._table.get(case_pk(case_id), f"DOC#{document_id}", consistent=True)
         return Document.model_validate(raw["data"]) if raw else None
 
-    def owned(self, owner_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return self._table.query(
-            f"OWNER#{owner_id}", index="gsi1", forward=False, limit=limit, start_key=start
-        )
+    def _applications(self, key: str, index: str, limit: int, start: Start, **kw: Any) -> Apps:
+        page = self._table.query(key, index=index, limit=limit, start_key=start, **kw)
+        return Page([_root(raw) for raw in page.items], page.last_key)
 
-    def granted(self, agent_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return self._table.query(
+    def owned(self, owner_id: str, limit: int, start: Start) -> Apps:
+        return self._applications(f"OWNER#{owner_id}", "gsi1", limit, start, forward=False)
+
+    def granted(self, agent_id: str, limit: int, start: Start) -> Apps:
+        """The applications `agent_id` holds a grant on (and still does), newest first."""
+        page = self._table.query(
             f"AGENT#{agent_id}", index="gsi1", forward=False, limit=limit, start_key=start
         )
+        apps = self.roots([raw["gsi1sk"] for raw in page.items])
+        return Page([a for a in apps if a.has_agent(agent_id)], page.last_key)
 
-    def acceptance_queue(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return self._table.query(ACCEPTANCE_QUEUE, index="gsi2", limit=limit, start_key=start)
+    def acceptance_queue(self, limit: int, start: Start) -> Apps:
+        return self._applications(ACCEPTANCE_QUEUE, "gsi2", limit, start)
 
     def roots(self, case_ids: list[str]) -> list[Application]:
         """BatchGetItem of roots, in the order asked for."""
-        if not case_ids:
-            return []
-        keys = [{"pk": {"S": _pk(c)}, "sk": {"S": ROOT}} for c in case_ids]
-        found: dict[str, Application] = {}
-        pending: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
-        while pending:
-            response = self._table.client.batch_get_item(RequestItems=pending)
-            for raw in response.get("Responses", {}).get(self._table.name, []):
-                app = Application.model_validate(self._table.ser.load(raw)["data"])
-                found[app.application_id] = app
-            pending = response.get("UnprocessedKeys") or {}
+        items = self._table.batch_get([(case_pk(c), ROOT) for c in case_ids])
+        found = {app.application_id: app for app in (_root(raw) for raw in items)}
         return [found[c] for c in case_ids if c in found]
 
     # writes --------------------------------------------------------------------------------
@@ -227,8 +228,8 @@ class CaseStore:
             operations, Conflict("The same request is being processed; retry shortly.")
         )
 
-    def timeline(self, case_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return timeline_page(self._table, case_id, limit, start)
+    def timeline(self, case_id: str, limit: int, after: str | None) -> Page[TimelineEvent]:
+        return timeline_page(self._table, case_id, limit, after)
 
     def save(
         self,
@@ -286,7 +287,7 @@ class CaseStore:
                     {
                         "Put": {
                             "Item": {
-                                "pk": _pk(case_id),
+                                "pk": case_pk(case_id),
                                 "sk": f"ACCESS#{marker}",
                                 "event_id": event.event_id,
                             },
@@ -308,7 +309,7 @@ class CaseStore:
         outstanding), so no document changes once it is submitted."""
         return {
             "ConditionCheck": {
-                "Key": {"pk": _pk(case_id), "sk": ROOT},
+                "Key": {"pk": case_pk(case_id), "sk": ROOT},
                 "ConditionExpression": "#s IN (:draft, :supplement)",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": {
@@ -359,7 +360,7 @@ class CaseStore:
         """A transaction step: `document` still has the status it was read with."""
         return {
             "ConditionCheck": {
-                "Key": {"pk": _pk(case_id), "sk": f"DOC#{document.document_id}"},
+                "Key": {"pk": case_pk(case_id), "sk": f"DOC#{document.document_id}"},
                 "ConditionExpression": "#s = :status",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": {":status": document.status.value},
@@ -395,7 +396,7 @@ class CaseStore:
         return {
             "Put": {
                 "Item": {
-                    "pk": _pk(case_id),
+                    "pk": case_pk(case_id),
                     "sk": f"GRANT#{grant.agent_id}",
                     "gsi1pk": f"AGENT#{grant.agent_id}",
                     "gsi1sk": case_id,
@@ -406,15 +407,15 @@ class CaseStore:
 
     @staticmethod
     def revoke_op(case_id: str, agent_id: str) -> dict[str, Any]:
-        return {"Delete": {"Key": {"pk": _pk(case_id), "sk": f"GRANT#{agent_id}"}}}
+        return {"Delete": {"Key": {"pk": case_pk(case_id), "sk": f"GRANT#{agent_id}"}}}
 
     # review tasks --------------------------------------------------------------------------
     def task(self, case_id: str, department: str) -> ReviewTask | None:
-        raw = self._table.get(_pk(case_id), f"TASK#{department}", consistent=True)
+        raw = self._table.get(case_pk(case_id), f"TASK#{department}", consistent=True)
         return ReviewTask.model_validate(raw["data"]) if raw else None
 
     def tasks(self, case_id: str) -> list[ReviewTask]:
-        items = self._table.query_all(_pk(case_id), sk_prefix="TASK#", consistent=True)
+        items = self._table.query_all(case_pk(case_id), sk_prefix="TASK#", consistent=True)
         return [ReviewTask.model_validate(raw["data"]) for raw in items]
 
     @staticmethod
@@ -461,23 +462,21 @@ class CaseStore:
             *counter_ops(difference(contribution(before), contribution(after))),
         ]
 
-    def review_queue(self, department: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return self._table.query(
-            review_queue(department), index="gsi2", limit=limit, start_key=start
-        )
+    def _tasks(self, key: str, index: str, limit: int, start: Start) -> Page[ReviewTask]:
+        page = self._table.query(key, index=index, limit=limit, start_key=start)
+        return Page([ReviewTask.model_validate(raw["data"]) for raw in page.items], page.last_key)
 
-    def escalated(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return self._table.query(ESCALATED, index="gsi3", limit=limit, start_key=start)
+    def review_queue(self, department: str, limit: int, start: Start) -> Page[ReviewTask]:
+        return self._tasks(review_queue(department), "gsi2", limit, start)
 
-    def rectification_queue(
-        self, department: str, limit: int, start: dict[str, Any] | None
-    ) -> QueryPage:
-        return self._table.query(
-            rectification_queue(department), index="gsi2", limit=limit, start_key=start
-        )
+    def escalated(self, limit: int, start: Start) -> Page[ReviewTask]:
+        return self._tasks(ESCALATED, "gsi3", limit, start)
 
-    def issuance_queue(self, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return self._table.query(ISSUANCE_QUEUE, index="gsi2", limit=limit, start_key=start)
+    def rectification_queue(self, department: str, limit: int, start: Start) -> Apps:
+        return self._applications(rectification_queue(department), "gsi2", limit, start)
+
+    def issuance_queue(self, limit: int, start: Start) -> Apps:
+        return self._applications(ISSUANCE_QUEUE, "gsi2", limit, start)
 
     # certificates --------------------------------------------------------------------------
     @staticmethod

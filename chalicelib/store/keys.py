@@ -5,6 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.domain.application import TimelineEvent
+from chalicelib.store.table import Page
+
+
+def case_pk(case_id: str) -> str:
+    """The partition of a case (either kind): its root, events, documents and markers."""
+    return f"CASE#{case_id}"
+
 
 def jurisdiction_keys(jurisdiction: str, created: datetime, case_id: str) -> dict[str, str]:
     """GSI3: one partition per county (the code's first six digits), sorted by the full
@@ -51,11 +59,13 @@ def event_put(case_id: str, event: Any) -> dict[str, Any]:
 
 
 def timeline_page(
-    table: Any, case_id: str, limit: int, start: dict[str, Any] | None, type: str | None = None
-) -> Any:
-    """A case's events newest first (only those of `type`, if given): one Query page."""
+    table: Any, case_id: str, limit: int, after: str | None, type: str | None = None
+) -> Page[TimelineEvent]:
+    """A case's events newest first, older than event `after` if given (only those of
+    `type`, if given): one Query page."""
     filter = ("#t = :t", {"#t": "type"}, {":t": type}) if type else None
-    return table.query_filled(
+    start = {"pk": {"S": case_pk(case_id)}, "sk": {"S": f"EV#{after}"}} if after else None
+    page = table.query_filled(
         f"CASE#{case_id}",
         limit,
         sk_prefix="EV#",
@@ -64,3 +74,4 @@ def timeline_page(
         start_key=start,
         filter=filter,
     )
+    return Page([TimelineEvent.model_validate(raw["data"]) for raw in page.items], page.last_key)

@@ -27,13 +27,13 @@ from chalicelib.domain.application import Document, DocumentStatus, TimelineEven
 from chalicelib.domain.request import (
     DISPATCH_STATUSES,
     OPEN_STATUSES,
-    RequestStatus,
     ServiceRequest,
     Stage,
 )
 from chalicelib.domain.stats import add, contribution, difference
 from chalicelib.errors import Conflict
 from chalicelib.store.keys import (
+    case_pk,
     event_put,
     involvement_item,
     jurisdiction_keys,
@@ -42,14 +42,15 @@ from chalicelib.store.keys import (
 )
 from chalicelib.store.limits import case_counter_step
 from chalicelib.store.stats import counter_ops
-from chalicelib.store.table import Guarded, QueryPage, Table, is_conditional_failure
+from chalicelib.store.table import Guarded, Page, Table, is_conditional_failure
 
 ROOT = "R"
 DUE = "DUE"
 
 
-def _pk(request_id: str) -> str:
-    return f"CASE#{request_id}"
+def request_of(raw: dict[str, Any]) -> ServiceRequest:
+    """The request a root item holds."""
+    return ServiceRequest.model_validate(raw["data"])
 
 
 def dispatch_queue(unit: str) -> str:
@@ -70,7 +71,7 @@ def public_partition(county: str, month: str) -> str:
 
 def root_item(req: ServiceRequest) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "pk": _pk(req.request_id),
+        "pk": case_pk(req.request_id),
         "sk": ROOT,
         "kind": "request",
         "rev": req.rev,
@@ -105,7 +106,7 @@ def mirror_items(req: ServiceRequest) -> dict[str, dict[str, Any]]:
         if assignment.status == "pending" and req.status in OPEN_STATUSES:
             sk = f"ASG#{assignment.department}"
             items[sk] = {
-                "pk": _pk(req.request_id),
+                "pk": case_pk(req.request_id),
                 "sk": sk,
                 "gsi2pk": department_queue(assignment.department),
                 "gsi2sk": f"{utc_iso(assignment.assigned_at)}#{req.request_id}",
@@ -117,7 +118,7 @@ def mirror_items(req: ServiceRequest) -> dict[str, dict[str, Any]]:
         assert req.deadline is not None
         unit = req.township or req.county
         items["OVERDUE"] = {
-            "pk": _pk(req.request_id),
+            "pk": case_pk(req.request_id),
             "sk": "OVERDUE",
             "gsi2pk": overdue_queue(req.county),
             "gsi2sk": f"{unit}#{utc_iso(req.deadline)}#{req.request_id}",
@@ -142,14 +143,16 @@ def index_operations(
         {"Put": {"Item": item}} for sk, item in new.items() if old.get(sk) != item
     ]
     operations += [
-        {"Delete": {"Key": {"pk": _pk(after.request_id), "sk": sk}}} for sk in old if sk not in new
+        {"Delete": {"Key": {"pk": case_pk(after.request_id), "sk": sk}}}
+        for sk in old
+        if sk not in new
     ]
     if public is not None:
         operations.append(
             {
                 "Put": {
                     "Item": {
-                        "pk": _pk(after.request_id),
+                        "pk": case_pk(after.request_id),
                         "sk": "PUB",
                         "gsi1pk": public_partition(
                             after.county, after.created_at.astimezone(UTC).strftime("%Y-%m")
@@ -173,6 +176,17 @@ class Change:
     public: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class PublicFilter:
+    """Which public records a GeoReport search keeps: received in [since, until], with one
+    of `statuses` (open, closed) and of `categories`, when given."""
+
+    since: datetime
+    until: datetime
+    statuses: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+
 class RequestStore:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -182,7 +196,7 @@ class RequestStore:
         """The root and its timeline (oldest first): one Query."""
         root = None
         events = []
-        for raw in self._table.query_all(_pk(request_id), consistent=True):
+        for raw in self._table.query_all(case_pk(request_id), consistent=True):
             if raw["sk"] == ROOT:
                 root = ServiceRequest.model_validate(raw["data"])
             elif raw["sk"].startswith("EV#"):
@@ -190,90 +204,8 @@ class RequestStore:
         return (root, events) if root is not None else None
 
     def get(self, request_id: str) -> ServiceRequest | None:
-        raw = self._table.get(_pk(request_id), ROOT, consistent=True)
+        raw = self._table.get(case_pk(request_id), ROOT, consistent=True)
         return ServiceRequest.model_validate(raw["data"]) if raw else None
-
-    def roots(self, request_ids: list[str]) -> list[ServiceRequest]:
-        """BatchGetItem of roots, in the order asked for (duplicates and missing dropped)."""
-        wanted = list(dict.fromkeys(request_ids))
-        found: dict[str, ServiceRequest] = {}
-        for start in range(0, len(wanted), 100):
-            keys = [{"pk": {"S": _pk(r)}, "sk": {"S": ROOT}} for r in wanted[start : start + 100]]
-            pending: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
-            while pending:
-                response = self._table.client.batch_get_item(RequestItems=pending)
-                for raw in response.get("Responses", {}).get(self._table.name, []):
-                    req = ServiceRequest.model_validate(self._table.ser.load(raw)["data"])
-                    found[req.request_id] = req
-                pending = response.get("UnprocessedKeys") or {}
-        return [found[r] for r in wanted if r in found]
-
-    def owned(self, owner_id: str, limit: int, start: dict[str, Any] | None) -> QueryPage:
-        return self._table.query(
-            f"REQOWNER#{owner_id}", index="gsi1", forward=False, limit=limit, start_key=start
-        )
-
-    def dispatch_queue(
-        self,
-        unit: str,
-        limit: int,
-        start: dict[str, Any] | None,
-        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
-    ) -> QueryPage:
-        return self._table.query(
-            dispatch_queue(unit), index="gsi2", limit=limit, start_key=start, filter=filter
-        )
-
-    def department_queue(
-        self,
-        department: str,
-        limit: int,
-        start: dict[str, Any] | None,
-        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
-    ) -> QueryPage:
-        return self._table.query(
-            department_queue(department), index="gsi2", limit=limit, start_key=start, filter=filter
-        )
-
-    def overdue_queue(
-        self,
-        county: str,
-        prefix: str | None,
-        limit: int,
-        start: dict[str, Any] | None,
-        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
-    ) -> QueryPage:
-        return self._table.query(
-            overdue_queue(county),
-            index="gsi2",
-            sk_prefix=f"{prefix}#" if prefix and prefix != county else None,
-            limit=limit,
-            start_key=start,
-            filter=filter,
-        )
-
-    def in_jurisdiction(
-        self,
-        county: str,
-        prefix: str,
-        limit: int,
-        start: dict[str, Any] | None,
-        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
-        since: datetime | None = None,
-        forward: bool = True,
-    ) -> QueryPage:
-        """Cases whose jurisdiction code starts with `prefix` (a grid: exactly that grid's)."""
-        kwargs: dict[str, Any] = {
-            "limit": limit,
-            "start_key": start,
-            "filter": filter,
-            "forward": forward,
-        }
-        if since is not None:
-            kwargs["sk_between"] = (f"{prefix}#{utc_iso(since)}", f"{prefix}#~")
-        else:
-            kwargs["sk_prefix"] = prefix
-        return self._table.query(f"JUR#{county}", index="gsi3", **kwargs)
 
     def due(self, until: datetime, limit: int) -> list[str]:
         """Ids of requests whose running stage fell due by `until` (oldest first)."""
@@ -286,17 +218,30 @@ class RequestStore:
         self,
         county: str,
         month: str,
-        lo: str,
-        hi: str,
+        chosen: PublicFilter,
         limit: int,
-        filter: tuple[str, dict[str, str], dict[str, Any]] | None = None,
         start: dict[str, Any] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One page of a month's public records, newest first, and where to go on."""
+        """One page of a month's public records (their GeoReport rendering) received in
+        the filter's window, newest first, and where to go on."""
+        clauses: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for attribute, name, wanted in (
+            ("status", "st", chosen.statuses),
+            ("category", "c", chosen.categories),
+        ):
+            if wanted:
+                clauses.append(
+                    f"#{name} IN ({', '.join(f':{name}{i}' for i in range(len(wanted)))})"
+                )
+                names[f"#{name}"] = attribute
+                values.update({f":{name}{i}": v for i, v in enumerate(wanted)})
+        filter = (" AND ".join(clauses), names, values) if clauses else None
         page = self._table.query(
             public_partition(county, month),
             index="gsi1",
-            sk_between=(lo, hi),
+            sk_between=(utc_iso(chosen.since), f"{utc_iso(chosen.until)}#~"),
             forward=False,
             limit=limit,
             filter=filter,
@@ -305,7 +250,7 @@ class RequestStore:
         return [raw["data"] for raw in page.items], page.last_key
 
     def public(self, request_id: str) -> dict[str, Any] | None:
-        raw = self._table.get(_pk(request_id), "PUB")
+        raw = self._table.get(case_pk(request_id), "PUB")
         return raw["data"] if raw else None
 
     # writes --------------------------------------------------------------------------------
@@ -334,9 +279,9 @@ class RequestStore:
         )
 
     def timeline(
-        self, request_id: str, limit: int, start: dict[str, Any] | None, type: str | None = None
-    ) -> QueryPage:
-        return timeline_page(self._table, request_id, limit, start, type)
+        self, request_id: str, limit: int, after: str | None, type: str | None = None
+    ) -> Page[TimelineEvent]:
+        return timeline_page(self._table, request_id, limit, after, type)
 
     def add_comment(self, request_id: str, event: TimelineEvent, limit: int) -> None:
         """The filer's comment, counted against the request's `limit` in the same write."""
@@ -403,17 +348,9 @@ class RequestStore:
     def uploads(self, owner: str, document_ids: list[str]) -> dict[str, Document]:
         if not document_ids:
             return {}
-        unique = list(dict.fromkeys(document_ids))
-        keys = [{"pk": {"S": f"UPLOAD#{owner}"}, "sk": {"S": f"DOC#{d}"}} for d in unique]
-        found: dict[str, Document] = {}
-        pending: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
-        while pending:
-            response = self._table.client.batch_get_item(RequestItems=pending)
-            for raw in response.get("Responses", {}).get(self._table.name, []):
-                doc = Document.model_validate(self._table.ser.load(raw)["data"])
-                found[doc.document_id] = doc
-            pending = response.get("UnprocessedKeys") or {}
-        return found
+        items = self._table.batch_get([(f"UPLOAD#{owner}", f"DOC#{d}") for d in document_ids])
+        documents = (Document.model_validate(raw["data"]) for raw in items)
+        return {doc.document_id: doc for doc in documents}
 
     def put_upload(self, owner: str, document: Document, quota: Guarded) -> None:
         """Registers an upload, within the owner's daily quota (one transaction)."""
@@ -471,10 +408,3 @@ class RequestStore:
                 },
             }
         }
-
-
-def open_filter(statuses: frozenset[RequestStatus] | None = None) -> tuple[str, dict, dict]:
-    """A FilterExpression keeping items whose `status` is one of `statuses` (default: open)."""
-    chosen = sorted(s.value for s in (statuses or OPEN_STATUSES))
-    values = {f":s{i}": s for i, s in enumerate(chosen)}
-    return (f"#st IN ({', '.join(values)})", {"#st": "status"}, values)

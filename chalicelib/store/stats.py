@@ -51,20 +51,10 @@ class StatsStore:
 
     def many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
         """Several counter items at once (BatchGetItem, 100 keys a call)."""
-        found: dict[tuple[str, str], dict[str, int]] = {}
-        for offset in range(0, len(keys), 100):
-            chunk = keys[offset : offset + 100]
-            request: dict[str, Any] = {
-                self._table.name: {
-                    "Keys": [{"pk": {"S": f"STATS#{s}"}, "sk": {"S": p}} for s, p in chunk]
-                }
+        items = self._table.batch_get([(f"STATS#{s}", p) for s, p in keys], consistent=False)
+        return {
+            (item["pk"][6:], item["sk"]): {
+                k: int(v) for k, v in item.items() if k not in ("pk", "sk")
             }
-            while request:
-                response = self._table.client.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._table.name, []):
-                    item = self._table.ser.load(raw)
-                    found[(item["pk"][6:], item["sk"])] = {
-                        k: int(v) for k, v in item.items() if k not in ("pk", "sk")
-                    }
-                request = response.get("UnprocessedKeys") or {}
-        return found
+            for item in items
+        }

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from chalicelib.errors import DomainError
 from chalicelib.store.clients import AwsClients
@@ -69,6 +70,18 @@ class Serializer:
         return self._ser.serialize(_to_dynamo(value))
 
 
+T = TypeVar("T")
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem call
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of typed results and where the next one starts (None: no more)."""
+
+    items: list[T]
+    last_key: dict[str, Any] | None
+
+
 @dataclass
 class QueryPage:
     items: list[Item]
@@ -101,6 +114,29 @@ class Table:
         )
         raw = response.get("Item")
         return self.ser.load(raw) if raw else None
+
+    def batch_get(self, keys: list[tuple[str, str]], *, consistent: bool = True) -> list[Item]:
+        """The items at (pk, sk) `keys` that exist, read with BatchGetItem (100 keys a call,
+        unprocessed keys asked again after a short backoff, as the SDK guide says)."""
+        found: list[Item] = []
+        unique = list(dict.fromkeys(keys))
+        for offset in range(0, len(unique), BATCH_GET_LIMIT):
+            chunk = unique[offset : offset + BATCH_GET_LIMIT]
+            pending: dict[str, Any] = {
+                self.name: {
+                    "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk],
+                    "ConsistentRead": consistent,
+                }
+            }
+            attempt = 0
+            while pending:
+                if attempt:
+                    time.sleep(min(0.05 * 2**attempt, 1.0))
+                response = self.client.batch_get_item(RequestItems=pending)
+                found.extend(self.ser.load(raw) for raw in response["Responses"].get(self.name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                attempt += 1
+        return found
 
     def put(
         self,

@@ -70,8 +70,8 @@ def test_the_sms_consumer_appends_to_the_outbox(
     """POST /auth/otp enqueues; the pump delivers to `deliver_sms`, which writes the outbox."""
     from app import app
     from chalicelib.services.auth import CitizenAuth
-    from chalicelib.services.sms import QueuedDispatch
     from chalicelib.store.identity import CitizenStore, OtpStore
+    from chalicelib.store.sms import QueuedDispatch
     from devstack.pump import EventPump
 
     outbox = tmp_path / "outbox.jsonl"

@@ -13,6 +13,7 @@ import pytest
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container
 from chalicelib.services.stats import verify
+from chalicelib.store.listing import CaseIndex
 from chalicelib.store.stats import StatsStore
 from devstack.workload import Workload
 from tests.conftest import ApiClient, RecordingSms, body
@@ -45,7 +46,7 @@ def test_zero_drift_after_a_randomized_workload(
 
     tree = deps.reference.jurisdictions()
     scopes = [*tree.nodes, *(f"dept:{d}" for d in deps.reference.departments())]
-    report = verify(deps.table, StatsStore(deps.table), "370830", scopes)
+    report = verify(CaseIndex(deps.table), StatsStore(deps.table), "370830", scopes)
     assert report.cases == 29
     assert report.drift == [], report.drift[:10]
 
@@ -68,7 +69,7 @@ def test_a_tampered_counter_is_reported(
         ExpressionAttributeNames={"#a": "req.received"},
         ExpressionAttributeValues={":one": 1},
     )
-    report = verify(deps.table, StatsStore(deps.table), "370830", ["370830"])
+    report = verify(CaseIndex(deps.table), StatsStore(deps.table), "370830", ["370830"])
     assert [(d.scope, d.period, d.attribute, d.counted, d.recomputed) for d in report.drift] == [
         ("370830", "2026", "req.received", 2, 1)
     ]
