@@ -7,7 +7,7 @@ Handlers call `container()`; tests and the local stack install their own with
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.paging import CursorCodec
@@ -26,7 +26,13 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.issuance import IssuanceService
     from chalicelib.services.open311 import Open311
     from chalicelib.services.reference import ReferenceData
-    from chalicelib.services.requests import RequestService
+    from chalicelib.services.request_cases import RequestCases
+    from chalicelib.services.request_filing import RequestFiling
+    from chalicelib.services.request_handling import RequestHandling
+    from chalicelib.services.request_rating import RequestRating
+    from chalicelib.services.request_reading import RequestReading
+    from chalicelib.services.request_sweep import RequestSweep
+    from chalicelib.services.request_triage import RequestTriage
     from chalicelib.services.review import ReviewService
     from chalicelib.services.routing import Roster, Router
     from chalicelib.services.scanning import DocumentScanner
@@ -48,6 +54,8 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.store.secrets import SigningKeyStore
     from chalicelib.store.table import Table
     from chalicelib.store.workflow import ApprovalWorkflow
+
+R = TypeVar("R", bound="RequestCases")
 
 
 DASHBOARD_SECONDS = 8 * 3600  # a working day
@@ -257,14 +265,13 @@ class Container:
 
         return Router(self.reference, self.roster)
 
-    @cached_property
-    def requests(self) -> RequestService:
-        from chalicelib.services.requests import RequestService
+    def _request_case(self, kind: type[R]) -> R:
+        """A request use case with its collaborators (every one shares the same)."""
         from chalicelib.store.identity import CitizenStore
         from chalicelib.store.request_lists import RequestLists
 
         sms = self.sms_dispatch if self._sms_dispatch or self.settings.sms_queue_url else None
-        return RequestService(
+        return kind(
             self.request_store,
             CitizenStore(self.table),
             self.reference,
@@ -278,6 +285,42 @@ class Container:
             self.idempotency,
             RequestLists(self.table),
         )
+
+    @cached_property
+    def request_filing(self) -> RequestFiling:
+        from chalicelib.services.request_filing import RequestFiling
+
+        return self._request_case(RequestFiling)
+
+    @cached_property
+    def request_reading(self) -> RequestReading:
+        from chalicelib.services.request_reading import RequestReading
+
+        return self._request_case(RequestReading)
+
+    @cached_property
+    def request_triage(self) -> RequestTriage:
+        from chalicelib.services.request_triage import RequestTriage
+
+        return self._request_case(RequestTriage)
+
+    @cached_property
+    def request_handling(self) -> RequestHandling:
+        from chalicelib.services.request_handling import RequestHandling
+
+        return self._request_case(RequestHandling)
+
+    @cached_property
+    def request_rating(self) -> RequestRating:
+        from chalicelib.services.request_rating import RequestRating
+
+        return self._request_case(RequestRating)
+
+    @cached_property
+    def request_sweep(self) -> RequestSweep:
+        from chalicelib.services.request_sweep import RequestSweep
+
+        return self._request_case(RequestSweep)
 
     @cached_property
     def partner_keys(self) -> PartnerKeyStore:
@@ -297,7 +340,7 @@ class Container:
 
         return Open311(
             self.reference,
-            self.requests,
+            self.request_filing,
             self.request_store,
             self.partner_keys,
             self.clock,

@@ -68,7 +68,15 @@ CATEGORIES = [
 ]
 
 
-def _sometimes_real(value: Any, real: list[str]) -> Any:
+SERVICE_CODE = re.compile(r"^[0-9]{6}-[A-Z]{2}-[0-9]{4}$")
+CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def _sometimes_real(value: Any, real: list[str], form: re.Pattern[str]) -> Any:
+    """`value` or, half the time, a code that exists — only where `value` has the code's form:
+    a value broken on purpose (negative data) stays broken."""
+    if not isinstance(value, str) or not form.match(value):
+        return st.just(value)
     return st.one_of(st.just(value), st.sampled_from(real))
 
 
@@ -76,7 +84,7 @@ def _sometimes_real(value: Any, real: list[str]) -> Any:
 def flatmap_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> Any:
     params = dict(path_parameters or {})
     if "code" in params and "/services/" in ctx.operation.path:
-        return _sometimes_real(params["code"], SERVICE_CODES).map(
+        return _sometimes_real(params["code"], SERVICE_CODES, SERVICE_CODE).map(
             lambda code: {**params, "code": code}
         )
     return st.just(path_parameters)
@@ -85,12 +93,12 @@ def flatmap_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) ->
 @schemathesis.hook
 def flatmap_body(ctx: Any, body: Any) -> Any:
     open311 = ctx.operation.path.startswith("/open311/")  # its services are the categories
-    for field, real in (
-        ("service_code", CATEGORIES if open311 else SERVICE_CODES),
-        ("category", CATEGORIES),
+    for field, real, form in (
+        ("service_code", *((CATEGORIES, CATEGORY) if open311 else (SERVICE_CODES, SERVICE_CODE))),
+        ("category", CATEGORIES, CATEGORY),
     ):
         if isinstance(body, dict) and isinstance(body.get(field), str):
-            return _sometimes_real(body[field], real).map(lambda v, f=field: {**body, f: v})
+            return _sometimes_real(body[field], real, form).map(lambda v, f=field: {**body, f: v})
     return st.just(body)
 
 

@@ -52,5 +52,5 @@ def review_events(event: SQSEvent) -> None:
 def sweep_requests(event: CloudWatchEvent) -> None:
     """Escalates requests whose acceptance, resolution or rectification fell due, and closes
     resolved ones left unrated past the rating period."""
-    changed = container().requests.sweep()
+    changed = container().request_sweep.sweep()
     logger.info("request sweep", extra={"changed": changed})

@@ -51,7 +51,7 @@ TAGS = ("admin", "requests")
     errors=(429,),
 )
 def create_staff_upload(call: Call, staff: StaffMember, body: UploadRequest) -> Reply:
-    view = container().requests.request_upload(staff_upload_owner(staff.staff_id), body)
+    view = container().request_filing.request_upload(staff_upload_owner(staff.staff_id), body)
     return created(view, f"/admin/uploads/{view.document_id}")
 
 
@@ -66,7 +66,7 @@ def create_staff_upload(call: Call, staff: StaffMember, body: UploadRequest) -> 
     response=UploadView,
 )
 def get_staff_upload(call: Call, staff: StaffMember, id: str) -> UploadView:
-    return container().requests.upload_status(staff_upload_owner(staff.staff_id), id)
+    return container().request_filing.upload_status(staff_upload_owner(staff.staff_id), id)
 
 
 @operation(
@@ -84,7 +84,7 @@ def get_staff_upload(call: Call, staff: StaffMember, id: str) -> UploadView:
     headers=(IDEMPOTENCY_HEADER,),
 )
 def file_for_resident(call: Call, staff: StaffMember, body: ResidentRequestCreate) -> Reply:
-    view, fresh = container().requests.file_for_resident(
+    view, fresh = container().request_filing.file_for_resident(
         staff, body, call.idempotency_key, call.fingerprint()
     )
     location = f"/admin/requests/{view.request_id}"
@@ -103,7 +103,7 @@ def file_for_resident(call: Call, staff: StaffMember, body: ResidentRequestCreat
     errors=(404,),
 )
 def request_queue(call: Call, staff: StaffMember, query: RequestQueueQuery) -> RequestPage:
-    return container().requests.queue(staff, query)
+    return container().request_reading.queue(staff, query)
 
 
 @operation(
@@ -117,7 +117,7 @@ def request_queue(call: Call, staff: StaffMember, query: RequestQueueQuery) -> R
     response=RequestView,
 )
 def get_request_for_staff(call: Call, staff: StaffMember, id: str) -> RequestView:
-    return container().requests.view_for_staff(staff, id)
+    return container().request_reading.view_for_staff(staff, id)
 
 
 @operation(
@@ -134,7 +134,7 @@ def get_request_for_staff(call: Call, staff: StaffMember, id: str) -> RequestVie
 def request_timeline_for_staff(
     call: Call, staff: StaffMember, id: str, query: TimelineQuery
 ) -> TimelinePage:
-    return container().requests.timeline_for_staff(staff, id, query)
+    return container().request_reading.timeline_for_staff(staff, id, query)
 
 
 @operation(
@@ -152,7 +152,7 @@ def request_timeline_for_staff(
     errors=(409,),
 )
 def triage_request(call: Call, staff: StaffMember, id: str, body: TriageRequest) -> RequestView:
-    return container().requests.triage(staff, id, body)
+    return container().request_triage.triage(staff, id, body)
 
 
 @operation(
@@ -169,7 +169,7 @@ def triage_request(call: Call, staff: StaffMember, id: str, body: TriageRequest)
     errors=(409,),
 )
 def return_request(call: Call, staff: StaffMember, id: str, body: ReturnRequest) -> RequestView:
-    return container().requests.return_request(staff, id, body)
+    return container().request_triage.return_request(staff, id, body)
 
 
 @operation(
@@ -186,7 +186,7 @@ def return_request(call: Call, staff: StaffMember, id: str, body: ReturnRequest)
     errors=(409,),
 )
 def reply_request(call: Call, staff: StaffMember, id: str, body: ReplyRequest) -> RequestView:
-    return container().requests.reply(staff, id, body)
+    return container().request_handling.reply(staff, id, body)
 
 
 @operation(
@@ -203,7 +203,7 @@ def reply_request(call: Call, staff: StaffMember, id: str, body: ReplyRequest) -
     errors=(409,),
 )
 def visit_request(call: Call, staff: StaffMember, id: str, body: VisitRequest) -> RequestView:
-    return container().requests.visit(staff, id, body)
+    return container().request_handling.visit(staff, id, body)
 
 
 @operation(

@@ -38,7 +38,7 @@ TAGS = ("requests",)
     errors=(429,),
 )
 def create_upload(call: Call, body: UploadRequest) -> Reply:
-    view = container().requests.request_upload(call.citizen_id, body)
+    view = container().request_filing.request_upload(call.citizen_id, body)
     return created(view, f"/uploads/{view.document_id}")
 
 
@@ -52,7 +52,7 @@ def create_upload(call: Call, body: UploadRequest) -> Reply:
     response=UploadView,
 )
 def get_upload(call: Call, id: str) -> UploadView:
-    return container().requests.upload_status(call.citizen_id, id)
+    return container().request_filing.upload_status(call.citizen_id, id)
 
 
 @operation(
@@ -69,7 +69,7 @@ def get_upload(call: Call, id: str) -> UploadView:
     headers=(IDEMPOTENCY_HEADER,),
 )
 def file_request(call: Call, body: RequestCreate) -> Reply:
-    view, fresh = container().requests.file_for_citizen(
+    view, fresh = container().request_filing.file_for_citizen(
         call.citizen_id, body, call.idempotency_key, call.fingerprint()
     )
     location = f"/requests/{view.request_id}"
@@ -87,7 +87,7 @@ def file_request(call: Call, body: RequestCreate) -> Reply:
     errors=(404,),
 )
 def list_requests(call: Call, query: RequestListQuery) -> RequestPage:
-    return container().requests.mine(call.citizen_id, query.limit, query.cursor)
+    return container().request_reading.mine(call.citizen_id, query.limit, query.cursor)
 
 
 @operation(
@@ -100,7 +100,7 @@ def list_requests(call: Call, query: RequestListQuery) -> RequestPage:
     response=RequestView,
 )
 def get_request(call: Call, id: str) -> RequestView:
-    return container().requests.view_for_citizen(call.citizen_id, id)
+    return container().request_reading.view_for_citizen(call.citizen_id, id)
 
 
 @operation(
@@ -114,7 +114,7 @@ def get_request(call: Call, id: str) -> RequestView:
     response=TimelinePage,
 )
 def request_timeline(call: Call, id: str, query: TimelineQuery) -> TimelinePage:
-    return container().requests.timeline_for_citizen(call.citizen_id, id, query)
+    return container().request_reading.timeline_for_citizen(call.citizen_id, id, query)
 
 
 @operation(
@@ -131,7 +131,7 @@ def request_timeline(call: Call, id: str, query: TimelineQuery) -> TimelinePage:
     errors=(409,),
 )
 def comment_request(call: Call, id: str, body: CommentRequest) -> Reply:
-    comment = container().requests.comment(call.citizen_id, id, body)
+    comment = container().request_rating.comment(call.citizen_id, id, body)
     return created(comment, f"/requests/{id}/comments/{comment.comment_id}")
 
 
@@ -146,7 +146,7 @@ def comment_request(call: Call, id: str, body: CommentRequest) -> Reply:
     response=CommentPage,
 )
 def list_comments(call: Call, id: str, query: TimelineQuery) -> CommentPage:
-    return container().requests.comments(call.citizen_id, id, query)
+    return container().request_reading.comments(call.citizen_id, id, query)
 
 
 @operation(
@@ -159,7 +159,7 @@ def list_comments(call: Call, id: str, query: TimelineQuery) -> CommentPage:
     response=CommentView,
 )
 def get_comment(call: Call, id: str, comment_id: str) -> CommentView:
-    return container().requests.comment_of(call.citizen_id, id, comment_id)
+    return container().request_reading.comment_of(call.citizen_id, id, comment_id)
 
 
 @operation(
@@ -175,4 +175,4 @@ def get_comment(call: Call, id: str, comment_id: str) -> CommentView:
     errors=(409,),
 )
 def rate_request(call: Call, id: str, body: RatingRequest) -> RequestView:
-    return container().requests.rate(call.citizen_id, id, body)
+    return container().request_rating.rate(call.citizen_id, id, body)

@@ -27,7 +27,7 @@ from chalicelib.store.requests import PublicFilter
 
 if TYPE_CHECKING:
     from chalicelib.services.reference import ReferenceData
-    from chalicelib.services.requests import RequestService
+    from chalicelib.services.request_filing import RequestFiling
     from chalicelib.store.requests import RequestStore
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -186,7 +186,7 @@ def _months(start: datetime, end: datetime) -> list[str]:
 @dataclass
 class Open311:
     reference: ReferenceData
-    requests: RequestService
+    requests: RequestFiling
     store: RequestStore
     keys: PartnerKeyStore
     clock: Clock

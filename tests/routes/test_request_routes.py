@@ -220,11 +220,11 @@ def test_overdue_requests_escalate_to_township_and_county_supervisors(
         f"/admin/requests/{accepted['request_id']}/triage",
         {"action": "accept"},
     )
-    assert deps.requests.sweep() == 0
+    assert deps.request_sweep.sweep() == 0
 
     clock.advance(hours=deps.settings.request_accept_hours, minutes=1)
-    assert deps.requests.sweep() == 1
-    assert deps.requests.sweep() == 0  # escalated once per stage
+    assert deps.request_sweep.sweep() == 1
+    assert deps.request_sweep.sweep() == 0  # escalated once per stage
     view = body(api.get(f"/admin/requests/{late}", profile="wenshang-supervisor"))
     assert view["overdue"] is True and view["escalated"] is True
     escalation = next(e for e in view["timeline"] if e["type"] == "escalated")
@@ -238,7 +238,7 @@ def test_overdue_requests_escalate_to_township_and_county_supervisors(
     act(api, "wenshang-dispatcher", f"/admin/requests/{late}/triage", {"action": "accept"})
     assert queue(api, "wenshang-supervisor") == []
     clock.advance(days=10)
-    assert deps.requests.sweep() == 2  # both now overdue for resolution
+    assert deps.request_sweep.sweep() == 2  # both now overdue for resolution
     assert set(queue(api, "county-leader")) == {late, accepted["request_id"]}
 
 
@@ -482,11 +482,11 @@ def test_an_unrated_resolved_request_closes_after_the_rating_period(
     act(api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["cgj"]})
     act(api, "cgj-reviewer", f"{path}/reply", {"text": "已维修", "done": True})
     clock.advance(days=deps.settings.request_rating_days - 1)
-    deps.requests.sweep()
+    deps.request_sweep.sweep()
     du_ping = sign_in(api, sms, DU_PING)
     assert body(api.get(f"/requests/{request_id}", token=du_ping))["status"] == "resolved"
     clock.set(clock.now() + timedelta(days=2))
-    assert deps.requests.sweep() == 1
+    assert deps.request_sweep.sweep() == 1
     du_ping = sign_in(api, sms, DU_PING)
     closed = body(api.get(f"/requests/{request_id}", token=du_ping))
     assert closed["status"] == "closed" and closed.get("rating") is None
@@ -602,9 +602,9 @@ def test_resolution_deadlines_escalate_on_the_hour(
 
     due = datetime.fromisoformat(accepted["resolution_due"]).astimezone(UTC)
     clock.set(due - timedelta(minutes=1))
-    assert deps.requests.sweep() == 0  # a minute before the end of the due day: not yet
+    assert deps.request_sweep.sweep() == 0  # a minute before the end of the due day: not yet
     clock.set(due + timedelta(minutes=1))
-    assert deps.requests.sweep() == 1
+    assert deps.request_sweep.sweep() == 1
     assert request_id in queue(api, "wenshang-supervisor")
 
 
@@ -613,7 +613,7 @@ def test_an_overdue_private_request_escalates_to_its_dispatchers(
 ) -> None:
     petition = file(api, du_ping, street_light(category="petition", description="信访事项"))
     clock.advance(hours=deps.settings.request_accept_hours, minutes=1)
-    assert deps.requests.sweep() == 1
+    assert deps.request_sweep.sweep() == 1
     view = body(api.get(f"/admin/requests/{petition['request_id']}", profile="wenshang-dispatcher"))
     escalation = next(e for e in view["timeline"] if e["type"] == "escalated")
     assert escalation["data"]["to"] == ["wenshang-dispatcher"]

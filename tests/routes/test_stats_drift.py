@@ -33,14 +33,14 @@ def test_zero_drift_after_a_randomized_workload(
     workload = Workload(InProcessDriver(api, aws, pump, sms), random.Random(seed), citizens=8)
     filed = [workload.file_request() for _ in range(25)]
     clock.advance(hours=3)
-    deps.requests.sweep()  # acceptance overdue: escalations
+    deps.request_sweep.sweep()  # acceptance overdue: escalations
     for created in filed[:20]:
         assert created is not None
         workload.handle_request(created)
     for _ in range(4):
         workload.apply()
     clock.advance(days=12)
-    deps.requests.sweep()  # resolution overdue, and unrated resolved requests closed
+    deps.request_sweep.sweep()  # resolution overdue, and unrated resolved requests closed
     outcomes = workload.tally.outcomes
     assert outcomes["filed"] == 25
 

@@ -1,0 +1,341 @@
+"""What every use case of citizen requests (诉求) shares: the collaborators, loading a request
+for a filer or a staff member, settling and saving a change, and the views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from chalicelib.clock import Clock
+from chalicelib.domain.access import sees_request
+from chalicelib.domain.application import (
+    Actor,
+    DocumentStatus,
+    TimelineEvent,
+    TimelinePage,
+    TimelineQuery,
+)
+from chalicelib.domain.calendar import BEIJING, beijing_date
+from chalicelib.domain.identity import StaffMember
+from chalicelib.domain.reference import Category
+from chalicelib.domain.request import (
+    DISPATCH_STATUSES,
+    HANDLING_STATUSES,
+    Assignment,
+    Channel,
+    Photo,
+    RequestStatus,
+    RequestView,
+    ServiceRequest,
+    Stage,
+    settled_status,
+)
+from chalicelib.domain.sms import SmsMessage
+from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
+from chalicelib.observability import logger
+from chalicelib.paging import CursorCodec
+from chalicelib.services.cases import event
+from chalicelib.services.reference import ReferenceData
+from chalicelib.services.request_views import (
+    masked_event,
+    public_record,
+    request_view,
+)
+from chalicelib.services.routing import Roster, Router
+from chalicelib.services.sms import SmsDispatch
+from chalicelib.services.timelines import latest_events, timeline_page
+from chalicelib.settings import Settings
+from chalicelib.store.documents import DocumentStorage, upload_key
+from chalicelib.store.identity import CitizenStore
+from chalicelib.store.limits import IdempotencyStore
+from chalicelib.store.request_lists import RequestLists
+from chalicelib.store.requests import Change, RequestStore
+from chalicelib.store.table import Guarded
+
+SYSTEM = Actor(role="system")
+
+
+@dataclass(frozen=True)
+class Filer:
+    """Who a new request belongs to and who typed it in."""
+
+    owner_id: str
+    owner_phone: str | None
+    actor: Actor
+    channel: Channel
+    upload_owner: str
+    partner: str | None = None
+    quota_owner: str = ""  # whose daily filing quota it counts against (the client filing)
+    quota_scale: int = 1  # a liaison officer or a partner app files for many residents
+
+
+def end_of_working_day(reference: ReferenceData, start: datetime, days: int) -> datetime:
+    """The end (Beijing midnight) of the `days`-th working day after `start`'s date."""
+    due = reference.calendar().add_working_days(beijing_date(start), days)
+    return datetime.combine(due + timedelta(days=1), time(0), tzinfo=BEIJING)
+
+
+class RequestCases:
+    """The collaborators and the shared steps of the request use cases (one subclass each)."""
+
+    def __init__(
+        self,
+        store: RequestStore,
+        citizens: CitizenStore,
+        reference: ReferenceData,
+        router: Router,
+        roster: Roster,
+        storage: DocumentStorage,
+        cursors: CursorCodec,
+        sms: SmsDispatch | None,
+        clock: Clock,
+        settings: Settings,
+        keys: IdempotencyStore,
+        lists: RequestLists,
+    ) -> None:
+        self._store = store
+        self._lists = lists
+        self._keys = keys
+        self._citizens = citizens
+        self._reference = reference
+        self._router = router
+        self._roster = roster
+        self._storage = storage
+        self._cursors = cursors
+        self._sms = sms
+        self._clock = clock
+        self._settings = settings
+
+    def _photos(
+        self, owner: str, ids: list[str], field: str, attach_to: str
+    ) -> tuple[list[Photo], list[Guarded]]:
+        """The caller's clean, unattached uploads as photos, with the transaction steps that
+        attach them to `attach_to`. An id that is not one of the caller's uploads is a 404;
+        one still being checked, or rejected, a 409; each names the photo."""
+        found = self._store.uploads(owner, ids)
+        missing = [
+            FieldError(f"{field}[{i}]", "no such upload of yours", "unknown")
+            for i, document_id in enumerate(ids)
+            if document_id not in found
+        ]
+        if missing:
+            raise NotFound("Some photos are not uploads of yours.", errors=missing)
+        errors = []
+        photos = []
+        for i, document_id in enumerate(ids):
+            document = found[document_id]
+            if document.status is DocumentStatus.PENDING:
+                errors.append(
+                    FieldError(f"{field}[{i}]", "not checked yet; retry shortly", "pending")
+                )
+            elif document.status is not DocumentStatus.CLEAN:
+                errors.append(
+                    FieldError(f"{field}[{i}]", document.reason or "rejected", "rejected")
+                )
+            else:
+                photos.append(
+                    Photo(
+                        document_id=document_id,
+                        key=upload_key(owner, document_id),
+                        content_type=document.content_type,
+                        version_id=document.version_id,
+                    )
+                )
+        if errors:
+            raise Conflict("Some photos cannot be attached yet.", errors=errors)
+        claims = [
+            Guarded(
+                self._store.claim_upload(owner, p.document_id, attach_to),
+                Conflict(
+                    "A photo is already attached elsewhere.",
+                    errors=[FieldError(f"{field}[{i}]", "already attached", "attached")],
+                ),
+            )
+            for i, p in enumerate(photos)
+        ]
+        return photos, claims
+
+    def _photo_url(self, photo: Photo) -> str:
+        return self._storage.download_url(
+            photo.key, f"{photo.document_id}", photo.content_type, photo.version_id
+        )
+
+    def _category(self, code: str, field: str) -> Category:
+        category = next((c for c in self._reference.categories() if c.code == code), None)
+        if category is None:
+            raise NotFound(
+                "No such request category.",
+                errors=[FieldError(field, "not a category of this county", "unknown")],
+            )
+        return category
+
+    def _duplicates(self, req: ServiceRequest) -> list[ServiceRequest]:
+        """Open, non-private requests of the same category in the same place lately."""
+        since = req.created_at - timedelta(days=self._settings.duplicate_days)
+        return self._lists.likely_duplicates(req, since)
+
+    def _view(
+        self,
+        req: ServiceRequest,
+        events: list[TimelineEvent],
+        viewer: str,
+        duplicates: list[ServiceRequest] | None = None,
+    ) -> RequestView:
+        role = "filer" if viewer == "filer" else "staff"
+        window, older = latest_events(
+            events, self._cursors, self._timeline_scope(req.request_id, role)
+        )
+        return request_view(
+            req,
+            window,
+            viewer=role,
+            departments=self._reference.departments(),
+            tree=self._reference.jurisdictions(),
+            roster=self._roster,
+            photo_url=self._photo_url,
+            now=self._clock.now(),
+            duplicates=duplicates,
+            older_events=older,
+        )
+
+    @staticmethod
+    def _timeline_scope(request_id: str, viewer: str) -> str:
+        return f"timeline|request|{request_id}|{viewer}"
+
+    def _timeline(self, request_id: str, viewer: str, query: TimelineQuery) -> TimelinePage:
+        events, cursor = timeline_page(
+            self._cursors,
+            self._timeline_scope(request_id, viewer),
+            query.cursor,
+            query.limit,
+            lambda limit, after: self._store.timeline(request_id, limit, after),
+        )
+        if viewer != "filer":
+            events = [masked_event(e) for e in events]
+        return TimelinePage(items=events, next_cursor=cursor)
+
+    def _load(self, request_id: str) -> tuple[ServiceRequest, list[TimelineEvent]] | None:
+        if not (request_id.isalnum() and len(request_id) == 26):
+            return None
+        return self._store.load(request_id)
+
+    def _for_filer(self, citizen_id: str, request_id: str) -> tuple[ServiceRequest, list]:
+        loaded = self._load(request_id)
+        if loaded is None or loaded[0].owner_id != citizen_id:
+            raise NotFound(f"No request {request_id}.")
+        return loaded
+
+    def _for_staff(self, staff: StaffMember, request_id: str) -> tuple[ServiceRequest, list]:
+        loaded = self._load(request_id)
+        if loaded is None or not sees_request(staff, loaded[0]):
+            raise NotFound(f"No request {request_id}.")
+        return loaded
+
+    def _view_for(self, request_id: str, staff: StaffMember) -> RequestView:
+        return self._staff_view(*self._for_staff(staff, request_id))
+
+    def _staff_view(self, req: ServiceRequest, events: list[TimelineEvent]) -> RequestView:
+        duplicates = self._duplicates(req) if req.status in DISPATCH_STATUSES else None
+        return self._view(req, events, "staff", duplicates)
+
+    def _save(
+        self,
+        before: ServiceRequest,
+        after: ServiceRequest,
+        events: list[TimelineEvent],
+        extra: list[Guarded] | None = None,
+        also: list[Change] | None = None,
+    ) -> None:
+        after.rev = before.rev + 1
+        after.updated_at = self._clock.now()
+        self._store.save(
+            before,
+            after,
+            events,
+            public_record(after, self._reference.departments()),
+            extra,
+            also,
+        )
+
+    def _resolution_due(self, req: ServiceRequest, now: datetime) -> datetime:
+        return end_of_working_day(self._reference, now, req.sla_days)
+
+    def _working_days(self, req: ServiceRequest, now: datetime) -> int:
+        """Working days from filing to `now` (the day of resolution counts; 0 the same day)."""
+        return self._reference.calendar().working_days_between(
+            beijing_date(req.created_at), beijing_date(now)
+        )
+
+    def _accept(self, req: ServiceRequest, now: datetime) -> None:
+        req.accepted_at = now
+        req.resolution_due = self._resolution_due(req, now)
+        req.stage = Stage.RESOLUTION
+        req.deadline = req.resolution_due
+
+    def _settle(self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]) -> None:
+        """Moves a request being handled to the status its assignments add up to (the
+        joint-handling table: `settled_status`)."""
+        status = settled_status(req)
+        if status is req.status:
+            return
+        req.status = status
+        if status is RequestStatus.ACCEPTED:
+            req.dispatch_since = now
+            events.append(
+                event(
+                    self._clock,
+                    "back_to_dispatcher",
+                    "所有承办单位均已退回，待信息管理员重新分派",
+                    "Every assigned department returned it: back to the dispatcher",
+                    SYSTEM,
+                    at=now,
+                )
+            )
+        if status is RequestStatus.RESOLVED:
+            self._resolve(
+                req,
+                now,
+                events,
+                "诉求已办结，请群众评价",
+                "Resolved; the filer is asked to rate it",
+            )
+
+    def _resolve(
+        self, req: ServiceRequest, now: datetime, events: list[TimelineEvent], zh: str, en: str
+    ) -> None:
+        """Resolved: the first resolution fixes the working days used and whether on time;
+        the rating period starts; the filer is told."""
+        if req.resolved_at is None:
+            req.resolution_days = self._working_days(req, now)
+            if req.resolution_due is not None:
+                req.on_time = now <= req.resolution_due
+        req.resolved_at = now
+        if req.rectification is not None and req.rectification.closed_at is None:
+            req.rectification.closed_at = now
+        req.status = RequestStatus.RESOLVED
+        req.stage = Stage.RATING
+        req.deadline = now + timedelta(days=self._settings.request_rating_days)
+        events.append(event(self._clock, "resolved", zh, en, SYSTEM, at=now, on_time=req.on_time))
+        self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
+
+    def _notify(self, req: ServiceRequest, text: str) -> None:
+        if self._sms is None or not req.owner_phone:
+            return
+        try:
+            self._sms.dispatch(SmsMessage(phone=req.owner_phone, text=text, purpose="request"))
+        except Exception:  # noqa: BLE001 - an SMS never undoes a recorded decision
+            logger.exception("request notification not queued")
+
+    def _pending_assignment(self, staff: StaffMember, req: ServiceRequest) -> Assignment:
+        """The caller's department's part, if it is pending. The caller's role was checked at
+        the route (department reviewers only)."""
+        assignment = req.assignment(staff.department) if staff.department else None
+        if assignment is None:
+            raise Forbidden("Your department has no part in this request.")
+        if req.status not in HANDLING_STATUSES:
+            raise Conflict(f"The request is {req.status.value}.")
+        if assignment.status == "returned":
+            raise Conflict("Your department returned its part of this request.")
+        if assignment.status != "pending":
+            raise Conflict("Your department has already replied that it is done.")
+        return assignment

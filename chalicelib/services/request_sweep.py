@@ -1,0 +1,109 @@
+"""The overdue sweep: requests whose running stage fell due escalate to the supervisors above
+them (scheduled every few minutes)."""
+
+from __future__ import annotations
+
+from chalicelib.domain.application import (
+    TimelineEvent,
+)
+from chalicelib.domain.common import local_iso
+from chalicelib.domain.identity import Role
+from chalicelib.domain.request import (
+    STAGE_LABELS,
+    Escalation,
+    RequestStatus,
+    ServiceRequest,
+    Stage,
+)
+from chalicelib.errors import Conflict
+from chalicelib.observability import logger, metrics
+from chalicelib.services.cases import event
+from chalicelib.services.request_cases import SYSTEM, RequestCases
+
+
+class RequestSweep(RequestCases):
+    def sweep(self, limit: int = 200) -> int:
+        """Escalates every request whose running stage fell due (and closes unrated resolved
+        ones after the rating period). Runs on a schedule; safe to run twice at once: each
+        change is a conditional write, and a request already handled is skipped."""
+        now = self._clock.now()
+        changed = 0
+        for request_id in self._store.due(now, limit):
+            before = self._store.get(request_id)
+            if (
+                before is None
+                or before.stage is None
+                or before.deadline is None
+                or before.deadline > now
+                or before.escalated(before.stage)
+            ):
+                continue
+            req = before.model_copy(deep=True)
+            events: list[TimelineEvent] = []
+            if before.stage is Stage.RATING:
+                req.status = RequestStatus.CLOSED
+                req.closed_at = now
+                req.stage = None
+                req.deadline = None
+                events.append(
+                    event(
+                        self._clock,
+                        "closed",
+                        "评价期满未评价，诉求自动关闭",
+                        "Closed: not rated within the rating period",
+                        SYSTEM,
+                        at=now,
+                    )
+                )
+            else:
+                to = self._supervisors(req)
+                req.escalations.append(
+                    Escalation(stage=before.stage, deadline=before.deadline, at=now, to=to)
+                )
+                zh, en = STAGE_LABELS[before.stage]
+                whom = (
+                    ("信息管理员", "its dispatchers")
+                    if req.private
+                    else ("街道（乡镇）和县级负责人", "the township and county supervisors")
+                )
+                events.append(
+                    event(
+                        self._clock,
+                        "escalated",
+                        f"{zh}超期，已提请{whom[0]}督办",
+                        f"Overdue for {en}: escalated to {whom[1]}",
+                        SYSTEM,
+                        at=now,
+                        stage=before.stage.value,
+                        deadline=local_iso(before.deadline),
+                        to=to,
+                    )
+                )
+                metrics.add_metric(name="RequestEscalated", unit="Count", value=1)
+            try:
+                self._save(before, req, events)
+            except Conflict:
+                continue
+            except Exception:  # noqa: BLE001 - one bad request must not stop the sweep
+                logger.exception("sweep could not update a request", extra={"id": request_id})
+                continue
+            changed += 1
+        return changed
+
+    def _supervisors(self, req: ServiceRequest) -> list[str]:
+        if req.private:
+            return [
+                s.staff_id for s in self._roster.find(Role.DISPATCHER, req.routing.dispatch_unit)
+            ]
+        levels = [req.township, req.county] if req.township else [req.county]
+        found = []
+        for code in levels:
+            if code is None:
+                continue
+            found += [
+                s.staff_id
+                for role in (Role.SUPERVISOR, Role.LEADER)
+                for s in self._roster.find(role, code)
+                if not s.department
+            ]
+        return found
