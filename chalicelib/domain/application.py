@@ -19,6 +19,7 @@ from chalicelib.domain.review import (
     Rectification,
     TaskView,
 )
+from chalicelib.errors import Conflict, FieldError
 
 
 class Status(StrEnum):
@@ -58,7 +59,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SUPPLEMENT_REQUIRED: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
     Status.ACCEPTED: frozenset({Status.IN_REVIEW}),
     Status.IN_REVIEW: frozenset({Status.APPROVED, Status.DENIED}),
-    Status.APPROVED: frozenset({Status.ISSUED}),
+    Status.APPROVED: frozenset({Status.ISSUED, Status.COMPLETED}),  # electronic: at once
     Status.ISSUED: frozenset({Status.COMPLETED}),
     Status.DENIED: frozenset(),
     Status.NOT_ACCEPTED: frozenset(),
@@ -71,7 +72,18 @@ ACCEPTANCE_WINDOW = "zwfw"
 
 
 def can_move(current: Status, target: Status) -> bool:
-    return target in TRANSITIONS[current]
+    """Whether an application may go from `current` to `target` (staying is always allowed:
+    a change of its other fields)."""
+    return target is current or target in TRANSITIONS[current]
+
+
+def check_move(current: Status, target: Status) -> None:
+    """The table's verdict on a change about to be saved: a move it does not list is a 409."""
+    if not can_move(current, target):
+        raise Conflict(
+            f"An application that is {current.value} cannot become {target.value}.",
+            errors=[FieldError("status", f"{current.value} → {target.value}", "illegal_move")],
+        )
 
 
 class DocumentStatus(StrEnum):

@@ -47,6 +47,7 @@ from chalicelib.domain.common import (
 from chalicelib.domain.identity import Phone
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.review import Rating
+from chalicelib.errors import Conflict, FieldError
 
 _ULID = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 DocumentId = Annotated[str, StringConstraints(pattern=_ULID)]
@@ -103,6 +104,42 @@ OPEN_STATUSES = frozenset(
 )
 # Waiting for the dispatcher (信息管理员).
 DISPATCH_STATUSES = frozenset({RequestStatus.SUBMITTED, RequestStatus.ACCEPTED})
+# Where handling settles (`settled_status`): from any of these, to any of these.
+_SETTLED = frozenset(
+    {
+        RequestStatus.ACCEPTED,
+        RequestStatus.ASSIGNED,
+        RequestStatus.REPLIED,
+        RequestStatus.RESOLVED,
+        RequestStatus.REOPENED,
+    }
+)
+# The moves a request may make (staying is always allowed: a change of its other fields).
+# Dispatch (submitted, accepted): accept, refuse, merge, assign, conclude; handling settles by
+# the joint-handling table; a resolved request closes (rated well, or unrated when the
+# rating window ends) or reopens (a bad rating); refused, merged and closed requests stay.
+REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
+    RequestStatus.SUBMITTED: _SETTLED | {RequestStatus.NOT_ACCEPTED, RequestStatus.MERGED},
+    RequestStatus.ACCEPTED: _SETTLED | {RequestStatus.NOT_ACCEPTED, RequestStatus.MERGED},
+    RequestStatus.ASSIGNED: _SETTLED,
+    RequestStatus.REPLIED: _SETTLED,
+    RequestStatus.REOPENED: _SETTLED,
+    RequestStatus.RESOLVED: frozenset({RequestStatus.CLOSED, RequestStatus.REOPENED}),
+    RequestStatus.CLOSED: frozenset(),
+    RequestStatus.NOT_ACCEPTED: frozenset(),
+    RequestStatus.MERGED: frozenset(),
+}
+
+
+def check_request_move(current: RequestStatus, target: RequestStatus) -> None:
+    """The table's verdict on a change about to be saved: a move it does not list is a 409."""
+    if target is not current and target not in REQUEST_TRANSITIONS[current]:
+        raise Conflict(
+            f"A request that is {current.value} cannot become {target.value}.",
+            errors=[FieldError("status", f"{current.value} → {target.value}", "illegal_move")],
+        )
+
+
 # Departments can still be added, reply or return.
 HANDLING_STATUSES = frozenset(
     {RequestStatus.ACCEPTED, RequestStatus.ASSIGNED, RequestStatus.REPLIED, RequestStatus.REOPENED}

@@ -26,6 +26,7 @@ from chalicelib.domain.application import (
     DocumentStatus,
     Status,
     TimelineEvent,
+    check_move,
 )
 from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.review import Certificate, ReviewTask, TaskStatus
@@ -244,6 +245,7 @@ class CaseStore:
         events, in one transaction. A concurrent change makes this raise Conflict."""
         if after.rev != before.rev + 1:
             raise ValueError("save() needs after.rev == before.rev + 1")
+        check_move(before.status, after.status)
         operations: list[dict[str, Any] | Guarded] = [
             {
                 "Put": {
@@ -449,7 +451,9 @@ class CaseStore:
 
     @staticmethod
     def root_ops(before: Application, after: Application) -> list[dict[str, Any]]:
-        """Transaction steps replacing the root read at `before.rev`, with its statistics."""
+        """Transaction steps replacing the root read at `before.rev`, with its statistics
+        (the move checked against the transition table)."""
+        check_move(before.status, after.status)
         return [
             {
                 "Put": {

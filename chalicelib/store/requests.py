@@ -29,6 +29,7 @@ from chalicelib.domain.request import (
     OPEN_STATUSES,
     ServiceRequest,
     Stage,
+    check_request_move,
 )
 from chalicelib.domain.stats import add, contribution, difference
 from chalicelib.errors import Conflict
@@ -310,6 +311,8 @@ class RequestStore:
         `extra`: guarded steps (photo claims); `also`: other roots changed in the same
         transaction (a merge's target)."""
         changes = [Change(before, after, events, public), *(also or [])]
+        for change in changes:  # every move checked against the transition table
+            check_request_move(change.before.status, change.after.status)
         operations: list[dict[str, Any] | Guarded] = []
         delta: dict = {}
         for change in changes:

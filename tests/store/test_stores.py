@@ -167,3 +167,27 @@ def test_the_revision_check_is_skipped_within_its_max_age(deps: Container, seede
     clock.advance(seconds=5)
     other.reference.categories()
     assert counter.calls == {"GetItem": 1}
+
+
+def test_the_case_writers_refuse_a_move_their_table_does_not_list(
+    api: Any, deps: Container, sms: Any
+) -> None:
+    from chalicelib.domain.application import Status
+    from chalicelib.domain.request import RequestStatus
+    from tests.conftest import body, sign_in
+    from tests.support.applications import create
+    from tests.support.requests import file
+
+    token = sign_in(api, sms)
+    draft = deps.case_store.load(create(api, token)["id"]).application
+    issued = draft.model_copy(update={"status": Status.ISSUED, "rev": draft.rev + 1})
+    with pytest.raises(Conflict):
+        deps.case_store.save(draft, issued, [])
+    assert deps.case_store.application(draft.application_id).status is Status.DRAFT
+    filed = file(api, token)
+    req, _ = deps.request_store.load(filed["request_id"])
+    closed = req.model_copy(update={"status": RequestStatus.CLOSED, "rev": req.rev + 1})
+    with pytest.raises(Conflict):
+        deps.request_store.save(req, closed, [], None)
+    assert deps.request_store.get(req.request_id).status is req.status
+    assert body(api.get(f"/requests/{req.request_id}", token=token))["status"] == req.status
