@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.request_sweep import RequestSweep
     from chalicelib.services.request_triage import RequestTriage
     from chalicelib.services.review import ReviewService
-    from chalicelib.services.routing import Roster, Router
+    from chalicelib.services.routing import Router
     from chalicelib.services.scanning import DocumentScanner
     from chalicelib.services.sms import (
         SmsDispatch,
@@ -252,12 +252,10 @@ class Container:
             self.case_store, self.request_store, self.document_storage, self.clock
         )
 
-    @cached_property
-    def roster(self) -> Roster:
-        from chalicelib.services.routing import Roster
-        from chalicelib.store.identity import StaffStore
-
-        return Roster(StaffStore(self.table), self.clock, self.settings.staff_cache_seconds)
+    @property
+    def roster(self) -> StaffDirectory:
+        """The staff as routing and the views look them up: the one staff cache."""
+        return self.staff
 
     @cached_property
     def router(self) -> Router:

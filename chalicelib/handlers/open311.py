@@ -20,8 +20,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.context import current_request_id
 from chalicelib.deps import container
+from chalicelib.errors import DomainError, MalformedRequest, NotFound, UnsupportedMediaType
 from chalicelib.observability import logger
-from chalicelib.services.open311 import POST_FIELDS, GeoReportError, Open311, to_xml
+from chalicelib.services.open311 import POST_FIELDS, Open311, to_xml
 
 bp = Blueprint(__name__)
 
@@ -38,7 +39,7 @@ Action = Callable[[Open311, str, str, dict[str, str]], Response]
 def _split(name: str) -> tuple[str, str]:
     stem, _, fmt = name.rpartition(".")
     if not stem or fmt not in FORMATS:
-        raise GeoReportError(404, "add .json or .xml to the resource name")
+        raise NotFound("add .json or .xml to the resource name")
     return stem, fmt
 
 
@@ -66,7 +67,7 @@ def _multipart(raw: bytes, content_type: str) -> dict[str, str]:
         if not name:
             continue
         if part.get_filename():
-            raise GeoReportError(400, "files are not accepted; photos go through the app")
+            raise MalformedRequest("files are not accepted; photos go through the app")
         # The part's bytes in its declared charset (UTF-8 if none, or one Python does not
         # know): a nested multipart or an attached message has no such bytes, and a strange
         # header is the client's fault (400), never a 500.
@@ -87,7 +88,7 @@ def _params() -> dict[str, str]:
     query = request.query_params or {}
     repeated = [name for name in query if len(query.getlist(name)) > 1]
     if repeated:
-        raise GeoReportError(400, f"give {repeated[0]} once (a list is comma-separated)")
+        raise MalformedRequest(f"give {repeated[0]} once (a list is comma-separated)")
     params: dict[str, str] = dict(query)
     raw = request.raw_body or b""
     if raw and request.method == "POST":  # a body on a GET is no parameter
@@ -97,9 +98,9 @@ def _params() -> dict[str, str]:
             try:
                 data = json.loads(raw)
             except (ValueError, RecursionError):
-                raise GeoReportError(400, "the body is not valid JSON") from None
+                raise MalformedRequest("the body is not valid JSON") from None
             if not isinstance(data, dict):
-                raise GeoReportError(400, "the body must be a JSON object")
+                raise MalformedRequest("the body must be a JSON object")
             # GeoReport fields are scalars: an object or array is a 400 for a known field and
             # ignored, like any unknown field, otherwise.
             nested = [k for k, v in data.items() if isinstance(v, dict | list)]
@@ -107,21 +108,20 @@ def _params() -> dict[str, str]:
                 (k for k in nested if k in POST_FIELDS or k.startswith("attribute[")), None
             )
             if known is not None:
-                raise GeoReportError(400, f"{known} must be a string or a number")
+                raise MalformedRequest(f"{known} must be a string or a number")
             params.update({k: str(v) for k, v in data.items() if v is not None and k not in nested})
         elif content_type == "multipart/form-data":
             try:
                 params.update(_multipart(raw, full_type))
             except (ValueError, LookupError, TypeError, AttributeError):  # hostile part headers
-                raise GeoReportError(400, "the body is not valid multipart form data") from None
+                raise MalformedRequest("the body is not valid multipart form data") from None
         elif content_type in ("application/x-www-form-urlencoded", ""):
             try:
                 params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
             except UnicodeDecodeError:
-                raise GeoReportError(400, "the body must be UTF-8 form data") from None
+                raise MalformedRequest("the body must be UTF-8 form data") from None
         else:
-            raise GeoReportError(
-                415,
+            raise UnsupportedMediaType(
                 f"send form data (application/x-www-form-urlencoded, multipart/form-data) or "
                 f"JSON, not {content_type}",
             )
@@ -138,9 +138,9 @@ def _serve(name: str, action: Action) -> Response:
         params = _params()
         deps.open311.check_jurisdiction(params)
         return action(deps.open311, stem, fmt, params)
-    except GeoReportError as exc:
+    except DomainError as exc:  # the same errors as every route, as a GeoReport error array
         logger.info("open311 error", extra={"status": exc.status})
-        return error_array(exc.status, exc.description, fmt)
+        return error_array(exc.status, exc.detail, fmt)
     finally:
         current_request_id.reset(scope)
 

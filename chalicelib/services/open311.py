@@ -21,7 +21,7 @@ from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.common import Instant, Strict
 from chalicelib.domain.identity import PHONE_PATTERN, normalise_phone
 from chalicelib.domain.request import GridLocation, PointLocation, RequestCreate
-from chalicelib.errors import DomainError, NotFound
+from chalicelib.errors import DomainError, Forbidden, MalformedRequest, NotFound
 from chalicelib.store.partners import PartnerKeyStore
 from chalicelib.store.requests import PublicFilter
 
@@ -34,15 +34,6 @@ SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_SPAN = timedelta(days=90)
 MAX_RESULTS = 200
 MAX_IDS = 50
-
-
-class GeoReportError(Exception):
-    """An error answered as a GeoReport v2 error array."""
-
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
 
 
 class PartnerKeyRequest(Strict):
@@ -88,8 +79,8 @@ def _parse_datetime(value: str, name: str) -> datetime:
     """An RFC 3339 date-time (what the spec's W3C format and the OpenAPI document say). One
     before 2000 or after 2100 stands for "ever since" or "until further notice"."""
     if not _RFC3339.match(value):
-        raise GeoReportError(
-            400, f"{name} must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00+08:00"
+        raise MalformedRequest(
+            f"{name} must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00+08:00"
         )
     text = value.upper().replace("Z", "+00:00")
     if text.startswith("0000-"):
@@ -98,7 +89,7 @@ def _parse_datetime(value: str, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise GeoReportError(400, f"{name} is not a real date-time") from None
+        raise MalformedRequest(f"{name} is not a real date-time") from None
     if moment.year <= 1999:
         return EARLIEST
     if moment.year >= 2101:
@@ -119,7 +110,7 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
         if raw is None or raw == "":
             return default
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= high:
-            raise GeoReportError(400, f"{name} must be a whole number from 1 to {high}")
+            raise MalformedRequest(f"{name} must be a whole number from 1 to {high}")
         return int(raw)
 
     size = number("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -167,10 +158,10 @@ PARAMETERS = (*QUERY_PATTERNS, "start_date", "end_date", "page", "page_size")
 def check_given(params: dict[str, str]) -> None:
     for name in PARAMETERS:
         if name in params and not params[name].strip():
-            raise GeoReportError(400, f"{name} is empty: give a value or leave it out")
+            raise MalformedRequest(f"{name} is empty: give a value or leave it out")
     for name, pattern in QUERY_PATTERNS.items():
         if name in params and not re.fullmatch(pattern, params[name]):
-            raise GeoReportError(400, f"{name} must be {QUERY_HINTS[name]}")
+            raise MalformedRequest(f"{name} must be {QUERY_HINTS[name]}")
 
 
 def _months(start: datetime, end: datetime) -> list[str]:
@@ -214,7 +205,7 @@ class Open311:
         check_given(params)
         given = params.get("jurisdiction_id")
         if given and given != self.county():
-            raise GeoReportError(404, f"jurisdiction_id {given} is not served here")
+            raise NotFound(f"jurisdiction_id {given} is not served here")
 
     def discovery(self) -> dict[str, Any]:
         return {
@@ -255,13 +246,13 @@ class Open311:
 
     def service_definition(self, code: str) -> dict[str, Any]:
         if not any(c.code == code for c in self.reference.categories()):
-            raise GeoReportError(404, f"service_code {code} not found")
+            raise NotFound(f"service_code {code} not found")
         return {"service_code": code, "attributes": []}
 
     def request(self, request_id: str) -> list[dict[str, Any]]:
         record = self.store.public(request_id) if re.fullmatch(REQUEST_ID, request_id) else None
         if record is None:
-            raise GeoReportError(404, f"service_request_id {request_id} not found")
+            raise NotFound(f"service_request_id {request_id} not found")
         return [record]
 
     def token(self, token: str) -> list[dict[str, Any]]:
@@ -269,7 +260,7 @@ class Open311:
             self.keys.token(token) if token.replace("-", "").replace("_", "").isalnum() else None
         )
         if request_id is None:
-            raise GeoReportError(404, f"token {token} not found")
+            raise NotFound(f"token {token} not found")
         return [{"service_request_id": request_id, "token": token}]
 
     def search(self, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -293,7 +284,7 @@ class Open311:
             for request_id in dict.fromkeys(ids.split(",")):
                 try:
                     found += self.request(request_id)
-                except GeoReportError:
+                except DomainError:
                     continue
             return found[(page - 1) * size : page * size]
         if start > end:
@@ -303,7 +294,7 @@ class Open311:
         codes = sorted(set(params["service_code"].split(","))) if params.get("service_code") else []
         known = {c.code for c in self.reference.categories()}
         if not set(codes) <= known:
-            raise GeoReportError(404, f"service_code {','.join(set(codes) - known)} not found")
+            raise NotFound(f"service_code {','.join(set(codes) - known)} not found")
         chosen = PublicFilter(start, end, statuses=tuple(statuses), categories=tuple(codes))
         wanted = page * size  # read no further than the page asked for
         results: list[dict[str, Any]] = []
@@ -323,12 +314,12 @@ class Open311:
     def create(self, params: dict[str, str]) -> list[dict[str, Any]]:
         partner = self.keys.partner(params.get("api_key", "")) if params.get("api_key") else None
         if partner is None:
-            raise GeoReportError(403, "a valid api_key is required to post service requests")
+            raise Forbidden("a valid api_key is required to post service requests")
         code = params.get("service_code")
         if not code:
-            raise GeoReportError(400, "service_code is required")
+            raise MalformedRequest("service_code is required")
         if not any(c.code == code for c in self.reference.categories()):
-            raise GeoReportError(404, f"service_code {code} not found")
+            raise NotFound(f"service_code {code} not found")
         phone = params.get("phone", "").strip()
         location: PointLocation | GridLocation
         try:
@@ -344,8 +335,8 @@ class Open311:
                     grid=params["address_id"], address=params.get("address_string") or None
                 )
             else:
-                raise GeoReportError(
-                    400, "give lat and long, or address_id (a grid code of this county)"
+                raise MalformedRequest(
+                    "give lat and long, or address_id (a grid code of this county)"
                 )
             body = RequestCreate(
                 category=code,
@@ -358,15 +349,15 @@ class Open311:
                 first = exc.errors(include_url=False)[0]
                 field = ".".join(str(p) for p in first["loc"]) or "request"
                 field = {"lng": "long", "grid": "address_id"}.get(field.split(".")[-1], field)
-                raise GeoReportError(400, f"{field}: {first['msg']}") from None
-            raise GeoReportError(400, "lat and long must be numbers") from None
+                raise MalformedRequest(f"{field}: {first['msg']}") from None
+            raise MalformedRequest("lat and long must be numbers") from None
         if params.get("media_url"):
-            raise GeoReportError(400, "media_url is not accepted; photos go through the app")
+            raise MalformedRequest("media_url is not accepted; photos go through the app")
         try:
             phone = normalise_phone(phone)
         except ValueError:
-            raise GeoReportError(
-                400, "phone is required: a mainland mobile number, for the follow-up visit"
+            raise MalformedRequest(
+                "phone is required: a mainland mobile number, for the follow-up visit"
             ) from None
         try:
             req = self.requests.file_for_partner(partner, phone, body)
@@ -375,9 +366,8 @@ class Open311:
             detail = {"body.location.lat": "lat", "body.location.grid": "address_id"}.get(
                 detail, detail.removeprefix("body.")
             )
-            raise GeoReportError(
-                exc.status, f"{detail}: {exc.detail}" if detail else exc.detail
-            ) from None
+            exc.detail = f"{detail}: {exc.detail}" if detail else exc.detail  # in GeoReport's terms
+            raise
         token = secrets.token_urlsafe(12)
         self.keys.save_token(token, req.request_id)
         return [

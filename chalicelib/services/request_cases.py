@@ -41,8 +41,9 @@ from chalicelib.services.request_views import (
     public_record,
     request_view,
 )
-from chalicelib.services.routing import Roster, Router
+from chalicelib.services.routing import Router
 from chalicelib.services.sms import SmsDispatch
+from chalicelib.services.staff import StaffDirectory
 from chalicelib.services.timelines import latest_events, timeline_page
 from chalicelib.settings import Settings
 from chalicelib.store.documents import DocumentStorage, upload_key
@@ -84,7 +85,7 @@ class RequestCases:
         citizens: CitizenStore,
         reference: ReferenceData,
         router: Router,
-        roster: Roster,
+        roster: StaffDirectory,
         storage: DocumentStorage,
         cursors: CursorCodec,
         sms: SmsDispatch | None,

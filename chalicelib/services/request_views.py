@@ -31,7 +31,7 @@ from chalicelib.domain.request import (
     VisitView,
 )
 from chalicelib.services.reference import JurisdictionTree
-from chalicelib.services.routing import Roster
+from chalicelib.services.staff import StaffDirectory
 
 Viewer = Literal["filer", "staff"]
 PhotoUrl = Callable[[Photo], str]
@@ -126,7 +126,7 @@ def duplicate_view(req: ServiceRequest) -> DuplicateView:
 
 
 def _holders(
-    req: ServiceRequest, departments: dict[str, Department], roster: Roster
+    req: ServiceRequest, departments: dict[str, Department], roster: StaffDirectory
 ) -> list[Handler]:
     def staff(role: str, staff_id: str | None, zh: str, en: str) -> Handler:
         member = roster.by_id(staff_id) if staff_id else None
@@ -187,7 +187,7 @@ def request_view(
     viewer: Viewer,
     departments: dict[str, Department],
     tree: JurisdictionTree,
-    roster: Roster,
+    roster: StaffDirectory,
     photo_url: PhotoUrl,
     now: datetime,
     duplicates: list[ServiceRequest] | None = None,

@@ -3,17 +3,13 @@ liaison officer and the township's dispatcher; category → default departments.
 
 from __future__ import annotations
 
-import threading
-
-from chalicelib.clock import Clock
-from chalicelib.domain.access import handles_for_department
 from chalicelib.domain.geo import GridIndex, GridShape, distance_m
-from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.identity import Role
 from chalicelib.domain.reference import Category, Level
 from chalicelib.domain.request import GridLocation, PointLocation, Routing
 from chalicelib.errors import FieldError, NotFound
 from chalicelib.services.reference import JurisdictionTree, ReferenceData
-from chalicelib.store.identity import StaffStore
+from chalicelib.services.staff import StaffDirectory
 
 # A point outside every grid snaps to the nearest grid only if that grid is this close;
 # farther out, the township (when given) or the county dispatcher takes it.
@@ -22,38 +18,8 @@ SNAP_METRES = 3_000
 COUNTY_RADIUS_METRES = 60_000
 
 
-class Roster:
-    """Staff by role and jurisdiction, cached per container for `cache_seconds`."""
-
-    def __init__(self, store: StaffStore, clock: Clock, cache_seconds: float) -> None:
-        self._store = store
-        self._clock = clock
-        self._cache_seconds = cache_seconds
-        self._loaded_at = float("-inf")
-        self._staff: list[StaffMember] = []
-        self._lock = threading.Lock()
-
-    def _all(self) -> list[StaffMember]:
-        now = self._clock.now().timestamp()
-        if now - self._loaded_at > self._cache_seconds:
-            with self._lock:
-                self._staff = [s for s in self._store.all() if s.active]
-                self._loaded_at = now
-        return self._staff
-
-    def find(self, role: Role, jurisdiction: str) -> list[StaffMember]:
-        return [s for s in self._all() if s.role is role and s.jurisdiction == jurisdiction]
-
-    def handlers(self, department: str) -> list[StaffMember]:
-        """Who replies and returns requests for `department` (its reviewers)."""
-        return [s for s in self._all() if s.department == department and handles_for_department(s)]
-
-    def by_id(self, staff_id: str) -> StaffMember | None:
-        return next((s for s in self._all() if s.staff_id == staff_id), None)
-
-
 class Router:
-    def __init__(self, reference: ReferenceData, roster: Roster) -> None:
+    def __init__(self, reference: ReferenceData, roster: StaffDirectory) -> None:
         self._reference = reference
         self._roster = roster
         self._index: tuple[JurisdictionTree, GridIndex] | None = None

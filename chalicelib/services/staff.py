@@ -1,21 +1,29 @@
-"""Maps a verified IAM principal to the staff member behind it."""
+"""The one staff cache: maps a verified IAM principal to the staff member behind it, and
+finds staff by role, jurisdiction and department (routing, notifications, views)."""
 
 from __future__ import annotations
 
+import threading
+
 from chalicelib.clock import Clock
-from chalicelib.domain.identity import StaffMember
+from chalicelib.domain.access import handles_for_department
+from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.errors import Forbidden
 from chalicelib.store.identity import StaffStore
 
 
 class StaffDirectory:
-    """Looks staff up by principal ARN, caching each record for a short while per container."""
+    """Staff records, cached per container for `cache_seconds`: each signing principal's
+    record (one GetItem), and the active staff as a whole (one Query) for lookups."""
 
     def __init__(self, store: StaffStore, clock: Clock, cache_seconds: float) -> None:
         self._store = store
         self._clock = clock
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, StaffMember | None]] = {}
+        self._loaded_at = float("-inf")
+        self._staff: list[StaffMember] = []
+        self._lock = threading.Lock()
 
     def resolve(self, principal_arn: str) -> StaffMember:
         if not principal_arn:
@@ -29,3 +37,23 @@ class StaffDirectory:
         if staff is None or not staff.active:
             raise Forbidden("The signing identity is not an active staff member of this county.")
         return staff
+
+    def _active(self) -> list[StaffMember]:
+        now = self._clock.now().timestamp()
+        if now - self._loaded_at > self._cache_seconds:
+            with self._lock:
+                self._staff = [s for s in self._store.all() if s.active]
+                self._loaded_at = now
+        return self._staff
+
+    def find(self, role: Role, jurisdiction: str) -> list[StaffMember]:
+        return [s for s in self._active() if s.role is role and s.jurisdiction == jurisdiction]
+
+    def handlers(self, department: str) -> list[StaffMember]:
+        """Who replies and returns requests for `department` (its reviewers)."""
+        return [
+            s for s in self._active() if s.department == department and handles_for_department(s)
+        ]
+
+    def by_id(self, staff_id: str) -> StaffMember | None:
+        return next((s for s in self._active() if s.staff_id == staff_id), None)
