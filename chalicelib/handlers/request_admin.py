@@ -16,7 +16,8 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.application import TimelinePage, TimelineQuery
 from chalicelib.domain.identity import StaffMember
-from chalicelib.domain.request import (
+from chalicelib.domain.request import staff_upload_owner
+from chalicelib.domain.request_api import (
     ReplyRequest,
     RequestPage,
     RequestQueueQuery,
@@ -27,7 +28,6 @@ from chalicelib.domain.request import (
     UploadRequest,
     UploadView,
     VisitRequest,
-    staff_upload_owner,
 )
 from chalicelib.http.api import IDEMPOTENCY_HEADER, Call, Reply, created, operation
 from chalicelib.http.paths import CasePath, PartnerPath, UploadPath

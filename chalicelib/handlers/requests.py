@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.deps import container
 from chalicelib.domain.application import TimelinePage, TimelineQuery
-from chalicelib.domain.request import (
+from chalicelib.domain.request_api import (
     CommentPage,
     CommentRequest,
     CommentView,

@@ -20,7 +20,7 @@ from chalicelib.clock import Clock
 from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.common import Instant, Strict
 from chalicelib.domain.identity import PHONE_PATTERN, normalise_phone
-from chalicelib.domain.request import GridLocation, PointLocation, RequestCreate
+from chalicelib.domain.request_api import GridLocation, PointLocation, RequestCreate
 from chalicelib.errors import DomainError, Forbidden, MalformedRequest, NotFound
 from chalicelib.store.partners import PartnerKeyStore
 from chalicelib.store.requests import PublicFilter

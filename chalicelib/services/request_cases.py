@@ -25,11 +25,11 @@ from chalicelib.domain.request import (
     Channel,
     Photo,
     RequestStatus,
-    RequestView,
     ServiceRequest,
     Stage,
     settled_status,
 )
+from chalicelib.domain.request_api import RequestView
 from chalicelib.domain.sms import SmsMessage
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.observability import logger

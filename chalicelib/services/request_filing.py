@@ -16,17 +16,19 @@ from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.identity import Citizen, StaffMember
 from chalicelib.domain.request import (
     Channel,
+    RequestStatus,
+    ServiceRequest,
+    Stage,
+    staff_upload_owner,
+)
+from chalicelib.domain.request_api import (
     GridLocation,
     PointLocation,
     RequestCreate,
-    RequestStatus,
     RequestView,
     ResidentRequestCreate,
-    ServiceRequest,
-    Stage,
     UploadRequest,
     UploadView,
-    staff_upload_owner,
 )
 from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.ids import new_ulid

@@ -8,15 +8,12 @@ from chalicelib.domain.request import (
     MAX_PROGRESS_REPLIES,
     MAX_VISITS,
     OPEN_STATUSES,
-    FollowUpVisit,
     Reply,
-    ReplyRequest,
     RequestStatus,
-    RequestView,
     Visit,
-    VisitRequest,
     staff_upload_owner,
 )
+from chalicelib.domain.request_api import FollowUpVisit, ReplyRequest, RequestView, VisitRequest
 from chalicelib.errors import Conflict, FieldError
 from chalicelib.services.cases import event, staff_actor
 from chalicelib.services.request_cases import RequestCases

@@ -11,13 +11,11 @@ from chalicelib.domain.request import (
     BAD_RATING_MAX,
     MAX_COMMENTS,
     MAX_REOPENINGS,
-    CommentRequest,
-    CommentView,
     RequestRectification,
     RequestStatus,
-    RequestView,
     Stage,
 )
+from chalicelib.domain.request_api import CommentRequest, CommentView, RequestView
 from chalicelib.domain.review import RATING_LABELS, Rating, RatingRequest
 from chalicelib.errors import Conflict
 from chalicelib.observability import metrics

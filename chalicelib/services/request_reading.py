@@ -9,7 +9,7 @@ from chalicelib.domain.application import (
     TimelineQuery,
 )
 from chalicelib.domain.identity import Role, StaffMember
-from chalicelib.domain.request import (
+from chalicelib.domain.request_api import (
     CommentPage,
     CommentView,
     RequestPage,

@@ -16,18 +16,20 @@ from chalicelib.domain.request import (
     MAX_ASSIGNMENTS,
     MAX_MERGED,
     OPEN_STATUSES,
-    AcceptTriage,
     Assignment,
+    RequestStatus,
+    ServiceRequest,
+    settled_status,
+)
+from chalicelib.domain.request_api import (
+    AcceptTriage,
     AssignTriage,
     ConcludeTriage,
     MergeTriage,
     NotAcceptTriage,
-    RequestStatus,
     RequestView,
     ReturnRequest,
-    ServiceRequest,
     TriageRequest,
-    settled_status,
 )
 from chalicelib.errors import Conflict, FieldError, NotFound
 from chalicelib.services.cases import event, staff_actor

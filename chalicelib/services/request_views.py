@@ -15,19 +15,21 @@ from chalicelib.domain.reference import Department
 from chalicelib.domain.request import (
     OPEN_STATUSES,
     REQUEST_STATUS_LABELS,
+    Photo,
+    RequestStatus,
+    ServiceRequest,
+    Stage,
+)
+from chalicelib.domain.request_api import (
     AssignmentView,
     CommentView,
     DuplicateView,
     Handler,
-    Photo,
     PhotoView,
     PlaceView,
     ReplyView,
-    RequestStatus,
     RequestSummary,
     RequestView,
-    ServiceRequest,
-    Stage,
     VisitView,
 )
 from chalicelib.services.reference import JurisdictionTree
