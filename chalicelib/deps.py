@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     # what its first request uses, not for every module of the app
     from chalicelib.auth.tokens import TokenIssuer
     from chalicelib.services.acceptance import AcceptanceService
+    from chalicelib.services.application_agents import ApplicationAgents
+    from chalicelib.services.application_submission import ApplicationSubmission
     from chalicelib.services.applications import ApplicationService
     from chalicelib.services.auth import CitizenAuth
     from chalicelib.services.calendar import CalendarService
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.store.workflow import ApprovalWorkflow
 
 R = TypeVar("R", bound="RequestCases")
+A = TypeVar("A", bound="ApplicationService")
 
 
 DASHBOARD_SECONDS = 8 * 3600  # a working day
@@ -186,12 +189,11 @@ class Container:
             self.clock,
         )
 
-    @cached_property
-    def applications(self) -> ApplicationService:
-        from chalicelib.services.applications import ApplicationService
+    def _application_case(self, kind: type[A]) -> A:
+        """A citizen's application use case with its collaborators."""
         from chalicelib.store.identity import CitizenStore
 
-        return ApplicationService(
+        return kind(
             self.case_store,
             self.catalogue_store,
             CitizenStore(self.table),
@@ -202,6 +204,24 @@ class Container:
             self.settings,
             self.idempotency,
         )
+
+    @cached_property
+    def applications(self) -> ApplicationService:
+        from chalicelib.services.applications import ApplicationService
+
+        return self._application_case(ApplicationService)
+
+    @cached_property
+    def application_submission(self) -> ApplicationSubmission:
+        from chalicelib.services.application_submission import ApplicationSubmission
+
+        return self._application_case(ApplicationSubmission)
+
+    @cached_property
+    def application_agents(self) -> ApplicationAgents:
+        from chalicelib.services.application_agents import ApplicationAgents
+
+        return self._application_case(ApplicationAgents)
 
     @cached_property
     def acceptance(self) -> AcceptanceService:

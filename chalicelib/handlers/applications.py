@@ -161,7 +161,7 @@ def delete_document(call: Call, id: str, document_id: str) -> Reply:
     headers=(IDEMPOTENCY_HEADER,),
 )
 def submit_application(call: Call, id: str) -> ApplicationView:
-    return container().applications.submit(
+    return container().application_submission.submit(
         call.citizen_id, id, call.idempotency_key, call.fingerprint()
     )
 
@@ -179,7 +179,7 @@ def submit_application(call: Call, id: str) -> ApplicationView:
     headers=(IDEMPOTENCY_HEADER,),
 )
 def send_supplement(call: Call, id: str) -> ApplicationView:
-    return container().applications.send_supplement(
+    return container().application_submission.send_supplement(
         call.citizen_id, id, call.idempotency_key, call.fingerprint()
     )
 
@@ -197,7 +197,7 @@ def send_supplement(call: Call, id: str) -> ApplicationView:
     errors=(403, 409),
 )
 def withdraw_application(call: Call, id: str, body: WithdrawRequest) -> ApplicationView:
-    return container().applications.withdraw(call.citizen_id, id, body.reason)
+    return container().application_submission.withdraw(call.citizen_id, id, body.reason)
 
 
 @operation(
@@ -213,7 +213,7 @@ def withdraw_application(call: Call, id: str, body: WithdrawRequest) -> Applicat
     errors=(403, 409),
 )
 def grant_agent(call: Call, id: str, body: AgentGrantRequest) -> ApplicationView:
-    return container().applications.grant_agent(call.citizen_id, id, body.agent_phone)
+    return container().application_agents.grant_agent(call.citizen_id, id, body.agent_phone)
 
 
 @operation(
@@ -228,7 +228,7 @@ def grant_agent(call: Call, id: str, body: AgentGrantRequest) -> ApplicationView
     errors=(403,),
 )
 def revoke_agent(call: Call, id: str, agent_id: str) -> ApplicationView:
-    return container().applications.revoke_agent(call.citizen_id, id, agent_id)
+    return container().application_agents.revoke_agent(call.citizen_id, id, agent_id)
 
 
 @operation(

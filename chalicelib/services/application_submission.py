@@ -1,0 +1,208 @@
+"""Sending an application in: submitting a draft (its materials checked, and checked still clean
+in the same write), sending a supplement, withdrawing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.application import (
+    ACCEPTANCE_WINDOW,
+    Application,
+    ApplicationView,
+    Document,
+    DocumentStatus,
+    Status,
+)
+from chalicelib.domain.calendar import beijing_date
+from chalicelib.errors import Conflict, FieldError, Forbidden
+from chalicelib.observability import metrics
+from chalicelib.services import application_views as views
+from chalicelib.services.applications import ApplicationService
+from chalicelib.services.cases import citizen_actor, event, load_for_citizen
+from chalicelib.services.idempotency import Idempotent, key_guard, replayed
+from chalicelib.store.cases import CaseBundle
+
+
+class ApplicationSubmission(ApplicationService):
+    def _check_materials(
+        self, app: Application, documents: list[Document], required: list[str], *, after: Any = None
+    ) -> list[Document]:
+        """Every code in `required` has a clean document (uploaded after `after`, if given):
+        the documents relied on, which the submitting write checks are still clean (a
+        concurrent delete must not leave a submitted case without its material)."""
+        errors, pending, relied = [], [], []
+        for code in required:
+            candidates = [
+                d
+                for d in documents
+                if d.material_code == code and (after is None or d.requested_at > after)
+            ]
+            clean = [d for d in candidates if d.status is DocumentStatus.CLEAN]
+            if clean:
+                relied.append(clean[-1])
+                continue
+            if any(d.status is DocumentStatus.PENDING for d in candidates):
+                pending.append(code)
+                continue
+            rejected = [d.reason for d in candidates if d.status is DocumentStatus.REJECTED]
+            why = f"rejected: {rejected[-1]}" if rejected else "no clean document uploaded"
+            errors.append(FieldError(f"materials.{code}", why, "material_missing"))
+        if errors:
+            names = "、".join(views.material_name(app, e.field.split(".", 1)[1]) for e in errors)
+            raise Conflict(f"Materials missing or rejected: {names}.", errors=errors)
+        if pending:
+            raise Conflict(
+                "Some documents are still being checked: "
+                + ", ".join(pending)
+                + ". Retry shortly.",
+                errors=[
+                    FieldError(f"materials.{c}", "still being checked", "pending") for c in pending
+                ],
+            )
+        return relied
+
+    def submit(
+        self, citizen_id: str, case_id: str, key: str | None, fingerprint: str
+    ) -> ApplicationView:
+        """Submits a draft whose required materials are all clean. A retry with the same
+        Idempotency-Key answers with the case as it is now."""
+        retry = Idempotent.of(citizen_id, key, fingerprint)
+        if replayed(self._keys, retry) is not None:
+            return self.view(citizen_id, case_id)
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if app.status is not Status.DRAFT:
+            raise Conflict(
+                f"Only a draft can be submitted; this application is {app.status.value}."
+            )
+        relied = self._check_materials(
+            app, bundle.documents, [m.code for m in app.materials if m.required]
+        )
+        return self._to_acceptance_queue(
+            bundle, role, citizen_id, retry, app.limits.acceptance_days, relied, first=True
+        )
+
+    def _to_acceptance_queue(
+        self,
+        bundle: CaseBundle,
+        role: str,
+        citizen_id: str,
+        retry: Idempotent | None,
+        days: int,
+        relied: list[Document],
+        *,
+        first: bool,
+    ) -> ApplicationView:
+        """Puts the case in (or back into) the acceptance queue with `days` working days for
+        the desk; the clock runs again from today."""
+        app = bundle.application
+        now = self._clock.now()
+        today = beijing_date(now)
+        calendar = self._reference.calendar()
+        due = calendar.add_working_days(today, days)
+        limits = app.limits.model_copy(
+            update={
+                "acceptance_due": due,
+                "running_since": today,
+                "paused": False,
+                "estimated": calendar.estimated(due),
+            }
+        )
+        moment = {"submitted_at": now} if first else {"resubmitted_at": now}
+        after = app.model_copy(
+            update={"status": Status.SUBMITTED, "limits": limits, "rev": app.rev + 1, **moment}
+        )
+        actor = citizen_actor(app, citizen_id)
+        if first:
+            note = event(
+                self._clock,
+                "submitted",
+                f"提交申请，受理期限 {due.isoformat()}",
+                f"Submitted; acceptance due {due.isoformat()}",
+                actor,
+                at=now,
+                acceptance_due=due.isoformat(),
+                holder=ACCEPTANCE_WINDOW,
+            )
+        else:
+            note = event(
+                self._clock,
+                "supplemented",
+                f"补正材料已提交，计时恢复，受理期限 {due.isoformat()}",
+                f"Supplement sent; the clock resumes, acceptance due {due.isoformat()}",
+                actor,
+                at=now,
+                materials=[i.material_code for i in app.supplement or []],
+            )
+        guards = [key_guard(retry, app.application_id, now)] if retry else []
+        try:
+            still_clean = {d.document_id: d for d in relied}.values()  # each item once
+            extra = [self._cases.document_check(app.application_id, d) for d in still_clean]
+            self._cases.save(app, after, [note], extra=extra, guards=guards)
+        except Conflict:
+            if replayed(self._keys, retry) is not None:  # this same request, a moment earlier
+                return self.view(citizen_id, app.application_id)
+            raise
+        if first:
+            metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
+        return self._view(
+            CaseBundle(after, [*bundle.events, note], bundle.documents, bundle.tasks), role
+        )
+
+    def send_supplement(
+        self, citizen_id: str, case_id: str, key: str | None, fingerprint: str
+    ) -> ApplicationView:
+        retry = Idempotent.of(citizen_id, key, fingerprint)
+        if replayed(self._keys, retry) is not None:
+            return self.view(citizen_id, case_id)
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if app.status is not Status.SUPPLEMENT_REQUIRED:
+            raise Conflict("No supplement was requested for this application.")
+        listed = [item.material_code for item in app.supplement or []]
+        relied = [
+            *self._check_materials(
+                app, bundle.documents, listed, after=app.supplement_requested_at
+            ),
+            *self._check_materials(
+                app, bundle.documents, [m.code for m in app.materials if m.required]
+            ),
+        ]
+        remaining = max(app.limits.acceptance_days - app.limits.used_days, 0)
+        return self._to_acceptance_queue(
+            bundle, role, citizen_id, retry, remaining, relied, first=False
+        )
+
+    def withdraw(self, citizen_id: str, case_id: str, reason: str | None) -> ApplicationView:
+        bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
+        app = bundle.application
+        if role != "applicant":
+            raise Forbidden("Only the applicant can withdraw an application.")
+        if app.status not in (Status.DRAFT, Status.SUBMITTED, Status.SUPPLEMENT_REQUIRED):
+            raise Conflict(f"An application that is {app.status.value} can no longer be withdrawn.")
+        now = self._clock.now()
+        limits = app.limits
+        if limits.running_since is not None:
+            used = limits.used_days + self._reference.calendar().working_days_between(
+                limits.running_since, beijing_date(now)
+            )
+            limits = limits.model_copy(update={"used_days": used, "running_since": None})
+        after = app.model_copy(
+            update={
+                "status": Status.WITHDRAWN,
+                "decided_at": now,
+                "limits": limits,
+                "rev": app.rev + 1,
+            }
+        )
+        withdrawn = event(
+            self._clock,
+            "withdrawn",
+            "申请人撤回申请",
+            "Withdrawn by the applicant",
+            citizen_actor(app, citizen_id),
+            comment=reason,
+            at=now,
+        )
+        self._cases.save(app, after, [withdrawn])
+        return self._view(CaseBundle(after, [*bundle.events, withdrawn], bundle.documents), role)
