@@ -9,7 +9,7 @@ from pydantic import Field
 
 from chalicelib.deps import container
 from chalicelib.domain.access import ANY_STAFF, CATALOGUE_ADMINS, CLERKS
-from chalicelib.domain.application import (
+from chalicelib.domain.application_api import (
     AcceptanceDecision,
     ApplicationPage,
     ApplicationView,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.deps import container
-from chalicelib.domain.application import (
+from chalicelib.domain.application import DocumentRequest
+from chalicelib.domain.application_api import (
     AgentGrantRequest,
     ApplicationCreate,
     ApplicationListQuery,
     ApplicationPage,
     ApplicationView,
     DocumentList,
-    DocumentRequest,
     DocumentUpload,
     DocumentView,
     TimelinePage,

@@ -14,7 +14,7 @@ from chalicelib.domain.access import (
     REQUEST_WORKERS,
     REVIEWERS,
 )
-from chalicelib.domain.application import TimelinePage, TimelineQuery
+from chalicelib.domain.application_api import TimelinePage, TimelineQuery
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.request import staff_upload_owner
 from chalicelib.domain.request_api import (

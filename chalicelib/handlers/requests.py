@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.deps import container
-from chalicelib.domain.application import TimelinePage, TimelineQuery
+from chalicelib.domain.application_api import TimelinePage, TimelineQuery
 from chalicelib.domain.request_api import (
     CommentPage,
     CommentRequest,

@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.deps import container
 from chalicelib.domain.access import DEPARTMENT_STAFF, ISSUERS, REVIEWERS, SUPERVISORS
-from chalicelib.domain.application import ApplicationPage, ApplicationView, QueueQuery
+from chalicelib.domain.application_api import ApplicationPage, ApplicationView, QueueQuery
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.review import (
     DeliveredRequest,

@@ -9,18 +9,20 @@ from chalicelib.clock import Clock
 from chalicelib.domain.access import works_on_application
 from chalicelib.domain.application import (
     ACCEPTANCE_WINDOW,
-    AcceptanceDecision,
-    AcceptDecision,
     Application,
-    ApplicationPage,
-    ApplicationView,
     DocumentStatus,
-    NotAcceptDecision,
     Status,
-    SupplementDecision,
     SupplementItem,
     SupplementNote,
     TimelineEvent,
+)
+from chalicelib.domain.application_api import (
+    AcceptanceDecision,
+    AcceptDecision,
+    ApplicationPage,
+    ApplicationView,
+    NotAcceptDecision,
+    SupplementDecision,
     TimelinePage,
     TimelineQuery,
 )

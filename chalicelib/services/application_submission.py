@@ -8,11 +8,11 @@ from typing import Any
 from chalicelib.domain.application import (
     ACCEPTANCE_WINDOW,
     Application,
-    ApplicationView,
     Document,
     DocumentStatus,
     Status,
 )
+from chalicelib.domain.application_api import ApplicationView
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.errors import Conflict, FieldError, Forbidden
 from chalicelib.observability import metrics

@@ -9,21 +9,23 @@ from chalicelib.clock import Clock
 from chalicelib.domain.applicant import MailDelivery
 from chalicelib.domain.application import (
     STATUS_LABELS,
-    AgentView,
     Application,
+    Document,
+    DocumentStatus,
+    Status,
+    TimelineEvent,
+)
+from chalicelib.domain.application_api import (
+    AgentView,
     ApplicationSummary,
     ApplicationView,
     CertificateRef,
-    Document,
-    DocumentStatus,
     DocumentView,
     Holder,
     NextAction,
     ServiceRef,
-    Status,
     Step,
     SupplementView,
-    TimelineEvent,
     TimelinePage,
     TimelineQuery,
     TimeView,

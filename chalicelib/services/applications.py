@@ -6,18 +6,20 @@ from __future__ import annotations
 from chalicelib.clock import Clock
 from chalicelib.domain.application import (
     Application,
-    ApplicationCreate,
-    ApplicationPage,
-    ApplicationView,
     Document,
-    DocumentList,
     DocumentRequest,
     DocumentStatus,
-    DocumentUpload,
-    DocumentView,
     MaterialRef,
     Status,
     TimeLimits,
+)
+from chalicelib.domain.application_api import (
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationView,
+    DocumentList,
+    DocumentUpload,
+    DocumentView,
     TimelinePage,
     TimelineQuery,
     UploadFormView,

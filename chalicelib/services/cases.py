@@ -9,12 +9,8 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_application
-from chalicelib.domain.application import (
-    Actor,
-    Application,
-    ApplicationPage,
-    TimelineEvent,
-)
+from chalicelib.domain.application import Actor, Application, TimelineEvent
+from chalicelib.domain.application_api import ApplicationPage
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import StaffMember
 from chalicelib.errors import NotFound

@@ -7,14 +7,8 @@ import hmac
 import secrets
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import (
-    ACCEPTANCE_WINDOW,
-    Application,
-    ApplicationPage,
-    ApplicationView,
-    Status,
-    TimelineEvent,
-)
+from chalicelib.domain.application import ACCEPTANCE_WINDOW, Application, Status, TimelineEvent
+from chalicelib.domain.application_api import ApplicationPage, ApplicationView
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.catalogue import DeliveryMethod
 from chalicelib.domain.common import Text

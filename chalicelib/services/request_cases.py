@@ -8,13 +8,8 @@ from datetime import datetime, time, timedelta
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_request
-from chalicelib.domain.application import (
-    Actor,
-    DocumentStatus,
-    TimelineEvent,
-    TimelinePage,
-    TimelineQuery,
-)
+from chalicelib.domain.application import Actor, DocumentStatus, TimelineEvent
+from chalicelib.domain.application_api import TimelinePage, TimelineQuery
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.reference import Category

@@ -4,10 +4,7 @@ role's work queue."""
 from __future__ import annotations
 
 from chalicelib.domain.access import handles_for_department, is_department_head, sees_request
-from chalicelib.domain.application import (
-    TimelinePage,
-    TimelineQuery,
-)
+from chalicelib.domain.application_api import TimelinePage, TimelineQuery
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.request_api import (
     CommentPage,
