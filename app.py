@@ -9,7 +9,7 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.auth import citizen
-from chalicelib.auth.citizen import authorizer_bp
+from chalicelib.auth.citizen import authorizer_bp, citizen_authorizer  # noqa: F401 (its handler)
 from chalicelib.deps import container
 from chalicelib.handlers import (
     admin,

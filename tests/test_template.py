@@ -4,6 +4,7 @@ template is built from the shared definitions (the ones the local stack provisio
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -393,3 +394,43 @@ def test_cold_start_does_not_import_the_export_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_deployed_authorizer_has_its_token_check_wired() -> None:
+    """Deployed, the authorizer Lambda imports only its handler's module: that import alone
+    must install the token check (a bad token is a 401, not a 500 for a missing verifier)."""
+    root = Path(__file__).resolve().parent.parent
+    handlers = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import app; print(*(h.handler_string for h in app.app.builtin_auth_handlers))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    ).stdout.split()
+    assert handlers == ["app.citizen_authorizer"]
+    probe = (
+        "import importlib, sys\n"
+        "module, name = sys.argv[1].rsplit('.', 1)\n"
+        "handler = getattr(importlib.import_module(module), name)\n"
+        "event = {'type': 'TOKEN', 'authorizationToken': 'Bearer not-a-token',\n"
+        "         'methodArn': 'arn:aws-cn:execute-api:cn-north-1:1:a/api/GET/me'}\n"
+        "try:\n"
+        "    handler(event, None)\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIANMIN_")}
+    env.update({"AWS_DEFAULT_REGION": "cn-north-1", "BIANMIN_SIGNING_KEY": "k" * 48})
+    out = subprocess.run(
+        [sys.executable, "-c", probe, handlers[0]],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=root,
+        env=env,
+    )
+    assert "no token verifier" not in out.stdout + out.stderr, out.stderr

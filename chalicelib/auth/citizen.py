@@ -16,7 +16,10 @@ from chalice.app import AuthRequest
 from chalicelib.auth.tokens import CitizenClaims, TokenError
 from chalicelib.observability import logger
 
-authorizer_bp = Blueprint(__name__)
+# Named "app": Chalice names a blueprint authorizer's Lambda handler after the blueprint, so
+# the deployed authorizer runs `app.citizen_authorizer` — importing app.py, which installs
+# the token check — rather than this module alone, where nothing would be installed.
+authorizer_bp = Blueprint("app")
 
 Verifier = Callable[[str], CitizenClaims]  # a bearer token's claims, or TokenError
 _verifier: list[Verifier] = []

@@ -55,7 +55,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
         {Status.ACCEPTED, Status.SUPPLEMENT_REQUIRED, Status.NOT_ACCEPTED, Status.WITHDRAWN}
     ),
     Status.SUPPLEMENT_REQUIRED: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
-    Status.ACCEPTED: frozenset({Status.IN_REVIEW}),
+    # straight to the outcome when the review started but its in_review save did not land
+    Status.ACCEPTED: frozenset({Status.IN_REVIEW, Status.APPROVED, Status.DENIED}),
     Status.IN_REVIEW: frozenset({Status.APPROVED, Status.DENIED}),
     Status.APPROVED: frozenset({Status.ISSUED, Status.COMPLETED}),  # electronic: at once
     Status.ISSUED: frozenset({Status.COMPLETED}),

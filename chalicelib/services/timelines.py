@@ -38,6 +38,12 @@ def timeline_page(
     if cursor:
         position = cursors.decode(cursor, scope)
         after = position.get("event") if isinstance(position, dict) else None
+        if (
+            after is None
+            and isinstance(position, dict)
+            and str(position.get("sk", "")).startswith("EV#")
+        ):
+            after = str(position["sk"])[3:]  # a cursor issued before timelines paged by event
         if not isinstance(after, str) or not after:
             raise NotFound("No such page of this timeline.")
     page = fetch(limit, after)

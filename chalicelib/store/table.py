@@ -133,7 +133,9 @@ class Table:
                 if attempt:
                     time.sleep(min(0.05 * 2**attempt, 1.0))
                 response = self.client.batch_get_item(RequestItems=pending)
-                found.extend(self.ser.load(raw) for raw in response["Responses"].get(self.name, []))
+                found.extend(
+                    self.ser.load(raw) for raw in response.get("Responses", {}).get(self.name, [])
+                )
                 pending = response.get("UnprocessedKeys") or {}
                 attempt += 1
         return found

@@ -76,3 +76,9 @@ def test_handling_may_settle_anywhere_the_joint_handling_table_leads() -> None:
     for status in HANDLING_STATUSES | {RequestStatus.SUBMITTED}:
         for target in settled:
             check_request_move(status, target)
+
+
+def test_a_review_outcome_lands_even_if_the_in_review_save_did_not() -> None:
+    """The workflow may report on a case still `accepted` (its in_review save was lost)."""
+    check_move(Status.ACCEPTED, Status.APPROVED)
+    check_move(Status.ACCEPTED, Status.DENIED)
