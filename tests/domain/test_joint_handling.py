@@ -3,43 +3,23 @@ several departments settles at, row by row, with no AWS at all."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.application import Actor
 from chalicelib.domain.request import (
     Assignment,
     RequestRectification,
     RequestStatus,
-    Routing,
     ServiceRequest,
     settled_status,
 )
-
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+from tests.support.entities import NOW, service_request
 
 
 def request(*parts: str, needs_dispatch: bool = False, **extra: Any) -> ServiceRequest:
     """A request whose departments' parts are `pending`, `done` or `returned`, in order."""
-    return ServiceRequest(
-        request_id="01M8DBP780000000000000000A",
-        number="SQ20261127-000001",
-        owner_id="citizen",
-        owner_phone="13953700001",
-        filed_by=Actor(role="applicant", id="citizen"),
-        channel="app",
-        category="road",
-        category_name="道路",
-        category_name_en="Roads",
-        sla_days=5,
-        description="路面破损",
-        jurisdiction="370830001001001",
-        routing=Routing(dispatch_unit="370830001", exact=True, departments=["jtj"]),
-        status=RequestStatus.ASSIGNED,
-        created_at=NOW,
-        updated_at=NOW,
+    return service_request(
         assignments=[
             Assignment(department=d, status=p, assigned_at=NOW, assigned_by="dispatcher")
             for d, p in zip(("cgj", "jtj", "zjj"), parts, strict=False)

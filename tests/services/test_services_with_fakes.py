@@ -4,15 +4,13 @@ works from and what the visibility rule leaves in it; the one staff cache."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from chalicelib.clock import FixedClock
-from chalicelib.domain.application import Actor
 from chalicelib.domain.identity import Role, StaffMember
-from chalicelib.domain.request import Assignment, RequestStatus, Routing, ServiceRequest
+from chalicelib.domain.request import Assignment, RequestStatus, ServiceRequest
 from chalicelib.domain.request_api import RequestQueueQuery
 from chalicelib.errors import Forbidden
 from chalicelib.paging import CursorCodec
@@ -20,8 +18,8 @@ from chalicelib.services.request_reading import RequestReading
 from chalicelib.services.staff import StaffDirectory
 from chalicelib.store.request_lists import Queue
 from chalicelib.store.table import Page
+from tests.support.entities import NOW, service_request
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 ARN = "arn:aws-cn:iam::123456789012:user/{}"
 
 
@@ -37,24 +35,11 @@ def staff(staff_id: str, role: Role, jurisdiction: str = "370830", **kw: Any) ->
 
 
 def request(number: int, *, private: bool = False, departments: tuple[str, ...] = ()) -> Any:
-    return ServiceRequest(
+    return service_request(
         request_id=f"01M8DBP78000000000000000{number:02d}",
         number=f"SQ20261127-{number:06d}",
-        owner_id="citizen",
-        owner_phone="13953700001",
-        filed_by=Actor(role="applicant", id="citizen"),
-        channel="app",
-        category="road",
-        category_name="道路",
-        category_name_en="Roads",
-        sla_days=5,
-        description="路面破损，请修",
-        jurisdiction="370830001001001",
-        routing=Routing(dispatch_unit="370830001", exact=True, departments=["jtj"]),
         status=RequestStatus.ASSIGNED if departments else RequestStatus.SUBMITTED,
         private=private,
-        created_at=NOW,
-        updated_at=NOW,
         assignments=[
             Assignment(department=d, status="pending", assigned_at=NOW, assigned_by="d")
             for d in departments
