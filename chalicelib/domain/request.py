@@ -13,6 +13,7 @@ and, when no department is left on it, it goes back to the dispatcher as `accept
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -23,15 +24,11 @@ from pydantic import (
     StringConstraints,
 )
 
-from chalicelib.domain.application import (
-    Actor,
-)
-from chalicelib.domain.common import (
-    Instant,
-    Strict,
-)
+from chalicelib.domain.application import Actor, TimelineEvent
+from chalicelib.domain.common import Instant, Strict, Text, local_iso
+from chalicelib.domain.moves import SYSTEM, new_event
 from chalicelib.domain.reference import JurisdictionCode
-from chalicelib.domain.review import Rating
+from chalicelib.domain.review import RATING_LABELS, Rating
 from chalicelib.errors import Conflict, FieldError
 
 _ULID = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
@@ -52,6 +49,7 @@ MAX_COMMENTS = 50  # the filer's comments (timeline events; counted in their own
 MAX_ASSIGNMENTS = 10  # departments ever on one request: keeps a transaction under 100 items
 MAX_MERGED = 50  # requests merged into one
 MAX_REOPENINGS = 3  # a fourth bad rating closes it (still counted as a bad review)
+BAD_RATING_MAX = 2  # 不满意 and 非常不满意 are a bad review (差评)
 
 
 class RequestStatus(StrEnum):
@@ -301,6 +299,113 @@ class ServiceRequest(BaseModel):
     def rating(self) -> Rating | None:
         return self.ratings[-1] if self.ratings else None
 
+    # ---- moves: each changes this (working) copy, checked against REQUEST_TRANSITIONS, and
+    # returns the timeline events it produces; the service saves both.
+
+    def _move_to(self, status: RequestStatus) -> None:
+        check_request_move(self.status, status)
+        self.status = status
+
+    def _close(self, at: datetime) -> None:
+        self._move_to(RequestStatus.CLOSED)
+        self.closed_at = at
+        self.stage = None
+        self.deadline = None
+
+    def rate(
+        self, level: int, comment: str | None, by: Actor, at: datetime, rectification_due: datetime
+    ) -> list[TimelineEvent]:
+        """The filer's rating of a resolved request: a good one closes it; a bad one (差评)
+        reopens it for rectification by its departments and a follow-up visit (回访), until
+        MAX_REOPENINGS bad ratings, after which it closes."""
+        if self.status is not RequestStatus.RESOLVED:
+            raise Conflict(
+                "Only a resolved request can be rated."
+                if self.status is not RequestStatus.CLOSED
+                else "This request has been rated or closed already."
+            )
+        reopenings = sum(r.level <= BAD_RATING_MAX for r in self.ratings)
+        zh, en = RATING_LABELS[level]
+        self.ratings.append(
+            Rating(level=level, label=Text(zh=zh, en=en), comment=comment, rated_at=at)
+        )
+        events = [
+            new_event(
+                "rated", f"群众评价：{zh}", f"Rated: {en}", by, at, comment=comment, level=level
+            )
+        ]
+        if level > BAD_RATING_MAX or reopenings >= MAX_REOPENINGS:
+            self._close(at)
+            return [*events, new_event("closed", "诉求已关闭", "Closed", SYSTEM, at)]
+        self._move_to(RequestStatus.REOPENED)
+        # The grid's liaison officer makes the follow-up visit; a private request (a
+        # petition) is followed up by its departments, as is one no liaison officer serves.
+        visited_by_liaison = self.routing.liaison_id is not None and not self.private
+        self.rectification = RequestRectification(
+            opened_at=at,
+            due=rectification_due,
+            rating_level=level,
+            follow_up="pending" if visited_by_liaison else "not_required",
+        )
+        for assignment in self.active():
+            assignment.status = "pending"
+            assignment.round += 1
+            assignment.done_at = None
+            assignment.assigned_at = at
+            # the new round starts from the department's last answer; its earlier replies
+            # stay on the timeline (so the record stays small, see MAX_*)
+            assignment.replies = assignment.replies[-1:]
+        self.stage = Stage.RECTIFICATION
+        self.deadline = rectification_due
+        reopened = new_event(
+            "reopened",
+            "差评重办：承办单位整改，民情联络员回访",
+            "Bad rating: reopened for rectification and a follow-up visit",
+            SYSTEM,
+            at,
+            due=rectification_due.isoformat(),
+        )
+        return [*events, reopened]
+
+    def close_unrated(self, at: datetime) -> list[TimelineEvent]:
+        """The rating period ended without a rating: the request closes."""
+        self._close(at)
+        return [
+            new_event(
+                "closed",
+                "评价期满未评价，诉求自动关闭",
+                "Closed: not rated within the rating period",
+                SYSTEM,
+                at,
+            )
+        ]
+
+    def escalate(self, to: list[str], at: datetime) -> list[TimelineEvent]:
+        """The running stage fell due: escalates once to the supervisors `to` (a private
+        request to its dispatchers)."""
+        stage, deadline = self.stage, self.deadline
+        if stage is None or deadline is None or self.escalated(stage):
+            raise Conflict("Nothing is due on this request.")
+        self.escalations.append(Escalation(stage=stage, deadline=deadline, at=at, to=to))
+        zh, en = STAGE_LABELS[stage]
+        whom = (
+            ("信息管理员", "its dispatchers")
+            if self.private
+            else ("街道（乡镇）和县级负责人", "the township and county supervisors")
+        )
+        return [
+            new_event(
+                "escalated",
+                f"{zh}超期，已提请{whom[0]}督办",
+                f"Overdue for {en}: escalated to {whom[1]}",
+                SYSTEM,
+                at,
+                stage=stage.value,
+                deadline=local_iso(deadline),
+                to=to,
+            )
+        ]
+
 
 # ---- rules -------------------------------------------------------------------------------
 
@@ -331,9 +436,6 @@ def settled_status(req: ServiceRequest) -> RequestStatus:
     if any(a.status == "done" for a in active):
         return RequestStatus.REPLIED
     return RequestStatus.ASSIGNED
-
-
-BAD_RATING_MAX = 2  # 不满意 and 非常不满意 are a bad review (差评)
 
 
 def staff_upload_owner(staff_id: str) -> str:

@@ -11,10 +11,9 @@ from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_application
 from chalicelib.domain.application import Actor, Application, TimelineEvent
 from chalicelib.domain.application_api import ApplicationPage
-from chalicelib.domain.common import Text
 from chalicelib.domain.identity import StaffMember
+from chalicelib.domain.moves import new_event
 from chalicelib.errors import NotFound
-from chalicelib.ids import new_ulid
 from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import summary
 from chalicelib.services.reference import ReferenceData
@@ -40,16 +39,7 @@ def event(
     at: datetime | None = None,
     **data: Any,
 ) -> TimelineEvent:
-    moment = at or clock.now()
-    return TimelineEvent(
-        event_id=new_ulid(moment),
-        at=moment,
-        type=type,
-        title=Text(zh=zh, en=en),
-        actor=actor,
-        comment=comment,
-        data=data,
-    )
+    return new_event(type, zh, en, actor, at or clock.now(), comment=comment, **data)
 
 
 def citizen_actor(app: Application, citizen_id: str) -> Actor:

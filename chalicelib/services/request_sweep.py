@@ -3,22 +3,11 @@ them (scheduled every few minutes)."""
 
 from __future__ import annotations
 
-from chalicelib.domain.application import (
-    TimelineEvent,
-)
-from chalicelib.domain.common import local_iso
 from chalicelib.domain.identity import Role
-from chalicelib.domain.request import (
-    STAGE_LABELS,
-    Escalation,
-    RequestStatus,
-    ServiceRequest,
-    Stage,
-)
+from chalicelib.domain.request import ServiceRequest, Stage
 from chalicelib.errors import Conflict
 from chalicelib.observability import logger, metrics
-from chalicelib.services.cases import event
-from chalicelib.services.request_cases import SYSTEM, RequestCases
+from chalicelib.services.request_cases import RequestCases
 
 
 class RequestSweep(RequestCases):
@@ -39,46 +28,10 @@ class RequestSweep(RequestCases):
             ):
                 continue
             req = before.model_copy(deep=True)
-            events: list[TimelineEvent] = []
             if before.stage is Stage.RATING:
-                req.status = RequestStatus.CLOSED
-                req.closed_at = now
-                req.stage = None
-                req.deadline = None
-                events.append(
-                    event(
-                        self._clock,
-                        "closed",
-                        "评价期满未评价，诉求自动关闭",
-                        "Closed: not rated within the rating period",
-                        SYSTEM,
-                        at=now,
-                    )
-                )
+                events = req.close_unrated(now)
             else:
-                to = self._supervisors(req)
-                req.escalations.append(
-                    Escalation(stage=before.stage, deadline=before.deadline, at=now, to=to)
-                )
-                zh, en = STAGE_LABELS[before.stage]
-                whom = (
-                    ("信息管理员", "its dispatchers")
-                    if req.private
-                    else ("街道（乡镇）和县级负责人", "the township and county supervisors")
-                )
-                events.append(
-                    event(
-                        self._clock,
-                        "escalated",
-                        f"{zh}超期，已提请{whom[0]}督办",
-                        f"Overdue for {en}: escalated to {whom[1]}",
-                        SYSTEM,
-                        at=now,
-                        stage=before.stage.value,
-                        deadline=local_iso(before.deadline),
-                        to=to,
-                    )
-                )
+                events = req.escalate(self._supervisors(req), now)
                 metrics.add_metric(name="RequestEscalated", unit="Count", value=1)
             try:
                 self._save(before, req, events)

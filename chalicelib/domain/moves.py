@@ -1,0 +1,34 @@
+"""What a move of a case records: its timeline events, made in the domain so that an entity's
+method can return the events its move produces (the service saves them with the case)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.application import Actor, TimelineEvent
+from chalicelib.domain.common import Text
+from chalicelib.ids import new_ulid
+
+SYSTEM = Actor(role="system")
+
+
+def new_event(
+    type: str,
+    zh: str,
+    en: str,
+    actor: Actor,
+    at: datetime,
+    *,
+    comment: str | None = None,
+    **data: Any,
+) -> TimelineEvent:
+    return TimelineEvent(
+        event_id=new_ulid(at),
+        at=at,
+        type=type,
+        title=Text(zh=zh, en=en),
+        actor=actor,
+        comment=comment,
+        data=data,
+    )
