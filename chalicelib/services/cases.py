@@ -54,9 +54,6 @@ def staff_actor(staff: StaffMember) -> Actor:
     )
 
 
-SYSTEM = Actor(role="system")
-
-
 def load_for_citizen(cases: CaseStore, case_id: str, citizen_id: str) -> tuple[CaseBundle, str]:
     """The case and the caller's relation to it ('applicant' or 'agent'). Anyone else gets
     404, never 403: a case's existence is not disclosed."""

@@ -12,6 +12,7 @@ from chalicelib.domain.application import Actor, DocumentStatus, TimelineEvent
 from chalicelib.domain.application_api import TimelinePage, TimelineQuery
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import StaffMember
+from chalicelib.domain.moves import SYSTEM
 from chalicelib.domain.reference import Category
 from chalicelib.domain.request import (
     DISPATCH_STATUSES,
@@ -47,8 +48,6 @@ from chalicelib.store.limits import IdempotencyStore
 from chalicelib.store.request_lists import RequestLists
 from chalicelib.store.requests import Change, RequestStore
 from chalicelib.store.table import Guarded
-
-SYSTEM = Actor(role="system")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from chalicelib.domain.application import (
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.identity import Citizen, StaffMember
+from chalicelib.domain.moves import SYSTEM
 from chalicelib.domain.request import (
     Channel,
     RequestStatus,
@@ -35,7 +36,7 @@ from chalicelib.ids import new_ulid
 from chalicelib.observability import logger, metrics
 from chalicelib.services.cases import event, staff_actor
 from chalicelib.services.idempotency import Idempotent, daily_quota, key_guard, replayed
-from chalicelib.services.request_cases import SYSTEM, Filer, RequestCases
+from chalicelib.services.request_cases import Filer, RequestCases
 from chalicelib.services.request_views import (
     public_record,
 )

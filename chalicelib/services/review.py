@@ -11,6 +11,7 @@ from chalicelib.domain.access import sees_application
 from chalicelib.domain.application import Application, Status, TimelineEvent
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.moves import SYSTEM
 from chalicelib.domain.review import (
     PressRequest,
     ReviewDecision,
@@ -26,7 +27,7 @@ from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.observability import logger, metrics
 from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import task_view
-from chalicelib.services.cases import SYSTEM, event, load_for_staff, staff_actor
+from chalicelib.services.cases import event, load_for_staff, staff_actor
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.table import Page, decode_key, encode_key
