@@ -13,212 +13,53 @@ and, when no department is left on it, it goes back to the dispatcher as `accept
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.application import Actor, TimelineEvent
-from chalicelib.domain.common import Instant, Strict, Text, local_iso
+from chalicelib.domain.common import Instant, Text, local_iso
 from chalicelib.domain.moves import SYSTEM, new_event
 from chalicelib.domain.reference import JurisdictionCode
+from chalicelib.domain.request_parts import (
+    BAD_RATING_MAX,
+    DISPATCH_STATUSES,
+    HANDLING_STATUSES,
+    MAX_ASSIGNMENTS,
+    MAX_MERGED,
+    MAX_PROGRESS_REPLIES,
+    MAX_REOPENINGS,
+    MAX_VISITS,
+    OPEN_STATUSES,
+    STAGE_LABELS,
+    Assignment,
+    Channel,
+    Escalation,
+    Photo,
+    Reply,
+    RequestRectification,
+    RequestStatus,
+    Routing,
+    Stage,
+    Visit,
+    check_request_move,
+)
 from chalicelib.domain.review import RATING_LABELS, Rating
-from chalicelib.errors import Conflict, FieldError
-
-_ULID = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
-DocumentId = Annotated[str, StringConstraints(pattern=_ULID)]
-RequestId = Annotated[str, StringConstraints(pattern=_ULID)]
-Description = Annotated[str, StringConstraints(min_length=2, max_length=4000)]
-Note = Annotated[str, StringConstraints(min_length=2, max_length=500)]
-Reason = Annotated[str, StringConstraints(min_length=2, max_length=500)]
-Address = Annotated[str, StringConstraints(min_length=2, max_length=200)]
-
-# Everything a client can add to a request is bounded, so that its root item stays far
-# below DynamoDB's 400 KB (tests/domain: the largest possible request) and a view is small.
-MAX_PHOTOS = 9  # on the request as filed
-MAX_REPLY_PHOTOS = 3  # on a reply or a visit
-MAX_PROGRESS_REPLIES = 12  # progress replies of all departments together (done: once a round)
-MAX_VISITS = 8
-MAX_COMMENTS = 50  # the filer's comments (timeline events; counted in their own item)
-MAX_ASSIGNMENTS = 10  # departments ever on one request: keeps a transaction under 100 items
-MAX_MERGED = 50  # requests merged into one
-MAX_REOPENINGS = 3  # a fourth bad rating closes it (still counted as a bad review)
-BAD_RATING_MAX = 2  # 不满意 and 非常不满意 are a bad review (差评)
+from chalicelib.errors import Conflict, FieldError, Forbidden
 
 
-class RequestStatus(StrEnum):
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    NOT_ACCEPTED = "not_accepted"
-    ASSIGNED = "assigned"
-    REPLIED = "replied"
-    RESOLVED = "resolved"
-    REOPENED = "reopened"
-    CLOSED = "closed"
-    MERGED = "merged"
+@dataclass(frozen=True)
+class Moment:
+    """When a request's move happens and what the county's calendar makes of it: the service
+    works these out (the domain has no calendar) and hands them to the move."""
 
-
-REQUEST_STATUS_LABELS: dict[RequestStatus, tuple[str, str]] = {
-    RequestStatus.SUBMITTED: ("已提交，待受理", "Submitted, awaiting acceptance"),
-    RequestStatus.ACCEPTED: ("已受理，待分派", "Accepted, awaiting assignment"),
-    RequestStatus.NOT_ACCEPTED: ("不予受理", "Not accepted"),
-    RequestStatus.ASSIGNED: ("已分派，办理中", "Assigned, being handled"),
-    RequestStatus.REPLIED: ("部分单位已答复", "Partly replied"),
-    RequestStatus.RESOLVED: ("已办结，待评价", "Resolved, awaiting rating"),
-    RequestStatus.REOPENED: ("整改中（差评重办）", "Reopened for rectification"),
-    RequestStatus.CLOSED: ("已关闭", "Closed"),
-    RequestStatus.MERGED: ("已合并办理", "Merged into another request"),
-}
-
-OPEN_STATUSES = frozenset(
-    {
-        RequestStatus.SUBMITTED,
-        RequestStatus.ACCEPTED,
-        RequestStatus.ASSIGNED,
-        RequestStatus.REPLIED,
-        RequestStatus.REOPENED,
-    }
-)
-# Waiting for the dispatcher (信息管理员).
-DISPATCH_STATUSES = frozenset({RequestStatus.SUBMITTED, RequestStatus.ACCEPTED})
-# Where handling settles (`settled_status`): from any of these, to any of these.
-_SETTLED = frozenset(
-    {
-        RequestStatus.ACCEPTED,
-        RequestStatus.ASSIGNED,
-        RequestStatus.REPLIED,
-        RequestStatus.RESOLVED,
-        RequestStatus.REOPENED,
-    }
-)
-# The moves a request may make (staying is always allowed: a change of its other fields).
-# Dispatch (submitted, accepted): accept, refuse, merge, assign, conclude; handling settles by
-# the joint-handling table; a resolved request closes (rated well, or unrated when the
-# rating window ends) or reopens (a bad rating); refused, merged and closed requests stay.
-REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
-    RequestStatus.SUBMITTED: _SETTLED | {RequestStatus.NOT_ACCEPTED, RequestStatus.MERGED},
-    RequestStatus.ACCEPTED: _SETTLED | {RequestStatus.NOT_ACCEPTED, RequestStatus.MERGED},
-    RequestStatus.ASSIGNED: _SETTLED,
-    RequestStatus.REPLIED: _SETTLED,
-    RequestStatus.REOPENED: _SETTLED,
-    RequestStatus.RESOLVED: frozenset({RequestStatus.CLOSED, RequestStatus.REOPENED}),
-    RequestStatus.CLOSED: frozenset(),
-    RequestStatus.NOT_ACCEPTED: frozenset(),
-    RequestStatus.MERGED: frozenset(),
-}
-
-
-def check_request_move(current: RequestStatus, target: RequestStatus) -> None:
-    """The table's verdict on a change about to be saved: a move it does not list is a 409."""
-    if target is not current and target not in REQUEST_TRANSITIONS[current]:
-        raise Conflict(
-            f"A request that is {current.value} cannot become {target.value}.",
-            errors=[FieldError("status", f"{current.value} → {target.value}", "illegal_move")],
-        )
-
-
-# Departments can still be added, reply or return.
-HANDLING_STATUSES = frozenset(
-    {RequestStatus.ACCEPTED, RequestStatus.ASSIGNED, RequestStatus.REPLIED, RequestStatus.REOPENED}
-)
-
-
-class Channel(StrEnum):
-    APP = "app"  # the citizen's phone
-    LIAISON = "liaison"  # a liaison officer filed it for a resident
-    OPEN311 = "open311"  # a partner app through Open311 GeoReport v2
-
-
-class Stage(StrEnum):
-    """Which clock runs: each has its deadline and escalates once when it passes."""
-
-    ACCEPTANCE = "acceptance"
-    RESOLUTION = "resolution"
-    RECTIFICATION = "rectification"
-    RATING = "rating"  # not an SLA: an unrated resolved request closes when it passes
-
-
-STAGE_LABELS: dict[Stage, tuple[str, str]] = {
-    Stage.ACCEPTANCE: ("受理", "acceptance"),
-    Stage.RESOLUTION: ("办结", "resolution"),
-    Stage.RECTIFICATION: ("整改", "rectification"),
-    Stage.RATING: ("评价", "rating"),
-}
-
-
-# ---- stored ------------------------------------------------------------------------------
-
-
-class Photo(Strict):
-    document_id: str
-    key: str
-    content_type: str
-    version_id: str | None = None
-
-
-class Reply(Strict):
-    at: Instant
-    by: Actor
-    text: str
-    done: bool
-    photos: list[Photo] = Field(default_factory=list)
-
-
-class Assignment(Strict):
-    department: str
-    status: Literal["pending", "done", "returned"] = "pending"
-    assigned_at: Instant
-    assigned_by: str
-    round: int = 1
-    replies: list[Reply] = Field(default_factory=list)
-    done_at: Instant | None = None
-    returned_at: Instant | None = None
-    return_reason: str | None = None
-
-
-class Routing(Strict):
-    grid: str | None = None
-    community: str | None = None
-    township: str | None = None
-    dispatch_unit: str = Field(description="Whose dispatcher triages it: a township or the county")
-    exact: bool = Field(description="The point lies in the grid's area (else: the nearest grid)")
-    distance_m: int | None = None
-    liaison_id: str | None = None
-    dispatcher_id: str | None = None
-    departments: list[str] = Field(description="The category's default departments")
-
-
-class Visit(Strict):
-    at: Instant
-    by: Actor
-    kind: Literal["visit", "follow_up"]
-    note: str
-    resident_satisfied: bool | None = None
-    photos: list[Photo] = Field(default_factory=list)
-
-
-class Escalation(Strict):
-    stage: Stage
-    deadline: Instant
-    at: Instant
-    to: list[str]
-
-
-class RequestRectification(Strict):
-    opened_at: Instant
-    due: Instant
-    rating_level: int
-    follow_up: Literal["pending", "done", "not_required"] = Field(
-        default="pending",
-        description="not_required: no liaison officer serves it, or it is private",
-    )
-    closed_at: Instant | None = None
+    at: datetime
+    due: datetime  # the end of the request's sla_days-th working day after `at`
+    working_days: int  # working days from filing to `at` (0 on the day of filing)
+    rating_until: datetime  # when an unrated resolution closes
 
 
 class ServiceRequest(BaseModel):
@@ -405,6 +246,319 @@ class ServiceRequest(BaseModel):
                 to=to,
             )
         ]
+
+    # ---- dispatch (信息管理员): accept, assign, conclude, refuse, merge
+
+    def _accept_at(self, when: Moment) -> None:
+        self.accepted_at = when.at
+        self.resolution_due = when.due
+        self.stage = Stage.RESOLUTION
+        self.deadline = when.due
+
+    def _with_dispatcher(self) -> None:
+        if self.status not in DISPATCH_STATUSES:
+            raise Conflict(f"A {self.status.value} request is no longer with the dispatcher.")
+
+    def accept(self, by: Actor, when: Moment, note: str | None = None) -> list[TimelineEvent]:
+        """受理: the resolution clock starts (`when.due`)."""
+        self._with_dispatcher()
+        if self.status is not RequestStatus.SUBMITTED:
+            raise Conflict("The request is already accepted.")
+        self._move_to(RequestStatus.ACCEPTED)
+        self._accept_at(when)
+        return [new_event("accepted", "诉求已受理", "Accepted", by, when.at, comment=note)]
+
+    def assign(
+        self, names: Mapping[str, str], by: Actor, when: Moment, note: str | None = None
+    ) -> list[TimelineEvent]:
+        """Assigns the departments `names` (code → name) jointly, accepting a submitted
+        request; a department that returned its part gets it again in a new round, one that
+        holds it is skipped; the dispatcher's pending decision on a return is taken."""
+        if self.status not in HANDLING_STATUSES | {RequestStatus.SUBMITTED}:
+            raise Conflict(f"A {self.status.value} request cannot be assigned.")
+        added = []
+        assignments = list(self.assignments)
+        for code in names:
+            current = self.assignment(code)
+            if current is not None and current.status != "returned":
+                continue
+            fresh = Assignment(
+                department=code,
+                assigned_at=when.at,
+                assigned_by=by.id or "",
+                round=(current.round + 1) if current else 1,
+            )
+            assignments = [a for a in assignments if a.department != code] + [fresh]
+            added.append(code)
+        if not added:
+            raise Conflict("Those departments already hold this request.")
+        if len(assignments) > MAX_ASSIGNMENTS:
+            raise Conflict(
+                f"At most {MAX_ASSIGNMENTS} departments take part in one request.",
+                errors=[FieldError("body.departments", "too many departments", "too_many")],
+            )
+        if self.status is RequestStatus.SUBMITTED:
+            self._move_to(RequestStatus.ACCEPTED)
+            self._accept_at(when)
+        self.assignments = assignments
+        self.needs_dispatch = False
+        joint = "联合办理" if len(self.active()) > 1 else "办理"
+        events = [
+            new_event(
+                "assigned",
+                f"已分派至{'、'.join(names[d] for d in added)}{joint}",
+                f"Assigned to {', '.join(added)}",
+                by,
+                when.at,
+                comment=note,
+                departments=added,
+            )
+        ]
+        # new pending work: from replied, resolved-in-waiting or reopened back to assigned
+        return events + self._settle(when)
+
+    def conclude(self, by: Actor, when: Moment, note: str | None = None) -> list[TimelineEvent]:
+        """A department returned its part and no other needs to take it: the remaining
+        departments' replies stand (resolved once they are all done)."""
+        if not self.needs_dispatch or not self.active():
+            raise Conflict(
+                "Only a request that some (not all) of its departments returned is concluded "
+                "this way; assign a department instead."
+            )
+        self.needs_dispatch = False
+        concluded = new_event(
+            "return_concluded",
+            "退回部分无需改派，以其他承办单位的答复办结",
+            "The returned part needs no other department: the other replies conclude it",
+            by,
+            when.at,
+            comment=note,
+        )
+        return [concluded, *self._settle(when)]
+
+    def _end(self, status: RequestStatus, at: datetime) -> None:
+        self._move_to(status)
+        self.closed_at = at
+        self.stage = None
+        self.deadline = None
+        self.needs_dispatch = False
+
+    def refuse(self, reason: str, by: Actor, at: datetime) -> list[TimelineEvent]:
+        """不予受理, with the reason the filer is told."""
+        self._with_dispatcher()
+        self._end(RequestStatus.NOT_ACCEPTED, at)
+        self.not_accepted_reason = reason
+        return [new_event("not_accepted", "诉求不予受理", "Not accepted", by, at, comment=reason)]
+
+    def merge_into(
+        self, target: ServiceRequest, by: Actor, at: datetime, note: str | None = None
+    ) -> tuple[list[TimelineEvent], list[TimelineEvent]]:
+        """Merges this request into `target`, an open request of the same matter (changed
+        too: it lists this one); returns this request's events and the target's."""
+        self._with_dispatcher()
+        field = "body.merge_into"
+        if target.request_id == self.request_id:
+            raise Conflict(
+                "A request cannot be merged into itself.",
+                errors=[FieldError(field, "same request", "same")],
+            )
+        if target.private != self.private:
+            raise Conflict(
+                "A private request merges only with a private one, a public with a public.",
+                errors=[FieldError(field, "private and public differ", "privacy")],
+            )
+        if target.status not in OPEN_STATUSES:
+            raise Conflict(f"Request {target.number} is {target.status.value}.")
+        if len(target.merged) >= MAX_MERGED:
+            raise Conflict(f"Request {target.number} has {MAX_MERGED} merged already.")
+        target.merged.append(self.request_id)
+        self._end(RequestStatus.MERGED, at)
+        self.merged_into = target.request_id
+        self.merged_into_number = target.number
+        merged = new_event(
+            "merged",
+            f"与诉求{target.number}合并办理",
+            f"Merged into {target.number}",
+            by,
+            at,
+            comment=note,
+            merged_into=target.request_id,
+        )
+        merged_in = new_event(
+            "merged_in",
+            f"合并了同一事项的诉求{self.number}",
+            f"Request {self.number} on the same matter merged into this one",
+            by,
+            at,
+            merged=self.request_id,
+        )
+        return [merged], [merged_in]
+
+    # ---- handling: a department's part, the liaison officer's visits
+
+    def pending_part(self, department: str | None) -> Assignment:
+        """`department`'s part, if it is pending (else 403 or 409)."""
+        assignment = self.assignment(department) if department else None
+        if assignment is None:
+            raise Forbidden("Your department has no part in this request.")
+        if self.status not in HANDLING_STATUSES:
+            raise Conflict(f"The request is {self.status.value}.")
+        if assignment.status == "returned":
+            raise Conflict("Your department returned its part of this request.")
+        if assignment.status != "pending":
+            raise Conflict("Your department has already replied that it is done.")
+        return assignment
+
+    def return_part(
+        self,
+        department: str,
+        name: str,
+        reason: str,
+        suggested: list[str],
+        by: Actor,
+        when: Moment,
+    ) -> list[TimelineEvent]:
+        """退单: the department hands its part back to the dispatcher. Whatever the others
+        have done stays; the dispatcher reassigns the returned part or concludes without it."""
+        assignment = self.pending_part(department)
+        assignment.status = "returned"
+        assignment.returned_at = when.at
+        assignment.return_reason = reason
+        self.needs_dispatch = True
+        self.dispatch_since = when.at
+        others = bool(self.active())
+        returned = new_event(
+            "returned",
+            f"{name}退单：非本单位职责{'，退回部分待信息管理员改派' if others else ''}",
+            f"Returned by {department}: not theirs"
+            + ("; the dispatcher reassigns that part" if others else ""),
+            by,
+            when.at,
+            comment=reason,
+            suggested=suggested,
+        )
+        return [returned, *self._settle(when)]
+
+    def reply(
+        self,
+        department: str,
+        name: str,
+        text: str,
+        done: bool,
+        photos: list[Photo],
+        by: Actor,
+        when: Moment,
+    ) -> list[TimelineEvent]:
+        """A department's reply: progress, or done (its part is finished)."""
+        assignment = self.pending_part(department)
+        progress = sum(not r.done for a in self.assignments for r in a.replies)
+        if not done and progress >= MAX_PROGRESS_REPLIES:
+            raise Conflict(
+                f"A request keeps at most {MAX_PROGRESS_REPLIES} progress replies; "
+                "reply done: true when it is done."
+            )
+        assignment.replies.append(Reply(at=when.at, by=by, text=text, done=done, photos=photos))
+        if done:
+            assignment.status = "done"
+            assignment.done_at = when.at
+        replied = new_event(
+            "replied",
+            f"{name}{'答复：已办结' if done else '答复办理进展'}",
+            f"{department} replied{' (done)' if done else ''}",
+            by,
+            when.at,
+            comment=text,
+            done=done,
+        )
+        return [replied, *self._settle(when)]
+
+    def visit(self, visit: Visit, resolves: bool, when: Moment) -> list[TimelineEvent]:
+        """A liaison officer's visit: a follow-up visit (回访) during a rectification, or a
+        visit that may solve an accepted request on the spot (`resolves`)."""
+        if len(self.visits) >= MAX_VISITS:
+            raise Conflict(f"A request keeps at most {MAX_VISITS} visits.")
+        follow_up = visit.kind == "follow_up"
+        rectification = self.rectification
+        if follow_up:
+            if (
+                rectification is None
+                or rectification.closed_at is not None
+                or rectification.follow_up != "pending"
+            ):
+                raise Conflict("No follow-up visit (回访) is due on this request.")
+        elif self.status not in OPEN_STATUSES and self.status is not RequestStatus.RESOLVED:
+            raise Conflict(f"The request is {self.status.value}.")
+        if resolves and (follow_up or self.status is not RequestStatus.ACCEPTED or self.active()):
+            raise Conflict(
+                "Only a visit to an accepted request no department holds resolves it.",
+                errors=[FieldError("body.resolves", "not allowed now", "state")],
+            )
+        if follow_up and rectification is not None:
+            rectification.follow_up = "done"
+        self.visits.append(visit)
+        visited = new_event(
+            "follow_up_visit" if follow_up else "visit",
+            "民情联络员回访" if follow_up else "民情联络员上门走访",
+            "Follow-up visit by the liaison officer"
+            if follow_up
+            else "Visit by the liaison officer",
+            visit.by,
+            when.at,
+            comment=visit.note,
+            resident_satisfied=visit.resident_satisfied,
+        )
+        if resolves:
+            return [
+                visited,
+                *self._resolve(
+                    when,
+                    "民情联络员现场解决，请群众评价",
+                    "Solved on the spot by the liaison officer; the filer is asked to rate it",
+                ),
+            ]
+        return [visited, *self._settle(when)] if follow_up else [visited]
+
+    # ---- settling: where the assignments add up to
+
+    def _settle(self, when: Moment) -> list[TimelineEvent]:
+        """Moves a request being handled to the status its assignments add up to (the
+        joint-handling table: `settled_status`)."""
+        status = settled_status(self)
+        if status is self.status:
+            return []
+        if status is RequestStatus.RESOLVED:
+            return self._resolve(
+                when, "诉求已办结，请群众评价", "Resolved; the filer is asked to rate it"
+            )
+        self._move_to(status)
+        if status is not RequestStatus.ACCEPTED:
+            return []
+        self.dispatch_since = when.at
+        return [
+            new_event(
+                "back_to_dispatcher",
+                "所有承办单位均已退回，待信息管理员重新分派",
+                "Every assigned department returned it: back to the dispatcher",
+                SYSTEM,
+                when.at,
+            )
+        ]
+
+    def _resolve(self, when: Moment, zh: str, en: str) -> list[TimelineEvent]:
+        """Resolved: the first resolution fixes the working days used and whether on time;
+        a rectification ends; the rating period starts."""
+        at = when.at
+        if self.resolved_at is None:
+            self.resolution_days = when.working_days
+            if self.resolution_due is not None:
+                self.on_time = at <= self.resolution_due
+        self._move_to(RequestStatus.RESOLVED)
+        self.resolved_at = at
+        if self.rectification is not None and self.rectification.closed_at is None:
+            self.rectification.closed_at = at
+        self.stage = Stage.RATING
+        self.deadline = when.rating_until
+        return [new_event("resolved", zh, en, SYSTEM, at, on_time=self.on_time)]
 
 
 # ---- rules -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from chalicelib.domain.common import (
     Text,
 )
 from chalicelib.domain.identity import Phone
-from chalicelib.domain.request import (
+from chalicelib.domain.request_parts import (
     MAX_PHOTOS,
     MAX_REPLY_PHOTOS,
     Address,

@@ -25,7 +25,8 @@ from datetime import date, datetime
 from chalicelib.domain.application import Application
 from chalicelib.domain.application import Status as AppStatus
 from chalicelib.domain.calendar import beijing_date
-from chalicelib.domain.request import RequestStatus, ServiceRequest
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.request_parts import RequestStatus
 
 Counters = dict[tuple[str, str], dict[str, int]]
 

@@ -12,25 +12,18 @@ from chalicelib.domain.application import Actor, DocumentStatus, TimelineEvent
 from chalicelib.domain.application_api import TimelinePage, TimelineQuery
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import StaffMember
-from chalicelib.domain.moves import SYSTEM
 from chalicelib.domain.reference import Category
-from chalicelib.domain.request import (
+from chalicelib.domain.request import Moment, ServiceRequest
+from chalicelib.domain.request_api import RequestView
+from chalicelib.domain.request_parts import (
     DISPATCH_STATUSES,
-    HANDLING_STATUSES,
-    Assignment,
     Channel,
     Photo,
-    RequestStatus,
-    ServiceRequest,
-    Stage,
-    settled_status,
 )
-from chalicelib.domain.request_api import RequestView
 from chalicelib.domain.sms import SmsMessage
-from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
+from chalicelib.errors import Conflict, FieldError, NotFound
 from chalicelib.observability import logger
 from chalicelib.paging import CursorCodec
-from chalicelib.services.cases import event
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.request_views import (
     masked_event,
@@ -252,66 +245,26 @@ class RequestCases:
             also,
         )
 
-    def _resolution_due(self, req: ServiceRequest, now: datetime) -> datetime:
-        return end_of_working_day(self._reference, now, req.sla_days)
-
-    def _working_days(self, req: ServiceRequest, now: datetime) -> int:
-        """Working days from filing to `now` (the day of resolution counts; 0 the same day)."""
-        return self._reference.calendar().working_days_between(
-            beijing_date(req.created_at), beijing_date(now)
+    def _moment(self, req: ServiceRequest) -> Moment:
+        """Now, and what the county's calendar makes of it for `req`'s moves."""
+        now = self._clock.now()
+        return Moment(
+            at=now,
+            due=end_of_working_day(self._reference, now, req.sla_days),
+            working_days=self._reference.calendar().working_days_between(
+                beijing_date(req.created_at), beijing_date(now)
+            ),
+            rating_until=now + timedelta(days=self._settings.request_rating_days),
         )
 
-    def _accept(self, req: ServiceRequest, now: datetime) -> None:
-        req.accepted_at = now
-        req.resolution_due = self._resolution_due(req, now)
-        req.stage = Stage.RESOLUTION
-        req.deadline = req.resolution_due
-
-    def _settle(self, req: ServiceRequest, now: datetime, events: list[TimelineEvent]) -> None:
-        """Moves a request being handled to the status its assignments add up to (the
-        joint-handling table: `settled_status`)."""
-        status = settled_status(req)
-        if status is req.status:
-            return
-        req.status = status
-        if status is RequestStatus.ACCEPTED:
-            req.dispatch_since = now
-            events.append(
-                event(
-                    self._clock,
-                    "back_to_dispatcher",
-                    "所有承办单位均已退回，待信息管理员重新分派",
-                    "Every assigned department returned it: back to the dispatcher",
-                    SYSTEM,
-                    at=now,
-                )
-            )
-        if status is RequestStatus.RESOLVED:
-            self._resolve(
-                req,
-                now,
-                events,
-                "诉求已办结，请群众评价",
-                "Resolved; the filer is asked to rate it",
-            )
-
-    def _resolve(
-        self, req: ServiceRequest, now: datetime, events: list[TimelineEvent], zh: str, en: str
-    ) -> None:
-        """Resolved: the first resolution fixes the working days used and whether on time;
-        the rating period starts; the filer is told."""
-        if req.resolved_at is None:
-            req.resolution_days = self._working_days(req, now)
-            if req.resolution_due is not None:
-                req.on_time = now <= req.resolution_due
-        req.resolved_at = now
-        if req.rectification is not None and req.rectification.closed_at is None:
-            req.rectification.closed_at = now
-        req.status = RequestStatus.RESOLVED
-        req.stage = Stage.RATING
-        req.deadline = now + timedelta(days=self._settings.request_rating_days)
-        events.append(event(self._clock, "resolved", zh, en, SYSTEM, at=now, on_time=req.on_time))
-        self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
+    def _announce(self, req: ServiceRequest, events: list[TimelineEvent]) -> None:
+        """Tells the filer (by SMS, where the filing left a phone) of the saved moves that
+        concern them: a refusal and a resolution."""
+        for e in events:
+            if e.type == "not_accepted":
+                self._notify(req, f"您的诉求{req.number}不予受理：{req.not_accepted_reason}")
+            elif e.type == "resolved":
+                self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
 
     def _notify(self, req: ServiceRequest, text: str) -> None:
         if self._sms is None or not req.owner_phone:
@@ -320,17 +273,3 @@ class RequestCases:
             self._sms.dispatch(SmsMessage(phone=req.owner_phone, text=text, purpose="request"))
         except Exception:  # noqa: BLE001 - an SMS never undoes a recorded decision
             logger.exception("request notification not queued")
-
-    def _pending_assignment(self, staff: StaffMember, req: ServiceRequest) -> Assignment:
-        """The caller's department's part, if it is pending. The caller's role was checked at
-        the route (department reviewers only)."""
-        assignment = req.assignment(staff.department) if staff.department else None
-        if assignment is None:
-            raise Forbidden("Your department has no part in this request.")
-        if req.status not in HANDLING_STATUSES:
-            raise Conflict(f"The request is {req.status.value}.")
-        if assignment.status == "returned":
-            raise Conflict("Your department returned its part of this request.")
-        if assignment.status != "pending":
-            raise Conflict("Your department has already replied that it is done.")
-        return assignment

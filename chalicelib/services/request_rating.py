@@ -6,12 +6,12 @@ from __future__ import annotations
 from chalicelib.domain.application import (
     Actor,
 )
-from chalicelib.domain.request import MAX_COMMENTS, RequestStatus
 from chalicelib.domain.request_api import CommentRequest, CommentView, RequestView
+from chalicelib.domain.request_parts import MAX_COMMENTS, RequestStatus
 from chalicelib.domain.review import RatingRequest
 from chalicelib.observability import metrics
 from chalicelib.services.cases import event
-from chalicelib.services.request_cases import RequestCases, end_of_working_day
+from chalicelib.services.request_cases import RequestCases
 from chalicelib.services.request_views import (
     comment_view,
 )
@@ -35,10 +35,9 @@ class RequestRating(RequestCases):
     def rate(self, citizen_id: str, request_id: str, body: RatingRequest) -> RequestView:
         before, history = self._for_filer(citizen_id, request_id)
         req = before.model_copy(deep=True)
-        now = self._clock.now()
-        due = end_of_working_day(self._reference, now, req.sla_days)
+        when = self._moment(req)
         actor = Actor(role="applicant", id=citizen_id)
-        events = req.rate(body.level, body.comment, actor, now, due)
+        events = req.rate(body.level, body.comment, actor, when.at, when.due)
         if req.status is RequestStatus.REOPENED:
             metrics.add_metric(name="RequestReopened", unit="Count", value=1)
         self._save(before, req, events)

@@ -4,7 +4,8 @@ them (scheduled every few minutes)."""
 from __future__ import annotations
 
 from chalicelib.domain.identity import Role
-from chalicelib.domain.request import ServiceRequest, Stage
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.request_parts import Stage
 from chalicelib.errors import Conflict
 from chalicelib.observability import logger, metrics
 from chalicelib.services.request_cases import RequestCases

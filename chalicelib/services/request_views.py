@@ -12,14 +12,7 @@ from chalicelib.domain.common import Text, local_iso
 from chalicelib.domain.identity import mask_phone
 from chalicelib.domain.redaction import redact, redact_all
 from chalicelib.domain.reference import Department
-from chalicelib.domain.request import (
-    OPEN_STATUSES,
-    REQUEST_STATUS_LABELS,
-    Photo,
-    RequestStatus,
-    ServiceRequest,
-    Stage,
-)
+from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_api import (
     AssignmentView,
     CommentView,
@@ -31,6 +24,13 @@ from chalicelib.domain.request_api import (
     RequestSummary,
     RequestView,
     VisitView,
+)
+from chalicelib.domain.request_parts import (
+    OPEN_STATUSES,
+    REQUEST_STATUS_LABELS,
+    Photo,
+    RequestStatus,
+    Stage,
 )
 from chalicelib.services.reference import JurisdictionTree
 from chalicelib.services.staff import StaffDirectory

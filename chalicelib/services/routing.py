@@ -6,8 +6,8 @@ from __future__ import annotations
 from chalicelib.domain.geo import GridIndex, GridShape, distance_m
 from chalicelib.domain.identity import Role
 from chalicelib.domain.reference import Category, Level
-from chalicelib.domain.request import Routing
 from chalicelib.domain.request_api import GridLocation, PointLocation
+from chalicelib.domain.request_parts import Routing
 from chalicelib.errors import FieldError, NotFound
 from chalicelib.services.reference import JurisdictionTree, ReferenceData
 from chalicelib.services.staff import StaffDirectory

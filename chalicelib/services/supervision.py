@@ -15,7 +15,8 @@ from chalicelib.domain.application import STATUS_LABELS
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import Role, StaffMember
-from chalicelib.domain.request import REQUEST_STATUS_LABELS, RequestStatus, ServiceRequest
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.request_parts import REQUEST_STATUS_LABELS, RequestStatus
 from chalicelib.domain.supervision import CaseListQuery, CasePage, CaseSummary
 from chalicelib.errors import FieldError, Forbidden, InvalidInput, NotFound
 from chalicelib.paging import CursorCodec

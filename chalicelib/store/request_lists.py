@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from chalicelib.domain.request import OPEN_STATUSES, RequestStatus, ServiceRequest
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.request_parts import OPEN_STATUSES, RequestStatus
 from chalicelib.store.keys import case_pk, utc_iso
 from chalicelib.store.requests import (
     ROOT,

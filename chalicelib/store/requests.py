@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.application import Document, DocumentStatus, TimelineEvent
-from chalicelib.domain.request import (
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.request_parts import (
     DISPATCH_STATUSES,
     OPEN_STATUSES,
-    ServiceRequest,
     Stage,
     check_request_move,
 )

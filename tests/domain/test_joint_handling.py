@@ -7,13 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.request import (
-    Assignment,
-    RequestRectification,
-    RequestStatus,
-    ServiceRequest,
-    settled_status,
-)
+from chalicelib.domain.request import ServiceRequest, settled_status
+from chalicelib.domain.request_parts import Assignment, RequestRectification, RequestStatus
 from tests.support.entities import NOW, service_request
 
 

@@ -134,7 +134,8 @@ def test_the_largest_request_a_client_can_build_stays_far_below_dynamodbs_item_l
     from datetime import UTC, datetime
 
     from chalicelib.domain.application import Actor
-    from chalicelib.domain.request import (
+    from chalicelib.domain.request import ServiceRequest
+    from chalicelib.domain.request_parts import (
         MAX_ASSIGNMENTS,
         MAX_MERGED,
         MAX_PHOTOS,
@@ -147,7 +148,6 @@ def test_the_largest_request_a_client_can_build_stays_far_below_dynamodbs_item_l
         Photo,
         Reply,
         Routing,
-        ServiceRequest,
         Stage,
         Visit,
     )

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.application import Actor
-from chalicelib.domain.request import (
+from chalicelib.domain.request_parts import (
     MAX_REOPENINGS,
     Assignment,
     RequestStatus,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.application import TRANSITIONS, Status, can_move, check_move
-from chalicelib.domain.request import (
+from chalicelib.domain.request_parts import (
     HANDLING_STATUSES,
     REQUEST_TRANSITIONS,
     RequestStatus,

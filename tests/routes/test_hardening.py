@@ -15,7 +15,7 @@ import pytest
 from chalicelib.deps import Container
 from chalicelib.domain.application import Document, DocumentStatus
 from chalicelib.domain.geo import wgs84_to_gcj02
-from chalicelib.domain.request import MAX_COMMENTS
+from chalicelib.domain.request_parts import MAX_COMMENTS
 from chalicelib.errors import Conflict
 from tests.conftest import ApiClient, RecordingSms, body, sign_in
 from tests.support.applications import (

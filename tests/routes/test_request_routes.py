@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container
-from chalicelib.domain.request import MAX_PROGRESS_REPLIES
+from chalicelib.domain.request_parts import MAX_PROGRESS_REPLIES
 from tests.conftest import ApiClient, RecordingSms, body, sign_in
 from tests.support.requests import (
     DUYING_GRID,

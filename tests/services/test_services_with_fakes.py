@@ -10,8 +10,9 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.domain.identity import Role, StaffMember
-from chalicelib.domain.request import Assignment, RequestStatus, ServiceRequest
+from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_api import RequestQueueQuery
+from chalicelib.domain.request_parts import Assignment, RequestStatus
 from chalicelib.errors import Forbidden
 from chalicelib.paging import CursorCodec
 from chalicelib.services.request_reading import RequestReading

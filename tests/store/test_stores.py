@@ -173,7 +173,7 @@ def test_the_case_writers_refuse_a_move_their_table_does_not_list(
     api: Any, deps: Container, sms: Any
 ) -> None:
     from chalicelib.domain.application import Status
-    from chalicelib.domain.request import RequestStatus
+    from chalicelib.domain.request_parts import RequestStatus
     from tests.conftest import body, sign_in
     from tests.support.applications import create
     from tests.support.requests import file

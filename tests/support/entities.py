@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.application import Actor
-from chalicelib.domain.request import RequestStatus, Routing, ServiceRequest
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.request_parts import RequestStatus, Routing
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
