@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -10,8 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.domain.applicant import Applicant, Delivery
 from chalicelib.domain.common import Code, Instant, Strict, Text
+from chalicelib.domain.moves import SYSTEM, Actor, TimelineEvent, new_event
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.review import (
+    BAD_RATING_MAX,
+    RATING_LABELS,
     Certificate,
     DeliveryState,
     Rating,
@@ -85,6 +89,16 @@ def check_move(current: Status, target: Status) -> None:
         )
 
 
+@dataclass(frozen=True)
+class CaseMoment:
+    """When an application's move happens and what the county's calendar makes of it: the
+    service works these out (the domain has no calendar) and hands them to the move."""
+
+    at: datetime
+    today: date  # `at`'s Beijing date
+    elapsed: int  # working days since the office's clock last started (0 if it is stopped)
+
+
 class DocumentStatus(StrEnum):
     PENDING = "pending"  # upload form issued, file not (yet) checked
     CLEAN = "clean"
@@ -125,25 +139,6 @@ class Document(Strict):
     checked_at: Instant | None = None
     uploaded_by: str
     version_id: str | None = None
-
-
-class Actor(Strict):
-    """Who did something: the applicant, an agent, a staff member, or the system."""
-
-    role: str
-    id: str | None = None
-    department: str | None = None
-    name: str | None = None
-
-
-class TimelineEvent(Strict):
-    event_id: str
-    at: Instant
-    type: str
-    title: Text
-    actor: Actor
-    comment: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class SupplementItem(Strict):
@@ -235,3 +230,374 @@ class Application(BaseModel):
 
     def has_agent(self, citizen_id: str) -> bool:
         return any(a.agent_id == citizen_id for a in self.agents)
+
+    # ---- moves: each changes this (working) copy, checked against TRANSITIONS, and returns
+    # the timeline events it produces; the service saves both (as for ServiceRequest).
+
+    def _move_to(self, status: Status) -> None:
+        check_move(self.status, status)
+        self.status = status
+
+    def _stop_clock(self, when: CaseMoment) -> None:
+        """The office's clock stops: the working days since it last ran are used."""
+        if self.limits.running_since is not None:
+            self.limits.used_days += when.elapsed
+            self.limits.running_since = None
+
+    def submit(
+        self, due: date, estimated: bool, by: Actor, when: CaseMoment
+    ) -> list[TimelineEvent]:
+        """To the acceptance window (first time), or back to it with the supplement: the
+        window has until `due`; the clock runs again from today."""
+        first = self.status is Status.DRAFT
+        if self.status not in (Status.DRAFT, Status.SUPPLEMENT_REQUIRED):
+            raise Conflict(f"An application that is {self.status.value} cannot be submitted.")
+        self._move_to(Status.SUBMITTED)
+        self.limits.acceptance_due = due
+        self.limits.running_since = when.today
+        self.limits.paused = False
+        self.limits.estimated = estimated
+        if first:
+            self.submitted_at = when.at
+            return [
+                new_event(
+                    "submitted",
+                    f"提交申请，受理期限 {due.isoformat()}",
+                    f"Submitted; acceptance due {due.isoformat()}",
+                    by,
+                    when.at,
+                    acceptance_due=due.isoformat(),
+                    holder=ACCEPTANCE_WINDOW,
+                )
+            ]
+        self.resubmitted_at = when.at
+        return [
+            new_event(
+                "supplemented",
+                f"补正材料已提交，计时恢复，受理期限 {due.isoformat()}",
+                f"Supplement sent; the clock resumes, acceptance due {due.isoformat()}",
+                by,
+                when.at,
+                materials=[i.material_code for i in self.supplement or []],
+            )
+        ]
+
+    def withdraw(self, by: Actor, when: CaseMoment, reason: str | None) -> list[TimelineEvent]:
+        """The applicant withdraws it while it waits for, or at, the acceptance window."""
+        if self.status not in (Status.DRAFT, Status.SUBMITTED, Status.SUPPLEMENT_REQUIRED):
+            raise Conflict(
+                f"An application that is {self.status.value} can no longer be withdrawn."
+            )
+        self._stop_clock(when)
+        self._move_to(Status.WITHDRAWN)
+        self.decided_at = when.at
+        return [
+            new_event(
+                "withdrawn",
+                "申请人撤回申请",
+                "Withdrawn by the applicant",
+                by,
+                when.at,
+                comment=reason,
+            )
+        ]
+
+    def _at_window(self) -> None:
+        if self.status is not Status.SUBMITTED:
+            raise Conflict(
+                f"The application is {self.status.value}: it is not waiting for acceptance "
+                "(another clerk may have decided it)."
+            )
+
+    def ask_supplement(
+        self,
+        items: list[SupplementNote],
+        listing: str,
+        by: Actor,
+        when: CaseMoment,
+        comment: str | None = None,
+    ) -> list[TimelineEvent]:
+        """一次性告知: every material to supplement at once (`listing` names them); the
+        clock pauses until the applicant sends them."""
+        self._at_window()
+        self._stop_clock(when)
+        self._move_to(Status.SUPPLEMENT_REQUIRED)
+        self.supplement = items
+        self.supplement_requested_at = when.at
+        self.limits.paused = True
+        return [
+            new_event(
+                "supplement_requested",
+                f"一次性告知补正：{listing}（计时暂停）",
+                f"Supplement requested for {len(items)} material(s); the clock is paused",
+                by,
+                when.at,
+                comment=comment,
+                materials=[i.model_dump() for i in items],
+            )
+        ]
+
+    def refuse(
+        self, reason: str, by: Actor, when: CaseMoment, comment: str | None = None
+    ) -> list[TimelineEvent]:
+        """不予受理, with the reason."""
+        self._at_window()
+        self._stop_clock(when)
+        self._move_to(Status.NOT_ACCEPTED)
+        self.decided_at = when.at
+        self.not_accepted_reason = reason
+        return [
+            new_event(
+                "not_accepted",
+                f"不予受理：{reason}",
+                f"Not accepted: {reason}",
+                by,
+                when.at,
+                comment=comment,
+            )
+        ]
+
+    def accept(
+        self,
+        promised: date,
+        legal: date,
+        estimated: bool,
+        by: Actor,
+        when: CaseMoment,
+        comment: str | None = None,
+    ) -> list[TimelineEvent]:
+        """受理: the acceptance phase's days are kept apart; the processing clock starts
+        today against the promised and the legal limit."""
+        self._at_window()
+        self._stop_clock(when)
+        self._move_to(Status.ACCEPTED)
+        self.decided_at = when.at
+        limits = self.limits
+        limits.promised_due = promised
+        limits.legal_due = legal
+        limits.acceptance_used_days = limits.used_days
+        limits.used_days = 0
+        limits.running_since = when.today
+        limits.estimated = estimated
+        return [
+            new_event(
+                "accepted",
+                f"已受理，承诺办结期限 {promised.isoformat()}（法定 {legal.isoformat()}）",
+                f"Accepted; promised by {promised.isoformat()} (legal limit {legal.isoformat()})",
+                by,
+                when.at,
+                comment=comment,
+                promised_due=promised.isoformat(),
+                legal_due=legal.isoformat(),
+            )
+        ]
+
+    def start_review(
+        self, execution: str, names: list[str], by: Actor, at: datetime
+    ) -> list[TimelineEvent]:
+        """The parallel review (并联审批) started as `execution`; `names` are the reviewing
+        departments' names."""
+        if self.status is not Status.ACCEPTED:
+            raise Conflict(f"An application that is {self.status.value} is not to be reviewed.")
+        self._move_to(Status.IN_REVIEW)
+        self.execution_name = execution
+        return [
+            new_event(
+                "review_started",
+                "并联审批开始：" + "、".join(names),
+                "Parallel review started: " + ", ".join(self.review_departments),
+                by,
+                at,
+                departments=self.review_departments,
+                rule=self.review_rule,
+            )
+        ]
+
+    def finish(self, when: CaseMoment) -> None:
+        """The office's clock stops for good (at the decision, or at issuance: the
+        applicant's time to collect and the post's transit are not the office's): the
+        working days used, and whether it beat its limits."""
+        self._stop_clock(when)
+        limits = self.limits
+        self.on_time = limits.promised_due is None or when.today <= limits.promised_due
+        self.within_legal = limits.legal_due is None or when.today <= limits.legal_due
+
+    def approve(self, opinions: dict[str, str | None], at: datetime) -> list[TimelineEvent]:
+        """Every branch approved (or, by an `any` rule, one): on to the issuance window."""
+        self._move_to(Status.APPROVED)
+        self.reviews_done_at = at
+        return [
+            new_event(
+                "approved",
+                "审批通过，转统一出件窗口",
+                "Approved by the review; on to the issuance window",
+                SYSTEM,
+                at,
+                opinions=opinions,
+            )
+        ]
+
+    def deny(
+        self, opinions: dict[str, str | None], reasons: str, when: CaseMoment
+    ) -> list[TimelineEvent]:
+        """不予许可 by the review (`reasons` names each denying department's opinion): the
+        case completes and its clock stops."""
+        self._move_to(Status.DENIED)
+        self.reviews_done_at = when.at
+        self.completed_at = when.at
+        self.finish(when)
+        return [
+            new_event(
+                "denied",
+                f"不予许可：{reasons or '审批未通过'}",
+                "Denied by the review",
+                SYSTEM,
+                when.at,
+                opinions=opinions,
+            )
+        ]
+
+    # ---- issuance (统一出件) and delivery
+
+    def issue(
+        self,
+        certificate: Certificate,
+        delivery: DeliveryState,
+        by: Actor,
+        when: CaseMoment,
+        comment: str | None = None,
+    ) -> list[TimelineEvent]:
+        """The certificate is issued and the office's clock stops; an electronic one is
+        delivered at once (completed), a mailed one is dispatched, a pickup one waits."""
+        if self.status is not Status.APPROVED:
+            raise Conflict(f"Only an approved application is issued; this is {self.status.value}.")
+        self._move_to(Status.ISSUED)
+        self.certificate = certificate
+        self.delivery_state = delivery
+        self.finish(when)
+        number = certificate.number
+        events = [
+            new_event(
+                "issued",
+                f"统一出件：证书 {number} 已出具",
+                f"Certificate {number} issued",
+                by,
+                when.at,
+                comment=comment,
+                number=number,
+            )
+        ]
+        if delivery.method == "electronic":
+            zh, en = "电子证照已送达，办结", "Electronic certificate delivered; completed"
+            return [*events, self._complete(zh, en, by, when.at)]
+        if delivery.method == "mail":
+            sent = f"{delivery.carrier} {delivery.tracking_number}"
+            return [
+                *events,
+                new_event("mailed", f"已邮寄（{sent}）", f"Mailed ({sent})", by, when.at),
+            ]
+        ready = new_event(
+            "ready_for_pickup",
+            "证书已备好，请凭取件码到窗口领取",
+            "Ready for pickup at the window with the pickup code",
+            by,
+            when.at,
+        )
+        return [*events, ready]
+
+    def deliver(
+        self, received_by: str | None, by: Actor, at: datetime, comment: str | None = None
+    ) -> list[TimelineEvent]:
+        """The certificate reached the applicant: handed over at the window (to
+        `received_by`) or the mail was delivered. The caller checked the pickup code."""
+        state = self.delivery_state
+        if self.status is not Status.ISSUED or state is None:
+            raise Conflict(
+                f"Nothing is waiting to be delivered; the application is {self.status.value}."
+            )
+        state.delivered_at = at
+        state.received_by = received_by
+        zh, en = (
+            (f"证书已当面交付 {received_by}，办结", f"Handed over to {received_by}; completed")
+            if state.method == "pickup"
+            else ("邮件已妥投，办结", "Mail delivered; completed")
+        )
+        return [self._complete(zh, en, by, at, comment)]
+
+    def _complete(
+        self, zh: str, en: str, by: Actor, at: datetime, comment: str | None = None
+    ) -> TimelineEvent:
+        self._move_to(Status.COMPLETED)
+        self.completed_at = at
+        used, on_time = self.limits.used_days, self.on_time
+        timing = "按承诺时限办结" if on_time else "超出承诺时限"
+        return new_event(
+            "completed",
+            f"{zh}（用时 {used} 个工作日，{timing}）",
+            f"{en} ({used} working days; {'on time' if on_time else 'late'})",
+            by,
+            at,
+            comment=comment,
+            used_days=used,
+            on_time=on_time,
+        )
+
+    # ---- after completion: the rating (好差评) and a bad review's rectification
+
+    def rate(
+        self,
+        level: int,
+        comment: str | None,
+        by: Actor,
+        at: datetime,
+        rectification_due: date,
+    ) -> list[TimelineEvent]:
+        """The applicant rates the completed case once; 不满意/非常不满意 (差评) opens a
+        rectification for the lead department, due `rectification_due`, with a visit."""
+        if self.status is not Status.COMPLETED:
+            raise Conflict("A case is rated after it is completed.")
+        if self.rating is not None:
+            raise Conflict("This case has already been rated.")
+        zh, en = RATING_LABELS[level]
+        self.rating = Rating(level=level, label=Text(zh=zh, en=en), comment=comment, rated_at=at)
+        rated = new_event(
+            "rated", f"评价：{zh}", f"Rated: {en}", by, at, comment=comment, level=level
+        )
+        if level > BAD_RATING_MAX:
+            return [rated]
+        lead, due = self.lead_department, rectification_due
+        self.rectification = Rectification(department=lead, opened_at=at, due=due)
+        opened = new_event(
+            "rectification_opened",
+            f"差评整改：{lead} 须于 {due.isoformat()} 前整改并回访",
+            f"Bad review: {lead} must rectify and visit the applicant by {due.isoformat()}",
+            by,
+            at,
+            department=lead,
+            due=due.isoformat(),
+        )
+        return [rated, opened]
+
+    def rectify(
+        self, measures: str, visit_note: str, by: Actor, when: CaseMoment
+    ) -> list[TimelineEvent]:
+        """The lead department closes the rectification: what it fixed, and the visit."""
+        rectification = self.rectification
+        if rectification is None or rectification.status != "open":
+            raise Conflict("There is no open rectification on this case.")
+        rectification.status = "done"
+        rectification.follow_up_visit = "done"
+        rectification.measures = measures
+        rectification.visit_note = visit_note
+        rectification.closed_at = when.at
+        return [
+            new_event(
+                "rectified",
+                f"整改完成并回访：{measures}",
+                f"Rectified and visited: {measures}",
+                by,
+                when.at,
+                comment=visit_note,
+                on_time=when.today <= rectification.due,
+            )
+        ]

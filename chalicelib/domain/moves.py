@@ -6,9 +6,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.application import Actor, TimelineEvent
-from chalicelib.domain.common import Text
+from pydantic import Field
+
+from chalicelib.domain.common import Instant, Strict, Text
 from chalicelib.ids import new_ulid
+
+
+class Actor(Strict):
+    """Who did something: the applicant, an agent, a staff member, or the system."""
+
+    role: str
+    id: str | None = None
+    department: str | None = None
+    name: str | None = None
+
+
+class TimelineEvent(Strict):
+    event_id: str
+    at: Instant
+    type: str
+    title: Text
+    actor: Actor
+    comment: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
 
 SYSTEM = Actor(role="system")
 

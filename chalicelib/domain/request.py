@@ -25,7 +25,6 @@ from chalicelib.domain.common import Instant, Text, local_iso
 from chalicelib.domain.moves import SYSTEM, new_event
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.request_parts import (
-    BAD_RATING_MAX,
     DISPATCH_STATUSES,
     HANDLING_STATUSES,
     MAX_ASSIGNMENTS,
@@ -47,7 +46,7 @@ from chalicelib.domain.request_parts import (
     Visit,
     check_request_move,
 )
-from chalicelib.domain.review import RATING_LABELS, Rating
+from chalicelib.domain.review import BAD_RATING_MAX, RATING_LABELS, Rating
 from chalicelib.errors import Conflict, FieldError, Forbidden
 
 

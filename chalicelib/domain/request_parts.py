@@ -32,7 +32,6 @@ MAX_COMMENTS = 50  # the filer's comments (timeline events; counted in their own
 MAX_ASSIGNMENTS = 10  # departments ever on one request: keeps a transaction under 100 items
 MAX_MERGED = 50  # requests merged into one
 MAX_REOPENINGS = 3  # a fourth bad rating closes it (still counted as a bad review)
-BAD_RATING_MAX = 2  # 不满意 and 非常不满意 are a bad review (差评)
 
 
 class RequestStatus(StrEnum):

@@ -133,6 +133,9 @@ class DeliveryState(Strict):
     received_by: str | None = None
 
 
+# 不满意 and 非常不满意 are a bad review (差评), on both kinds of case.
+BAD_RATING_MAX = 2
+
 # The national five levels of government-service ratings (好差评).
 RATING_LABELS: dict[int, tuple[str, str]] = {
     5: ("非常满意", "Very satisfied"),

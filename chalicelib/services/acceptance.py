@@ -10,6 +10,7 @@ from chalicelib.domain.access import works_on_application
 from chalicelib.domain.application import (
     ACCEPTANCE_WINDOW,
     Application,
+    CaseMoment,
     DocumentStatus,
     Status,
     SupplementItem,
@@ -32,7 +33,14 @@ from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.observability import logger, metrics
 from chalicelib.paging import CursorCodec
 from chalicelib.services import application_views as views
-from chalicelib.services.cases import application_page, event, load_for_staff, staff_actor
+from chalicelib.services.cases import (
+    application_page,
+    case_moment,
+    event,
+    load_for_staff,
+    staff_actor,
+    working_copy,
+)
 from chalicelib.services.reference import ReferenceData
 from chalicelib.settings import Settings
 from chalicelib.store.cases import CaseBundle, CaseStore
@@ -132,27 +140,11 @@ class AcceptanceService:
             )
             if accepted_by == staff.staff_id:
                 return self._start_review(bundle, staff)
-        if app.status is not Status.SUBMITTED:
-            raise Conflict(
-                f"The application is {app.status.value}: it is not waiting for acceptance "
-                "(another clerk may have decided it)."
-            )
         if isinstance(choice, SupplementDecision):
             return self._request_supplement(bundle, staff, choice)
         if isinstance(choice, NotAcceptDecision):
             return self._not_accept(bundle, staff, choice)
         return self._accept(bundle, staff, choice)
-
-    def _stop_clock(self, app: Application) -> Application:
-        limits = app.limits
-        if limits.running_since is None:
-            return app
-        used = limits.used_days + self._reference.calendar().working_days_between(
-            limits.running_since, beijing_date(self._clock.now())
-        )
-        return app.model_copy(
-            update={"limits": limits.model_copy(update={"used_days": used, "running_since": None})}
-        )
 
     def _request_supplement(
         self, bundle: CaseBundle, staff: StaffMember, decision: SupplementDecision
@@ -169,104 +161,53 @@ class AcceptanceService:
         if errors:
             raise NotFound("The supplement lists materials this item does not have.", errors=errors)
         items = supplement_notes(decision.materials)
-        now = self._clock.now()
-        stopped = self._stop_clock(app)
-        after = stopped.model_copy(
-            update={
-                "status": Status.SUPPLEMENT_REQUIRED,
-                "supplement": items,
-                "supplement_requested_at": now,
-                "limits": stopped.limits.model_copy(update={"paused": True}),
-                "rev": app.rev + 1,
-            }
-        )
         listing = "；".join(
             f"{views.material_name(app, i.material_code)}：{i.reason}" for i in items
         )
-        asked = event(
-            self._clock,
-            "supplement_requested",
-            f"一次性告知补正：{listing}（计时暂停）",
-            f"Supplement requested for {len(items)} material(s); the clock is paused",
-            staff_actor(staff),
-            comment=decision.comment,
-            at=now,
-            materials=[i.model_dump() for i in items],
+        after = working_copy(app)
+        events = after.ask_supplement(
+            items, listing, staff_actor(staff), self._moment(app), decision.comment
         )
-        self._cases.save(app, after, [asked])
-        return self._staff_view(after, [*bundle.events, asked], bundle)
+        self._cases.save(app, after, events)
+        return self._staff_view(after, [*bundle.events, *events], bundle)
 
     def _not_accept(
         self, bundle: CaseBundle, staff: StaffMember, decision: NotAcceptDecision
     ) -> ApplicationView:
         app = bundle.application
-        now = self._clock.now()
-        stopped = self._stop_clock(app)
-        after = stopped.model_copy(
-            update={
-                "status": Status.NOT_ACCEPTED,
-                "decided_at": now,
-                "not_accepted_reason": decision.reason,
-                "rev": app.rev + 1,
-            }
+        after = working_copy(app)
+        events = after.refuse(
+            decision.reason, staff_actor(staff), self._moment(app), decision.comment
         )
-        refused = event(
-            self._clock,
-            "not_accepted",
-            f"不予受理：{decision.reason}",
-            f"Not accepted: {decision.reason}",
-            staff_actor(staff),
-            comment=decision.comment,
-            at=now,
-        )
-        self._cases.save(app, after, [refused])
+        self._cases.save(app, after, events)
         metrics.add_metric(name="ApplicationNotAccepted", unit="Count", value=1)
-        return self._staff_view(after, [*bundle.events, refused], bundle)
+        return self._staff_view(after, [*bundle.events, *events], bundle)
 
     def _accept(
         self, bundle: CaseBundle, staff: StaffMember, decision: AcceptDecision
     ) -> ApplicationView:
         app = bundle.application
-        now = self._clock.now()
-        today = beijing_date(now)
+        when = self._moment(app)
         calendar = self._reference.calendar()
-        stopped = self._stop_clock(app)
-        promised = calendar.add_working_days(today, app.limits.promised_days)
-        legal = calendar.add_working_days(today, app.limits.legal_days)
-        limits = stopped.limits.model_copy(
-            update={
-                "promised_due": promised,
-                "legal_due": legal,
-                "acceptance_used_days": stopped.limits.used_days,
-                "used_days": 0,
-                "running_since": today,
-                "estimated": calendar.estimated(promised, legal),
-            }
-        )
-        after = stopped.model_copy(
-            update={
-                "status": Status.ACCEPTED,
-                "decided_at": now,
-                "limits": limits,
-                "rev": app.rev + 1,
-            }
-        )
-        accepted = event(
-            self._clock,
-            "accepted",
-            f"已受理，承诺办结期限 {promised.isoformat()}（法定 {legal.isoformat()}）",
-            f"Accepted; promised by {promised.isoformat()} (legal limit {legal.isoformat()})",
+        promised = calendar.add_working_days(when.today, app.limits.promised_days)
+        legal = calendar.add_working_days(when.today, app.limits.legal_days)
+        after = working_copy(app)
+        events = after.accept(
+            promised,
+            legal,
+            calendar.estimated(promised, legal),
             staff_actor(staff),
-            comment=decision.comment,
-            at=now,
-            promised_due=promised.isoformat(),
-            legal_due=legal.isoformat(),
+            when,
+            decision.comment,
         )
-        self._cases.save(app, after, [accepted])
+        self._cases.save(app, after, events)
         metrics.add_metric(name="ApplicationAccepted", unit="Count", value=1)
         return self._start_review(
-            CaseBundle(after, [*bundle.events, accepted], bundle.documents), staff
+            CaseBundle(after, [*bundle.events, *events], bundle.documents), staff
         )
+
+    def _moment(self, app: Application) -> CaseMoment:
+        return case_moment(app, self._reference, self._clock.now())
 
     def _start_review(self, bundle: CaseBundle, staff: StaffMember) -> ApplicationView:
         """Starts the parallel-review execution (named after the case, so never twice) and
@@ -285,26 +226,21 @@ class AcceptanceService:
             },
         )
         logger.info("approval workflow started", extra={"case_id": app.application_id})
-        after = app.model_copy(
-            update={"status": Status.IN_REVIEW, "execution_name": execution, "rev": app.rev + 1}
-        )
-        started = event(
-            self._clock,
-            "review_started",
-            "并联审批开始：" + "、".join(self._department_names(app.review_departments)),
-            "Parallel review started: " + ", ".join(app.review_departments),
+        after = working_copy(app)
+        started = after.start_review(
+            execution,
+            self._department_names(app.review_departments),
             staff_actor(staff),
-            departments=app.review_departments,
-            rule=app.review_rule,
+            self._clock.now(),
         )
         try:
-            self._cases.save(app, after, [started])
+            self._cases.save(app, after, started)
         except Conflict:
             current = self._cases.load(app.application_id)
             if current is not None and current.application.status is Status.IN_REVIEW:
                 return self._staff_view(current.application, current.events, current)
             raise
-        return self._staff_view(after, [*bundle.events, started], bundle)
+        return self._staff_view(after, [*bundle.events, *started], bundle)
 
     def _review_timeout(self, app: Application) -> int:
         """Seconds a review task may wait: until the end of its due working day in Beijing

@@ -6,19 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.application import (
-    ACCEPTANCE_WINDOW,
     Application,
     Document,
     DocumentStatus,
     Status,
 )
 from chalicelib.domain.application_api import ApplicationView
-from chalicelib.domain.calendar import beijing_date
 from chalicelib.errors import Conflict, FieldError, Forbidden
 from chalicelib.observability import metrics
 from chalicelib.services import application_views as views
 from chalicelib.services.applications import ApplicationService
-from chalicelib.services.cases import citizen_actor, event, load_for_citizen
+from chalicelib.services.cases import (
+    case_moment,
+    citizen_actor,
+    load_for_citizen,
+    working_copy,
+)
 from chalicelib.services.idempotency import Idempotent, key_guard, replayed
 from chalicelib.store.cases import CaseBundle
 
@@ -79,7 +82,7 @@ class ApplicationSubmission(ApplicationService):
             app, bundle.documents, [m.code for m in app.materials if m.required]
         )
         return self._to_acceptance_queue(
-            bundle, role, citizen_id, retry, app.limits.acceptance_days, relied, first=True
+            bundle, role, citizen_id, retry, app.limits.acceptance_days, relied
         )
 
     def _to_acceptance_queue(
@@ -90,55 +93,22 @@ class ApplicationSubmission(ApplicationService):
         retry: Idempotent | None,
         days: int,
         relied: list[Document],
-        *,
-        first: bool,
     ) -> ApplicationView:
         """Puts the case in (or back into) the acceptance queue with `days` working days for
         the desk; the clock runs again from today."""
         app = bundle.application
+        first = app.status is Status.DRAFT
         now = self._clock.now()
-        today = beijing_date(now)
+        when = case_moment(app, self._reference, now)
         calendar = self._reference.calendar()
-        due = calendar.add_working_days(today, days)
-        limits = app.limits.model_copy(
-            update={
-                "acceptance_due": due,
-                "running_since": today,
-                "paused": False,
-                "estimated": calendar.estimated(due),
-            }
-        )
-        moment = {"submitted_at": now} if first else {"resubmitted_at": now}
-        after = app.model_copy(
-            update={"status": Status.SUBMITTED, "limits": limits, "rev": app.rev + 1, **moment}
-        )
-        actor = citizen_actor(app, citizen_id)
-        if first:
-            note = event(
-                self._clock,
-                "submitted",
-                f"提交申请，受理期限 {due.isoformat()}",
-                f"Submitted; acceptance due {due.isoformat()}",
-                actor,
-                at=now,
-                acceptance_due=due.isoformat(),
-                holder=ACCEPTANCE_WINDOW,
-            )
-        else:
-            note = event(
-                self._clock,
-                "supplemented",
-                f"补正材料已提交，计时恢复，受理期限 {due.isoformat()}",
-                f"Supplement sent; the clock resumes, acceptance due {due.isoformat()}",
-                actor,
-                at=now,
-                materials=[i.material_code for i in app.supplement or []],
-            )
+        due = calendar.add_working_days(when.today, days)
+        after = working_copy(app)
+        events = after.submit(due, calendar.estimated(due), citizen_actor(app, citizen_id), when)
         guards = [key_guard(retry, app.application_id, now)] if retry else []
         try:
             still_clean = {d.document_id: d for d in relied}.values()  # each item once
             extra = [self._cases.document_check(app.application_id, d) for d in still_clean]
-            self._cases.save(app, after, [note], extra=extra, guards=guards)
+            self._cases.save(app, after, events, extra=extra, guards=guards)
         except Conflict:
             if replayed(self._keys, retry) is not None:  # this same request, a moment earlier
                 return self.view(citizen_id, app.application_id)
@@ -146,7 +116,7 @@ class ApplicationSubmission(ApplicationService):
         if first:
             metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
         return self._view(
-            CaseBundle(after, [*bundle.events, note], bundle.documents, bundle.tasks), role
+            CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), role
         )
 
     def send_supplement(
@@ -169,40 +139,18 @@ class ApplicationSubmission(ApplicationService):
             ),
         ]
         remaining = max(app.limits.acceptance_days - app.limits.used_days, 0)
-        return self._to_acceptance_queue(
-            bundle, role, citizen_id, retry, remaining, relied, first=False
-        )
+        return self._to_acceptance_queue(bundle, role, citizen_id, retry, remaining, relied)
 
     def withdraw(self, citizen_id: str, case_id: str, reason: str | None) -> ApplicationView:
         bundle, role = load_for_citizen(self._cases, case_id, citizen_id)
         app = bundle.application
         if role != "applicant":
             raise Forbidden("Only the applicant can withdraw an application.")
-        if app.status not in (Status.DRAFT, Status.SUBMITTED, Status.SUPPLEMENT_REQUIRED):
-            raise Conflict(f"An application that is {app.status.value} can no longer be withdrawn.")
-        now = self._clock.now()
-        limits = app.limits
-        if limits.running_since is not None:
-            used = limits.used_days + self._reference.calendar().working_days_between(
-                limits.running_since, beijing_date(now)
-            )
-            limits = limits.model_copy(update={"used_days": used, "running_since": None})
-        after = app.model_copy(
-            update={
-                "status": Status.WITHDRAWN,
-                "decided_at": now,
-                "limits": limits,
-                "rev": app.rev + 1,
-            }
-        )
-        withdrawn = event(
-            self._clock,
-            "withdrawn",
-            "申请人撤回申请",
-            "Withdrawn by the applicant",
+        after = working_copy(app)
+        events = after.withdraw(
             citizen_actor(app, citizen_id),
-            comment=reason,
-            at=now,
+            case_moment(app, self._reference, self._clock.now()),
+            reason,
         )
-        self._cases.save(app, after, [withdrawn])
-        return self._view(CaseBundle(after, [*bundle.events, withdrawn], bundle.documents), role)
+        self._cases.save(app, after, events)
+        return self._view(CaseBundle(after, [*bundle.events, *events], bundle.documents), role)

@@ -9,8 +9,9 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_application
-from chalicelib.domain.application import Actor, Application, TimelineEvent
+from chalicelib.domain.application import Actor, Application, CaseMoment, TimelineEvent
 from chalicelib.domain.application_api import ApplicationPage
+from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.moves import new_event
 from chalicelib.errors import NotFound
@@ -40,6 +41,22 @@ def event(
     **data: Any,
 ) -> TimelineEvent:
     return new_event(type, zh, en, actor, at or clock.now(), comment=comment, **data)
+
+
+def case_moment(app: Application, reference: ReferenceData, now: datetime) -> CaseMoment:
+    """`now`, and what the county's calendar makes of it for `app`'s moves."""
+    today = beijing_date(now)
+    since = app.limits.running_since
+    elapsed = 0 if since is None else reference.calendar().working_days_between(since, today)
+    return CaseMoment(at=now, today=today, elapsed=elapsed)
+
+
+def working_copy(app: Application) -> Application:
+    """A copy of `app` for a move to change, one revision on (the store saves it only if the
+    stored case is still `app`)."""
+    copy = app.model_copy(deep=True)
+    copy.rev = app.rev + 1
+    return copy
 
 
 def citizen_actor(app: Application, citizen_id: str) -> Actor:

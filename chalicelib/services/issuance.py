@@ -7,14 +7,12 @@ import hmac
 import secrets
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import ACCEPTANCE_WINDOW, Application, Status, TimelineEvent
+from chalicelib.domain.application import ACCEPTANCE_WINDOW, Status
 from chalicelib.domain.application_api import ApplicationPage, ApplicationView
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.catalogue import DeliveryMethod
-from chalicelib.domain.common import Text
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.review import (
-    RATING_LABELS,
     Certificate,
     CertificateLink,
     CertificateView,
@@ -22,9 +20,7 @@ from chalicelib.domain.review import (
     DeliveryState,
     HandoverRequest,
     IssuanceRequest,
-    Rating,
     RatingRequest,
-    Rectification,
     RectificationReport,
     TaskStatus,
 )
@@ -34,15 +30,15 @@ from chalicelib.paging import CursorCodec
 from chalicelib.services import application_views as views
 from chalicelib.services.cases import (
     application_page,
+    case_moment,
     citizen_actor,
-    event,
     load_for_citizen,
     load_for_staff,
     staff_actor,
+    working_copy,
 )
 from chalicelib.services.certificate_pdf import CertificateContent, render
 from chalicelib.services.reference import ReferenceData
-from chalicelib.services.review import finish
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.documents import DOWNLOAD_SECONDS, DocumentStorage
 
@@ -170,61 +166,14 @@ class IssuanceService:
                 carrier=request.carrier or "EMS",
                 dispatched_at=now,
             )
-        after = finish(  # the office's clock stops at issuance
-            app.model_copy(
-                update={
-                    "status": Status.ISSUED,
-                    "certificate": certificate,
-                    "delivery_state": delivery,
-                }
-            ),
-            self._reference,
-            now,
+        after = working_copy(app)
+        events = after.issue(
+            certificate,
+            delivery,
+            staff_actor(staff),
+            case_moment(app, self._reference, now),
+            request.comment,
         )
-        events = [
-            event(
-                self._clock,
-                "issued",
-                f"统一出件：证书 {number} 已出具",
-                f"Certificate {number} issued",
-                staff_actor(staff),
-                comment=request.comment,
-                at=now,
-                number=number,
-            )
-        ]
-        if method is DeliveryMethod.ELECTRONIC:
-            after = after.model_copy(update={"status": Status.COMPLETED, "completed_at": now})
-            events.append(
-                self._completed_event(
-                    after,
-                    staff,
-                    "电子证照已送达，办结",
-                    "Electronic certificate delivered; completed",
-                )
-            )
-        elif method is DeliveryMethod.MAIL:
-            events.append(
-                event(
-                    self._clock,
-                    "mailed",
-                    f"已邮寄（{delivery.carrier} {request.tracking_number}）",
-                    f"Mailed ({delivery.carrier} {request.tracking_number})",
-                    staff_actor(staff),
-                    at=now,
-                )
-            )
-        else:
-            events.append(
-                event(
-                    self._clock,
-                    "ready_for_pickup",
-                    "证书已备好，请凭取件码到窗口领取",
-                    "Ready for pickup at the window with the pickup code",
-                    staff_actor(staff),
-                    at=now,
-                )
-            )
         self._cases.write(
             [*self._cases.root_ops(app, after), self._cases.certificate_op(certificate)],
             [(case_id, e) for e in events],
@@ -232,20 +181,6 @@ class IssuanceService:
         metrics.add_metric(name="CertificateIssued", unit="Count", value=1)
         return self._view(
             CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), "staff"
-        )
-
-    def _completed_event(
-        self, app: Application, staff: StaffMember, zh: str, en: str
-    ) -> TimelineEvent:
-        timing = "按承诺时限办结" if app.on_time else "超出承诺时限"
-        return event(
-            self._clock,
-            "completed",
-            f"{zh}（用时 {app.limits.used_days} 个工作日，{timing}）",
-            f"{en} ({app.limits.used_days} working days; {'on time' if app.on_time else 'late'})",
-            staff_actor(staff),
-            used_days=app.limits.used_days,
-            on_time=app.on_time,
         )
 
     def _deliver(
@@ -275,28 +210,12 @@ class IssuanceService:
                 "The pickup code does not match.",
                 errors=[FieldError("body.pickup_code", "does not match", "mismatch")],
             )
-        now = self._clock.now()
-        delivered = state.model_copy(update={"delivered_at": now, "received_by": received_by})
-        after = app.model_copy(
-            update={
-                "status": Status.COMPLETED,
-                "delivery_state": delivered,
-                "completed_at": now,
-                "rev": app.rev + 1,
-            }
-        )
-        zh, en = (
-            (f"证书已当面交付 {received_by}，办结", f"Handed over to {received_by}; completed")
-            if method is DeliveryMethod.PICKUP
-            else ("邮件已妥投，办结", "Mail delivered; completed")
-        )
-        done = self._completed_event(after, staff, zh, en)
-        if comment:
-            done = done.model_copy(update={"comment": comment})
-        self._cases.save(app, after, [done])
+        after = working_copy(app)
+        events = after.deliver(received_by, staff_actor(staff), self._clock.now(), comment)
+        self._cases.save(app, after, events)
         metrics.add_metric(name="ApplicationCompleted", unit="Count", value=1)
         return self._view(
-            CaseBundle(after, [*bundle.events, done], bundle.documents, bundle.tasks), "staff"
+            CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), "staff"
         )
 
     def handover(
@@ -341,48 +260,13 @@ class IssuanceService:
         app = bundle.application
         if role != "applicant":
             raise Forbidden("Only the applicant rates the service.")
-        if app.status is not Status.COMPLETED:
-            raise Conflict("A case is rated after it is completed.")
-        if app.rating is not None:
-            raise Conflict("This case has already been rated.")
         now = self._clock.now()
-        zh, en = RATING_LABELS[request.level]
-        rating = Rating(
-            level=request.level, label=Text(zh=zh, en=en), comment=request.comment, rated_at=now
-        )
-        update: dict[str, object] = {"rating": rating, "rev": app.rev + 1}
-        events = [
-            event(
-                self._clock,
-                "rated",
-                f"评价：{zh}",
-                f"Rated: {en}",
-                citizen_actor(app, citizen_id),
-                comment=request.comment,
-                at=now,
-                level=request.level,
-            )
-        ]
-        if request.level <= 2:
-            due = self._reference.calendar().add_working_days(beijing_date(now), RECTIFICATION_DAYS)
-            update["rectification"] = Rectification(
-                department=app.lead_department, opened_at=now, due=due
-            )
-            events.append(
-                event(
-                    self._clock,
-                    "rectification_opened",
-                    f"差评整改：{app.lead_department} 须于 {due.isoformat()} 前整改并回访",
-                    f"Bad review: {app.lead_department} must rectify and visit the applicant "
-                    f"by {due.isoformat()}",
-                    citizen_actor(app, citizen_id),
-                    at=now,
-                    department=app.lead_department,
-                    due=due.isoformat(),
-                )
-            )
+        due = self._reference.calendar().add_working_days(beijing_date(now), RECTIFICATION_DAYS)
+        after = working_copy(app)
+        actor = citizen_actor(app, citizen_id)
+        events = after.rate(request.level, request.comment, actor, now, due)
+        if after.rectification is not None:
             metrics.add_metric(name="BadReview", unit="Count", value=1)
-        after = app.model_copy(update=update)
         self._cases.save(app, after, events)
         return self._view(
             CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), role
@@ -408,37 +292,21 @@ class IssuanceService:
         bundle = load_for_staff(self._cases, self._reference, case_id, staff)
         app = bundle.application
         rectification = app.rectification
-        if rectification is None or rectification.status != "open":
-            raise Conflict("There is no open rectification on this case.")
-        if staff.department != rectification.department or staff.role not in (
-            Role.REVIEWER,
-            Role.SUPERVISOR,
+        if rectification is not None and (
+            staff.department != rectification.department
+            or staff.role not in (Role.REVIEWER, Role.SUPERVISOR)
         ):
             raise Forbidden("The lead department's staff close its rectification.")
-        now = self._clock.now()
-        closed = rectification.model_copy(
-            update={
-                "status": "done",
-                "follow_up_visit": "done",
-                "measures": report.measures,
-                "visit_note": report.visit_note,
-                "closed_at": now,
-            }
-        )
-        after = app.model_copy(update={"rectification": closed, "rev": app.rev + 1})
-        done = event(
-            self._clock,
-            "rectified",
-            f"整改完成并回访：{report.measures}",
-            f"Rectified and visited: {report.measures}",
+        after = working_copy(app)
+        events = after.rectify(
+            report.measures,
+            report.visit_note,
             staff_actor(staff),
-            comment=report.visit_note,
-            at=now,
-            on_time=beijing_date(now) <= rectification.due,
+            case_moment(app, self._reference, self._clock.now()),
         )
-        self._cases.save(app, after, [done])
+        self._cases.save(app, after, events)
         return self._view(
-            CaseBundle(after, [*bundle.events, done], bundle.documents, bundle.tasks), "staff"
+            CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), "staff"
         )
 
     def verify(self, code: str) -> CertificateView:

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_application
-from chalicelib.domain.application import Application, Status, TimelineEvent
+from chalicelib.domain.application import Status, TimelineEvent
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.moves import SYSTEM
@@ -27,7 +27,7 @@ from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.observability import logger, metrics
 from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import task_view
-from chalicelib.services.cases import event, load_for_staff, staff_actor
+from chalicelib.services.cases import case_moment, event, load_for_staff, staff_actor, working_copy
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.table import Page, decode_key, encode_key
@@ -204,38 +204,17 @@ class ReviewService:
         else:
             approved = not denials and len(approvals) == len(app.review_departments)
         now = self._clock.now()
+        after = working_copy(app)
         if approved:
-            after = app.model_copy(
-                update={"status": Status.APPROVED, "reviews_done_at": now, "rev": app.rev + 1}
-            )
-            note = event(
-                self._clock,
-                "approved",
-                "审批通过，转统一出件窗口",
-                "Approved by the review; on to the issuance window",
-                SYSTEM,
-                at=now,
-                opinions={t.department: t.opinion for t in approvals},
-            )
+            events = after.approve({t.department: t.opinion for t in approvals}, now)
         else:
-            after = finish(
-                app.model_copy(
-                    update={"status": Status.DENIED, "reviews_done_at": now, "completed_at": now}
-                ),
-                self._reference,
-                now,
-            )
             reasons = "；".join(f"{self._name(t.department)}：{t.opinion}" for t in denials)
-            note = event(
-                self._clock,
-                "denied",
-                f"不予许可：{reasons or '审批未通过'}",
-                "Denied by the review",
-                SYSTEM,
-                at=now,
-                opinions={t.department: t.opinion for t in denials},
+            events = after.deny(
+                {t.department: t.opinion for t in denials},
+                reasons,
+                case_moment(app, self._reference, now),
             )
-        self._cases.save(app, after, [note])
+        self._cases.save(app, after, events)
         metrics.add_metric(
             name="ApplicationApproved" if approved else "ApplicationDenied", unit="Count", value=1
         )
@@ -417,23 +396,3 @@ class ReviewService:
         if pressed is None:
             raise NotFound(f"No review task {task_id}.")
         return task_view(pressed, self._name(pressed.department))
-
-
-def finish(app: Application, reference: ReferenceData, now: Any) -> Application:
-    """Stops the case's clock (at the decision or at issuance: the applicant's time to
-    collect and the post's transit are not the office's): working days used, and whether it
-    beat its limits. Bumps `rev` once for the save that records it."""
-    limits = app.limits
-    calendar = reference.calendar()
-    today = beijing_date(now)
-    used = limits.used_days
-    if limits.running_since is not None:
-        used += calendar.working_days_between(limits.running_since, today)
-    return app.model_copy(
-        update={
-            "limits": limits.model_copy(update={"used_days": used, "running_since": None}),
-            "on_time": limits.promised_due is None or today <= limits.promised_due,
-            "within_legal": limits.legal_due is None or today <= limits.legal_due,
-            "rev": app.rev + 1,
-        }
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain.application import Actor
+from chalicelib.domain.application import Actor, Application, Status, TimeLimits
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import RequestStatus, Routing
 
@@ -33,3 +33,35 @@ def service_request(**overrides: Any) -> ServiceRequest:
         "updated_at": NOW,
     }
     return ServiceRequest(**{**fields, **overrides})
+
+
+def application(**overrides: Any) -> Application:
+    """A personal application for an item reviewed by two departments, submitted and in the
+    acceptance window's queue; `overrides` win."""
+    fields: dict[str, Any] = {
+        "application_id": "01M8DBP780000000000000000C",
+        "number": "WS20261127-000001",
+        "owner_id": "citizen",
+        "service_code": "SC001",
+        "service_version": 1,
+        "service_name": "食品经营许可",
+        "service_name_en": "Food business licence",
+        "lead_department": "scjgj",
+        "review_departments": ["scjgj", "wjw"],
+        "review_rule": "all",
+        "materials": [],
+        "jurisdiction": "370830001",
+        "applicant": {
+            "kind": "person",
+            "name": "张三",
+            "id_number": "11010519491231002X",
+            "phone": "13953700001",
+        },
+        "delivery": {"method": "pickup"},
+        "status": Status.SUBMITTED,
+        "created_at": NOW,
+        "limits": TimeLimits(
+            acceptance_days=2, promised_days=5, legal_days=20, running_since=NOW.date()
+        ),
+    }
+    return Application.model_validate({**fields, **overrides})
