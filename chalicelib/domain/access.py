@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chalicelib.domain.application import ACCEPTANCE_WINDOW, Application, Status
+from chalicelib.domain.application import Application
+from chalicelib.domain.application_parts import ACCEPTANCE_WINDOW, Status
 from chalicelib.domain.identity import ROLE_LABELS, Role, StaffMember
 from chalicelib.domain.request import ServiceRequest
 

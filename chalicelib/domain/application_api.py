@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, RootModel, StringConstraints
 
 from chalicelib.domain.applicant import Applicant, Delivery
-from chalicelib.domain.application import DocumentStatus, Status, SupplementItem, TimelineEvent
+from chalicelib.domain.application_parts import DocumentStatus, Status, SupplementItem
 from chalicelib.domain.common import Cursor, Instant, QueryInt, Strict, Text
 from chalicelib.domain.identity import Phone
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.review import (
     DeliveryState,

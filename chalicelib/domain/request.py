@@ -20,9 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.application import Actor, TimelineEvent
 from chalicelib.domain.common import Instant, Text, local_iso
-from chalicelib.domain.moves import SYSTEM, new_event
+from chalicelib.domain.moves import SYSTEM, Actor, TimelineEvent, new_event
 from chalicelib.domain.reference import JurisdictionCode
 from chalicelib.domain.request_parts import (
     DISPATCH_STATUSES,

@@ -14,12 +14,7 @@ from pydantic import (
     Tag,
 )
 
-from chalicelib.domain.application import (
-    ContentType,
-    Filename,
-    Sha256Hex,
-    TimelineEvent,
-)
+from chalicelib.domain.application_parts import ContentType, Filename, Sha256Hex
 from chalicelib.domain.common import (
     Code,
     Cursor,
@@ -31,6 +26,7 @@ from chalicelib.domain.common import (
     Text,
 )
 from chalicelib.domain.identity import Phone
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.request_parts import (
     MAX_PHOTOS,
     MAX_REPLY_PHOTOS,

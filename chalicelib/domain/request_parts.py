@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.domain.application import Actor
 from chalicelib.domain.common import Instant, Strict
+from chalicelib.domain.moves import Actor
 from chalicelib.errors import Conflict, FieldError
 
 _ULID = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"

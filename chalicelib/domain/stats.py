@@ -23,7 +23,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from chalicelib.domain.application import Application
-from chalicelib.domain.application import Status as AppStatus
+from chalicelib.domain.application_parts import Status as AppStatus
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import RequestStatus

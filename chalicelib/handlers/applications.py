@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.deps import container
-from chalicelib.domain.application import DocumentRequest
 from chalicelib.domain.application_api import (
     AgentGrantRequest,
     ApplicationCreate,
@@ -19,6 +18,7 @@ from chalicelib.domain.application_api import (
     TimelineQuery,
     WithdrawRequest,
 )
+from chalicelib.domain.application_parts import DocumentRequest
 from chalicelib.domain.review import CertificateLink, RatingRequest
 from chalicelib.http.api import IDEMPOTENCY_HEADER, Call, Reply, created, operation
 from chalicelib.http.paths import CaseAgentPath, CaseDocumentPath, CasePath

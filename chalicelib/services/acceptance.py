@@ -7,16 +7,7 @@ from datetime import datetime, time, timedelta
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import works_on_application
-from chalicelib.domain.application import (
-    ACCEPTANCE_WINDOW,
-    Application,
-    CaseMoment,
-    DocumentStatus,
-    Status,
-    SupplementItem,
-    SupplementNote,
-    TimelineEvent,
-)
+from chalicelib.domain.application import Application, CaseMoment
 from chalicelib.domain.application_api import (
     AcceptanceDecision,
     AcceptDecision,
@@ -27,8 +18,16 @@ from chalicelib.domain.application_api import (
     TimelinePage,
     TimelineQuery,
 )
+from chalicelib.domain.application_parts import (
+    ACCEPTANCE_WINDOW,
+    DocumentStatus,
+    Status,
+    SupplementItem,
+    SupplementNote,
+)
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.observability import logger, metrics
 from chalicelib.paging import CursorCodec

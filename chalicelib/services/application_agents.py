@@ -3,8 +3,8 @@ it."""
 
 from __future__ import annotations
 
-from chalicelib.domain.application import AgentGrant, Status
 from chalicelib.domain.application_api import ApplicationView
+from chalicelib.domain.application_parts import AgentGrant, Status
 from chalicelib.domain.identity import Citizen, mask_phone
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.ids import new_ulid

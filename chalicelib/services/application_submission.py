@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.application import (
-    Application,
-    Document,
-    DocumentStatus,
-    Status,
-)
+from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import ApplicationView
+from chalicelib.domain.application_parts import Document, DocumentStatus, Status
 from chalicelib.errors import Conflict, FieldError, Forbidden
 from chalicelib.observability import metrics
 from chalicelib.services import application_views as views

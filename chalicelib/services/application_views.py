@@ -7,14 +7,7 @@ from datetime import datetime
 
 from chalicelib.clock import Clock
 from chalicelib.domain.applicant import MailDelivery
-from chalicelib.domain.application import (
-    STATUS_LABELS,
-    Application,
-    Document,
-    DocumentStatus,
-    Status,
-    TimelineEvent,
-)
+from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import (
     AgentView,
     ApplicationSummary,
@@ -30,9 +23,11 @@ from chalicelib.domain.application_api import (
     TimelineQuery,
     TimeView,
 )
+from chalicelib.domain.application_parts import STATUS_LABELS, Document, DocumentStatus, Status
 from chalicelib.domain.calendar import WorkingCalendar, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import mask_phone
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.redaction import redact
 from chalicelib.domain.reference import Department
 from chalicelib.domain.review import TASK_LABELS, DeliveryState, ReviewTask, TaskView

@@ -4,15 +4,7 @@ withdraw, agents, and reading it back."""
 from __future__ import annotations
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import (
-    Application,
-    Document,
-    DocumentRequest,
-    DocumentStatus,
-    MaterialRef,
-    Status,
-    TimeLimits,
-)
+from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import (
     ApplicationCreate,
     ApplicationPage,
@@ -23,6 +15,14 @@ from chalicelib.domain.application_api import (
     TimelinePage,
     TimelineQuery,
     UploadFormView,
+)
+from chalicelib.domain.application_parts import (
+    Document,
+    DocumentRequest,
+    DocumentStatus,
+    MaterialRef,
+    Status,
+    TimeLimits,
 )
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound

@@ -9,11 +9,11 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_application
-from chalicelib.domain.application import Actor, Application, CaseMoment, TimelineEvent
+from chalicelib.domain.application import Application, CaseMoment
 from chalicelib.domain.application_api import ApplicationPage
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import StaffMember
-from chalicelib.domain.moves import new_event
+from chalicelib.domain.moves import Actor, TimelineEvent, new_event
 from chalicelib.errors import NotFound
 from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import summary

@@ -7,8 +7,8 @@ import hmac
 import secrets
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import ACCEPTANCE_WINDOW, Status
 from chalicelib.domain.application_api import ApplicationPage, ApplicationView
+from chalicelib.domain.application_parts import ACCEPTANCE_WINDOW, Status
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.catalogue import DeliveryMethod
 from chalicelib.domain.identity import Role, StaffMember

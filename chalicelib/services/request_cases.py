@@ -8,10 +8,11 @@ from datetime import datetime, time, timedelta
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_request
-from chalicelib.domain.application import Actor, DocumentStatus, TimelineEvent
 from chalicelib.domain.application_api import TimelinePage, TimelineQuery
+from chalicelib.domain.application_parts import DocumentStatus
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import StaffMember
+from chalicelib.domain.moves import Actor, TimelineEvent
 from chalicelib.domain.reference import Category
 from chalicelib.domain.request import Moment, ServiceRequest
 from chalicelib.domain.request_api import RequestView

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.application import (
-    Actor,
-    Document,
-    DocumentStatus,
-    TimelineEvent,
-)
+from chalicelib.domain.application_parts import Document, DocumentStatus
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.identity import Citizen, StaffMember
-from chalicelib.domain.moves import SYSTEM
+from chalicelib.domain.moves import SYSTEM, Actor, TimelineEvent
 from chalicelib.domain.request import ServiceRequest, staff_upload_owner
 from chalicelib.domain.request_api import (
     GridLocation,

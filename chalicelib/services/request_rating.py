@@ -3,9 +3,7 @@ it for rectification."""
 
 from __future__ import annotations
 
-from chalicelib.domain.application import (
-    Actor,
-)
+from chalicelib.domain.moves import Actor
 from chalicelib.domain.request_api import CommentRequest, CommentView, RequestView
 from chalicelib.domain.request_parts import MAX_COMMENTS, RequestStatus
 from chalicelib.domain.review import RatingRequest

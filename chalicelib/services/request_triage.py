@@ -6,8 +6,8 @@ loads, calls and saves."""
 from __future__ import annotations
 
 from chalicelib.domain.access import sees_request
-from chalicelib.domain.application import TimelineEvent
 from chalicelib.domain.identity import StaffMember
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_api import (
     AcceptTriage,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from chalicelib.domain.application import TimelineEvent
 from chalicelib.domain.common import Text, local_iso
 from chalicelib.domain.identity import mask_phone
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.redaction import redact, redact_all
 from chalicelib.domain.reference import Department
 from chalicelib.domain.request import ServiceRequest

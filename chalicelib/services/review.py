@@ -8,10 +8,10 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_application
-from chalicelib.domain.application import Status, TimelineEvent
+from chalicelib.domain.application_parts import Status
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
-from chalicelib.domain.moves import SYSTEM
+from chalicelib.domain.moves import SYSTEM, TimelineEvent
 from chalicelib.domain.review import (
     PressRequest,
     ReviewDecision,

@@ -8,7 +8,7 @@ import hashlib
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.application import Document, DocumentStatus
+from chalicelib.domain.application_parts import Document, DocumentStatus
 from chalicelib.domain.moves import SYSTEM
 from chalicelib.observability import logger, metrics
 from chalicelib.services.application_views import material_name

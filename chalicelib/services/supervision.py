@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees
-from chalicelib.domain.application import STATUS_LABELS
+from chalicelib.domain.application_parts import STATUS_LABELS
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import Role, StaffMember

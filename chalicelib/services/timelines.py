@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.domain.application import TimelineEvent
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.errors import NotFound
 from chalicelib.paging import CursorCodec
 from chalicelib.store.table import Page

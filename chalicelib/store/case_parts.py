@@ -5,13 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.application import (
-    AgentGrant,
-    Document,
-    DocumentStatus,
-    Status,
-    TimelineEvent,
-)
+from chalicelib.domain.application_parts import AgentGrant, Document, DocumentStatus, Status
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.review import Certificate
 from chalicelib.errors import Conflict
 from chalicelib.store.keys import (

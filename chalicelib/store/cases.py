@@ -18,15 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from chalicelib.domain.application import (
-    ACCEPTANCE_WINDOW,
-    Application,
-    Document,
-    Status,
-    TimelineEvent,
-    check_move,
-)
+from chalicelib.domain.application import Application
+from chalicelib.domain.application_parts import ACCEPTANCE_WINDOW, Document, Status, check_move
 from chalicelib.domain.calendar import BEIJING
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.review import ReviewTask, TaskStatus
 from chalicelib.domain.stats import contribution, difference
 from chalicelib.errors import Conflict

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain.application import TimelineEvent
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.store.table import Page
 
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain.application import Document, DocumentStatus, TimelineEvent
+from chalicelib.domain.application_parts import Document, DocumentStatus
+from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import (
     DISPATCH_STATUSES,

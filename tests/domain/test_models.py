@@ -105,7 +105,7 @@ def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
     from datetime import UTC, date, datetime
 
     from chalicelib.clock import FixedClock
-    from chalicelib.domain.application import TimeLimits
+    from chalicelib.domain.application_parts import TimeLimits
     from chalicelib.domain.calendar import WorkingCalendar
     from chalicelib.services.acceptance import AcceptanceService
     from chalicelib.settings import Settings
@@ -133,7 +133,7 @@ def test_the_largest_request_a_client_can_build_stays_far_below_dynamodbs_item_l
     import json
     from datetime import UTC, datetime
 
-    from chalicelib.domain.application import Actor
+    from chalicelib.domain.moves import Actor
     from chalicelib.domain.request import ServiceRequest
     from chalicelib.domain.request_parts import (
         MAX_ASSIGNMENTS,

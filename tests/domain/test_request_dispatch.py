@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain.application import Actor
+from chalicelib.domain.moves import Actor
 from chalicelib.domain.request import Moment
 from chalicelib.domain.request_parts import (
     MAX_ASSIGNMENTS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.application import TRANSITIONS, Status, can_move, check_move
+from chalicelib.domain.application_parts import TRANSITIONS, Status, can_move, check_move
 from chalicelib.domain.request_parts import (
     HANDLING_STATUSES,
     REQUEST_TRANSITIONS,

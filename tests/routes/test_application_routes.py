@@ -583,7 +583,7 @@ def test_documents_cannot_change_once_the_case_is_submitted_even_by_a_stale_requ
     stale = container().case_store.load(case_id)
     assert api.post(f"/applications/{case_id}/submit", token=owner).status_code == 200
     document = stale.documents[0]
-    from chalicelib.domain.application import DocumentStatus
+    from chalicelib.domain.application_parts import DocumentStatus
 
     deleted = document.model_copy(update={"status": DocumentStatus.DELETED})
     assert not container().case_store.update_document(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.deps import Container
-from chalicelib.domain.application import Document, DocumentStatus
+from chalicelib.domain.application_parts import Document, DocumentStatus
 from chalicelib.domain.geo import wgs84_to_gcj02
 from chalicelib.domain.request_parts import MAX_COMMENTS
 from chalicelib.errors import Conflict

@@ -172,7 +172,7 @@ def test_the_revision_check_is_skipped_within_its_max_age(deps: Container, seede
 def test_the_case_writers_refuse_a_move_their_table_does_not_list(
     api: Any, deps: Container, sms: Any
 ) -> None:
-    from chalicelib.domain.application import Status
+    from chalicelib.domain.application_parts import Status
     from chalicelib.domain.request_parts import RequestStatus
     from tests.conftest import body, sign_in
     from tests.support.applications import create

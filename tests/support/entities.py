@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain.application import Actor, Application, Status, TimeLimits
+from chalicelib.domain.application import Application
+from chalicelib.domain.application_parts import Status, TimeLimits
+from chalicelib.domain.moves import Actor
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import RequestStatus, Routing
 
