@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 
 from chalicelib.clock import Clock
 from chalicelib.domain.application_api import ApplicationPage, ApplicationView
@@ -114,6 +115,30 @@ class IssuanceService:
                 ],
             )
         now = self._clock.now()
+        certificate = self._certificate(bundle, now)
+        delivery = _delivery_state(method, request, now)
+        after = working_copy(app)
+        events = after.issue(
+            certificate,
+            delivery,
+            staff_actor(staff),
+            case_moment(app, self._reference, now),
+            request.comment,
+        )
+        self._cases.write(
+            [*self._cases.root_ops(app, after), self._cases.certificate_op(certificate)],
+            [(case_id, e) for e in events],
+        )
+        metrics.add_metric(name="CertificateIssued", unit="Count", value=1)
+        return self._view(
+            CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), "staff"
+        )
+
+    def _certificate(self, bundle: CaseBundle, now: datetime) -> Certificate:
+        """Numbers and renders the certificate (a PDF in S3, with its public verification
+        code and the approving departments' opinions)."""
+        app = bundle.application
+        case_id = app.application_id
         year = str(beijing_date(now).year)
         number = f"WS-{year}-{self._cases.next_certificate_number(year):06d}"
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
@@ -153,35 +178,7 @@ class IssuanceService:
             issued_at=now,
             object_key=key,
         )
-        if method is DeliveryMethod.ELECTRONIC:
-            delivery = DeliveryState(method=method.value, dispatched_at=now, delivered_at=now)
-        elif method is DeliveryMethod.PICKUP:
-            delivery = DeliveryState(
-                method=method.value, pickup_code=f"{secrets.randbelow(10**6):06d}"
-            )
-        else:
-            delivery = DeliveryState(
-                method=method.value,
-                tracking_number=request.tracking_number,
-                carrier=request.carrier or "EMS",
-                dispatched_at=now,
-            )
-        after = working_copy(app)
-        events = after.issue(
-            certificate,
-            delivery,
-            staff_actor(staff),
-            case_moment(app, self._reference, now),
-            request.comment,
-        )
-        self._cases.write(
-            [*self._cases.root_ops(app, after), self._cases.certificate_op(certificate)],
-            [(case_id, e) for e in events],
-        )
-        metrics.add_metric(name="CertificateIssued", unit="Count", value=1)
-        return self._view(
-            CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), "staff"
-        )
+        return certificate
 
     def _deliver(
         self,
@@ -323,3 +320,20 @@ class IssuanceService:
             issued_at=certificate.issued_at,
             verify_url=f"{self._public_url}/certificates/{certificate.code}",
         )
+
+
+def _delivery_state(
+    method: DeliveryMethod, request: IssuanceRequest, now: datetime
+) -> DeliveryState:
+    """How the issued certificate starts its way: electronic is delivered at once, pickup
+    gets a pickup code, mail is dispatched with its tracking number."""
+    if method is DeliveryMethod.ELECTRONIC:
+        return DeliveryState(method=method.value, dispatched_at=now, delivered_at=now)
+    if method is DeliveryMethod.PICKUP:
+        return DeliveryState(method=method.value, pickup_code=f"{secrets.randbelow(10**6):06d}")
+    return DeliveryState(
+        method=method.value,
+        tracking_number=request.tracking_number,
+        carrier=request.carrier or "EMS",
+        dispatched_at=now,
+    )
