@@ -289,9 +289,13 @@ class IssuanceService:
         bundle = load_for_staff(self._cases, self._reference, case_id, staff)
         app = bundle.application
         rectification = app.rectification
-        if rectification is not None and (
-            staff.department != rectification.department
-            or staff.role not in (Role.REVIEWER, Role.SUPERVISOR)
+        if (
+            rectification is not None
+            and rectification.status == "open"
+            and (
+                staff.department != rectification.department
+                or staff.role not in (Role.REVIEWER, Role.SUPERVISOR)
+            )
         ):
             raise Forbidden("The lead department's staff close its rectification.")
         after = working_copy(app)
