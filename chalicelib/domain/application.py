@@ -378,7 +378,7 @@ class Application(BaseModel):
             if state.method == "pickup"
             else ("邮件已妥投，办结", "Mail delivered; completed")
         )
-        return [self._complete(zh, en, by, at, comment)]
+        return [self._complete(zh, en, by, at, comment or None)]
 
     def _complete(
         self, zh: str, en: str, by: Actor, at: datetime, comment: str | None = None

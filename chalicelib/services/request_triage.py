@@ -5,6 +5,8 @@ loads, calls and saves."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chalicelib.domain.access import sees_request
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.moves import TimelineEvent
@@ -45,7 +47,7 @@ class RequestTriage(RequestCases):
         elif isinstance(action, NotAcceptTriage):
             events = req.refuse(action.reason, by, when.at)
         else:
-            events, change = self._merge(staff, req, action)
+            events, change = self._merge(staff, req, action, when.at)
             also = [change]
         self._save(before, req, events, None, also)
         self._announce(req, events)
@@ -72,7 +74,7 @@ class RequestTriage(RequestCases):
         return {d: departments[d].name for d in codes}
 
     def _merge(
-        self, staff: StaffMember, req: ServiceRequest, action: MergeTriage
+        self, staff: StaffMember, req: ServiceRequest, action: MergeTriage, now: datetime
     ) -> tuple[list[TimelineEvent], Change]:
         """Merges `req` into an open request of the same matter the dispatcher sees; returns
         `req`'s events and the target's change (written in the same transaction)."""
@@ -86,7 +88,6 @@ class RequestTriage(RequestCases):
             )
         target_before = loaded[0] if loaded else req
         target = target_before.model_copy(deep=True)
-        now = self._clock.now()
         events, target_events = req.merge_into(target, staff_actor(staff), now, action.note)
         target.rev += 1
         target.updated_at = now

@@ -150,3 +150,17 @@ def test_a_good_rating_opens_nothing_and_an_open_case_cannot_be_rated():
     ] == ["rated"]
     with pytest.raises(Conflict):
         application(status=Status.ISSUED).rate(5, None, FILER, NOW, TODAY)
+
+
+def test_an_electronic_issue_records_the_working_days_used_on_its_completion():
+    app = application(status=Status.APPROVED)
+    app.limits.used_days = 2
+    events = app.issue(certificate(), DeliveryState(method="electronic"), ISSUER, WHEN)
+    assert app.limits.used_days == 3  # two before, one since the clock last started
+    assert (events[-1].data["used_days"], events[-1].data["on_time"]) == (3, True)
+
+
+def test_an_empty_delivery_comment_is_not_recorded():
+    issued = application(status=Status.ISSUED, delivery_state=DeliveryState(method="mail"))
+    (done,) = issued.deliver(None, ISSUER, NOW, "")
+    assert done.comment is None and done.title.en.startswith("Mail delivered")

@@ -164,3 +164,22 @@ def test_the_follow_up_visit_settles_a_rectification_whose_parts_are_done():
     assert req.rectification is not None and req.rectification.closed_at == NOW
     with pytest.raises(Conflict):
         req.visit(follow_up, False, WHEN)
+
+
+def test_a_refusal_clears_the_clock_and_keeps_the_reason():
+    req = submitted(stage=Stage.ACCEPTANCE, deadline=NOW, needs_dispatch=True)
+    req.refuse("不属于受理范围", DISPATCHER, NOW)
+    assert (req.stage, req.deadline, req.needs_dispatch) == (None, None, False)
+    assert req.not_accepted_reason == "不属于受理范围"
+
+
+def test_a_returned_department_assigned_again_starts_its_next_round():
+    returned = Assignment(
+        department="jtj", status="returned", assigned_at=NOW, assigned_by="d1", round=1
+    )
+    req = service_request(
+        status=RequestStatus.ACCEPTED, assignments=[returned], needs_dispatch=True
+    )
+    req.assign({"jtj": "交通运输局"}, DISPATCHER, WHEN)
+    assert [(a.status, a.round) for a in req.assignments] == [("pending", 2)]
+    assert req.status is RequestStatus.ASSIGNED and not req.needs_dispatch
