@@ -5,6 +5,8 @@ the bounds that keep a request's item small."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -201,3 +203,19 @@ class RequestRectification(Strict):
         description="not_required: no liaison officer serves it, or it is private",
     )
     closed_at: Instant | None = None
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When a request's move happens and what the county's calendar makes of it: the service
+    works these out (the domain has no calendar) and hands them to the move."""
+
+    at: datetime
+    due: datetime  # the end of the request's sla_days-th working day after `at`
+    working_days: int  # working days from filing to `at` (0 on the day of filing)
+    rating_until: datetime  # when an unrated resolution closes
+
+
+def staff_upload_owner(staff_id: str) -> str:
+    """Whose uploads a staff member's photos are (citizens' are under their citizen id)."""
+    return f"staff-{staff_id}"

@@ -16,7 +16,6 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.application_api import TimelinePage, TimelineQuery
 from chalicelib.domain.identity import StaffMember
-from chalicelib.domain.request import staff_upload_owner
 from chalicelib.domain.request_api import (
     ReplyRequest,
     RequestPage,
@@ -29,6 +28,7 @@ from chalicelib.domain.request_api import (
     UploadView,
     VisitRequest,
 )
+from chalicelib.domain.request_parts import staff_upload_owner
 from chalicelib.http.api import IDEMPOTENCY_HEADER, Call, Reply, created, operation
 from chalicelib.http.paths import CasePath, PartnerPath, UploadPath
 from chalicelib.services.open311 import IssuedKey, PartnerKeyRequest, PartnerKeyView

@@ -14,11 +14,12 @@ from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.moves import Actor, TimelineEvent
 from chalicelib.domain.reference import Category
-from chalicelib.domain.request import Moment, ServiceRequest
+from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_api import RequestView
 from chalicelib.domain.request_parts import (
     DISPATCH_STATUSES,
     Channel,
+    Moment,
     Photo,
 )
 from chalicelib.domain.sms import SmsMessage

@@ -10,7 +10,7 @@ from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.identity import Citizen, StaffMember
 from chalicelib.domain.moves import SYSTEM, Actor, TimelineEvent
-from chalicelib.domain.request import ServiceRequest, staff_upload_owner
+from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_api import (
     GridLocation,
     PointLocation,
@@ -20,7 +20,7 @@ from chalicelib.domain.request_api import (
     UploadRequest,
     UploadView,
 )
-from chalicelib.domain.request_parts import Channel, RequestStatus, Stage
+from chalicelib.domain.request_parts import Channel, RequestStatus, Stage, staff_upload_owner
 from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.ids import new_ulid
 from chalicelib.observability import logger, metrics

@@ -4,9 +4,8 @@ the follow-up visit after a bad rating included. The moves are the request's own
 from __future__ import annotations
 
 from chalicelib.domain.identity import StaffMember
-from chalicelib.domain.request import staff_upload_owner
 from chalicelib.domain.request_api import FollowUpVisit, ReplyRequest, RequestView, VisitRequest
-from chalicelib.domain.request_parts import Visit
+from chalicelib.domain.request_parts import Visit, staff_upload_owner
 from chalicelib.services.cases import staff_actor
 from chalicelib.services.request_cases import RequestCases
 

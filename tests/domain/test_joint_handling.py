@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.request import ServiceRequest, settled_status
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.request_handling import settled_status
 from chalicelib.domain.request_parts import Assignment, RequestRectification, RequestStatus
 from tests.support.entities import NOW, service_request
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.moves import Actor
-from chalicelib.domain.request import Moment
 from chalicelib.domain.request_parts import (
     MAX_ASSIGNMENTS,
     Assignment,
+    Moment,
     RequestRectification,
     RequestStatus,
     Stage,
