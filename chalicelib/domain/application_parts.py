@@ -4,7 +4,8 @@ supplement notes, the time limits, the materials and the agents' grants."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -164,3 +165,13 @@ class AgentGrant(Strict):
     agent_phone: str
     granted_at: Instant
     consent: str
+
+
+@dataclass(frozen=True)
+class CaseMoment:
+    """When an application's move happens and what the county's calendar makes of it: the
+    service works these out (the domain has no calendar) and hands them to the move."""
+
+    at: datetime
+    today: date  # `at`'s Beijing date
+    elapsed: int  # working days since the office's clock last started (0 if it is stopped)

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import works_on_application
-from chalicelib.domain.application import Application, CaseMoment
+from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import (
     AcceptanceDecision,
     AcceptDecision,
@@ -20,6 +20,7 @@ from chalicelib.domain.application_api import (
 )
 from chalicelib.domain.application_parts import (
     ACCEPTANCE_WINDOW,
+    CaseMoment,
     DocumentStatus,
     Status,
     SupplementItem,

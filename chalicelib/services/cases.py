@@ -9,8 +9,9 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import sees_application
-from chalicelib.domain.application import Application, CaseMoment
+from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import ApplicationPage
+from chalicelib.domain.application_parts import CaseMoment
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.moves import Actor, TimelineEvent, new_event

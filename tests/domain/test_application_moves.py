@@ -7,8 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from chalicelib.domain.application import CaseMoment
-from chalicelib.domain.application_parts import Status, SupplementNote
+from chalicelib.domain.application_parts import CaseMoment, Status, SupplementNote
 from chalicelib.domain.moves import Actor
 from chalicelib.domain.review import Certificate, DeliveryState
 from chalicelib.errors import Conflict
