@@ -12,6 +12,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_jso
 from pydantic_core import core_schema
 
 from chalicelib.http.api import OPERATIONS, Operation
+from chalicelib.http.openapi_open311 import head_of, open311_paths
 from chalicelib.http.problem import PROBLEM_CONTENT_TYPE, Problem
 
 REF = "#/components/schemas/{model}"
@@ -227,17 +228,6 @@ def _operation(op: Operation, keys: dict[Any, Any]) -> dict[str, Any]:
     return entry
 
 
-def _head(entry: dict[str, Any]) -> dict[str, Any]:
-    """HEAD: the GET without a body."""
-    head = dict(entry, operationId=entry["operationId"] + "_head")
-    head["summary"] = "Headers only: " + entry["summary"]
-    head["responses"] = {
-        status: {k: v for k, v in response.items() if k != "content"}
-        for status, response in entry["responses"].items()
-    }
-    return head
-
-
 @lru_cache(maxsize=4)
 def document(server_url: str = "/") -> dict[str, Any]:
     keys, definitions = models_json_schema(_models(), ref_template=REF, schema_generator=Schemas)
@@ -246,7 +236,7 @@ def document(server_url: str = "/") -> dict[str, Any]:
         entry = _operation(op, keys)
         paths.setdefault(op.path, {})[op.method.lower()] = entry
         if op.method == "GET":
-            paths[op.path]["head"] = _head(entry)
+            paths[op.path]["head"] = head_of(entry)
     for path, methods in open311_paths().items():
         paths[path] = methods
     return {
@@ -268,207 +258,3 @@ def document(server_url: str = "/") -> dict[str, Any]:
             "securitySchemes": SECURITY_SCHEMES,
         },
     }
-
-
-def open311_paths() -> dict[str, dict[str, Any]]:
-    """The Open311 GeoReport v2 routes (specified by GeoReport itself:
-    reference/open311/georeport-v2.swagger.json), with exactly what this API accepts;
-    errors are GeoReport error arrays, and the departures from the spec are in the
-    discovery document's notes."""
-    from chalicelib.services.open311 import (
-        DEFAULT_PAGE_SIZE,
-        MAX_IDS,
-        MAX_PAGE_SIZE,
-        POST_FIELDS,
-        QUERY_PATTERNS,
-        REQUEST_ID,
-        SERVICE_CODE,
-    )
-
-    error_array = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
-            "required": ["code", "description"],
-        },
-    }
-
-    def content(json_schema: dict[str, Any], fmt: str) -> dict[str, Any]:
-        if fmt == "xml":
-            return {"text/xml": {"schema": {"type": "string"}}}
-        return {"application/json": {"schema": json_schema}}
-
-    def op(
-        name: str,
-        summary: str,
-        fmt: str,
-        ok: dict[str, Any],
-        errors: tuple[int, ...],
-        params: list[dict[str, Any]] | None = None,
-        body: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        responses: dict[str, Any] = {"200": {"description": "OK", "content": content(ok, fmt)}}
-        for status in errors:
-            responses[str(status)] = {
-                "description": "GeoReport v2 error array",
-                "content": content(error_array, fmt),
-            }
-        entry: dict[str, Any] = {
-            "operationId": name,
-            "summary": summary,
-            "tags": ["open311"],
-            "security": [],
-            "parameters": params or [],
-            "responses": responses,
-        }
-        if body is not None:
-            entry["requestBody"] = body
-        return entry
-
-    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "schema": schema,
-            "description": description,
-        }
-
-    def text(name: str) -> dict[str, Any]:
-        return {"type": "string", "pattern": QUERY_PATTERNS[name]}
-
-    jurisdiction = query(
-        "jurisdiction_id", text("jurisdiction_id"), "This county's code (another is a 404)"
-    )
-    search = [
-        jurisdiction,
-        query(
-            "service_request_id",
-            text("service_request_id"),
-            f"Up to {MAX_IDS} ids, comma-separated (the other filters are then ignored)",
-        ),
-        query(
-            "service_code",
-            text("service_code"),
-            "Up to 20 service codes, comma-separated (an unknown one is a 404)",
-        ),
-        query(
-            "start_date",
-            {"type": "string", "format": "date-time"},
-            "Requested on or after (default: 90 days before end_date)",
-        ),
-        query(
-            "end_date",
-            {"type": "string", "format": "date-time"},
-            "Requested on or before (default: now); a range over a year lists its last "
-            "year, and before start_date it lists nothing",
-        ),
-        query("status", text("status"), "open, closed, or both"),
-        query("page", {"type": "integer", "minimum": 1, "maximum": 1000}, "From 1"),
-        query(
-            "page_size",
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_PAGE_SIZE,
-                "default": DEFAULT_PAGE_SIZE,
-            },
-            "page × page_size reaches at most 1,000 results",
-        ),
-    ]
-    record = {"type": "object"}
-    form_fields = POST_FIELDS
-    form = {
-        "type": "object",
-        "properties": form_fields,
-        "required": ["api_key", "service_code", "description", "phone"],
-        "anyOf": [{"required": ["lat", "long"]}, {"required": ["address_id"]}],
-    }
-    post_body = {
-        "required": True,
-        "description": "Form fields (GeoReport v2), also taken as multipart form data or as "
-        "one JSON object of the same fields; any other media type is a 415",
-        "content": {
-            media: {"schema": form}
-            for media in (
-                "application/x-www-form-urlencoded",
-                "multipart/form-data",
-                "application/json",
-            )
-        },
-    }
-    paths: dict[str, dict[str, Any]] = {}
-    for fmt in ("json", "xml"):
-        paths[f"/open311/v2/discovery.{fmt}"] = {
-            "get": op(
-                f"open311_discovery_{fmt}",
-                "Service discovery (with this API's notes)",
-                fmt,
-                {"type": "object"},
-                (),
-            )
-        }
-        paths[f"/open311/v2/services.{fmt}"] = {
-            "get": op(
-                f"open311_services_{fmt}",
-                "The services: the request categories",
-                fmt,
-                {"type": "array", "items": record},
-                (400, 404),
-                [jurisdiction],
-            )
-        }
-        paths[f"/open311/v2/requests.{fmt}"] = {
-            "get": op(
-                f"open311_requests_{fmt}",
-                "Public service requests, newest first",
-                fmt,
-                {"type": "array", "items": record},
-                (400, 404),
-                search,
-            ),
-            "post": op(
-                f"open311_post_{fmt}",
-                "A partner app files a request (api_key)",
-                fmt,
-                {"type": "array", "items": record},
-                (400, 403, 404, 409, 415, 429),
-                [jurisdiction],
-                post_body,
-            ),
-        }
-    for name, pattern, summary in (
-        ("services", rf"^{SERVICE_CODE}\.(json|xml)$", "A service definition"),
-        ("requests", rf"^{REQUEST_ID}\.(json|xml)$", "One public request"),
-        ("tokens", r"^[A-Za-z0-9_-]{1,64}\.(json|xml)$", "The request a token stands for"),
-    ):
-        paths[f"/open311/v2/{name}/{{file}}"] = {
-            "get": {
-                **op(
-                    f"open311_{name[:-1]}",
-                    summary,
-                    "json",
-                    {"anyOf": [{"type": "array", "items": record}, record]},
-                    (400, 404),
-                    [jurisdiction],
-                ),
-                "parameters": [
-                    {
-                        "name": "file",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "pattern": pattern},
-                        "description": "The name with .json or .xml",
-                    },
-                    jurisdiction,
-                ],
-            }
-        }
-        responses = paths[f"/open311/v2/{name}/{{file}}"]["get"]["responses"]
-        for response in responses.values():
-            response["content"]["text/xml"] = {"schema": {"type": "string"}}
-    for methods in paths.values():
-        if "get" in methods:
-            methods["head"] = _head(methods["get"])
-    return paths
