@@ -10,6 +10,7 @@ whose role may not act learns nothing about what the body would have needed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 from chalice import Blueprint, IAMAuthorizer, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from chalicelib.auth.citizen import citizen_authorizer
 from chalicelib.context import current_request_id
@@ -31,12 +32,9 @@ from chalicelib.errors import (
     FieldError,
     Forbidden,
     InvalidInput,
-    MalformedRequest,
-    NotFound,
-    UnsupportedMediaType,
-    validation_errors,
 )
 from chalicelib.http import problem
+from chalicelib.http.parsing import Header, check_headers, parse_body, parse_path, parse_query
 
 Auth = Literal["public", "citizen", "staff"]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -44,16 +42,6 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,100}$")
 
 staff_authorizer = IAMAuthorizer()
-
-
-@dataclass(frozen=True)
-class Header:
-    """A request header an operation reads (documented in OpenAPI)."""
-
-    name: str
-    description: str
-    pattern: str | None = None
-    required: bool = False
 
 
 IDEMPOTENCY_HEADER = Header(
@@ -178,123 +166,6 @@ class Call:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def check_headers(call: Call, headers: tuple[Header, ...]) -> None:
-    """The documented request headers, held to what the document says of them."""
-    errors = []
-    for header in headers:
-        value = call.header(header.name)
-        field_name = f"header.{header.name.lower()}"
-        if value is None:
-            if header.required:
-                errors.append(FieldError(field_name, "required", "missing"))
-        elif header.pattern and not re.fullmatch(header.pattern, value):
-            errors.append(FieldError(field_name, f"must match {header.pattern}", "pattern"))
-    if errors:
-        raise InvalidInput("A request header is invalid.", errors=errors)
-
-
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
-    raw = request.raw_body or b""
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if raw and content_type not in ("application/json", ""):
-        raise UnsupportedMediaType(
-            f"Send the body as application/json, not {content_type}.",
-            errors=[FieldError("header.content-type", "must be application/json", "media_type")],
-        )
-    if not raw.strip():
-        raise InvalidInput(
-            "A JSON body is required.", errors=[FieldError("body", "required", "missing")]
-        )
-    try:
-        data = json.loads(raw, parse_constant=_not_json)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, deep nesting
-        raise MalformedRequest(
-            f"The body is not valid JSON: {str(exc)[:200]}",
-            errors=[FieldError("body", "not valid JSON", "json_invalid")],
-        ) from None
-    if _depth(data) > MAX_DEPTH:
-        raise MalformedRequest(
-            f"The body nests arrays and objects deeper than {MAX_DEPTH} levels.",
-            errors=[FieldError("body", f"nested deeper than {MAX_DEPTH} levels", "too_deep")],
-        )
-    try:
-        # Strict: JSON types are taken as they are (0 is no boolean, "5" no integer), as the
-        # OpenAPI document says; JSON strings still become dates, instants and enum members,
-        # and 2.0 is the integer 2 (JSON Schema's "integer" is any number without a fraction).
-        return model.model_validate_json(json.dumps(_integral(data)), strict=True)
-    except ValidationError as exc:
-        errors = validation_errors("body", exc, data)
-        raise InvalidInput("The body failed validation.", errors=errors) from None
-
-
-MAX_DEPTH = 32  # far more than any documented body needs; walking deeper could recurse out
-
-
-def _depth(value: Any) -> int:
-    """How deeply arrays and objects nest in `value` (walked without recursion)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        )
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        if deepest > MAX_DEPTH:
-            break
-        stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
-def _integral(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON number")
-
-
-def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
-    multi = request.query_params.getlist if request.query_params else None
-    data: dict[str, str] = {}
-    errors: list[FieldError] = []
-    if request.query_params:
-        for name in request.query_params:
-            values = multi(name) if multi else []
-            if len(values) > 1:
-                errors.append(FieldError(f"query.{name}", "give this parameter once", "repeated"))
-            data[name] = values[-1] if values else ""
-    if errors:
-        raise InvalidInput("The query string is invalid.", errors=errors)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(
-            "The query string failed validation.", errors=validation_errors("query", exc, data)
-        ) from None
-
-
-def parse_path(params: dict[str, str], model: type[BaseModel]) -> dict[str, Any]:
-    """Path parameters by their model. One that cannot name a resource is a 404: the address
-    does not exist, whatever the id would have been."""
-    try:
-        return dict(model.model_validate(params))
-    except ValidationError as exc:
-        errors = validation_errors("path", exc)
-        raise NotFound(
-            f"There is no resource at this address ({errors[0].field}: {errors[0].message}).",
-            errors=errors,
-        ) from None
-
-
 def base_path(request: Request) -> str:
     """The prefix the client's addresses carry before this API's own paths: "/api" when it
     reaches the API through the stage's URL, "" locally and behind a custom domain."""
@@ -362,81 +233,101 @@ def operation(
         raise ValueError(f"{method} {path}: a staff route must say who may call it (allow=)")
     if status == 201 and "Location" not in response_headers:
         response_headers = (*response_headers, "Location")
+    declared = Operation(
+        path=path,
+        method=method,
+        name="",
+        summary=summary,
+        tags=tags,
+        auth=auth,
+        allow=allow,
+        path_model=path_model,
+        body=body,
+        query=query,
+        response=response,
+        status=status,
+        errors=errors,
+        content_type=content_type,
+        headers=headers,
+        response_headers=response_headers,
+        description=description,
+        scheme=scheme,
+        may_create=may_create,
+    )
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        OPERATIONS.append(
-            Operation(
-                path=path,
-                method=method,
-                name=fn.__name__,
-                summary=summary,
-                tags=tags,
-                auth=auth,
-                allow=allow,
-                path_model=path_model,
-                body=body,
-                query=query,
-                response=response,
-                status=status,
-                errors=errors,
-                content_type=content_type,
-                headers=headers,
-                response_headers=response_headers,
-                description=description,
-                scheme=scheme,
-                may_create=may_create,
-            )
-        )
-
-        def handle(request: Request, path_params: dict[str, str]) -> Response:
-            call = Call(request)
-            kwargs: dict[str, Any] = dict(path_params)
-            if auth == "staff" and allow is not None:
-                kwargs["staff"] = _staff(call, allow)
-            if caller is not None:  # a route checking its own credentials (`scheme`)
-                kwargs["caller"] = caller(call)
-            if path_model is not None:
-                kwargs.update(parse_path(path_params, path_model))
-            if query is not None:
-                kwargs["query"] = parse_query(request, query)
-            elif request.query_params:
-                name = next(iter(request.query_params))
-                raise InvalidInput(
-                    "This operation takes no query parameters.",
-                    errors=[FieldError(f"query.{name}", "unknown parameter", "extra_forbidden")],
-                )
-            check_headers(call, headers)
-            if body is not None:
-                kwargs["body"] = parse_body(request, body)
-            return render(fn(call=call, **kwargs), status, base_path(request))
-
-        @functools.wraps(fn)
-        def view(**path_params: str) -> Response:
-            request = bp.current_request
-            request_id = str(request.context.get("requestId") or "") or uuid.uuid4().hex
-            scope = current_request_id.set(request_id)
-            try:
-                return handle(request, path_params)
-            except DomainError as exc:
-                return problem.from_domain_error(exc, instance=request_path(request))
-            finally:
-                current_request_id.reset(scope)
-
-        authorizer = _authorizer_for(auth)
-        bp.route(path, methods=[method], authorizer=authorizer, name=fn.__name__)(view)
-        if method == "GET":
-            # HEAD answers exactly like GET, without the body (RFC 9110 §9.3.2).
-            def head(**path_params: str) -> Response:
-                answer = view(**path_params)
-                empty = b"" if isinstance(answer.body, bytes) else ""  # binary types stay binary
-                return Response(body=empty, status_code=answer.status_code, headers=answer.headers)
-
-            bp.route(path, methods=["HEAD"], authorizer=authorizer, name=f"{fn.__name__}_head")(
-                head
-            )
+        op = dataclasses.replace(declared, name=fn.__name__)
+        OPERATIONS.append(op)
+        _route(bp, op, _view(bp, op, fn, caller))
         return fn
 
     return decorator
+
+
+def _arguments(
+    op: Operation, call: Call, path_params: dict[str, str], caller: Callable[[Call], Any] | None
+) -> dict[str, Any]:
+    """The handler's keyword arguments, in the fixed order: authorize, then validate the
+    path, the query, the headers and the body."""
+    request = call.request
+    kwargs: dict[str, Any] = dict(path_params)
+    if op.auth == "staff" and op.allow is not None:
+        kwargs["staff"] = _staff(call, op.allow)
+    if caller is not None:  # a route checking its own credentials (`scheme`)
+        kwargs["caller"] = caller(call)
+    if op.path_model is not None:
+        kwargs.update(parse_path(path_params, op.path_model))
+    if op.query is not None:
+        kwargs["query"] = parse_query(request, op.query)
+    elif request.query_params:
+        name = next(iter(request.query_params))
+        raise InvalidInput(
+            "This operation takes no query parameters.",
+            errors=[FieldError(f"query.{name}", "unknown parameter", "extra_forbidden")],
+        )
+    check_headers(call, op.headers)
+    if op.body is not None:
+        kwargs["body"] = parse_body(request, op.body)
+    return kwargs
+
+
+def _view(
+    bp: Blueprint, op: Operation, fn: Callable[..., Any], caller: Callable[[Call], Any] | None
+) -> Callable[..., Response]:
+    """The Chalice view: the request id in context, the handler's answer rendered, a domain
+    error as problem+json."""
+
+    @functools.wraps(fn)
+    def view(**path_params: str) -> Response:
+        request = bp.current_request
+        request_id = str(request.context.get("requestId") or "") or uuid.uuid4().hex
+        scope = current_request_id.set(request_id)
+        try:
+            call = Call(request)
+            kwargs = _arguments(op, call, path_params, caller)
+            return render(fn(call=call, **kwargs), op.status, base_path(request))
+        except DomainError as exc:
+            return problem.from_domain_error(exc, instance=request_path(request))
+        finally:
+            current_request_id.reset(scope)
+
+    return view
+
+
+def _route(bp: Blueprint, op: Operation, view: Callable[..., Response]) -> None:
+    """The Chalice route, and for a GET its HEAD, which answers exactly like GET without the
+    body (RFC 9110 §9.3.2)."""
+    authorizer = _authorizer_for(op.auth)
+    bp.route(op.path, methods=[op.method], authorizer=authorizer, name=op.name)(view)
+    if op.method != "GET":
+        return
+
+    def head(**path_params: str) -> Response:
+        answer = view(**path_params)
+        empty = b"" if isinstance(answer.body, bytes) else ""  # binary types stay binary
+        return Response(body=empty, status_code=answer.status_code, headers=answer.headers)
+
+    bp.route(op.path, methods=["HEAD"], authorizer=authorizer, name=f"{op.name}_head")(head)
 
 
 # Methods a path may lack; each answers 405 with the path's Allow header.
