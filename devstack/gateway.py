@@ -56,7 +56,7 @@ class GeoReportNotFound(LocalGatewayException):
     CODE = 404
 
     def __init__(self, path: str) -> None:
-        from chalicelib.services.open311 import to_xml
+        from chalicelib.services.open311_xml import to_xml
 
         errors = [{"code": 404, "description": f"no resource {path}"}]
         if path.endswith(".xml"):

@@ -22,7 +22,9 @@ from chalicelib.context import current_request_id
 from chalicelib.deps import container
 from chalicelib.errors import DomainError, MalformedRequest, NotFound, UnsupportedMediaType
 from chalicelib.observability import logger
-from chalicelib.services.open311 import POST_FIELDS, Open311, to_xml
+from chalicelib.services.open311 import Open311
+from chalicelib.services.open311_params import POST_FIELDS
+from chalicelib.services.open311_xml import to_xml
 
 bp = Blueprint(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.services.open311 import (
+from chalicelib.services.open311_params import (
     DEFAULT_PAGE_SIZE,
     MAX_IDS,
     MAX_PAGE_SIZE,
