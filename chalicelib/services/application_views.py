@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.clock import Clock
-from chalicelib.domain.applicant import MailDelivery
 from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import (
     AgentView,
@@ -14,35 +13,31 @@ from chalicelib.domain.application_api import (
     ApplicationView,
     CertificateRef,
     DocumentView,
-    Holder,
-    NextAction,
     ServiceRef,
-    Step,
     SupplementView,
     TimelinePage,
     TimelineQuery,
     TimeView,
 )
-from chalicelib.domain.application_parts import STATUS_LABELS, Document, DocumentStatus, Status
+from chalicelib.domain.application_parts import Document, DocumentStatus, Status
 from chalicelib.domain.calendar import WorkingCalendar, beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import mask_phone
 from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.redaction import redact
 from chalicelib.domain.reference import Department
-from chalicelib.domain.review import TASK_LABELS, DeliveryState, ReviewTask, TaskView
+from chalicelib.domain.review import TASK_LABELS, ReviewTask, TaskView
 from chalicelib.paging import CursorCodec
+from chalicelib.services.application_masking import (
+    delivery_state_for,
+    masked_application,
+    masked_task,
+)
+from chalicelib.services.application_steps import current_step, label, material_name
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.request_views import masked_event
 from chalicelib.services.timelines import latest_events, timeline_page
 from chalicelib.store.cases import CaseBundle, CaseStore
-
-WINDOW = Text(zh="县政务服务中心综合受理窗口", en="County one-window acceptance desk")
-
-
-def label(status: Status) -> Text:
-    zh, en = STATUS_LABELS[status]
-    return Text(zh=zh, en=en)
 
 
 def service_ref(app: Application) -> ServiceRef:
@@ -65,16 +60,6 @@ def summary(app: Application) -> ApplicationSummary:
         created_at=app.created_at,
         submitted_at=app.submitted_at,
     )
-
-
-def material_name(app: Application, code: str) -> str:
-    return next((m.name for m in app.materials if m.code == code), code)
-
-
-def missing_materials(app: Application, documents: list[Document]) -> list[str]:
-    """Required materials with no clean document."""
-    clean = {d.material_code for d in documents if d.status is DocumentStatus.CLEAN}
-    return [m.code for m in app.materials if m.required and m.code not in clean]
 
 
 def time_view(app: Application, calendar: WorkingCalendar, now: datetime) -> TimeView:
@@ -107,80 +92,6 @@ def time_view(app: Application, calendar: WorkingCalendar, now: datetime) -> Tim
         paused=limits.paused,
         estimated=limits.estimated,
     )
-
-
-def _step(app: Application, documents: list[Document]) -> tuple[Step, NextAction | None]:
-    applicant = Holder(kind="applicant", label=Text(zh="申请人", en="The applicant"))
-    status = app.status
-    if status is Status.DRAFT:
-        missing = missing_materials(app, documents)
-        pending = [d.material_code for d in documents if d.status is DocumentStatus.PENDING]
-        if missing:
-            text = Text(
-                zh="请上传所需材料：" + "、".join(material_name(app, c) for c in missing),
-                en="Upload the required materials, then submit.",
-            )
-            action = NextAction(code="upload_materials", text=text, materials=missing)
-        elif pending:
-            text = Text(zh="材料正在检查，请稍候。", en="Your documents are being checked.")
-            action = NextAction(code="wait_for_checks", text=text, materials=pending)
-        else:
-            text = Text(zh="材料齐全，请提交申请。", en="All materials are in: submit.")
-            action = NextAction(code="submit", text=text)
-        return Step(name=Text(zh="网上申请", en="Apply online"), holder=applicant), action
-    if status is Status.SUBMITTED:
-        text = Text(zh="等待综合受理窗口审核材料。", en="Waiting for the acceptance desk.")
-        holder = Holder(kind="window", departments=["zwfw"], label=WINDOW)
-        return Step(name=Text(zh="综合受理", en="Acceptance"), holder=holder), NextAction(
-            code="wait", text=text
-        )
-    if status is Status.SUPPLEMENT_REQUIRED:
-        codes = [item.material_code for item in app.supplement or []]
-        text = Text(
-            zh="请一次性补正以下材料后重新提交：" + "、".join(material_name(app, c) for c in codes),
-            en="Replace the listed materials, then send the supplement.",
-        )
-        return Step(name=Text(zh="补正材料", en="Supplement materials"), holder=applicant), (
-            NextAction(code="supplement", text=text, materials=codes)
-        )
-    if status in (Status.ACCEPTED, Status.IN_REVIEW):
-        holder = Holder(
-            kind="departments",
-            departments=list(app.review_departments),
-            label=Text(zh="部门并联审批", en="Parallel review by the departments"),
-        )
-        text = Text(zh="部门审批中，请等待结果。", en="The departments are reviewing.")
-        return Step(name=Text(zh="并联审批", en="Parallel review"), holder=holder), NextAction(
-            code="wait", text=text
-        )
-    window = Holder(
-        kind="window",
-        departments=["zwfw"],
-        label=Text(zh="县政务服务中心统一出件窗口", en="County unified issuance window"),
-    )
-    if status is Status.APPROVED:
-        text = Text(zh="审批通过，等待统一出件。", en="Approved; the certificate is being issued.")
-        return Step(name=Text(zh="统一出件", en="Issuance"), holder=window), NextAction(
-            code="wait", text=text
-        )
-    if status is Status.ISSUED:
-        state = app.delivery_state
-        if state is not None and state.method == "pickup":
-            text = Text(
-                zh="请凭取件码到政务服务中心窗口领取证书。",
-                en="Collect the certificate at the window with your pickup code.",
-            )
-            return Step(name=Text(zh="窗口领取", en="Pickup"), holder=applicant), NextAction(
-                code="pick_up", text=text
-            )
-        text = Text(zh="证书已邮寄，请注意查收。", en="The certificate is in the post.")
-        return Step(name=Text(zh="邮寄送达", en="In the post"), holder=window), NextAction(
-            code="wait", text=text
-        )
-    if status is Status.COMPLETED and app.rating is None:
-        text = Text(zh="已办结，请对本次服务作出评价。", en="Completed: please rate the service.")
-        return Step(name=label(status)), NextAction(code="rate", text=text)
-    return Step(name=label(status)), None
 
 
 def task_view(task: ReviewTask, department_name: str) -> TaskView:
@@ -236,7 +147,7 @@ def application_view(
     applicant's own fields, and phone and ID numbers typed into any free text (the form's
     answers, the address, reasons, opinions, the timeline)."""
     full = role == "applicant"
-    step, action = _step(app, documents)
+    step, action = current_step(app, documents)
     visible_docs = [d for d in documents if d.status is not DocumentStatus.DELETED]
     if not full:
         app = masked_application(app)
@@ -258,16 +169,7 @@ def application_view(
         time=time_view(app, calendar, now),
         current_step=step,
         next_action=action if role != "staff" else None,
-        supplement=[
-            SupplementView(
-                material_code=i.material_code,
-                material_name=material_name(app, i.material_code),
-                reason=i.reason,
-            )
-            for i in app.supplement
-        ]
-        if app.supplement and app.status is Status.SUPPLEMENT_REQUIRED
-        else None,
+        supplement=_supplement_views(app),
         not_accepted_reason=app.not_accepted_reason,
         documents=[
             document_view(app, d, (download_urls or {}).get(d.document_id), masked=not full)
@@ -275,28 +177,10 @@ def application_view(
         ],
         timeline=events,
         timeline_next_cursor=older_events,
-        agents=[
-            AgentView(
-                agent_id=a.agent_id, agent_phone=mask_phone(a.agent_phone), granted_at=a.granted_at
-            )
-            for a in app.agents
-        ]
-        if full
-        else None,
-        reviews=[
-            task_view(t, _department_name(t.department, departments))
-            for t in sorted(tasks or [], key=lambda t: _review_order(app, t.department))
-        ],
-        certificate=CertificateRef(
-            number=app.certificate.number,
-            code=app.certificate.code,
-            issued_at=app.certificate.issued_at,
-            status=app.certificate.status,
-            verify_path=f"/certificates/{app.certificate.code}",
-        )
-        if app.certificate
-        else None,
-        delivery_state=_delivery_state(app, role),
+        agents=_agent_views(app) if full else None,
+        reviews=_review_views(app, tasks or [], departments),
+        certificate=_certificate_ref(app),
+        delivery_state=delivery_state_for(app, role),
         completed_at=app.completed_at,
         on_time=app.on_time,
         rating=app.rating,
@@ -305,68 +189,59 @@ def application_view(
     )
 
 
+def _agent_views(app: Application) -> list[AgentView]:
+    return [
+        AgentView(
+            agent_id=a.agent_id, agent_phone=mask_phone(a.agent_phone), granted_at=a.granted_at
+        )
+        for a in app.agents
+    ]
+
+
+def _supplement_views(app: Application) -> list[SupplementView] | None:
+    """What the supplement notice asks for, while it does."""
+    if not app.supplement or app.status is not Status.SUPPLEMENT_REQUIRED:
+        return None
+    return [
+        SupplementView(
+            material_code=i.material_code,
+            material_name=material_name(app, i.material_code),
+            reason=i.reason,
+        )
+        for i in app.supplement
+    ]
+
+
+def _review_views(
+    app: Application, tasks: list[ReviewTask], departments: dict[str, Department] | None
+) -> list[TaskView]:
+    """The review tasks in the order of the case's review departments."""
+    order = app.review_departments
+
+    def position(task: ReviewTask) -> int:
+        return order.index(task.department) if task.department in order else len(order)
+
+    return [
+        task_view(t, _department_name(t.department, departments))
+        for t in sorted(tasks, key=position)
+    ]
+
+
+def _certificate_ref(app: Application) -> CertificateRef | None:
+    certificate = app.certificate
+    if certificate is None:
+        return None
+    return CertificateRef(
+        number=certificate.number,
+        code=certificate.code,
+        issued_at=certificate.issued_at,
+        status=certificate.status,
+        verify_path=f"/certificates/{certificate.code}",
+    )
+
+
 def _department_name(code: str, departments: dict[str, Department] | None) -> str:
     return departments[code].name if departments and code in departments else code
-
-
-def _review_order(app: Application, department: str) -> int:
-    order = app.review_departments
-    return order.index(department) if department in order else len(order)
-
-
-def _delivery_state(app: Application, role: str) -> DeliveryState | None:
-    """The pickup code is the applicant's alone: the window checks the code the collector
-    tells it, so no staff member (nor an agent) reads it."""
-    state = app.delivery_state
-    if state is None or role == "applicant":
-        return state
-    return state.model_copy(update={"pickup_code": None})
-
-
-def masked_answer(value: object) -> object:
-    """A form answer as others read it: text redacted, and a number typed as a JSON number
-    (a phone or an ID as digits) masked like the same digits in text."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        masked = redact(str(value))
-        return value if masked == str(value) else masked
-    return value
-
-
-def masked_application(app: Application) -> Application:
-    """The free text of an application as anyone but the applicant reads it."""
-    delivery = app.delivery
-    if isinstance(delivery, MailDelivery):
-        address = delivery.address.model_copy(update={"detail": redact(delivery.address.detail)})
-        delivery = delivery.model_copy(update={"address": address})
-    update: dict[str, object] = {
-        "form": {k: masked_answer(v) for k, v in app.form.items()},
-        "delivery": delivery,
-        "not_accepted_reason": redact(app.not_accepted_reason) if app.not_accepted_reason else None,
-        "supplement": [n.model_copy(update={"reason": redact(n.reason)}) for n in app.supplement]
-        if app.supplement
-        else app.supplement,
-    }
-    if app.rating is not None and app.rating.comment:
-        update["rating"] = app.rating.model_copy(update={"comment": redact(app.rating.comment)})
-    if app.rectification is not None:
-        update["rectification"] = app.rectification.model_copy(
-            update={
-                "measures": redact(app.rectification.measures or "") or None,
-                "visit_note": redact(app.rectification.visit_note or "") or None,
-            }
-        )
-    return app.model_copy(update=update)
-
-
-def masked_task(task: ReviewTask) -> ReviewTask:
-    return task.model_copy(
-        update={
-            "opinion": redact(task.opinion) if task.opinion else task.opinion,
-            "conditions": [redact(c) for c in task.conditions],
-        }
-    )
 
 
 def timeline_scope(case_id: str, role: str) -> str:

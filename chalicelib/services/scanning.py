@@ -11,7 +11,7 @@ from chalicelib.clock import Clock
 from chalicelib.domain.application_parts import Document, DocumentStatus
 from chalicelib.domain.moves import SYSTEM
 from chalicelib.observability import logger, metrics
-from chalicelib.services.application_views import material_name
+from chalicelib.services.application_steps import material_name
 from chalicelib.services.cases import event
 from chalicelib.store.cases import CaseStore
 from chalicelib.store.documents import DocumentStorage, parse_key, parse_upload_key
