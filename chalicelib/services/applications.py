@@ -3,6 +3,8 @@ withdraw, agents, and reading it back."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chalicelib.clock import Clock
 from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import (
@@ -25,6 +27,7 @@ from chalicelib.domain.application_parts import (
     TimeLimits,
 )
 from chalicelib.domain.calendar import beijing_date
+from chalicelib.domain.catalogue import ServiceItem
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.ids import new_ulid
 from chalicelib.observability import metrics
@@ -123,56 +126,10 @@ class ApplicationService:
         existing = replayed(self._keys, retry)
         if existing:
             return self.view(citizen_id, existing), False
-        item = self._catalogue.current(request.service_code)
-        if item is None:
-            raise NotFound(
-                "There is no such service item.",
-                errors=[FieldError("body.service_code", "unknown service item", "unknown")],
-            )
-        if request.delivery.method not in item.delivery:
-            offered = ", ".join(d.value for d in item.delivery)
-            raise Conflict(
-                f"This item is delivered by {offered} only.",
-                errors=[FieldError("body.delivery.method", f"one of {offered}", "not_offered")],
-            )
-        tree = self._reference.jurisdictions()
-        county = tree.roots()[0].code if tree.roots() else "370830"
-        jurisdiction = request.jurisdiction or county
-        if jurisdiction not in tree.nodes:
-            raise NotFound(
-                "No such jurisdiction.",
-                errors=[FieldError("body.jurisdiction", "unknown jurisdiction", "unknown")],
-            )
+        item = self._offered(request)
+        jurisdiction = self._jurisdiction(request)
         now = self._clock.now()
-        day = beijing_date(now).strftime("%Y%m%d")
-        number = f"WS{day}-{self._cases.next_number(day):06d}"
-        app = Application(
-            application_id=new_ulid(now),
-            number=number,
-            owner_id=citizen_id,
-            service_code=item.code,
-            service_version=item.version,
-            service_name=item.name,
-            service_name_en=item.name_en,
-            lead_department=item.lead_department,
-            review_departments=list(item.review.departments),
-            review_rule=item.review.rule.value,
-            materials=[
-                MaterialRef(code=m.code, name=m.name, name_en=m.name_en, required=m.required)
-                for m in item.materials
-            ],
-            jurisdiction=jurisdiction,
-            applicant=request.applicant,
-            form=request.form,
-            delivery=request.delivery,
-            status=Status.DRAFT,
-            created_at=now,
-            limits=TimeLimits(
-                acceptance_days=item.acceptance_days,
-                promised_days=item.promised_days,
-                legal_days=item.legal_days,
-            ),
-        )
+        app = self._draft(item, request, jurisdiction, citizen_id, now)
         created = event(
             self._clock,
             "created",
@@ -200,6 +157,73 @@ class ApplicationService:
             raise
         metrics.add_metric(name="ApplicationCreated", unit="Count", value=1)
         return self._view(CaseBundle(app, [created], []), "applicant"), True
+
+    def _offered(self, request: ApplicationCreate) -> ServiceItem:
+        """The current version of the item applied for, if it delivers the way asked."""
+        item = self._catalogue.current(request.service_code)
+        if item is None:
+            raise NotFound(
+                "There is no such service item.",
+                errors=[FieldError("body.service_code", "unknown service item", "unknown")],
+            )
+        if request.delivery.method not in item.delivery:
+            offered = ", ".join(d.value for d in item.delivery)
+            raise Conflict(
+                f"This item is delivered by {offered} only.",
+                errors=[FieldError("body.delivery.method", f"one of {offered}", "not_offered")],
+            )
+        return item
+
+    def _jurisdiction(self, request: ApplicationCreate) -> str:
+        """Where the application is filed: the one given, or the county."""
+        tree = self._reference.jurisdictions()
+        county = tree.roots()[0].code if tree.roots() else "370830"
+        jurisdiction = request.jurisdiction or county
+        if jurisdiction not in tree.nodes:
+            raise NotFound(
+                "No such jurisdiction.",
+                errors=[FieldError("body.jurisdiction", "unknown jurisdiction", "unknown")],
+            )
+        return jurisdiction
+
+    def _draft(
+        self,
+        item: ServiceItem,
+        request: ApplicationCreate,
+        jurisdiction: str,
+        citizen_id: str,
+        now: datetime,
+    ) -> Application:
+        """A new draft of `item`, numbered by the day's case counter."""
+        day = beijing_date(now).strftime("%Y%m%d")
+        number = f"WS{day}-{self._cases.next_number(day):06d}"
+        return Application(
+            application_id=new_ulid(now),
+            number=number,
+            owner_id=citizen_id,
+            service_code=item.code,
+            service_version=item.version,
+            service_name=item.name,
+            service_name_en=item.name_en,
+            lead_department=item.lead_department,
+            review_departments=list(item.review.departments),
+            review_rule=item.review.rule.value,
+            materials=[
+                MaterialRef(code=m.code, name=m.name, name_en=m.name_en, required=m.required)
+                for m in item.materials
+            ],
+            jurisdiction=jurisdiction,
+            applicant=request.applicant,
+            form=request.form,
+            delivery=request.delivery,
+            status=Status.DRAFT,
+            created_at=now,
+            limits=TimeLimits(
+                acceptance_days=item.acceptance_days,
+                promised_days=item.promised_days,
+                legal_days=item.legal_days,
+            ),
+        )
 
     # documents -----------------------------------------------------------------------------
     def request_upload(
