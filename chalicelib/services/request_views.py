@@ -4,6 +4,7 @@ projection (which never holds personal data)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -28,9 +29,12 @@ from chalicelib.domain.request_api import (
 from chalicelib.domain.request_parts import (
     OPEN_STATUSES,
     REQUEST_STATUS_LABELS,
+    Assignment,
     Photo,
     RequestStatus,
+    Routing,
     Stage,
+    Visit,
 )
 from chalicelib.services.reference import JurisdictionTree
 from chalicelib.services.staff import StaffDirectory
@@ -182,6 +186,103 @@ def _next_action(req: ServiceRequest, viewer: Viewer) -> Text | None:
     return None
 
 
+# What a view shows of the request exactly as it is stored.
+_AS_STORED = (
+    "request_id",
+    "number",
+    "category",
+    "status",
+    "channel",
+    "jurisdiction",
+    "private",
+    "anonymous",
+    "created_at",
+    "accepted_at",
+    "resolved_at",
+    "closed_at",
+    "stage",
+    "deadline",
+    "resolution_due",
+    "rectification",
+)
+
+
+@dataclass(frozen=True)
+class _Shaper:
+    """How one viewer's view renders the request's parts: free text masked for staff, codes
+    named, photos linked."""
+
+    viewer: Viewer
+    departments: dict[str, Department]
+    tree: JurisdictionTree
+    roster: StaffDirectory
+    photo_url: PhotoUrl
+
+    def photos(self, items: list[Photo]) -> list[PhotoView]:
+        return [PhotoView(document_id=p.document_id, url=self.photo_url(p)) for p in items]
+
+    def text(self, value: str) -> str:
+        return value if self.viewer == "filer" else redact(value)
+
+    def maybe(self, value: str | None) -> str | None:
+        return self.text(value) if value else value
+
+    def _place(self, code: str | None) -> str | None:
+        node = self.tree.nodes.get(code) if code else None
+        return node.name if node else None
+
+    def _staff(self, staff_id: str | None) -> str | None:
+        member = self.roster.by_id(staff_id) if staff_id else None
+        return member.name if member else None
+
+    def routing(self, routing: Routing) -> PlaceView:
+        return PlaceView(
+            grid=routing.grid,
+            grid_name=self._place(routing.grid),
+            community=routing.community,
+            community_name=self._place(routing.community),
+            township=routing.township,
+            township_name=self._place(routing.township),
+            exact=routing.exact,
+            distance_m=routing.distance_m,
+            liaison=self._staff(routing.liaison_id),
+            dispatcher=self._staff(routing.dispatcher_id),
+        )
+
+    def assignment(self, a: Assignment) -> AssignmentView:
+        name = department_name(a.department, self.departments)
+        return AssignmentView(
+            department=a.department,
+            department_name=name,
+            status=a.status,
+            assigned_at=a.assigned_at,
+            done_at=a.done_at,
+            return_reason=self.maybe(a.return_reason),
+            replies=[
+                ReplyView(
+                    at=r.at,
+                    department=a.department,
+                    department_name=name,
+                    by=r.by.name,
+                    text=self.text(r.text),
+                    done=r.done,
+                    photos=self.photos(r.photos),
+                )
+                for r in a.replies
+            ],
+        )
+
+    def visit(self, v: Visit) -> VisitView:
+        return VisitView(
+            at=v.at,
+            kind=v.kind,
+            by=v.by.name,
+            note=self.text(v.note),
+            resident_satisfied=v.resident_satisfied,
+            photos=self.photos(v.photos),
+        )
+
+
 def request_view(
     req: ServiceRequest,
     events: list[TimelineEvent],
@@ -197,108 +298,33 @@ def request_view(
 ) -> RequestView:
     """`viewer` filer: the request as filed; staff: phone and ID numbers in every free text
     masked (the filer's own phone too), and the filer hidden if it is anonymous."""
-
-    def photos(items: list[Photo]) -> list[PhotoView]:
-        return [PhotoView(document_id=p.document_id, url=photo_url(p)) for p in items]
-
-    def text(value: str) -> str:
-        return value if viewer == "filer" else redact(value)
-
-    def maybe(value: str | None) -> str | None:
-        return text(value) if value else value
-
-    def name(code: str | None) -> str | None:
-        node = tree.nodes.get(code) if code else None
-        return node.name if node else None
-
-    def staff_name(staff_id: str | None) -> str | None:
-        member = roster.by_id(staff_id) if staff_id else None
-        return member.name if member else None
-
-    routing = req.routing
+    shape = _Shaper(viewer, departments, tree, roster, photo_url)
     anonymous = viewer == "staff" and req.anonymous
     timeline = events if viewer == "filer" else [masked_event(e) for e in events]
     if anonymous:
         timeline = [hide_filer(e) for e in timeline]
+    rating = req.rating
+    if viewer != "filer" and rating is not None:
+        rating = rating.model_copy(update={"comment": shape.maybe(rating.comment)})
     return RequestView(
-        request_id=req.request_id,
-        number=req.number,
-        category=req.category,
+        **{name: getattr(req, name) for name in _AS_STORED},
         category_name=Text(zh=req.category_name, en=req.category_name_en),
-        status=req.status,
         status_label=label(req.status),
-        channel=req.channel,
-        description=text(req.description),
-        address=maybe(req.address),
+        description=shape.text(req.description),
+        address=shape.maybe(req.address),
         location=(req.lng, req.lat) if req.lat is not None and req.lng is not None else None,
-        jurisdiction=req.jurisdiction,
-        routing=PlaceView(
-            grid=routing.grid,
-            grid_name=name(routing.grid),
-            community=routing.community,
-            community_name=name(routing.community),
-            township=routing.township,
-            township_name=name(routing.township),
-            exact=routing.exact,
-            distance_m=routing.distance_m,
-            liaison=staff_name(routing.liaison_id),
-            dispatcher=staff_name(routing.dispatcher_id),
-        ),
-        departments=routing.departments,
-        private=req.private,
-        anonymous=req.anonymous,
+        routing=shape.routing(req.routing),
+        departments=req.routing.departments,
         filer_phone=None if anonymous or not req.owner_phone else mask_phone(req.owner_phone),
-        created_at=req.created_at,
-        accepted_at=req.accepted_at,
-        resolved_at=req.resolved_at,
-        closed_at=req.closed_at,
-        stage=req.stage,
-        deadline=req.deadline,
-        resolution_due=req.resolution_due,
         overdue=overdue(req, now),
         escalated=req.stage is not None and req.escalated(req.stage),
         holders=_holders(req, departments, roster),
-        assignments=[
-            AssignmentView(
-                department=a.department,
-                department_name=department_name(a.department, departments),
-                status=a.status,
-                assigned_at=a.assigned_at,
-                done_at=a.done_at,
-                return_reason=maybe(a.return_reason),
-                replies=[
-                    ReplyView(
-                        at=r.at,
-                        department=a.department,
-                        department_name=department_name(a.department, departments),
-                        by=r.by.name,
-                        text=text(r.text),
-                        done=r.done,
-                        photos=photos(r.photos),
-                    )
-                    for r in a.replies
-                ],
-            )
-            for a in req.assignments
-        ],
-        visits=[
-            VisitView(
-                at=v.at,
-                kind=v.kind,
-                by=v.by.name,
-                note=text(v.note),
-                resident_satisfied=v.resident_satisfied,
-                photos=photos(v.photos),
-            )
-            for v in req.visits
-        ],
-        photos=photos(req.photos),
-        not_accepted_reason=maybe(req.not_accepted_reason),
+        assignments=[shape.assignment(a) for a in req.assignments],
+        visits=[shape.visit(v) for v in req.visits],
+        photos=shape.photos(req.photos),
+        not_accepted_reason=shape.maybe(req.not_accepted_reason),
         merged_into=req.merged_into_number,
-        rating=req.rating
-        if viewer == "filer" or req.rating is None
-        else req.rating.model_copy(update={"comment": maybe(req.rating.comment)}),
-        rectification=req.rectification,
+        rating=rating,
         likely_duplicates=[duplicate_view(d) for d in duplicates or []],
         timeline=timeline,
         timeline_next_cursor=older_events,
