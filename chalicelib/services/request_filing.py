@@ -3,7 +3,7 @@ through Open311; and the photos uploaded before they are attached."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.domain.application_parts import Document, DocumentStatus
 from chalicelib.domain.calendar import beijing_date
@@ -31,6 +31,7 @@ from chalicelib.services.request_views import (
     public_record,
 )
 from chalicelib.store.documents import upload_key
+from chalicelib.store.table import Guarded
 
 
 class RequestFiling(RequestCases):
@@ -89,15 +90,7 @@ class RequestFiling(RequestCases):
         self, filer: Filer, body: RequestCreate, retry: Idempotent | None
     ) -> tuple[ServiceRequest, list[TimelineEvent], list[ServiceRequest]]:
         category = self._category(body.category, "body.category")
-        location = body.location
-        if location is None:
-            raise InvalidInput(
-                "A location is required.",
-                errors=[FieldError("body.location", "required", "missing")],
-            )
-        if isinstance(location, PointLocation) and location.datum != "wgs84":
-            lng, lat = to_wgs84(location.lng, location.lat, location.datum)
-            location = location.model_copy(update={"lng": lng, "lat": lat, "datum": "wgs84"})
+        location = _wgs84_location(body)
         jurisdiction, routing = self._router.route(location, category, "body.location")
         now = self._clock.now()
         request_id = new_ulid(now)
@@ -136,6 +129,20 @@ class RequestFiling(RequestCases):
         req.repeat_of = [d.request_id for d in duplicates]
         if isinstance(location, GridLocation) and location.address is None:
             req.address = self._reference.jurisdictions().nodes[jurisdiction].name
+        events = self._filed_events(req, filer, now)
+        guards = [self._quota(filer, now), *claims]
+        if retry is not None:
+            guards.append(key_guard(retry, req.request_id, now))
+        self._store.create(req, events, public_record(req, self._reference.departments()), guards)
+        metrics.add_metric(name="RequestFiled", unit="Count", value=1)
+        logger.info("request filed", extra={"category": req.category, "channel": req.channel})
+        return req, events, duplicates
+
+    def _filed_events(
+        self, req: ServiceRequest, filer: Filer, now: datetime
+    ) -> list[TimelineEvent]:
+        """Filed (by which channel) and routed (where it was located, to whom it went)."""
+        jurisdiction, routing = req.jurisdiction, req.routing
         tree = self._reference.jurisdictions()
         place = " / ".join(
             n.name for n in [*tree.ancestors(jurisdiction), tree.nodes[jurisdiction]][1:]
@@ -149,7 +156,7 @@ class RequestFiling(RequestCases):
             Channel.OPEN311: ("通过合作应用提交诉求", "Filed through a partner app (Open311)"),
         }[filer.channel]
         unit_name = "街道（乡镇）" if routing.dispatch_unit != req.county else "县"
-        events = [
+        return [
             event(self._clock, "submitted", via[0], via[1], filer.actor, at=now),
             event(
                 self._clock,
@@ -164,20 +171,16 @@ class RequestFiling(RequestCases):
                 departments=routing.departments,
             ),
         ]
-        quota = daily_quota(
+
+    def _quota(self, filer: Filer, now: datetime) -> Guarded:
+        """The filer's daily quota of requests (a partner's scaled up)."""
+        return daily_quota(
             filer.quota_owner or filer.owner_id,
             "requests",
             self._settings.requests_per_day * filer.quota_scale,
             now,
             "requests",
         )
-        guards = [quota, *claims]
-        if retry is not None:
-            guards.append(key_guard(retry, req.request_id, now))
-        self._store.create(req, events, public_record(req, self._reference.departments()), guards)
-        metrics.add_metric(name="RequestFiled", unit="Count", value=1)
-        logger.info("request filed", extra={"category": req.category, "channel": req.channel})
-        return req, events, duplicates
 
     def file_for_citizen(
         self, citizen_id: str, body: RequestCreate, key: str | None, fingerprint: str
@@ -233,3 +236,17 @@ class RequestFiling(RequestCases):
             quota_scale=100,
         )
         return self._file(filer, body, None)[0]
+
+
+def _wgs84_location(body: RequestCreate) -> PointLocation | GridLocation:
+    """The request's location, a point converted to WGS-84 from the datum it came in."""
+    location = body.location
+    if location is None:
+        raise InvalidInput(
+            "A location is required.",
+            errors=[FieldError("body.location", "required", "missing")],
+        )
+    if isinstance(location, PointLocation) and location.datum != "wgs84":
+        lng, lat = to_wgs84(location.lng, location.lat, location.datum)
+        location = location.model_copy(update={"lng": lng, "lat": lat, "datum": "wgs84"})
+    return location
