@@ -47,46 +47,52 @@ class Router:
         """(jurisdiction code, routing); a location that names no place of the county is a 404
         naming `field` (like any reference to something that does not exist)."""
         tree = self._reference.jurisdictions()
-        exact = True
-        distance: int | None = None
         if isinstance(location, GridLocation):
-            node = tree.nodes.get(location.grid)
-            if node is None or node.level is not Level.GRID:
-                raise NotFound(
-                    "The location's grid is not a grid of this county.",
-                    errors=[FieldError(f"{field}.grid", "unknown grid code", "unknown")],
-                )
-            jurisdiction = node.code
+            jurisdiction, exact, distance = _grid_of(tree, location, field), True, None
         else:
-            point = (location.lng, location.lat)
-            township = location.township
-            if township is not None:
-                node = tree.nodes.get(township)
-                if node is None or node.level is not Level.TOWNSHIP:
-                    raise NotFound(
-                        "The location's township is not a township of this county.",
-                        errors=[FieldError(f"{field}.township", "unknown township", "unknown")],
-                    )
-            index = self.grids()
-            grid, exact = index.locate(point, township)
-            if not exact:
-                nearest_anywhere = index.nearest(point)
-                if (
-                    nearest_anywhere is not None
-                    and distance_m(point, nearest_anywhere.centroid) > COUNTY_RADIUS_METRES
-                ):
-                    raise NotFound(
-                        "The location is outside this county.",
-                        errors=[FieldError(f"{field}.lat", "outside the county", "out_of_area")],
-                    )
-            if grid is not None and not exact:
-                distance = round(distance_m(point, grid.centroid))
-                if township is None and distance > SNAP_METRES:
-                    grid = None
-            if grid is not None:
-                jurisdiction = grid.code
-            else:
-                jurisdiction = township or next(iter(tree.roots())).code
+            jurisdiction, exact, distance = self._place_of(tree, location, field)
+        return jurisdiction, self._routing(jurisdiction, exact, distance, category)
+
+    def _place_of(
+        self, tree: JurisdictionTree, location: PointLocation, field: str
+    ) -> tuple[str, bool, int | None]:
+        """Where a point lies: its grid (exact), the nearest grid within SNAP_METRES (or in
+        the township given), else the township or the county; far outside it is a 404."""
+        point = (location.lng, location.lat)
+        township = location.township
+        if township is not None:
+            node = tree.nodes.get(township)
+            if node is None or node.level is not Level.TOWNSHIP:
+                raise NotFound(
+                    "The location's township is not a township of this county.",
+                    errors=[FieldError(f"{field}.township", "unknown township", "unknown")],
+                )
+        index = self.grids()
+        grid, exact = index.locate(point, township)
+        if not exact:
+            nearest_anywhere = index.nearest(point)
+            if (
+                nearest_anywhere is not None
+                and distance_m(point, nearest_anywhere.centroid) > COUNTY_RADIUS_METRES
+            ):
+                raise NotFound(
+                    "The location is outside this county.",
+                    errors=[FieldError(f"{field}.lat", "outside the county", "out_of_area")],
+                )
+        distance: int | None = None
+        if grid is not None and not exact:
+            distance = round(distance_m(point, grid.centroid))
+            if township is None and distance > SNAP_METRES:
+                grid = None
+        if grid is not None:
+            return grid.code, exact, distance
+        return township or next(iter(tree.roots())).code, exact, distance
+
+    def _routing(
+        self, jurisdiction: str, exact: bool, distance: int | None, category: Category
+    ) -> Routing:
+        """Who serves the place: the township's dispatchers (else the county's), the grid's
+        liaison officer, and the category's departments."""
         community = jurisdiction[:12] if len(jurisdiction) >= 12 else None
         township_code = jurisdiction[:9] if len(jurisdiction) >= 9 else None
         county = jurisdiction[:6]
@@ -95,7 +101,7 @@ class Router:
         if not dispatchers:
             dispatchers = self._roster.find(Role.DISPATCHER, county)
         liaisons = self._roster.find(Role.LIAISON, jurisdiction) if len(jurisdiction) == 15 else []
-        return jurisdiction, Routing(
+        return Routing(
             grid=jurisdiction if len(jurisdiction) == 15 else None,
             community=community,
             township=township_code,
@@ -106,3 +112,14 @@ class Router:
             dispatcher_id=dispatchers[0].staff_id if dispatchers else None,
             departments=list(category.departments),
         )
+
+
+def _grid_of(tree: JurisdictionTree, location: GridLocation, field: str) -> str:
+    """The grid a location names, if it is a grid of this county."""
+    node = tree.nodes.get(location.grid)
+    if node is None or node.level is not Level.GRID:
+        raise NotFound(
+            "The location's grid is not a grid of this county.",
+            errors=[FieldError(f"{field}.grid", "unknown grid code", "unknown")],
+        )
+    return node.code
