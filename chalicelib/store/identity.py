@@ -35,6 +35,41 @@ class RateLimitHit(Exception):
         self.reason = reason
 
 
+def _window_step(pk: str, window: str, max_per_window: int, now: int) -> dict[str, Any]:
+    """Counts a code sent to the phone this hour, if fewer than `max_per_window` were."""
+    return {
+        "Update": {
+            "Key": {"pk": pk, "sk": f"WINDOW#{window}"},
+            "UpdateExpression": "ADD #n :one SET #ttl = :ttl",
+            "ConditionExpression": "attribute_not_exists(#n) OR #n < :max",
+            "ExpressionAttributeNames": {"#n": "count", "#ttl": "expires_at"},
+            "ExpressionAttributeValues": {":one": 1, ":max": max_per_window, ":ttl": now + 7200},
+        }
+    }
+
+
+def _code_put(
+    pk: str, code_hash: str, now: int, expires_at: int, resend_after: int
+) -> dict[str, Any]:
+    """The phone's new code, unless the last one was sent under `resend_after` seconds ago."""
+    return {
+        "Put": {
+            "Item": {
+                "pk": pk,
+                "sk": "CODE",
+                "code_hash": code_hash,
+                "code_expires_at": expires_at,
+                "sent_at": now,
+                "attempts": 0,
+                "used": False,
+                "expires_at": expires_at + 3600,
+            },
+            "ConditionExpression": "attribute_not_exists(pk) OR sent_at <= :cutoff",
+            "ExpressionAttributeValues": {":cutoff": now - resend_after},
+        }
+    }
+
+
 class OtpStore:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -60,35 +95,8 @@ class OtpStore:
         try:
             self._table.transact(
                 [
-                    {
-                        "Update": {
-                            "Key": {"pk": pk, "sk": f"WINDOW#{window}"},
-                            "UpdateExpression": "ADD #n :one SET #ttl = :ttl",
-                            "ConditionExpression": "attribute_not_exists(#n) OR #n < :max",
-                            "ExpressionAttributeNames": {"#n": "count", "#ttl": "expires_at"},
-                            "ExpressionAttributeValues": {
-                                ":one": 1,
-                                ":max": max_per_window,
-                                ":ttl": now + 7200,
-                            },
-                        }
-                    },
-                    {
-                        "Put": {
-                            "Item": {
-                                "pk": pk,
-                                "sk": "CODE",
-                                "code_hash": code_hash,
-                                "code_expires_at": expires_at,
-                                "sent_at": now,
-                                "attempts": 0,
-                                "used": False,
-                                "expires_at": expires_at + 3600,
-                            },
-                            "ConditionExpression": "attribute_not_exists(pk) OR sent_at <= :cutoff",
-                            "ExpressionAttributeValues": {":cutoff": now - resend_after},
-                        }
-                    },
+                    _window_step(pk, window, max_per_window, now),
+                    _code_put(pk, code_hash, now, expires_at, resend_after),
                     counter_step(
                         f"OTPSRC#{source}",
                         f"WINDOW#{window}",

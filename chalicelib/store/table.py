@@ -174,22 +174,7 @@ class Table:
     ) -> QueryPage:
         """One Query page. `filter` is (FilterExpression, names, values): items the filter drops
         still count towards `limit`, as in DynamoDB. `sk_from` reads sort keys >= the value."""
-        pk_name, sk_name = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
-        names = {"#pk": pk_name}
-        values: dict[str, Any] = {":pk": pk}
-        condition = "#pk = :pk"
-        if sk_prefix is not None:
-            names["#sk"] = sk_name
-            values[":sk"] = sk_prefix
-            condition += " AND begins_with(#sk, :sk)"
-        elif sk_between is not None:
-            names["#sk"] = sk_name
-            values[":lo"], values[":hi"] = sk_between
-            condition += " AND #sk BETWEEN :lo AND :hi"
-        elif sk_from is not None:
-            names["#sk"] = sk_name
-            values[":from"] = sk_from
-            condition += " AND #sk >= :from"
+        condition, names, values = _key_condition(pk, index, sk_prefix, sk_between, sk_from)
         if filter is not None:
             _, filter_names, filter_values = filter
             names.update(filter_names)
@@ -335,3 +320,31 @@ def encode_key(key: dict[str, Any]) -> str:
 
 def decode_key(token: str) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(token.encode()))
+
+
+def _key_condition(
+    pk: str,
+    index: str | None,
+    sk_prefix: str | None,
+    sk_between: tuple[str, str] | None,
+    sk_from: str | None,
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A Query's KeyConditionExpression with its names and values: the partition, and the
+    sort key by prefix, range or lower bound (the first given)."""
+    pk_name, sk_name = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+    names = {"#pk": pk_name}
+    values: dict[str, Any] = {":pk": pk}
+    condition = "#pk = :pk"
+    if sk_prefix is not None:
+        names["#sk"] = sk_name
+        values[":sk"] = sk_prefix
+        condition += " AND begins_with(#sk, :sk)"
+    elif sk_between is not None:
+        names["#sk"] = sk_name
+        values[":lo"], values[":hi"] = sk_between
+        condition += " AND #sk BETWEEN :lo AND :hi"
+    elif sk_from is not None:
+        names["#sk"] = sk_name
+        values[":from"] = sk_from
+        condition += " AND #sk >= :from"
+    return condition, names, values
