@@ -56,6 +56,19 @@ def _qr_operations(url: str, x: float, y: float, size: float) -> str:
 
 
 def render(content: CertificateContent) -> bytes:
+    """The certificate as a one-page PDF: the frame, the text, the verification QR code."""
+    text_ops = ["BT"]
+    for size, x, line_y, value in _lines(content):
+        text_ops.append(f"/F1 {size} Tf 1 0 0 1 {x:.2f} {line_y:.2f} Tm {_text(value)} Tj")
+    text_ops.append("ET")
+    frame = "0.6 0.1 0.1 RG 3 w 36 36 523 770 re S"
+    stream = "\n".join([frame, *text_ops, _qr_operations(content.verify_url, 420, 170, 110)])
+    return _document(stream.encode("latin-1"))
+
+
+def _lines(content: CertificateContent) -> list[tuple[int, float, float, str]]:
+    """Each line of text: (font size, x, y, text); long opinions wrap and are cut short
+    before they reach the QR code and the seal."""
     lines: list[tuple[int, float, float, str]] = [
         (26, 150, 740, content.title),
         (12, 72, 690, f"证书编号 No.: {content.number}"),
@@ -80,13 +93,12 @@ def render(content: CertificateContent) -> bytes:
         (11, 72, 110, f"验证码 Verification code: {content.verify_code}"),
         (9, 72, 92, f"扫码或访问 {content.verify_url} 核验真伪"),
     ]
-    text_ops = ["BT"]
-    for size, x, line_y, value in lines:
-        text_ops.append(f"/F1 {size} Tf 1 0 0 1 {x:.2f} {line_y:.2f} Tm {_text(value)} Tj")
-    text_ops.append("ET")
-    frame = "0.6 0.1 0.1 RG 3 w 36 36 523 770 re S"
-    stream = "\n".join([frame, *text_ops, _qr_operations(content.verify_url, 420, 170, 110)])
-    body = stream.encode("latin-1")
+    return lines
+
+
+def _document(body: bytes) -> bytes:
+    """A PDF 1.7 file of one page with `body` as its content stream, in STSong-Light (a
+    font every PDF reader has for Chinese, so nothing is embedded)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
