@@ -20,7 +20,7 @@ def _bulk_cases(stack: BenchStack, count: int, rng: random.Random) -> None:
     from chalicelib.domain.request import RequestStatus, Routing, ServiceRequest, Stage
     from chalicelib.domain.review import Rating
     from chalicelib.domain.stats import add, contribution
-    from chalicelib.store.requests import root_item
+    from chalicelib.store.request_items import root_item
     from chalicelib.store.stats import counter_ops
 
     grids = ["370830001001001", "370830001001002", "370830007001001"]

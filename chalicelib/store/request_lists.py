@@ -14,7 +14,7 @@ from typing import Any, Literal
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import OPEN_STATUSES, RequestStatus
 from chalicelib.store.keys import case_pk, utc_iso
-from chalicelib.store.requests import (
+from chalicelib.store.request_items import (
     ROOT,
     department_queue,
     dispatch_queue,

@@ -152,7 +152,7 @@ def test_the_largest_request_a_client_can_build_stays_far_below_dynamodbs_item_l
         Visit,
     )
     from chalicelib.domain.review import Rating
-    from chalicelib.store.requests import root_item
+    from chalicelib.store.request_items import root_item
 
     now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
     actor = Actor(role="reviewer", id="x" * 64, department="cgj", name="名" * 50)
