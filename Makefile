@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m devstack.sizes chalicelib
 
 format: $(STAMP)
 	$(BIN)/ruff format .
