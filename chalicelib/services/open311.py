@@ -151,7 +151,7 @@ class Open311:
         record = self.store.public(request_id) if re.fullmatch(REQUEST_ID, request_id) else None
         if record is None:
             raise NotFound(f"service_request_id {request_id} not found")
-        return [record]
+        return [record.georeport()]
 
     def token(self, token: str) -> list[dict[str, Any]]:
         request_id = (
@@ -202,7 +202,7 @@ class Open311:
                 items, last_key = self.store.public_page(
                     self.county(), month, chosen, min(wanted, MAX_RESULTS), last_key
                 )
-                results += items
+                results += [record.georeport() for record in items]
                 if not last_key:
                     break
             if len(results) >= wanted:

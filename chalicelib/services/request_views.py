@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from chalicelib.domain.common import Text, local_iso
 from chalicelib.domain.identity import mask_phone
 from chalicelib.domain.moves import TimelineEvent
+from chalicelib.domain.open311 import PublicRecord
 from chalicelib.domain.redaction import redact, redact_all
 from chalicelib.domain.reference import Department
 from chalicelib.domain.request import ServiceRequest
@@ -335,7 +336,7 @@ def request_view(
 # ---- Open311 ------------------------------------------------------------------------------
 
 
-def public_record(req: ServiceRequest, departments: dict[str, Department]) -> dict[str, Any] | None:
+def public_record(req: ServiceRequest, departments: dict[str, Department]) -> PublicRecord | None:
     """The Open311 view of a request, or None for a private one. Only what a public map of
     service requests shows: no filer, no phone, no photos; free text redacted."""
     if req.private:
@@ -351,22 +352,22 @@ def public_record(req: ServiceRequest, departments: dict[str, Department]) -> di
         if replies:
             notes += f"：{redact(max(replies, key=lambda r: r.at).text)[:300]}"
     agencies = [a.department for a in req.active()] or req.routing.departments
-    return {
-        "service_request_id": req.request_id,
-        "status": "open" if is_open else "closed",
-        "status_notes": notes,
-        "service_name": f"{req.category_name} ({req.category_name_en})",
-        "service_code": req.category,
-        "description": redact(req.description),
-        "agency_responsible": "、".join(department_name(d, departments) for d in agencies),
-        "service_notice": (
+    return PublicRecord(
+        service_request_id=req.request_id,
+        status="open" if is_open else "closed",
+        status_notes=notes,
+        service_name=f"{req.category_name} ({req.category_name_en})",
+        service_code=req.category,
+        description=redact(req.description),
+        agency_responsible="、".join(department_name(d, departments) for d in agencies),
+        service_notice=(
             f"{req.sla_days} 个工作日内办结 (resolved within {req.sla_days} working days)"
         ),
-        "requested_datetime": local_iso(req.created_at),
-        "updated_datetime": local_iso(req.updated_at),
-        "expected_datetime": local_iso(req.resolution_due) if req.resolution_due else None,
-        "address": redact(req.address) if req.address else None,
-        "address_id": req.jurisdiction,
-        "lat": req.lat,
-        "long": req.lng,
-    }
+        requested_datetime=local_iso(req.created_at),
+        updated_datetime=local_iso(req.updated_at),
+        expected_datetime=local_iso(req.resolution_due) if req.resolution_due else None,
+        address=redact(req.address) if req.address else None,
+        address_id=req.jurisdiction,
+        lat=req.lat,
+        long=req.lng,
+    )

@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from chalicelib.domain.open311 import PublicRecord
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import DISPATCH_STATUSES, OPEN_STATUSES, Stage
 from chalicelib.store.keys import case_pk, involvement_item, jurisdiction_keys, utc_iso
@@ -115,7 +116,7 @@ def mirror_items(req: ServiceRequest) -> dict[str, dict[str, Any]]:
 
 
 def index_operations(
-    before: ServiceRequest | None, after: ServiceRequest, public: dict[str, Any] | None
+    before: ServiceRequest | None, after: ServiceRequest, public: PublicRecord | None
 ) -> list[dict[str, Any]]:
     """Transaction steps that bring the mirror items from `before`'s to `after`'s: only the
     items that changed are put, only those that went away are deleted (every write of a
@@ -144,7 +145,7 @@ def index_operations(
                         "gsi1sk": f"{utc_iso(after.created_at)}#{after.request_id}",
                         "status": "open" if after.status in OPEN_STATUSES else "closed",
                         "category": after.category,
-                        "data": public,
+                        "data": public.model_dump(mode="json"),
                     }
                 }
             }

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.domain.application_parts import Document, DocumentStatus
 from chalicelib.domain.moves import TimelineEvent
+from chalicelib.domain.open311 import PublicRecord
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import (
     check_request_move,
@@ -39,7 +40,7 @@ class Change:
     before: ServiceRequest
     after: ServiceRequest
     events: list[TimelineEvent]
-    public: dict[str, Any] | None
+    public: PublicRecord | None
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class RequestStore:
         chosen: PublicFilter,
         limit: int,
         start: dict[str, Any] | None = None,
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    ) -> tuple[list[PublicRecord], dict[str, Any] | None]:
         """One page of a month's public records (their GeoReport rendering) received in
         the filter's window, newest first, and where to go on."""
         clauses: list[str] = []
@@ -113,11 +114,12 @@ class RequestStore:
             filter=filter,
             start_key=start,
         )
-        return [raw["data"] for raw in page.items], page.last_key
+        return [PublicRecord.model_validate(raw["data"]) for raw in page.items], page.last_key
 
-    def public(self, request_id: str) -> dict[str, Any] | None:
+    def public(self, request_id: str) -> PublicRecord | None:
+        """A request's public record (None: private, or no such request)."""
         raw = self._table.get(case_pk(request_id), "PUB")
-        return raw["data"] if raw else None
+        return PublicRecord.model_validate(raw["data"]) if raw else None
 
     # writes --------------------------------------------------------------------------------
     def next_number(self, day: str) -> int:
@@ -127,7 +129,7 @@ class RequestStore:
         self,
         req: ServiceRequest,
         events: list[TimelineEvent],
-        public: dict[str, Any] | None,
+        public: PublicRecord | None,
         guards: list[Guarded],
     ) -> None:
         """The new request with its events, queue items and statistics, in one transaction
@@ -167,7 +169,7 @@ class RequestStore:
         before: ServiceRequest,
         after: ServiceRequest,
         events: list[TimelineEvent],
-        public: dict[str, Any] | None,
+        public: PublicRecord | None,
         extra: list[Guarded] | None = None,
         also: list[Change] | None = None,
     ) -> None:
