@@ -1,6 +1,7 @@
 """The size contract of `chalicelib/` (run by `make lint`): no module above MAX_LINES lines
-and no function above MAX_FUNCTION lines, unless a comment `# long: <reason>` on the line
-above the module's first line or the function's `def` (its decorators included) says why.
+and no function above MAX_FUNCTION lines, unless a comment `# long: <reason>` says why: on a
+module's first line, or on the line of a function's `def` (or its first decorator) or the
+line above it.
 Small files and functions are what keeps each use case readable at once."""
 
 from __future__ import annotations

@@ -75,7 +75,11 @@ class OutcomeMoves:
         return [*events, ready]
 
     def deliver(
-        self, received_by: str | None, by: Actor, at: datetime, comment: str | None = None
+        self: Application,
+        received_by: str | None,
+        by: Actor,
+        at: datetime,
+        comment: str | None = None,
     ) -> list[TimelineEvent]:
         """The certificate reached the applicant: handed over at the window (to
         `received_by`) or the mail was delivered. The caller checked the pickup code."""
@@ -94,7 +98,7 @@ class OutcomeMoves:
         return [self._complete(zh, en, by, at, comment or None)]
 
     def _complete(
-        self, zh: str, en: str, by: Actor, at: datetime, comment: str | None = None
+        self: Application, zh: str, en: str, by: Actor, at: datetime, comment: str | None = None
     ) -> TimelineEvent:
         self._move_to(Status.COMPLETED)
         self.completed_at = at
@@ -148,7 +152,7 @@ class OutcomeMoves:
         return [rated, opened]
 
     def rectify(
-        self, measures: str, visit_note: str, by: Actor, when: CaseMoment
+        self: Application, measures: str, visit_note: str, by: Actor, when: CaseMoment
     ) -> list[TimelineEvent]:
         """The lead department closes the rectification: what it fixed, and the visit."""
         rectification = self.rectification

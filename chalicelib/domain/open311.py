@@ -31,5 +31,6 @@ class PublicRecord(BaseModel):
     long: float | None = None
 
     def georeport(self) -> dict[str, Any]:
-        """The record as a GeoReport response carries it (null fields included)."""
-        return self.model_dump()
+        """The record as a GeoReport response carries it: a field with no value is left out
+        (as the spec's examples do), in JSON and in XML alike."""
+        return self.model_dump(exclude_none=True)

@@ -52,7 +52,11 @@ class DispatchMoves:
         return [new_event("accepted", "诉求已受理", "Accepted", by, when.at, comment=note)]
 
     def assign(
-        self, names: Mapping[str, str], by: Actor, when: Moment, note: str | None = None
+        self: ServiceRequest,
+        names: Mapping[str, str],
+        by: Actor,
+        when: Moment,
+        note: str | None = None,
     ) -> list[TimelineEvent]:
         """Assigns the departments `names` (code → name) jointly, accepting a submitted
         request; a department that returned its part gets it again in a new round, one that
@@ -136,7 +140,11 @@ class DispatchMoves:
         return [new_event("not_accepted", "诉求不予受理", "Not accepted", by, at, comment=reason)]
 
     def merge_into(
-        self, target: ServiceRequest, by: Actor, at: datetime, note: str | None = None
+        self: ServiceRequest,
+        target: ServiceRequest,
+        by: Actor,
+        at: datetime,
+        note: str | None = None,
     ) -> tuple[list[TimelineEvent], list[TimelineEvent]]:
         """Merges this request into `target`, an open request of the same matter (changed
         too: it lists this one); returns this request's events and the target's."""
