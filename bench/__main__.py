@@ -166,10 +166,25 @@ def grid_lookup() -> None:
     print(f"  10,000 grids  {large:6.2f} µs per lookup   ratio {ratio:4.2f} (flat is the goal)")
 
 
+def growth() -> None:
+    from bench.growth import measure
+
+    print("Local stack as the table grows (moto, Query indexed by partition; median of 25)")
+    first: dict[str, float] = {}
+    for read, items, ms in measure():
+        base = first.setdefault(read, ms)
+        ratio = ms / base
+        verdict = "" if ms is base else ("  OK" if ratio <= 1.5 else "  OVER TARGET")
+        print(f"  {read:48s} {items:6d} items  {ms:6.1f} ms  x{ratio:4.2f}{verdict}")
+    print("  target: a read at 20,000 items within 1.5x of the same read at 1,000")
+
+
 def main() -> None:
     cold_import()
     print()
     grid_lookup()
+    print()
+    growth()
     print()
     dynamodb_calls()
     print()

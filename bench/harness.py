@@ -90,12 +90,14 @@ def bench_stack(*, execute_workflows: bool) -> Iterator[BenchStack]:
     from chalicelib.store.clients import AwsClients
     from devstack.gateway import BianminLocalGateway
     from devstack.moto_atomic import serialise_dynamodb_writes
+    from devstack.moto_index import index_dynamodb_queries
     from devstack.provision import provision
     from devstack.pump import EventPump
     from devstack.seed import seed
     from devstack.sigv4 import SigV4Verifier
 
     serialise_dynamodb_writes()
+    index_dynamodb_queries()
     clock = FixedClock(datetime(2026, 11, 27, 2, tzinfo=UTC))
     config = {"stepfunctions": {"execute_state_machine": execute_workflows}}
     with mock_aws(config=config):

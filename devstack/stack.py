@@ -78,8 +78,10 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         from devstack.moto_atomic import serialise_dynamodb_writes
+        from devstack.moto_index import index_dynamodb_queries
 
         serialise_dynamodb_writes()
+        index_dynamodb_queries()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         port = free_port()
         # moto's Step Functions engine calls the services a state machine integrates with

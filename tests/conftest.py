@@ -62,8 +62,10 @@ def aws() -> Iterator[AwsClients]:
     from moto import mock_aws
 
     from devstack.moto_atomic import serialise_dynamodb_writes
+    from devstack.moto_index import index_dynamodb_queries
 
     serialise_dynamodb_writes()
+    index_dynamodb_queries()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield AwsClients(REGION)
 
