@@ -92,6 +92,23 @@ class RateLimited(DomainError):
         Exception.__init__(self, self.detail)
 
 
+@dataclass
+class Busy(DomainError):
+    """DynamoDB kept refusing a write for reasons that are not the caller's (another
+    transaction on the same item at that instant, throttling) after the retries: nothing was
+    written, and the same request may simply be sent again."""
+
+    detail: str
+    retry_after_seconds: int = 1
+    errors: list[FieldError] = field(default_factory=list)
+    status = 503
+    title = "Busy, try again"
+    slug = "busy"
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.detail)
+
+
 def _field_path(prefix: str, loc: tuple[int | str, ...], data: object) -> str:
     """`body.applicant.credit_code`: the input's own path. pydantic puts the branch tag of a
     discriminated union into `loc` (`applicant.enterprise.credit_code`); a part that is no key

@@ -14,7 +14,8 @@ from chalicelib.store.keys import (
     event_put,
 )
 from chalicelib.store.limits import case_counter_step, case_release_step
-from chalicelib.store.table import Guarded, Table, is_conditional_failure
+from chalicelib.store.refusals import is_conditional_failure
+from chalicelib.store.table import Guarded, Table
 
 ROOT = "A"
 

@@ -34,8 +34,9 @@ from chalicelib.store.keys import (
     timeline_page,
     utc_iso,
 )
+from chalicelib.store.refusals import is_conditional_failure
 from chalicelib.store.stats import counter_ops
-from chalicelib.store.table import Guarded, Page, Table, is_conditional_failure
+from chalicelib.store.table import Guarded, Page, Table
 
 ACCEPTANCE_QUEUE = f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}"
 ISSUANCE_QUEUE = f"QUEUE#issuance#{ACCEPTANCE_WINDOW}"

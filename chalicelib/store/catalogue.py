@@ -11,7 +11,8 @@ from typing import Any
 
 from chalicelib.domain.catalogue import ServiceItem
 from chalicelib.errors import Conflict
-from chalicelib.store.table import Table, is_conditional_failure
+from chalicelib.store.refusals import is_conditional_failure
+from chalicelib.store.table import Table
 
 META_PK, META_SK = "META", "REVISION"
 

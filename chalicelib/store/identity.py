@@ -15,7 +15,8 @@ from typing import Any
 
 from chalicelib.domain.identity import Citizen, StaffMember
 from chalicelib.store.limits import counter_step
-from chalicelib.store.table import Table, failed_steps, is_conditional_failure
+from chalicelib.store.refusals import failed_steps, is_conditional_failure
+from chalicelib.store.table import Table
 
 
 @dataclass(frozen=True)

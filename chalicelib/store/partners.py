@@ -12,7 +12,8 @@ import hashlib
 from datetime import datetime
 
 from chalicelib.domain.common import Instant, Strict
-from chalicelib.store.table import Table, is_conditional_failure
+from chalicelib.store.refusals import is_conditional_failure
+from chalicelib.store.table import Table
 
 
 class PartnerKey(Strict):

@@ -24,6 +24,7 @@ from chalicelib.store.keys import (
     utc_iso,
 )
 from chalicelib.store.limits import case_counter_step
+from chalicelib.store.refusals import is_conditional_failure
 from chalicelib.store.request_items import (
     DUE,
     ROOT,
@@ -32,7 +33,7 @@ from chalicelib.store.request_items import (
     root_item,
 )
 from chalicelib.store.stats import counter_ops
-from chalicelib.store.table import Guarded, Page, Table, is_conditional_failure
+from chalicelib.store.table import Guarded, Page, Table
 
 
 @dataclass(frozen=True)

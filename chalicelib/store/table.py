@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import Busy, DomainError
 from chalicelib.store.clients import AwsClients
+from chalicelib.store.refusals import failed_steps, is_conditional_failure, is_transient
 
 Item = dict[str, Any]
+
+WRITE_ATTEMPTS = 6
+BACKOFF_BASE = 0.025  # seconds; attempt n waits up to base × 2ⁿ, capped
+BACKOFF_CAP = 1.0
 
 
 @dataclass(frozen=True)
@@ -91,10 +97,38 @@ class QueryPage:
 class Table:
     """The single table: every store goes through this."""
 
-    def __init__(self, clients: AwsClients, name: str) -> None:
+    def __init__(
+        self,
+        clients: AwsClients,
+        name: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         self._clients = clients
         self.name = name
         self._serializer: Serializer | None = None
+        self._sleep = sleep
+        self._jitter = jitter
+        self.retries = 0  # transient refusals retried so far (the benches print it)
+
+    def _write(self, call: Callable[..., Any], **kwargs: Any) -> Any:
+        """One write, repeated while DynamoDB refuses it only transiently (`is_transient`);
+        when that outlasts the attempts, `Busy` (503, nothing written)."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return call(**kwargs)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise Busy(
+                        "The service is busy with other changes to the same records; "
+                        "nothing was changed, send the request again."
+                    ) from exc
+                self.retries += 1
+                self._sleep(self._jitter() * min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
+        raise AssertionError("unreachable")
 
     @property
     def client(self) -> Any:
@@ -155,7 +189,7 @@ class Table:
             kwargs["ExpressionAttributeNames"] = names
         if values:
             kwargs["ExpressionAttributeValues"] = self.ser.dump(values)
-        self.client.put_item(**kwargs)
+        self._write(self.client.put_item, **kwargs)
 
     def query(
         self,
@@ -253,7 +287,7 @@ class Table:
                 if key in spec:
                     spec[key] = self.ser.dump(spec[key])
             prepared.append({kind: spec})
-        self.client.transact_write_items(TransactItems=prepared)
+        self._write(self.client.transact_write_items, TransactItems=prepared)
 
     def transact_guarded(
         self, operations: list[dict[str, Any] | Guarded], conflict: DomainError
@@ -288,30 +322,14 @@ class Table:
         kwargs = dict(spec)
         if "ExpressionAttributeValues" in kwargs:
             kwargs["ExpressionAttributeValues"] = self.ser.dump(kwargs["ExpressionAttributeValues"])
-        response = self.client.update_item(
+        response = self._write(
+            self.client.update_item,
             TableName=self.name,
             Key={"pk": {"S": pk}, "sk": {"S": sk}},
             ReturnValues="ALL_NEW",
             **kwargs,
         )
         return self.ser.load(response.get("Attributes", {}))
-
-
-def is_conditional_failure(error: Exception) -> bool:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
-
-
-def cancellation_codes(error: Exception) -> list[str]:
-    reasons = getattr(error, "response", {}).get("CancellationReasons") or []
-    return [r.get("Code", "None") for r in reasons]
-
-
-def failed_steps(error: Exception) -> set[int]:
-    """The positions of a cancelled transaction's steps whose condition failed."""
-    return {
-        i for i, code in enumerate(cancellation_codes(error)) if code == "ConditionalCheckFailed"
-    }
 
 
 def encode_key(key: dict[str, Any]) -> str:
