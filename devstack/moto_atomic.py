@@ -6,6 +6,13 @@ in between. Two concurrent conditional writes can then both succeed, which AWS n
 The local stack and the tests serialise moto's DynamoDB writes so concurrency behaves as
 deployed.
 
+Serialising alone would be kinder than DynamoDB, which does not queue a transaction behind
+another on the same item: it cancels it (`TransactionCanceledException`, reason
+`TransactionConflict` for the contested item), and refuses a single write to an item an
+ongoing transaction holds (`TransactionConflictException`). So a transaction first claims
+its items; while it waits for and holds the write lock, another transaction or write that
+touches one of them is refused exactly so. Work on different items never conflicts.
+
 moto also deep-copies the whole table before each step of a transaction, to roll back on
 failure: a transaction then costs as much as the table is big, and a generated workload of
 thousands of cases grinds to a halt. The rollback here snapshots only the items the
@@ -15,10 +22,14 @@ transaction touches.
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from typing import Any
 
 _LOCK = threading.RLock()
+_CLAIMS_LOCK = threading.Lock()
+_CLAIMED: dict[tuple[str, str], int] = {}  # (table, key) → the thread whose transaction holds it
+_IN_TRANSACTION = threading.local()
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
@@ -38,6 +49,91 @@ def serialise_dynamodb_writes() -> None:
         functools.update_wrapper(locked, original)
         locked._serialised = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, locked)
+    _emulate_conflicts()
+
+
+def _item_key(backend: Any, table_name: str | None, op: dict[str, Any]) -> tuple[str, str] | None:
+    table = backend.tables.get(table_name) if table_name else None
+    if table is None:
+        return None
+    source = op.get("Key") or op.get("Item") or {}
+    names = (table.hash_key_attr, table.range_key_attr)
+    key = {k: v for k, v in source.items() if k in names}
+    return (str(table_name), json.dumps(key, sort_keys=True))
+
+
+def _conflict(message: str) -> Exception:
+    from moto.dynamodb.exceptions import DynamodbException
+
+    return DynamodbException(
+        "com.amazonaws.dynamodb.v20120810#TransactionConflictException", message
+    )
+
+
+def _emulate_conflicts() -> None:
+    """Transactions claim their items before they wait for the write lock; a transaction or
+    a single write touching a claimed item is refused as DynamoDB refuses it."""
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend.transact_write_items, "_conflicting", False):
+        return
+    serialised = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(serialised)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        me = threading.get_ident()
+        keys = [
+            _item_key(self, op.get("TableName"), op) for e in transact_items for op in e.values()
+        ]
+        with _CLAIMS_LOCK:
+            taken = [k is not None and _CLAIMED.get(k, me) != me for k in keys]
+            if any(taken):
+                raise TransactionCanceledException(
+                    [
+                        ("TransactionConflict", "Transaction is ongoing for the item", None)
+                        if t
+                        else (None, None, None)
+                        for t in taken
+                    ]
+                )
+            mine = [k for k in keys if k is not None and k not in _CLAIMED]
+            for k in mine:
+                _CLAIMED[k] = me
+        _IN_TRANSACTION.active = True
+        try:
+            serialised(self, transact_items)
+        finally:
+            _IN_TRANSACTION.active = False
+            with _CLAIMS_LOCK:
+                for k in mine:
+                    _CLAIMED.pop(k, None)
+
+    transact_write_items._conflicting = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+    for name, key_arg in (("put_item", "Item"), ("update_item", "Key"), ("delete_item", "Key")):
+        single = getattr(DynamoDBBackend, name)
+
+        def write(
+            self: Any,
+            table_name: str,
+            payload: Any,
+            *args: Any,
+            __single: Any = single,
+            __arg: str = key_arg,
+            **kwargs: Any,
+        ) -> Any:
+            if not getattr(_IN_TRANSACTION, "active", False):  # a transaction's own steps pass
+                key = _item_key(self, table_name, {__arg: payload})
+                with _CLAIMS_LOCK:
+                    holder = _CLAIMED.get(key) if key else None
+                if holder is not None and holder != threading.get_ident():
+                    raise _conflict("Transaction is ongoing for the item")
+            return __single(self, table_name, payload, *args, **kwargs)
+
+        functools.update_wrapper(write, single)
+        setattr(DynamoDBBackend, name, write)
 
 
 class _TableKeepingCopy:
