@@ -160,7 +160,14 @@ class LocalStack:
 
         # Imported only now: the app reads BIANMIN_STAGE at import to name its queues.
         from chalice.config import Config
-        from chalice.local import LocalDevServer
+        from chalice.local import LocalDevServer, ThreadedHTTPServer
+
+        class ApiServer(ThreadedHTTPServer):
+            """A thread per connection, and a listen backlog for a load run's parallel
+            clients (the standard library's 5 resets connections beyond ~20 of them)."""
+
+            request_queue_size = 256
+            daemon_threads = True
 
         from app import app
         from devstack.gateway import BianminRequestHandler, thread_local_requests
@@ -178,7 +185,12 @@ class LocalStack:
             BianminRequestHandler, app_object=app, config=config, verifier=verifier
         )
         self._server = LocalDevServer(
-            app, config, self.config.host, self.config.port, handler_cls=handler
+            app,
+            config,
+            self.config.host,
+            self.config.port,
+            handler_cls=handler,
+            server_cls=ApiServer,
         )
         queue_urls = {
             resources.queue_name(self.config.stage, suffix): url
