@@ -103,12 +103,25 @@ def requests() -> None:
     from bench.requests import measure
 
     print("Requests (诉求): DynamoDB calls per request (warm container)")
-    for route, value in measure():
+    units: dict[str, float] = {}
+    for route, value in measure(units):
         writes = sum(n for op, n in value.items() if op in WRITES)
         ops = ", ".join(f"{op} {n}" for op, n in sorted(value.items())) or "-"
         scan = "   ^ SCAN — not allowed" if "Scan" in value else ""
         print(f"  {route:58s} {sum(value.values()):2d} (writes {writes})  {ops}{scan}")
     print("  targets: reads <= 3 calls, state changes one transaction, no Scan")
+    from bench.approval import PRICES
+
+    dollars = (
+        units["write"] * PRICES["dynamodb_write_unit"]
+        + units["read"] * PRICES["dynamodb_read_unit"]
+    )
+    print(
+        f"  one request's life (filed, 2 departments, both replies, rated, views between): "
+        f"{units['write']:.0f} write and {units['read']:.1f} read units, "
+        f"{units['transact_items']:.0f} items in transactions; DynamoDB "
+        f"{dollars * 1000:.4f} USD per 1,000 requests (us-east-1 on-demand list prices)"
+    )
 
 
 def supervision() -> None:
@@ -146,6 +159,12 @@ def approval() -> None:
         f"  API requests {results['api_requests']}, "
         f"consumer batches {results['consumer_batches']}, "
         f"median handler time {results['median_ms']:.1f} ms"
+    )
+    ddb_calls = sum(v for k, v in results["calls"].items() if k.startswith("dynamodb."))
+    print(
+        f"  DynamoDB for the whole case: {ddb_calls} calls, {results['transact_items']} items "
+        f"in transactions, {results['write_units']:.0f} write and {results['read_units']:.1f} "
+        "read units (consumed capacity, by item size)"
     )
     prices = cost(results)
     total = sum(prices.values())

@@ -23,22 +23,22 @@ PRICES = {
     "sqs_request": 0.40 / 1_000_000,
 }
 LAMBDA_GB = 0.5  # 512 MB, as .chalice/config.json
-WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
 
 
 class Meter:
-    """Counts calls per service/operation on the clients the app uses."""
+    """Counts calls per service/operation on the clients the app uses, and DynamoDB's
+    consumed capacity units (devstack/metering.py: CapacityMeter)."""
 
     def __init__(self, clients: Any, services: tuple[str, ...]) -> None:
+        from devstack.metering import CapacityMeter
+
         self.calls: Counter[str] = Counter()
-        self.transact_items = 0
+        self.capacity = CapacityMeter(clients.dynamodb)
         for service in services:
             clients.client(service).meta.events.register("before-call.*.*", self._count)
 
-    def _count(self, model: Any, params: Any = None, **_: Any) -> None:
+    def _count(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
-        if model.name == "TransactWriteItems" and params:
-            self.transact_items += len(params.get("TransactItems", []))
 
 
 def run() -> dict[str, Any]:
@@ -49,7 +49,7 @@ def run() -> dict[str, Any]:
         meter = Meter(stack.clients, ("dynamodb", "s3", "sqs", "stepfunctions"))
         token = stack.citizen_token("13953700002")
         meter.calls.clear()
-        meter.transact_items = 0
+        meter.capacity.reset()
         stack.latencies_ms.clear()
         consumer_batches = 0
 
@@ -109,7 +109,9 @@ def run() -> dict[str, Any]:
             1 for e in history["events"] if e["type"].endswith("StateEntered")
         )
         results["calls"] = dict(meter.calls)
-        results["transact_items"] = meter.transact_items
+        results["transact_items"] = meter.capacity.transact_items
+        results["read_units"] = meter.capacity.read_units
+        results["write_units"] = meter.capacity.write_units
         results["api_requests"] = len(stack.latencies_ms)
         results["consumer_batches"] = consumer_batches
         results["median_ms"] = sorted(stack.latencies_ms)[len(stack.latencies_ms) // 2]
@@ -118,9 +120,7 @@ def run() -> dict[str, Any]:
 
 def cost(results: dict[str, Any]) -> dict[str, float]:
     calls = results["calls"]
-    ddb = {k.split(".", 1)[1]: v for k, v in calls.items() if k.startswith("dynamodb.")}
-    write_units = sum(v for k, v in ddb.items() if k in WRITES) + 2 * results["transact_items"]
-    read_units = sum(v for k, v in ddb.items() if k not in WRITES and k != "TransactWriteItems")
+    write_units, read_units = results["write_units"], results["read_units"]
     invocations = results["api_requests"] * 2 + results["consumer_batches"]  # + authorizer
     s3 = {k.split(".", 1)[1]: v for k, v in calls.items() if k.startswith("s3.")}
     sqs = sum(v for k, v in calls.items() if k.startswith("sqs."))

@@ -4,6 +4,7 @@ county, and the app behind the local gateway (SigV4 checked), with a fixed clock
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,8 +74,12 @@ class BenchStack:
             document_request(material, content),
             token=token,
         )[0]
-        self.clients.client("s3").put_object(
-            Bucket=self.provisioned.bucket, Key=form["upload"]["fields"]["key"], Body=content
+        fields = form["upload"]["fields"]
+        self.clients.client("s3").put_object(  # as the presigned POST would: its content type
+            Bucket=self.provisioned.bucket,
+            Key=fields["key"],
+            Body=content,
+            ContentType=fields["Content-Type"],
         )
 
 
@@ -89,22 +94,23 @@ def bench_stack(*, execute_workflows: bool) -> Iterator[BenchStack]:
     from chalicelib.settings import Settings
     from chalicelib.store.clients import AwsClients
     from devstack.gateway import BianminLocalGateway
-    from devstack.moto_atomic import serialise_dynamodb_writes
-    from devstack.moto_index import index_dynamodb_queries
+    from devstack.moto_dynamodb import realistic_dynamodb
     from devstack.provision import provision
     from devstack.pump import EventPump
     from devstack.seed import seed
     from devstack.sigv4 import SigV4Verifier
 
-    serialise_dynamodb_writes()
-    index_dynamodb_queries()
+    realistic_dynamodb()
     clock = FixedClock(datetime(2026, 11, 27, 2, tzinfo=UTC))
     config = {"stepfunctions": {"execute_state_machine": execute_workflows}}
     with mock_aws(config=config):
         clients = AwsClients("cn-north-1")
-        p = provision(clients, "bench", "cn-north-1")
+        # The stage the app names its queues by when it is imported (importing the tests'
+        # helpers sets BIANMIN_STAGE=test): the provisioned queues must be those.
+        os.environ["BIANMIN_STAGE"] = stage = "bench"
+        p = provision(clients, stage, "cn-north-1")
         settings = Settings(
-            stage="bench",
+            stage=stage,
             table_name=p.table,
             documents_bucket=p.bucket,
             sms_queue_url=p.queue_urls["sms"],
@@ -118,14 +124,14 @@ def bench_stack(*, execute_workflows: bool) -> Iterator[BenchStack]:
                 sent.append(message)
 
         container = Container(settings, clock, clients, sms_dispatch=Sms())
-        seeded = seed(container.table, clients, clock, "bench")
+        seeded = seed(container.table, clients, clock, stage)
         use_container(container)
         from app import app
 
         client = Client(app, stage_name="local")
         verifier = SigV4Verifier(seeded.credentials, region="cn-north-1", clock=clock)
         client.http._local_gateway = BianminLocalGateway(app, client._chalice_config, verifier)
-        urls = {resources.queue_name("bench", s): u for s, u in p.queue_urls.items()}
+        urls = {resources.queue_name(stage, s): u for s, u in p.queue_urls.items()}
         pump = EventPump(app, clients, urls, region="cn-north-1")
         try:
             yield BenchStack(clients, p, seeded, clock, client, pump, sent)

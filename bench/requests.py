@@ -11,9 +11,11 @@ from typing import Any
 from bench.harness import bench_stack
 
 
-def measure() -> Iterator[tuple[str, Counter[str]]]:
+def measure(units: dict[str, float] | None = None) -> Iterator[tuple[str, Counter[str]]]:
+    """Calls per route; `units` receives the consumed capacity of one request's whole life
+    (filed, assigned to two departments, both replies, rated)."""
     from chalicelib.deps import container
-    from devstack.metering import CallCounter
+    from devstack.metering import CallCounter, CapacityMeter
     from tests.support.requests import street_light
 
     with bench_stack(execute_workflows=False) as stack:
@@ -26,6 +28,7 @@ def measure() -> Iterator[tuple[str, Counter[str]]]:
 
         token = stack.citizen_token("13953700001")
         stack.call("POST", "/requests", street_light(), token=token)  # warm the caches
+        capacity = CapacityMeter(stack.clients.dynamodb)
         created, calls = counted("POST", "/requests", street_light(), token=token)
         yield "POST /requests (route, duplicates)", calls
         request_id = created["request_id"]
@@ -62,8 +65,15 @@ def measure() -> Iterator[tuple[str, Counter[str]]]:
             "POST /requests/{id}/rating",
             counted("POST", f"/requests/{request_id}/rating", {"level": 5}, token=token)[1],
         )
-        for _ in range(20):
-            stack.call("POST", "/requests", street_light(), token=token)
+        if units is not None:
+            units.update(
+                read=capacity.read_units,
+                write=capacity.write_units,
+                transact_items=capacity.transact_items,
+            )
+        others = [stack.citizen_token(f"139537001{n:02d}") for n in range(4)]
+        for n in range(20):  # from several residents: each has a daily quota
+            stack.call("POST", "/requests", street_light(), token=others[n % 4])
         stack.clock.advance(hours=3)
         counter.reset()
         changed = container().request_sweep.sweep()

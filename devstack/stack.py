@@ -77,11 +77,9 @@ class LocalStack:
             return self.config.aws_endpoint.rstrip("/")
         from moto.server import ThreadedMotoServer
 
-        from devstack.moto_atomic import serialise_dynamodb_writes
-        from devstack.moto_index import index_dynamodb_queries
+        from devstack.moto_dynamodb import realistic_dynamodb
 
-        serialise_dynamodb_writes()
-        index_dynamodb_queries()
+        realistic_dynamodb()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         port = free_port()
         # moto's Step Functions engine calls the services a state machine integrates with

@@ -61,11 +61,9 @@ def clock() -> FixedClock:
 def aws() -> Iterator[AwsClients]:
     from moto import mock_aws
 
-    from devstack.moto_atomic import serialise_dynamodb_writes
-    from devstack.moto_index import index_dynamodb_queries
+    from devstack.moto_dynamodb import realistic_dynamodb
 
-    serialise_dynamodb_writes()
-    index_dynamodb_queries()
+    realistic_dynamodb()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield AwsClients(REGION)
 
