@@ -132,7 +132,7 @@ def bench_stack(*, execute_workflows: bool) -> Iterator[BenchStack]:
         verifier = SigV4Verifier(seeded.credentials, region="cn-north-1", clock=clock)
         client.http._local_gateway = BianminLocalGateway(app, client._chalice_config, verifier)
         urls = {resources.queue_name(stage, s): u for s, u in p.queue_urls.items()}
-        pump = EventPump(app, clients, urls, region="cn-north-1")
+        pump = EventPump(app, clients, urls, region="cn-north-1", table_name=p.table)
         try:
             yield BenchStack(clients, p, seeded, clock, client, pump, sent)
         finally:

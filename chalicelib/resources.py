@@ -30,6 +30,16 @@ def table_name(stage: str) -> str:
     return _name(stage, "main")
 
 
+def table_stream_arn(stage: str) -> str:
+    """The table's stream, as the app declares its consumer: the deploy template replaces it
+    with the table's `StreamArn` (infra/template.py), the local stack reads the stream of the
+    table it provisioned. `BIANMIN_TABLE_STREAM_ARN` names another."""
+    return os.environ.get(
+        "BIANMIN_TABLE_STREAM_ARN",
+        f"arn:aws:dynamodb:local:000000000000:table/{table_name(stage)}/stream/latest",
+    )
+
+
 def bucket_name(stage: str, account: str = "") -> str:
     # Deployed, the template appends the account id and region to make the name global.
     return _name(stage, "documents") + (f"-{account}" if account else "")

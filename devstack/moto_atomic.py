@@ -189,9 +189,18 @@ def _cheap_transaction_rollback() -> None:
             except Exception:  # noqa: BLE001, S112 - moto raises the validation error itself
                 continue
             saved.append((table, hash_key, range_key, copy.deepcopy(current)))
+        # A cancelled transaction leaves nothing in the table's stream either (moto records
+        # each step as it applies it): the stream is cut back to where it was.
+        streams = {
+            id(table): (table.stream_shard, len(table.stream_shard.items))
+            for table, *_ in saved
+            if getattr(table, "stream_shard", None) is not None
+        }
         try:
             original(self, transact_items)
         except Exception:
+            for shard, length in streams.values():
+                del shard.items[length:]
             for table, hash_key, range_key, item in reversed(saved):
                 if range_key is None:
                     if item is None:

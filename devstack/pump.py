@@ -1,5 +1,7 @@
-"""Delivers what AWS would deliver: SQS messages to the app's `on_sqs_message` consumers and
-timer ticks to its `schedule` handlers. One thread per queue, plus one for schedules."""
+"""Delivers what AWS would deliver: SQS messages to the app's `on_sqs_message` consumers,
+the table's stream to its `on_dynamodb_record` consumers (devstack/stream_pump.py) and timer
+ticks to its `schedule` handlers. One thread per queue, one for the stream, one for
+schedules."""
 
 from __future__ import annotations
 
@@ -46,8 +48,12 @@ class EventPump:
         *,
         region: str,
         schedule_interval: float | None = None,
+        table_name: str | None = None,
     ) -> None:
+        from devstack.stream_pump import StreamPump
+
         self._app = app
+        self.stream = StreamPump(app, clients, table_name, region) if table_name else None
         self._sqs = clients.client("sqs")
         self._queue_urls = queue_urls
         self._region = region
@@ -119,6 +125,8 @@ class EventPump:
         delivered = 0
         for _ in range(max_rounds):
             batch = sum(self.pump_queue_once(s) for s in self.sqs_sources())
+            if self.stream is not None:
+                batch += self.stream.drain()
             delivered += batch
             if not batch:
                 break
@@ -183,6 +191,20 @@ class EventPump:
         thread = threading.Thread(target=self._schedule_loop, name="pump-schedules", daemon=True)
         thread.start()
         self._threads.append(thread)
+        if self.stream is not None:
+            thread = threading.Thread(target=self._stream_loop, name="pump-stream", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _stream_loop(self) -> None:
+        """Polls the stream as Lambda's poller does (about four times a second)."""
+        assert self.stream is not None
+        while not self._stop.wait(0.25):
+            try:
+                while self.stream.pump_once():
+                    pass
+            except Exception:  # noqa: BLE001 - like Lambda: retried on the next poll
+                logger.exception("stream pump error")
 
     def stop(self) -> None:
         self._stop.set()

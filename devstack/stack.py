@@ -200,6 +200,7 @@ class LocalStack:
             queue_urls,
             region=self.config.region,
             schedule_interval=self.config.schedule_interval,
+            table_name=self.provisioned.table,
         )
         self.pump.start()
         self._server_thread = threading.Thread(

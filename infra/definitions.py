@@ -23,6 +23,7 @@ def table_definition() -> dict[str, Any]:
             for gsi in raw["GlobalSecondaryIndexes"]
         ],
         "BillingMode": raw["BillingMode"],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": raw["StreamViewType"]},
     }
 
 

@@ -62,6 +62,8 @@ class Function:
     grants: tuple[str, ...] = ()
     # Queues (logical ids) that trigger the function through an SQS event source.
     consumes: tuple[str, ...] = ()
+    # The Chalice event of the function that reads the table's stream (its logical id).
+    stream_event: str | None = None
 
 
 # Chalice (autogen_policy false + iam_policy_file) makes one role per function; each gets only
@@ -87,6 +89,12 @@ FUNCTIONS: tuple[Function, ...] = (
         "ScanDocumentsRole",
         grants=("table", "read_documents"),
         consumes=(EVENTS_QUEUE,),
+    ),
+    Function(
+        "AggregateStats",
+        "AggregateStatsRole",
+        grants=("table", "read_stream"),
+        stream_event="AggregateStatsDynamodbEventSource",
     ),
 )
 
@@ -142,7 +150,17 @@ def table(stage: str) -> Json:
         "UpdateReplacePolicy": "Retain",
         "Properties": {
             "TableName": resources.table_name(stage),
-            **definitions.table_definition(),
+            **{
+                k: v
+                for k, v in definitions.table_definition().items()
+                if k != "StreamSpecification"
+            },
+            # CloudFormation's shape: the view type only (a stream is on when it is given).
+            "StreamSpecification": {
+                "StreamViewType": definitions.table_definition()["StreamSpecification"][
+                    "StreamViewType"
+                ]
+            },
             "TimeToLiveSpecification": {
                 "AttributeName": definitions.ttl_attribute(),
                 "Enabled": True,
@@ -422,6 +440,18 @@ def _grant(name: str, stage: str) -> list[Json]:
                 "*",
             ),
         ],
+        "read_stream": [
+            _statement(
+                "ReadTableStream",
+                [
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+                {"Fn::GetAtt": [TABLE, "StreamArn"]},
+            )
+        ],
         "sms": [
             # Publishing to a phone number (not a topic) has no resource ARN to scope to.
             _statement("SmsToPhoneNumbersHasNoResourceArn", ["sns:Publish"], "*"),
@@ -479,6 +509,19 @@ def function_overrides(function: Function) -> Json:
     depends_on = [queue_id for queue_id in function.consumes if queue_id not in referenced]
     if depends_on:
         merged["DependsOn"] = depends_on
+    if function.stream_event:
+        # The app names the stream by a placeholder (its ARN exists only once the table
+        # does): the event reads the table's stream; a failing batch is split to isolate the
+        # record that fails, retried, and its position kept (each record is applied once).
+        merged["Properties"]["Events"] = {
+            function.stream_event: {
+                "Properties": {
+                    "Stream": {"Fn::GetAtt": [TABLE, "StreamArn"]},
+                    "BisectBatchOnFunctionError": True,
+                    "MaximumRetryAttempts": 100,
+                }
+            }
+        }
     return merged
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.review import ReviewService
     from chalicelib.services.scanning import DocumentScanner
     from chalicelib.services.stats import StatsService
+    from chalicelib.services.stats_feed import StatsFeed
     from chalicelib.services.supervision import SupervisionService
 
 R = TypeVar("R", bound="RequestCases")
@@ -219,6 +220,13 @@ class Container(CoreWiring):
         from chalicelib.store.stats import StatsStore
 
         return StatsService(StatsStore(self.table), self.reference, self.clock)
+
+    @cached_property
+    def stats_feed(self) -> StatsFeed:
+        from chalicelib.services.stats_feed import StatsFeed
+        from chalicelib.store.stats import StatsStore
+
+        return StatsFeed(StatsStore(self.table), self.clock)
 
     @cached_property
     def supervision(self) -> SupervisionService:

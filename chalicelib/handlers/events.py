@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from chalice import Blueprint, Rate
-from chalice.app import CloudWatchEvent, SQSEvent
+from chalice.app import CloudWatchEvent, DynamoDBEvent, SQSEvent
 
 from chalicelib import resources
 from chalicelib.deps import container
@@ -54,3 +54,17 @@ def sweep_requests(event: CloudWatchEvent) -> None:
     resolved ones left unrated past the rating period."""
     changed = container().request_sweep.sweep()
     logger.info("request sweep", extra={"changed": changed})
+
+
+@bp.on_dynamodb_record(
+    stream_arn=resources.table_stream_arn(STAGE),
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
+    name="aggregate_stats",
+)
+def aggregate_stats(event: DynamoDBEvent) -> None:
+    """The table's change feed: each write of a case root moves the figures by the case's
+    before/after difference, exactly once (a redelivered record is recognised and skipped).
+    A failure raises, so Lambda retries the batch (split to isolate a failing record)."""
+    applied = container().stats_feed.apply([(r.event_id, r.old_image, r.new_image) for r in event])
+    logger.info("figures updated", extra={"applied": applied})

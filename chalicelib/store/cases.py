@@ -23,7 +23,6 @@ from chalicelib.domain.application_parts import ACCEPTANCE_WINDOW, Document, Sta
 from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.review import ReviewTask, TaskStatus
-from chalicelib.domain.stats import contribution, difference
 from chalicelib.errors import Conflict
 from chalicelib.store.case_parts import ROOT, CaseParts
 from chalicelib.store.keys import (
@@ -35,7 +34,6 @@ from chalicelib.store.keys import (
     utc_iso,
 )
 from chalicelib.store.refusals import is_conditional_failure
-from chalicelib.store.stats import counter_ops
 from chalicelib.store.table import Guarded, Page, Table
 
 ACCEPTANCE_QUEUE = f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}"
@@ -238,7 +236,6 @@ class CaseStore(CaseParts):
             *(event_put(after.application_id, e) for e in events),
             *(extra or []),
             *(guards or []),
-            *counter_ops(difference(contribution(before), contribution(after))),
         ]
         if after.submitted_at is not None and before.submitted_at is None:
             # the departments' markers move to when the case was received, as `created` does
@@ -337,7 +334,6 @@ class CaseStore(CaseParts):
                     "ExpressionAttributeValues": {":rev": before.rev},
                 }
             },
-            *counter_ops(difference(contribution(before), contribution(after))),
         ]
 
     def _tasks(self, key: str, index: str, limit: int, start: Start) -> Page[ReviewTask]:

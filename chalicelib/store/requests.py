@@ -15,7 +15,6 @@ from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import (
     check_request_move,
 )
-from chalicelib.domain.stats import add, contribution, difference
 from chalicelib.errors import Conflict
 from chalicelib.store.keys import (
     case_pk,
@@ -32,7 +31,6 @@ from chalicelib.store.request_items import (
     public_partition,
     root_item,
 )
-from chalicelib.store.stats import counter_ops
 from chalicelib.store.table import Guarded, Page, Table
 
 
@@ -133,7 +131,7 @@ class RequestStore:
         public: PublicRecord | None,
         guards: list[Guarded],
     ) -> None:
-        """The new request with its events, queue items and statistics, in one transaction
+        """The new request with its events and queue items, in one transaction
         with its `guards` (quota, Idempotency-Key, photo claims), each failing with its own
         error."""
         operations: list[dict[str, Any] | Guarded] = [
@@ -141,7 +139,6 @@ class RequestStore:
             *(event_put(req.request_id, e) for e in events),
             *index_operations(None, req, public),
             *guards,
-            *counter_ops(contribution(req)),
         ]
         self._table.transact_guarded(
             operations, Conflict("The same request is being processed; retry shortly.")
@@ -182,7 +179,6 @@ class RequestStore:
         for change in changes:  # every move checked against the transition table
             check_request_move(change.before.status, change.after.status)
         operations: list[dict[str, Any] | Guarded] = []
-        delta: dict = {}
         for change in changes:
             if change.after.rev != change.before.rev + 1:
                 raise ValueError("save() needs after.rev == before.rev + 1")
@@ -198,8 +194,7 @@ class RequestStore:
                 *(event_put(change.after.request_id, e) for e in change.events),
                 *index_operations(change.before, change.after, change.public),
             ]
-            add(delta, difference(contribution(change.before), contribution(change.after)))
-        operations += [*(extra or []), *counter_ops(delta)]
+        operations += extra or []
         self._table.transact_guarded(
             operations,
             Conflict(

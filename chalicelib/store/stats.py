@@ -1,12 +1,67 @@
 """Counter items of the statistics (see domain/stats.py): `STATS#<scope>` / `<period>`, one
-attribute per figure, moved by ADD in the transactions that change the cases."""
+attribute per figure, moved by ADD off the user's path: the table's change feed hands each
+write of a case root to the aggregator (services/stats_feed.py), which applies its
+before/after difference here once — the counters and a marker of the change record in one
+transaction, so a redelivered record finds its marker and changes nothing.
+
+`CHANGE#<record id>` / `APPLIED`  a change record applied (expires after the stream's 24 h
+                                  retention, doubled)"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.application import Application
+from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.stats import Counters
-from chalicelib.store.table import Table
+from chalicelib.store.case_parts import ROOT as APPLICATION_ROOT
+from chalicelib.store.refusals import failed_steps, is_conditional_failure
+from chalicelib.store.request_items import ROOT as REQUEST_ROOT
+from chalicelib.store.table import Serializer, Table
+
+MARKER_SECONDS = 2 * 24 * 3600
+ROOTS = frozenset({APPLICATION_ROOT, REQUEST_ROOT})  # the sort keys of the case roots
+Case = Application | ServiceRequest
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One write of a case root as the change feed reports it."""
+
+    record_id: str
+    before: Case | None
+    after: Case | None
+
+
+def _case(image: dict[str, Any] | None, serializer: Serializer) -> Case | None:
+    if not image:
+        return None
+    item = serializer.load(image)
+    kind = item.get("kind")
+    if kind == "request":
+        return ServiceRequest.model_validate(item["data"])
+    if kind == "application":
+        return Application.model_validate(item["data"])
+    return None
+
+
+def case_change(
+    record_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> CaseChange | None:
+    """A stream record (images in DynamoDB's attribute-value form) as a change of a case
+    root; None for any other item (events, queues, counters, markers …)."""
+    keys = new or old or {}
+    if keys.get("sk", {}).get("S") not in ROOTS or not keys.get("pk", {}).get("S", "").startswith(
+        "CASE#"
+    ):
+        return None
+    serializer = Serializer()
+    before, after = _case(old, serializer), _case(new, serializer)
+    if before is None and after is None:
+        return None
+    return CaseChange(record_id, before, after)
 
 
 def counter_ops(delta: Counters) -> list[dict[str, Any]]:
@@ -33,6 +88,27 @@ def counter_ops(delta: Counters) -> list[dict[str, Any]]:
 class StatsStore:
     def __init__(self, table: Table) -> None:
         self._table = table
+
+    def apply(self, record_id: str, delta: Counters, now: datetime) -> bool:
+        """Adds `delta` to the counters unless the change record was applied already (False).
+        One transaction: the counters move with the marker or not at all."""
+        marker = {
+            "Put": {
+                "Item": {
+                    "pk": f"CHANGE#{record_id}",
+                    "sk": "APPLIED",
+                    "expires_at": int(now.timestamp()) + MARKER_SECONDS,
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self._table.transact([marker, *counter_ops(delta)])
+        except Exception as exc:
+            if is_conditional_failure(exc) and 0 in failed_steps(exc):
+                return False
+            raise
+        return True
 
     def get(self, scope: str, period: str) -> dict[str, int]:
         raw = self._table.get(f"STATS#{scope}", period)
