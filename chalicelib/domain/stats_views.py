@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from chalicelib.domain.common import Period, Scope, Strict
+from chalicelib.domain.common import Instant, Period, Scope, Strict
 
 
 class Figures(Strict):
@@ -49,6 +49,11 @@ class StatsView(Strict):
     scope: str
     scope_name: str
     period: str
+    as_of: Instant | None = Field(
+        default=None,
+        description="When these figures last moved: they follow the cases within seconds "
+        "(the table's change feed); null before any case counts here",
+    )
     total: Figures
     requests: Figures
     applications: Figures
@@ -101,6 +106,11 @@ class Trend(Strict):
 class PublicStats(Strict):
     county: str
     period: str
+    as_of: Instant | None = Field(
+        default=None,
+        description="When these figures last moved: they follow the cases within seconds "
+        "(the table's change feed); null before any case counts here",
+    )
     requests: dict[str, Any]
     applications: dict[str, Any]
     townships: list[dict[str, Any]]

@@ -4,10 +4,11 @@ recomputing every counter from the raw cases to prove they have not drifted."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.calendar import beijing_date
+from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.stats import Counters, add, contribution, department_scope
 from chalicelib.domain.stats_views import (
@@ -23,7 +24,13 @@ from chalicelib.domain.stats_views import (
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.supervision import checked_period, resolve_scope, sees_every_department
 from chalicelib.store.listing import CaseIndex
-from chalicelib.store.stats import StatsStore
+from chalicelib.store.stats import AS_OF, StatsStore
+
+
+def _as_of(attrs: dict[str, int]) -> datetime | None:
+    """When the figures last moved (they follow the cases through the change feed)."""
+    moved = attrs.get(AS_OF)
+    return datetime.fromtimestamp(moved, tz=BEIJING) if moved else None
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -143,6 +150,7 @@ class StatsService:
             scope=scope,
             scope_name=names.get(scope, scope),
             period=period,
+            as_of=_as_of(attrs),
             total=figures(attrs, both),
             requests=figures(attrs, ("req",)),
             applications=figures(attrs, ("app",)),
@@ -230,6 +238,7 @@ class StatsService:
         return PublicStats(
             county=view.scope_name,
             period=period,
+            as_of=view.as_of,
             requests=clean(view.requests),
             applications=clean(view.applications),
             townships=[
@@ -275,7 +284,7 @@ def verify(index: CaseIndex, store: StatsStore, county: str, scopes: list[str]) 
     stored: Counters = {}
     for scope in sorted(set(scopes) | {s for s, _ in expected}):
         for period, attrs in store.periods(scope):
-            stored[(scope, period)] = attrs
+            stored[(scope, period)] = {k: v for k, v in attrs.items() if k != AS_OF}
             report.counters += 1
     for key in sorted(set(stored) | set(expected)):
         have, want = stored.get(key, {}), expected.get(key, {})

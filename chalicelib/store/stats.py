@@ -64,19 +64,26 @@ def case_change(
     return CaseChange(record_id, before, after)
 
 
-def counter_ops(delta: Counters) -> list[dict[str, Any]]:
-    """One Update per counter item the delta touches (ADD creates missing attributes)."""
+AS_OF = "as_of"  # epoch seconds of the latest change applied to a counter item
+
+
+def counter_ops(delta: Counters, as_of: int | None = None) -> list[dict[str, Any]]:
+    """One Update per counter item the delta touches (ADD creates missing attributes); with
+    `as_of`, each item also records when it last moved."""
     operations = []
     for (scope, period), attrs in sorted(delta.items()):
         ordered = sorted(attrs)
         names = {f"#a{i}": attr for i, attr in enumerate(ordered)}
-        values = {f":v{i}": attrs[attr] for i, attr in enumerate(ordered)}
-        clauses = ", ".join(f"#a{i} :v{i}" for i in range(len(ordered)))
+        values: dict[str, Any] = {f":v{i}": attrs[attr] for i, attr in enumerate(ordered)}
+        expression = "ADD " + ", ".join(f"#a{i} :v{i}" for i in range(len(ordered)))
+        if as_of is not None:
+            names["#asof"], values[":asof"] = AS_OF, as_of
+            expression += " SET #asof = :asof"
         operations.append(
             {
                 "Update": {
                     "Key": {"pk": f"STATS#{scope}", "sk": period},
-                    "UpdateExpression": f"ADD {clauses}",
+                    "UpdateExpression": expression,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": values,
                 }
@@ -103,7 +110,7 @@ class StatsStore:
             }
         }
         try:
-            self._table.transact([marker, *counter_ops(delta)])
+            self._table.transact([marker, *counter_ops(delta, int(now.timestamp()))])
         except Exception as exc:
             if is_conditional_failure(exc) and 0 in failed_steps(exc):
                 return False

@@ -80,3 +80,17 @@ def test_a_tampered_counter_is_reported(
     assert [(d.scope, d.period, d.attribute, d.counted, d.recomputed) for d in report.drift] == [
         ("370830", "2026", "req.received", 2, 1)
     ]
+
+
+def test_figures_follow_the_cases_through_the_change_feed(
+    api: ApiClient, aws: Any, pump: Any, sms: RecordingSms, deps: Container
+) -> None:
+    """A case write touches no counter: the figures move when the feed delivers it."""
+    workload = Workload(InProcessDriver(api, aws, pump, sms), random.Random(3), citizens=1)
+    counters = StatsStore(deps.table)
+    pump.drain()
+    before = counters.get("370830", "2026").get("req.received", 0)
+    workload.file_request()
+    assert counters.get("370830", "2026").get("req.received", 0) == before
+    assert pump.stream.drain() > 0
+    assert counters.get("370830", "2026")["req.received"] == before + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -42,6 +43,7 @@ def handled(api: ApiClient, token: str, level: int, **overrides: Any) -> str:
 def test_figures_move_with_the_cases(api: ApiClient, resident: str, clock: FixedClock) -> None:
     empty = stats(api, "county-leader", "?scope=370830&period=2026")
     assert empty["total"]["received"] == 0 and empty["total"].get("acceptance_rate") is None
+    assert "as_of" not in empty  # nothing has moved these figures yet
 
     handled(api, resident, 5)
     handled(api, resident, 1)
@@ -56,6 +58,7 @@ def test_figures_move_with_the_cases(api: ApiClient, resident: str, clock: Fixed
     file(api, resident, street_light(category="noise", description="夜间噪音"))
 
     county = stats(api, "county-leader", "?scope=370830&period=2026")
+    assert datetime.fromisoformat(county["as_of"]) <= clock.now()  # when they last moved
     requests = county["requests"]
     assert requests["received"] == 5
     assert requests["accepted"] == 3 and requests["not_accepted"] == 1
