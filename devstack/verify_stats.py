@@ -2,6 +2,9 @@
 drift. Against the running local stack by default (`.local/stack.json`); against a deployed
 stage with `--table bianmin-prod-main` and the usual AWS credentials.
 
+The figures follow the cases through the table's change feed within seconds, so a
+difference is drift only if it outlasts `--settle` seconds (default 15) of re-checking.
+
 Exit status 0: no drift; 1: drift (each differing figure is listed)."""
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -18,6 +22,7 @@ def main() -> int:
     parser.add_argument("--local", type=Path, default=Path(".local"))
     parser.add_argument("--table", help="a deployed stage's table (default: the local stack's)")
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"))
+    parser.add_argument("--settle", type=float, default=15.0, help="seconds the feed may lag")
     args = parser.parse_args()
     if args.table:
         table_name, region = args.table, args.region
@@ -43,7 +48,11 @@ def main() -> int:
     scopes = [j.code for j in jurisdictions] + [
         f"dept:{d.code}" for d in reference.load(Department)
     ]
+    deadline = time.monotonic() + args.settle
     report = verify(CaseIndex(table), StatsStore(table), county, scopes)
+    while report.drift and time.monotonic() < deadline:  # the feed may still be delivering
+        time.sleep(1)
+        report = verify(CaseIndex(table), StatsStore(table), county, scopes)
     print(f"cases recomputed: {report.cases}; counter items compared: {report.counters}")
     if not report.drift:
         print("no drift: every counter equals the figures recomputed from the cases")
