@@ -74,6 +74,10 @@ class Application(OutcomeMoves, BaseModel):
     rating: Rating | None = None
     rectification: Rectification | None = None
 
+    @property
+    def county(self) -> str:
+        return self.jurisdiction[:6]
+
     def has_agent(self, citizen_id: str) -> bool:
         return any(a.agent_id == citizen_id for a in self.agents)
 

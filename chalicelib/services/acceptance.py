@@ -3,6 +3,7 @@ links, and the one-window decision (accept / supplement once / not accept)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, time, timedelta
 
 from chalicelib.clock import Clock
@@ -77,10 +78,10 @@ class AcceptanceService:
         self._require_clerk(staff)
         return application_page(
             self._cursors,
-            f"acceptance|{staff.department}",
+            f"acceptance|{staff.department}|{staff.jurisdiction[:6]}",
             cursor,
             limit,
-            self._cases.acceptance_queue,
+            functools.partial(self._cases.acceptance_queue, staff.jurisdiction[:6]),
         )
 
     def view(self, staff: StaffMember, case_id: str) -> ApplicationView:

@@ -196,7 +196,7 @@ class ApplicationService:
     ) -> Application:
         """A new draft of `item`, numbered by the day's case counter."""
         day = beijing_date(now).strftime("%Y%m%d")
-        number = f"WS{day}-{self._cases.next_number(day):06d}"
+        number = f"WS{day}-{self._cases.next_number(jurisdiction[:6], day):06d}"
         return Application(
             application_id=new_ulid(now),
             number=number,

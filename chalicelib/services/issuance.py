@@ -3,6 +3,7 @@ public verification of a certificate."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from datetime import datetime
@@ -89,10 +90,10 @@ class IssuanceService:
         self._require_issuer(staff)
         return application_page(
             self._cursors,
-            f"issuance|{staff.department}",
+            f"issuance|{staff.department}|{staff.jurisdiction[:6]}",
             cursor,
             limit,
-            self._cases.issuance_queue,
+            functools.partial(self._cases.issuance_queue, staff.jurisdiction[:6]),
         )
 
     def issue(self, staff: StaffMember, case_id: str, request: IssuanceRequest) -> ApplicationView:
@@ -140,7 +141,7 @@ class IssuanceService:
         app = bundle.application
         case_id = app.application_id
         year = str(beijing_date(now).year)
-        number = f"WS-{year}-{self._cases.next_certificate_number(year):06d}"
+        number = f"WS-{year}-{self._cases.next_certificate_number(app.county, year):06d}"
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
         departments = self._reference.departments()
         opinions = [

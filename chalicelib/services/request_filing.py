@@ -99,7 +99,7 @@ class RequestFiling(RequestCases):
         private = body.private or category.private
         req = ServiceRequest(
             request_id=request_id,
-            number=f"SQ{day}-{self._store.next_number(day):06d}",
+            number=f"SQ{day}-{self._store.next_number(jurisdiction[:6], day):06d}",
             owner_id=filer.owner_id,
             owner_phone=filer.owner_phone or "",
             filed_by=filer.actor,

@@ -18,7 +18,8 @@ class RequestSweep(RequestCases):
         change is a conditional write, and a request already handled is skipped."""
         now = self._clock.now()
         changed = 0
-        for request_id in self._store.due(now, limit):
+        counties = [root.code for root in self._reference.jurisdictions().roots()]
+        for request_id in self._store.due(counties, now, limit):
             before = self._store.get(request_id)
             if (
                 before is None

@@ -161,9 +161,10 @@ class CaseParts:
         raw = self._table.get(f"CERT#{code}", "CERT")
         return Certificate.model_validate(raw["data"]) if raw else None
 
-    def next_certificate_number(self, year: str) -> int:
+    def next_certificate_number(self, county: str, year: str) -> int:
+        """The county's next certificate number of the year (one counter item per county)."""
         item = self._table.update(
-            "COUNTER#CERT",
+            f"COUNTER#CERT#{county}",
             year,
             UpdateExpression="ADD #n :one",
             ExpressionAttributeNames={"#n": "n"},

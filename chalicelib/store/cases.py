@@ -9,7 +9,7 @@ CASE#<id> / DOC#<id>       documents
 CASE#<id> / GRANT#<agent>  an agent's access, also on GSI1 under AGENT#<agent>
 CASE#<id> / COUNT#documents  documents registered and not deleted (bounded in the write)
 CASE#<id> / ACCESS#<staff>#<day>  a staff member read the documents that day (one event)
-COUNTER#APP / <yyyymmdd>   the day's application numbers
+COUNTER#APP#<county> / <yyyymmdd>  the county's application numbers of the day
 """
 
 from __future__ import annotations
@@ -36,8 +36,16 @@ from chalicelib.store.keys import (
 from chalicelib.store.refusals import is_conditional_failure
 from chalicelib.store.table import Guarded, Page, Table
 
-ACCEPTANCE_QUEUE = f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}"
-ISSUANCE_QUEUE = f"QUEUE#issuance#{ACCEPTANCE_WINDOW}"
+
+def acceptance_queue(county: str) -> str:
+    """A county's one-window acceptance queue (each county's windows read their own)."""
+    return f"QUEUE#acceptance#{ACCEPTANCE_WINDOW}#{county}"
+
+
+def issuance_queue(county: str) -> str:
+    return f"QUEUE#issuance#{ACCEPTANCE_WINDOW}#{county}"
+
+
 ESCALATED = "ESCALATED"
 
 
@@ -102,10 +110,10 @@ def root_item(app: Application) -> dict[str, Any]:
     if deadline is not None:
         item["deadline"] = deadline
     if app.status is Status.SUBMITTED and app.submitted_at is not None:
-        item["gsi2pk"] = ACCEPTANCE_QUEUE
+        item["gsi2pk"] = acceptance_queue(app.county)
         item["gsi2sk"] = f"{utc_iso(app.submitted_at)}#{app.application_id}"
     elif app.status is Status.APPROVED and app.reviews_done_at is not None:
-        item["gsi2pk"] = ISSUANCE_QUEUE
+        item["gsi2pk"] = issuance_queue(app.county)
         item["gsi2sk"] = f"{utc_iso(app.reviews_done_at)}#{app.application_id}"
     elif app.rectification is not None and app.rectification.status == "open":
         item["gsi2pk"] = rectification_queue(app.rectification.department)
@@ -172,8 +180,8 @@ class CaseStore(CaseParts):
         apps = self.roots([raw["gsi1sk"] for raw in page.items])
         return Page([a for a in apps if a.has_agent(agent_id)], page.last_key)
 
-    def acceptance_queue(self, limit: int, start: Start) -> Apps:
-        return self._applications(ACCEPTANCE_QUEUE, "gsi2", limit, start)
+    def acceptance_queue(self, county: str, limit: int, start: Start) -> Apps:
+        return self._applications(acceptance_queue(county), "gsi2", limit, start)
 
     def roots(self, case_ids: list[str]) -> list[Application]:
         """BatchGetItem of roots, in the order asked for."""
@@ -182,8 +190,9 @@ class CaseStore(CaseParts):
         return [found[c] for c in case_ids if c in found]
 
     # writes --------------------------------------------------------------------------------
-    def next_number(self, day: str) -> int:
-        return self._table.next_in_sequence("COUNTER#APP", day)
+    def next_number(self, county: str, day: str) -> int:
+        """The county's next application number of the day (one counter item per county)."""
+        return self._table.next_in_sequence(f"COUNTER#APP#{county}", day)
 
     def create(self, app: Application, event: TimelineEvent, guards: list[Guarded]) -> None:
         """The new draft with its event and department markers, with its `guards` (the
@@ -349,7 +358,7 @@ class CaseStore(CaseParts):
     def rectification_queue(self, department: str, limit: int, start: Start) -> Apps:
         return self._applications(rectification_queue(department), "gsi2", limit, start)
 
-    def issuance_queue(self, limit: int, start: Start) -> Apps:
-        return self._applications(ISSUANCE_QUEUE, "gsi2", limit, start)
+    def issuance_queue(self, county: str, limit: int, start: Start) -> Apps:
+        return self._applications(issuance_queue(county), "gsi2", limit, start)
 
     # certificates --------------------------------------------------------------------------

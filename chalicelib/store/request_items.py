@@ -7,8 +7,9 @@ CASE#<id> / R              the root, with its index keys:
                            GSI2 QUEUE#dispatch#<unit> while the dispatcher holds it (oldest first);
                            GSI3 JUR#<county> / <jurisdiction>#<created>#<id> (a subtree's cases
                            by begins_with — grid, community, township, county);
-                           GSI4 DUE / <deadline>#<id> while a stage's clock runs un-escalated
-                           (the overdue sweep reads only what fell due)
+                           GSI4 DUE#<county>#<shard> / <deadline>#<id> while a stage's clock
+                           runs un-escalated (the overdue sweep reads only what fell due, shard
+                           by shard: no one partition takes every county's clocks)
 CASE#<id> / EV#<ulid>      timeline events, append-only
 CASE#<id> / ASG#<dept>     a department's pending assignment on GSI2 QUEUE#requests#<dept>
 CASE#<id> / OVERDUE        while escalated: GSI2 QUEUE#overdue#<county> / <township>#<deadline>
@@ -16,11 +17,12 @@ CASE#<id> / PUB            the public Open311 projection (never for private requ
                            GSI1 O311#<county>#<yyyy-mm> / <created>#<id>
 CASE#<id> / COUNT#comments the filer's comments so far (bounded in the write, store/limits.py)
 UPLOAD#<owner> / DOC#<id>  a photo uploaded before it is attached (scanned like documents)
-COUNTER#REQ / <yyyymmdd>   the day's request numbers
+COUNTER#REQ#<county> / <yyyymmdd>  the county's request numbers of the day
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC
 from typing import Any
 
@@ -30,7 +32,17 @@ from chalicelib.domain.request_parts import DISPATCH_STATUSES, OPEN_STATUSES, St
 from chalicelib.store.keys import case_pk, involvement_item, jurisdiction_keys, utc_iso
 
 ROOT = "R"
-DUE = "DUE"
+DUE_SHARDS = 8  # partitions of a county's running clocks (a sweep reads them all)
+
+
+def due_partition(county: str, request_id: str) -> str:
+    """The GSI4 partition of a request's running clock: its county, and a shard from a hash
+    of its id (so a county's clocks spread evenly over DUE_SHARDS keys)."""
+    return f"DUE#{county}#{zlib.crc32(request_id.encode()) % DUE_SHARDS}"
+
+
+def due_partitions(county: str) -> list[str]:
+    return [f"DUE#{county}#{shard}" for shard in range(DUE_SHARDS)]
 
 
 def request_of(raw: dict[str, Any]) -> ServiceRequest:
@@ -76,7 +88,7 @@ def root_item(req: ServiceRequest) -> dict[str, Any]:
         item["gsi2pk"] = dispatch_queue(req.routing.dispatch_unit)
         item["gsi2sk"] = f"{utc_iso(req.dispatch_since)}#{req.request_id}"
     if req.stage is not None and req.deadline is not None and not req.escalated(req.stage):
-        item["gsi4pk"] = DUE
+        item["gsi4pk"] = due_partition(req.county, req.request_id)
         item["gsi4sk"] = f"{utc_iso(req.deadline)}#{req.request_id}"
     return item
 

@@ -25,8 +25,8 @@ from chalicelib.store.keys import (
 from chalicelib.store.limits import case_counter_step
 from chalicelib.store.refusals import is_conditional_failure
 from chalicelib.store.request_items import (
-    DUE,
     ROOT,
+    due_partitions,
     index_operations,
     public_partition,
     root_item,
@@ -73,12 +73,17 @@ class RequestStore:
         raw = self._table.get(case_pk(request_id), ROOT, consistent=True)
         return ServiceRequest.model_validate(raw["data"]) if raw else None
 
-    def due(self, until: datetime, limit: int) -> list[str]:
-        """Ids of requests whose running stage fell due by `until` (oldest first)."""
-        page = self._table.query(
-            DUE, index="gsi4", sk_between=("0", f"{utc_iso(until)}#~"), limit=limit
-        )
-        return [raw["pk"].removeprefix("CASE#") for raw in page.items]
+    def due(self, counties: list[str], until: datetime, limit: int) -> list[str]:
+        """Ids of the counties' requests whose running stage fell due by `until`, oldest
+        first: each shard of each county read up to `limit`, merged."""
+        found: list[tuple[str, str]] = []
+        for county in counties:
+            for partition in due_partitions(county):
+                page = self._table.query(
+                    partition, index="gsi4", sk_between=("0", f"{utc_iso(until)}#~"), limit=limit
+                )
+                found += [(raw["gsi4sk"], raw["pk"].removeprefix("CASE#")) for raw in page.items]
+        return [request_id for _, request_id in sorted(found)[:limit]]
 
     def public_page(
         self,
@@ -121,8 +126,9 @@ class RequestStore:
         return PublicRecord.model_validate(raw["data"]) if raw else None
 
     # writes --------------------------------------------------------------------------------
-    def next_number(self, day: str) -> int:
-        return self._table.next_in_sequence("COUNTER#REQ", day)
+    def next_number(self, county: str, day: str) -> int:
+        """The county's next request number of the day (one counter item per county)."""
+        return self._table.next_in_sequence(f"COUNTER#REQ#{county}", day)
 
     def create(
         self,
