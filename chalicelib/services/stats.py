@@ -283,7 +283,7 @@ def verify(index: CaseIndex, store: StatsStore, county: str, scopes: list[str]) 
     report = VerifyReport(cases=cases, counters=0)
     stored: Counters = {}
     for scope in sorted(set(scopes) | {s for s, _ in expected}):
-        for period, attrs in store.periods(scope):
+        for period, attrs in store.periods(scope, breakdowns=True):
             stored[(scope, period)] = {k: v for k, v in attrs.items() if k != AS_OF}
             report.counters += 1
     for key in sorted(set(stored) | set(expected)):

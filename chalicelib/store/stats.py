@@ -1,11 +1,14 @@
-"""Counter items of the statistics (see domain/stats.py): `STATS#<scope>` / `<period>`, one
-attribute per figure, moved by ADD off the user's path: the table's change feed hands each
-write of a case root to the aggregator (services/stats_feed.py), which applies its
-before/after difference here once — the counters and a marker of the change record in one
-transaction, so a redelivered record finds its marker and changes nothing.
+"""Counter items of the statistics (see domain/stats.py), moved by ADD off the user's path:
+the table's change feed hands each write of a case root to the aggregator
+(services/stats_feed.py), which applies its before/after difference here once — counters and
+a marker of the change record in one transaction, so a redelivered record finds its marker
+and changes nothing. No item grows with the catalogue, the map or the cases:
 
-`CHANGE#<record id>` / `APPLIED`  a change record applied (expires after the stream's 24 h
-                                  retention, doubled)"""
+`STATS#<scope>` / `<period>`                 a scope's overall figures (a fixed set of metrics)
+`STATS#<scope>#<period>` / `<dim>:<value>`   one breakdown row (category, service, child
+                                             jurisdiction, grid, repeated grid×category)
+`CHANGE#<record id>` / `APPLIED#<n>`         a chunk of a change record applied (expires
+                                             after the stream's 24 h retention, doubled)"""
 
 from __future__ import annotations
 
@@ -64,25 +67,43 @@ def case_change(
     return CaseChange(record_id, before, after)
 
 
-AS_OF = "as_of"  # epoch seconds of the latest change applied to a counter item
+AS_OF = "as_of"  # epoch seconds of the latest change applied to a scope's figures
+CHUNK = 90  # counter updates per transaction (with its marker, under DynamoDB's 100)
+
+
+def item_key(scope: str, period: str, attr: str) -> tuple[str, str, str]:
+    """Where a counter lives: (pk, sk, attribute). A scope's overall figures of a period are
+    one small item (`STATS#<scope>` / `<period>`, a fixed set of metrics); each breakdown row
+    is an item of its own in the period's partition (`STATS#<scope>#<period>` /
+    `<dimension>:<value>`, e.g. `cat:road`, `child:370830001`, `grid:…`, `rep:<grid>:<cat>`),
+    so no item grows with the catalogue, the map or the cases."""
+    metric, breakdown, dimension = attr.partition("@")
+    if not breakdown:
+        return f"STATS#{scope}", period, metric
+    return f"STATS#{scope}#{period}", dimension, metric
 
 
 def counter_ops(delta: Counters, as_of: int | None = None) -> list[dict[str, Any]]:
-    """One Update per counter item the delta touches (ADD creates missing attributes); with
-    `as_of`, each item also records when it last moved."""
+    """One Update per counter item the delta touches (ADD creates missing attributes), in a
+    fixed order; with `as_of`, each overall item also records when it last moved."""
+    items: dict[tuple[str, str], dict[str, int]] = {}
+    for (scope, period), attrs in delta.items():
+        for attr, value in attrs.items():
+            pk, sk, metric = item_key(scope, period, attr)
+            items.setdefault((pk, sk), {})[metric] = value
     operations = []
-    for (scope, period), attrs in sorted(delta.items()):
+    for (pk, sk), attrs in sorted(items.items()):
         ordered = sorted(attrs)
         names = {f"#a{i}": attr for i, attr in enumerate(ordered)}
         values: dict[str, Any] = {f":v{i}": attrs[attr] for i, attr in enumerate(ordered)}
         expression = "ADD " + ", ".join(f"#a{i} :v{i}" for i in range(len(ordered)))
-        if as_of is not None:
+        if as_of is not None and pk.count("#") == 1:
             names["#asof"], values[":asof"] = AS_OF, as_of
             expression += " SET #asof = :asof"
         operations.append(
             {
                 "Update": {
-                    "Key": {"pk": f"STATS#{scope}", "sk": period},
+                    "Key": {"pk": pk, "sk": sk},
                     "UpdateExpression": expression,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": values,
@@ -92,52 +113,80 @@ def counter_ops(delta: Counters, as_of: int | None = None) -> list[dict[str, Any
     return operations
 
 
+def _numbers(raw: dict[str, Any]) -> dict[str, int]:
+    return {k: int(v) for k, v in raw.items() if k not in ("pk", "sk")}
+
+
 class StatsStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
     def apply(self, record_id: str, delta: Counters, now: datetime) -> bool:
         """Adds `delta` to the counters unless the change record was applied already (False).
-        One transaction: the counters move with the marker or not at all."""
-        marker = {
-            "Put": {
-                "Item": {
-                    "pk": f"CHANGE#{record_id}",
-                    "sk": "APPLIED",
-                    "expires_at": int(now.timestamp()) + MARKER_SECONDS,
-                },
-                "ConditionExpression": "attribute_not_exists(pk)",
+        The updates go in transactions of at most CHUNK, each with a marker of its own
+        (`CHANGE#<record>` / `APPLIED#<n>`): a chunk moves with its marker or not at all, so a
+        redelivered record applies only what it has not applied before."""
+        operations = counter_ops(delta, int(now.timestamp()))
+        applied = False
+        for n, start in enumerate(range(0, len(operations), CHUNK)):
+            marker = {
+                "Put": {
+                    "Item": {
+                        "pk": f"CHANGE#{record_id}",
+                        "sk": f"APPLIED#{n}",
+                        "expires_at": int(now.timestamp()) + MARKER_SECONDS,
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
             }
-        }
-        try:
-            self._table.transact([marker, *counter_ops(delta, int(now.timestamp()))])
-        except Exception as exc:
-            if is_conditional_failure(exc) and 0 in failed_steps(exc):
-                return False
-            raise
-        return True
+            try:
+                self._table.transact([marker, *operations[start : start + CHUNK]])
+            except Exception as exc:
+                if is_conditional_failure(exc) and 0 in failed_steps(exc):
+                    continue
+                raise
+            applied = True
+        return applied
+
+    def _breakdowns(self, scope: str, period: str) -> dict[str, int]:
+        """A period's breakdown rows, flattened to `<metric>@<dimension>:<value>` (paged)."""
+        flat: dict[str, int] = {}
+        for raw in self._table.query_all(f"STATS#{scope}#{period}", consistent=True):
+            for metric, value in _numbers(raw).items():
+                flat[f"{metric}@{raw['sk']}"] = value
+        return flat
 
     def get(self, scope: str, period: str) -> dict[str, int]:
+        """A scope's figures of a period with every breakdown: one GetItem and the period's
+        breakdown partition (one Query page for a county's catalogue and map; paged on)."""
         raw = self._table.get(f"STATS#{scope}", period)
         if raw is None:
             return {}
-        return {k: int(v) for k, v in raw.items() if k not in ("pk", "sk")}
+        return {**_numbers(raw), **self._breakdowns(scope, period)}
 
-    def periods(self, scope: str, prefix: str = "") -> list[tuple[str, dict[str, int]]]:
-        """Every period of a scope (optionally those starting with `prefix`), in order."""
-        return [
-            (raw["sk"], {k: int(v) for k, v in raw.items() if k not in ("pk", "sk")})
-            for raw in self._table.query_all(
-                f"STATS#{scope}", sk_prefix=prefix or None, consistent=True
-            )
-        ]
+    def periods(
+        self, scope: str, prefix: str = "", *, breakdowns: bool = False
+    ) -> list[tuple[str, dict[str, int]]]:
+        """Every period of a scope (optionally those starting with `prefix`), in order: the
+        overall figures, and with `breakdowns` every breakdown row too."""
+        found = []
+        for raw in self._table.query_all(
+            f"STATS#{scope}", sk_prefix=prefix or None, consistent=True
+        ):
+            attrs = _numbers(raw)
+            if breakdowns:
+                attrs.update(self._breakdowns(scope, raw["sk"]))
+            found.append((raw["sk"], attrs))
+        return found
 
     def many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
         """Several counter items at once (BatchGetItem, 100 keys a call)."""
         items = self._table.batch_get([(f"STATS#{s}", p) for s, p in keys], consistent=False)
         return {
             (item["pk"][6:], item["sk"]): {
-                k: int(v) for k, v in item.items() if k not in ("pk", "sk")
+                k: int(v)
+                for k, v in item.items()
+                if k not in ("pk", "sk")  # overall only
             }
             for item in items
         }
