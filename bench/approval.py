@@ -114,6 +114,7 @@ def run() -> dict[str, Any]:
         results["write_units"] = meter.capacity.write_units
         results["api_requests"] = len(stack.latencies_ms)
         results["consumer_batches"] = consumer_batches
+        results["stream_batches"] = stack.pump.stream.batches if stack.pump.stream else 0
         results["median_ms"] = sorted(stack.latencies_ms)[len(stack.latencies_ms) // 2]
     return results
 
@@ -121,7 +122,9 @@ def run() -> dict[str, Any]:
 def cost(results: dict[str, Any]) -> dict[str, float]:
     calls = results["calls"]
     write_units, read_units = results["write_units"], results["read_units"]
-    invocations = results["api_requests"] * 2 + results["consumer_batches"]  # + authorizer
+    invocations = (  # + the authorizer; the figures' aggregator per stream batch
+        results["api_requests"] * 2 + results["consumer_batches"] + results["stream_batches"]
+    )
     s3 = {k.split(".", 1)[1]: v for k, v in calls.items() if k.startswith("s3.")}
     sqs = sum(v for k, v in calls.items() if k.startswith("sqs."))
     return {

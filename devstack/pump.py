@@ -122,12 +122,12 @@ class EventPump:
 
     def drain(self, max_rounds: int = 20) -> int:
         """Delivers everything queued now (tests call this instead of running threads)."""
-        delivered = 0
+        delivered = 0  # SQS messages (the stream's records: `stream.drain()` counts them)
         for _ in range(max_rounds):
             batch = sum(self.pump_queue_once(s) for s in self.sqs_sources())
-            if self.stream is not None:
-                batch += self.stream.drain()
+            streamed = self.stream.drain() if self.stream is not None else 0
             delivered += batch
+            batch += streamed
             if not batch:
                 break
         return delivered

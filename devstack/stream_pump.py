@@ -38,6 +38,7 @@ class StreamPump:
         self._region = region
         self._account = clients.client("sts").get_caller_identity()["Account"]
         self._after: int = 0  # records of the shard delivered so far
+        self.batches = 0  # consumer invocations (the benches price them as Lambda calls)
         self._lock = threading.Lock()  # one delivery at a time, as one shard's poller does
 
     def sources(self) -> list[DynamoDBEventConfig]:
@@ -70,6 +71,7 @@ class StreamPump:
                     return 0
                 records = batch
             self._after += len(records)
+            self.batches += 1
             return len(records)
 
     def drain(self, max_rounds: int = 1000) -> int:
