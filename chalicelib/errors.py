@@ -80,33 +80,34 @@ class PreconditionFailed(DomainError):
 
 
 @dataclass
-class RateLimited(DomainError):
+class RetryLater(DomainError):
+    """An error that says when the same request may be sent again (`Retry-After`)."""
+
     detail: str
     retry_after_seconds: int = 60
     errors: list[FieldError] = field(default_factory=list)
-    status = 429
-    title = "Too many requests"
-    slug = "rate-limited"
 
     def __post_init__(self) -> None:
         Exception.__init__(self, self.detail)
 
 
 @dataclass
-class Busy(DomainError):
+class RateLimited(RetryLater):
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"
+
+
+@dataclass
+class Busy(RetryLater):
     """DynamoDB kept refusing a write for reasons that are not the caller's (another
     transaction on the same item at that instant, throttling) after the retries: nothing was
     written, and the same request may simply be sent again."""
 
-    detail: str
     retry_after_seconds: int = 1
-    errors: list[FieldError] = field(default_factory=list)
     status = 503
     title = "Busy, try again"
     slug = "busy"
-
-    def __post_init__(self) -> None:
-        Exception.__init__(self, self.detail)
 
 
 def _field_path(prefix: str, loc: tuple[int | str, ...], data: object) -> str:

@@ -166,6 +166,8 @@ def _errors(op: Operation) -> set[int]:
         errors.add(401)
     if op.auth == "staff" or op.scheme:
         errors |= {401, 403}
+    if op.method in ("POST", "PUT", "PATCH", "DELETE"):
+        errors.add(503)  # Busy: DynamoDB kept refusing the write transiently; nothing written
     return errors
 
 
@@ -223,7 +225,7 @@ def _operation(op: Operation, keys: dict[Any, Any]) -> dict[str, Any]:
     else:
         entry["security"] = []
     for status in sorted(_errors(op)):
-        headers = {"Retry-After": RESPONSE_HEADERS["Retry-After"]} if status == 429 else None
+        headers = {"Retry-After": RESPONSE_HEADERS["Retry-After"]} if status in (429, 503) else None
         entry["responses"][str(status)] = _problem(HTTPStatus(status).phrase, headers)
     return entry
 

@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Response
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.errors import Busy, DomainError, FieldError, RateLimited
+from chalicelib.errors import DomainError, FieldError, RetryLater
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Every problem's `type` is this base plus a slug: one scheme for the app's own errors, the
@@ -110,7 +110,7 @@ def problem_response(
 
 def from_domain_error(error: DomainError, instance: str | None = None) -> Response:
     headers = {}
-    if isinstance(error, RateLimited | Busy):
+    if isinstance(error, RetryLater):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return problem_response(
         error.status,
