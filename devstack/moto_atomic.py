@@ -27,6 +27,7 @@ import threading
 from typing import Any
 
 _LOCK = threading.RLock()
+WRITE_LOCK = _LOCK  # held while moto applies a write (readers that must see whole ones take it)
 _CLAIMS_LOCK = threading.Lock()
 _CLAIMED: dict[tuple[str, str], int] = {}  # (table, key) → the thread whose transaction holds it
 _IN_TRANSACTION = threading.local()

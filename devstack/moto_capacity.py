@@ -139,9 +139,15 @@ def _writes(backend_cls: Any) -> None:
 
     @functools.wraps(transaction)
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        meter = _meter()
+        charged = (copy.deepcopy(meter.table), copy.deepcopy(meter.indexes)) if meter else None
         _METER.in_transaction = True
         try:
             transaction(self, transact_items)
+        except Exception:
+            if meter is not None and charged is not None:  # a cancelled one wrote nothing
+                meter.table, meter.indexes = charged
+            raise
         finally:
             _METER.in_transaction = False
         for entry in transact_items:  # condition checks are charged as transactional writes

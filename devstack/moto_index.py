@@ -114,10 +114,16 @@ def _candidates(table: Any, hash_key: Any, index_name: str | None, conditions: A
         return list(partition.values()) if table.range_key_attr else [partition]
     if any(i.name == index_name for i in table.indexes or []):  # an LSI: the base partition
         return _candidates(table, hash_key, None, None)
+    if _MAPS.get(table) is None:
+        from devstack.moto_atomic import WRITE_LOCK
+
+        # Built from a table no write changes meanwhile; the write lock first, as a write
+        # takes it before it indexes (one order, so no deadlock).
+        with WRITE_LOCK, _LOCK:
+            if _MAPS.get(table) is None:
+                _MAPS[table] = _GsiMap(table)
     with _LOCK:
-        gsi = _MAPS.get(table)
-        if gsi is None:
-            gsi = _MAPS[table] = _GsiMap(table)
+        gsi = _MAPS[table]
         attr = gsi.hash_attr.get(index_name)
         if attr is None:
             return None

@@ -39,6 +39,7 @@ class StreamPump:
         self._account = clients.client("sts").get_caller_identity()["Account"]
         self._after: int = 0  # records of the shard delivered so far
         self.batches = 0  # consumer invocations (the benches price them as Lambda calls)
+        self._warned = False
         self._lock = threading.Lock()  # one delivery at a time, as one shard's poller does
 
     def sources(self) -> list[DynamoDBEventConfig]:
@@ -48,6 +49,12 @@ class StreamPump:
         from moto.dynamodb.models import dynamodb_backends
 
         table = dynamodb_backends[self._account][self._region].tables.get(self._table)
+        if table is None and not self._warned:  # an external endpoint: no in-process moto
+            self._warned = True
+            logger.warning(
+                "the table's stream is not in this process: figures will not move",
+                extra={"table": self._table},
+            )
         return getattr(table, "stream_shard", None)
 
     def pump_once(self) -> int:
@@ -57,7 +64,10 @@ class StreamPump:
         if shard is None:
             return 0
         with self._lock:
-            records = [r.to_json() for r in shard.items[self._after : self._after + 100]]
+            from devstack.moto_atomic import WRITE_LOCK
+
+            with WRITE_LOCK:  # not while a transaction may still be cut back from the stream
+                records = [r.to_json() for r in shard.items[self._after : self._after + 100]]
             if not records:
                 return 0
             arn = f"{shard.table.table_arn}/stream/{shard.created_on.isoformat()}"

@@ -1,11 +1,12 @@
 """Statistics as counters: what each case contributes to the figures of its scopes and periods.
 
-A case's contribution is a pure function of its stored root. Every write of a root adds, in
-the same transaction, the difference between the contribution after and before to counter
-items (`STATS#<scope>` / `<period>`), so the figures move with the cases, a retried or
-conflicting write (refused by the root's `rev` condition) never counts twice, and reading a
-figure is one GetItem whatever the number of cases. `make verify-stats` recomputes the
-counters from the raw cases and reports any drift.
+A case's contribution is a pure function of its stored root. Every write of a root reaches
+the aggregator through the table's change feed (services/stats_feed.py), which adds the
+difference between the contribution after and before to the counter items, exactly once
+(store/stats.py: the items and their markers), so the figures follow the cases within
+seconds and no case transaction touches a counter. Reading a scope's figures costs the same
+whatever the number of cases. `make verify-stats` recomputes the counters from the raw cases
+and reports any drift.
 
 Figures are by cohort: a case counts in the periods (year, month, day; Beijing time) in which
 it was received — an application when first submitted, a request when filed — and its later
