@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 STAGE  ?= prod
 REGION ?= cn-north-1
 
-.PHONY: venv run test lint format package bench workload load verify-stats screenshot chromium clean
+.PHONY: venv run test lint format package bench keysim workload load verify-stats screenshot chromium clean
 
 venv: $(STAMP)
 
@@ -51,6 +51,11 @@ bench: $(STAMP)
 ## Drive the running stack (`make run`) with a generated county workload.
 workload: $(STAMP)
 	$(BIN)/python -m devstack.workload --requests $(or $(REQUESTS),1000) --applications $(or $(APPLICATIONS),100)
+
+## The peak write load on every partition key (Wenshang, Shandong) from the code's own writes;
+## non-zero exit if any key or item passes its limit with a 2x margin.
+keysim: $(STAMP)
+	$(BIN)/python -m bench.keysim
 
 ## A bounded load run through a fresh local stack: concurrent filings and decisions, same-case
 ## races; non-zero exit on any server error, conflict between cases, reset or drift.

@@ -41,7 +41,9 @@ class Meter:
         self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
 
-def run() -> dict[str, Any]:
+def run(on_ready: Any = None) -> dict[str, Any]:
+    """One application's life; `on_ready` is called once the stack is up and the applicant
+    signed in (what comes after is the case's own work)."""
     from tests.support.applications import PDF, SME, enterprise, mail_delivery
 
     results: dict[str, Any] = {}
@@ -50,6 +52,8 @@ def run() -> dict[str, Any]:
         token = stack.citizen_token("13953700002")
         meter.calls.clear()
         meter.capacity.reset()
+        if on_ready is not None:
+            on_ready()
         stack.latencies_ms.clear()
         consumer_batches = 0
 

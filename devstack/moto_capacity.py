@@ -27,6 +27,9 @@ from collections import defaultdict
 from typing import Any
 
 _METER = threading.local()
+# When a list: every write's units by partition, as (table or "table/index", partition key
+# value, write units, item bytes) — `make keysim` reads it to find the hot keys.
+PARTITION_LOG: list[tuple[str, str, float, int]] | None = None
 
 
 class Consumed:
@@ -73,6 +76,10 @@ def _charge_write(table: Any, before: Any | None, after: Any | None, factor: int
         return
     largest = max(item.size() for item in (before, after) if item is not None)
     meter.table[table.name] += factor * _kb(largest)
+    log = PARTITION_LOG
+    if log is not None:
+        hash_key = (after or before).hash_key.value
+        log.append((table.name, str(hash_key), factor * _kb(largest), largest))
     for index in table.global_indexes or []:
         old, new = _in_index(index, before), _in_index(index, after)
         if old is None and new is None:
@@ -80,6 +87,10 @@ def _charge_write(table: Any, before: Any | None, after: Any | None, factor: int
         sizes = [index.project(i).size() for i in (before, after) if i is not None]
         writes = 2 if old is not None and new is not None and old != new else 1
         meter.indexes[table.name][index.name] += factor * writes * _kb(max(sizes))
+        if log is not None:
+            for key in {k for k in (old, new) if k is not None}:
+                share = factor * writes * _kb(max(sizes)) / len({old, new} - {None})
+                log.append((f"{table.name}/{index.name}", str(key[0].value), share, max(sizes)))
 
 
 def _charge_read(table_name: str, sizes: list[int], consistent: bool, each: bool) -> None:
@@ -141,12 +152,15 @@ def _writes(backend_cls: Any) -> None:
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         meter = _meter()
         charged = (copy.deepcopy(meter.table), copy.deepcopy(meter.indexes)) if meter else None
+        logged = len(PARTITION_LOG) if PARTITION_LOG is not None else 0
         _METER.in_transaction = True
         try:
             transaction(self, transact_items)
         except Exception:
             if meter is not None and charged is not None:  # a cancelled one wrote nothing
                 meter.table, meter.indexes = charged
+            if PARTITION_LOG is not None:
+                del PARTITION_LOG[logged:]
             raise
         finally:
             _METER.in_transaction = False

@@ -1,0 +1,176 @@
+"""`make keysim`: the peak write load on every partition key, from the code's own writes.
+
+One request's life (filed, assigned to two departments, both replies, rated) and one
+application's (the approval bench: uploads, acceptance, parallel review, issuance,
+delivery, rating) run through the in-process stack; the local DynamoDB logs every write's
+consumed units by partition — the table's and each GSI's (devstack/moto_capacity.py) —
+the figures' aggregator included. Each partition key is reduced to its pattern (ids, phones,
+codes and dates replaced by their kind) and to the scope its traffic comes from: one case or
+citizen, a grid, a township, a county, or the whole deployment (a key that names no county).
+Scaled to a scenario's peak cases per second in that scope, that is the key's peak WCU/s.
+
+Scenarios: (a) Wenshang at its real numbers: 80,000 requests in two years and applications
+of the same order, 15 townships, 3,800 grids; (b) Shandong: 136 counties, 100 M cases a
+year (half requests, half applications), the largest county 2.5× the mean. Both with a peak
+hour 10× the average. Limits: 1,000 WCU/s per partition and 400 KB per item, each with a 2×
+margin. Exit status 1 if any key passes its margin. Reads are not modelled here (the
+figures and queue reads are bounded per call; see `make bench`)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+SECONDS_A_YEAR = 365 * 24 * 3600
+PEAK = 10
+WCU_LIMIT, ITEM_LIMIT, MARGIN = 1000, 400 * 1024, 2
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    requests_a_year: float  # in the busiest county
+    applications_a_year: float
+    counties: int
+    townships: int  # a county's
+    grids: int
+
+    def cases_per_second(self, kind: str, scope: str) -> float:
+        """Peak cases per second whose writes land on one key of `scope`."""
+        yearly = self.requests_a_year if kind == "request" else self.applications_a_year
+        county = yearly / SECONDS_A_YEAR * PEAK
+        return {
+            "case": 1 / 60,  # one case's own keys: its whole life within a minute, at worst
+            "grid": county / self.grids,
+            "township": county / self.townships,
+            "county": county,
+            "deployment": county * self.counties,  # the busiest county's rate, everywhere
+        }[scope]
+
+
+MEAN_COUNTY = 100e6 / 136
+SCENARIOS = (
+    Scenario("Wenshang (one county)", 40_000, 40_000, 1, 15, 3_800),
+    Scenario(
+        "Shandong (136 counties, largest 2.5x the mean)",
+        MEAN_COUNTY / 2 * 2.5,
+        MEAN_COUNTY / 2 * 2.5,
+        136,
+        15,
+        3_800,
+    ),
+)
+
+_PATTERNS = [
+    (re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}"), "<id>"),
+    (re.compile(r"\b[0-9a-f]{32}\b"), "<record>"),
+    (re.compile(r"CERT#[0-9A-Z]{12}$"), "CERT#<code>"),
+    (re.compile(r"1[3-9][0-9]{9}"), "<phone>"),
+    (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "<day>"),
+    (re.compile(r"[0-9]{4}-[0-9]{2}"), "<month>"),
+    (re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])"), "<grid>"),
+    (re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])"), "<community>"),
+    (re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])"), "<township>"),
+    (re.compile(r"(?<![0-9])[0-9]{8}(?![0-9])"), "<yyyymmdd>"),
+    (re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])"), "<county>"),
+    (re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])"), "<year>"),
+    (re.compile(r"#[0-7]$"), "#<shard>"),
+]
+SHARDED = {"#<shard>": 8}  # DUE_SHARDS: a county's clocks spread over that many keys
+
+
+def pattern(key: str) -> str:
+    for regex, token in _PATTERNS:
+        key = regex.sub(token, key)
+    return key
+
+
+def scope(key_pattern: str) -> str:
+    if any(t in key_pattern for t in ("<id>", "<phone>", "<record>", "<code>")):
+        return "case"
+    for token, name in (
+        ("<grid>", "grid"),
+        ("<community>", "township"),
+        ("<township>", "township"),
+        ("<county>", "county"),
+    ):
+        if token in key_pattern:
+            return name
+    return "deployment"
+
+
+def _request_life(log: list[Any]) -> None:
+    from bench.harness import bench_stack
+    from tests.support.requests import street_light
+
+    with bench_stack(execute_workflows=False) as stack:
+        token = stack.citizen_token("13953700001")
+        stack.pump.drain()
+        log.clear()  # what follows is the case's own work
+        created, _ = stack.call("POST", "/requests", street_light(), token=token)
+        path = f"/admin/requests/{created['request_id']}"
+        assign = {"action": "assign", "departments": ["cgj", "zjj"]}
+        stack.call("POST", f"{path}/triage", assign, profile="wenshang-dispatcher")
+        reply = {"text": "已更换灯具", "done": True}
+        stack.call("POST", f"{path}/reply", reply, profile="cgj-reviewer")
+        stack.call("POST", f"{path}/reply", reply, profile="zjj-reviewer")
+        stack.call("POST", f"/requests/{created['request_id']}/rating", {"level": 5}, token=token)
+        stack.pump.drain()
+
+
+def lives() -> dict[str, list[tuple[str, str, float, int]]]:
+    """Each kind of case's writes: (table or table/index, partition key, units, bytes)."""
+    from bench.approval import run
+    from devstack import moto_capacity
+
+    found = {}
+
+    def application_life(log: list[Any]) -> None:
+        run(on_ready=lambda: log.clear())
+
+    for kind, live in (("request", _request_life), ("application", application_life)):
+        moto_capacity.PARTITION_LOG = log = []
+        try:
+            live(log)
+        finally:
+            moto_capacity.PARTITION_LOG = None
+        found[kind] = log
+    return found
+
+
+def main() -> int:
+    writes = lives()
+    per_case: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    largest: dict[tuple[str, str], int] = defaultdict(int)
+    for kind, log in writes.items():
+        for where, key, units, size in log:
+            name = (where, pattern(key))
+            per_case[name][kind] += units
+            largest[name] = max(largest[name], size)
+    over = 0
+    for scenario in SCENARIOS:
+        print(f"{scenario.name}: peak write units per second on each partition key")
+        rows = []
+        for (where, key), units in per_case.items():
+            shards = next((n for token, n in SHARDED.items() if token in key), 1)
+            peak = sum(
+                u * scenario.cases_per_second(kind, scope(key)) / shards
+                for kind, u in units.items()
+            )
+            rows.append((peak, where, key, largest[(where, key)]))
+        for peak, where, key, size in sorted(rows, reverse=True)[:25]:
+            bad = peak * MARGIN > WCU_LIMIT or size * MARGIN > ITEM_LIMIT
+            over += bad
+            verdict = "OVER" if bad else "ok"
+            print(f"  {peak:10.2f} WCU/s  {size / 1024:7.1f} KB  {verdict:4s}  {where:22s} {key}")
+        print(f"  ({len(rows)} key patterns; the 25 busiest shown)")
+    limit = f"{WCU_LIMIT // MARGIN} WCU/s and {ITEM_LIMIT // MARGIN // 1024} KB"
+    print(f"Limits with a {MARGIN}x margin: {limit}. Keys over: {over}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
