@@ -30,10 +30,11 @@ def measure() -> Iterator[tuple[str, Any, Any]]:
         token = stack.citizen_token("13953700002")
         new = {"service_code": SME, "applicant": enterprise(), "delivery": mail_delivery()}
 
-        def prepared(s: BenchStack = stack) -> str:
-            case = s.call("POST", "/applications", new, token=token)[0]
+        def prepared(s: BenchStack = stack, who: str | None = None) -> str:
+            who = who or token
+            case = s.call("POST", "/applications", new, token=who)[0]
             for material in ("licence", "audit"):
-                s.upload(token, case["id"], material, PDF)
+                s.upload(who, case["id"], material, PDF)
             s.pump.drain()
             return str(case["id"])
 
@@ -112,14 +113,17 @@ def measure() -> Iterator[tuple[str, Any, Any]]:
             )[1],
         )
 
+        # several applicants: each may file 20 applications a day
+        applicants = [stack.citizen_token(f"139537002{n:02d}") for n in range(RUNS // 15 + 1)]
         start = stack.clock.now()
         submits, queries = [], []
-        for _ in range(RUNS):
+        for run in range(RUNS):
             stack.clock.advance(seconds=1)
-            if stack.clock.now() - start > timedelta(minutes=10):  # keep the token valid
+            if stack.clock.now() - start > timedelta(minutes=10):  # keep the tokens valid
                 stack.clock.set(start)
-            case_id = prepared()
-            submits.append(stack.call("POST", f"/applications/{case_id}/submit", token=token)[1])
-            queries.append(stack.call("GET", f"/applications/{case_id}", token=token)[1])
+            who = applicants[run % len(applicants)]
+            case_id = prepared(who=who)
+            submits.append(stack.call("POST", f"/applications/{case_id}/submit", token=who)[1])
+            queries.append(stack.call("GET", f"/applications/{case_id}", token=who)[1])
         yield "latency", "POST /applications/{id}/submit", submits
         yield "latency", "GET /applications/{id}", queries
