@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from devstack.moto_dynamodb import realistic_dynamodb
+from tests.support.tables import create_table
 
 TABLE = "metered"
 
@@ -20,28 +21,7 @@ def ddb() -> Iterator[Any]:
     realistic_dynamodb()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="cn-north-1")
-        s = {"AttributeType": "S"}
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, **s} for n in ("pk", "sk", "g", "k")],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "all",
-                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                {
-                    "IndexName": "keys",
-                    "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                },
-            ],
-        )
+        create_table(client, TABLE, {"all": ("g", None, "ALL"), "keys": ("k", None, "KEYS_ONLY")})
         yield client
 
 

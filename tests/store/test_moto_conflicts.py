@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from devstack.moto_atomic import serialise_dynamodb_writes
+from tests.support.tables import create_table
 
 TABLE = "conflicts"
 
@@ -27,18 +28,7 @@ def ddb() -> Iterator[Any]:
         client = boto3.client(
             "dynamodb", region_name="cn-north-1", config=Config(retries={"max_attempts": 1})
         )
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        create_table(client, TABLE)
         yield client
 
 

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from devstack.moto_atomic import serialise_dynamodb_writes
 from devstack.moto_index import index_dynamodb_queries
+from tests.support.tables import create_table
 
 TABLE = "indexed"
 PARTITIONS = [f"P{i}" for i in range(4)]
@@ -26,32 +27,10 @@ def ddb() -> Iterator[Any]:
     index_dynamodb_queries()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="cn-north-1")
-        s = {"AttributeType": "S"}
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, **s} for n in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi4pk")
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "gsi1",
-                    "KeySchema": [
-                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                {
-                    "IndexName": "gsi4",
-                    "KeySchema": [{"AttributeName": "gsi4pk", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                },
-            ],
+        create_table(
+            client,
+            TABLE,
+            {"gsi1": ("gsi1pk", "gsi1sk", "ALL"), "gsi4": ("gsi4pk", None, "KEYS_ONLY")},
         )
         yield client
 

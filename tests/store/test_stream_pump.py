@@ -16,6 +16,7 @@ from moto import mock_aws
 from chalicelib.store.clients import AwsClients
 from devstack.moto_dynamodb import realistic_dynamodb
 from devstack.stream_pump import StreamPump
+from tests.support.tables import create_table
 
 TABLE = "streamed"
 
@@ -28,19 +29,7 @@ def test_a_cancelled_transaction_is_never_delivered(monkeypatch: pytest.MonkeyPa
         client = boto3.client(
             "dynamodb", region_name="cn-north-1", config=Config(retries={"max_attempts": 1})
         )
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        create_table(client, TABLE, stream=True)
         app = Chalice("streamed")
         delivered: list[str] = []
 
