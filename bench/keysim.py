@@ -6,7 +6,9 @@ delivery, rating) run through the in-process stack; the local DynamoDB logs ever
 consumed units by partition — the table's and each GSI's (devstack/moto_capacity.py) —
 the figures' aggregator included. Each partition key is reduced to its pattern (ids, phones,
 codes and dates replaced by their kind) and to the scope its traffic comes from: one case or
-citizen, a grid, a township, a county, or the whole deployment (a key that names no county).
+citizen, a grid, a township, a county, a city (its counties' figures rolled up), or the
+whole deployment (a province's figures, or a key that names no county). A sharded key's
+traffic is divided by its shards (a county's clocks, a region's figures).
 Scaled to a scenario's peak cases per second in that scope, that is the key's peak WCU/s.
 
 Scenarios: (a) Wenshang at its real numbers: 80,000 requests in two years and applications
@@ -24,6 +26,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.stats import REGION_SHARDS, SHARD_MARK
+from chalicelib.store.request_items import DUE_SHARDS
+
 SECONDS_A_YEAR = 365 * 24 * 3600
 PEAK = 10
 WCU_LIMIT, ITEM_LIMIT, MARGIN = 1000, 400 * 1024, 2
@@ -37,6 +42,7 @@ class Scenario:
     counties: int
     townships: int  # a county's
     grids: int
+    city_counties: int  # the counties of the busiest city
 
     def cases_per_second(self, kind: str, scope: str) -> float:
         """Peak cases per second whose writes land on one key of `scope`."""
@@ -47,13 +53,14 @@ class Scenario:
             "grid": county / self.grids,
             "township": county / self.townships,
             "county": county,
+            "city": county * self.city_counties,  # the busiest county's rate in each
             "deployment": county * self.counties,  # the busiest county's rate, everywhere
         }[scope]
 
 
 MEAN_COUNTY = 100e6 / 136
 SCENARIOS = (
-    Scenario("Wenshang (one county)", 40_000, 40_000, 1, 15, 3_800),
+    Scenario("Wenshang (one county)", 40_000, 40_000, 1, 15, 3_800, 1),
     Scenario(
         "Shandong (136 counties, largest 2.5x the mean)",
         MEAN_COUNTY / 2 * 2.5,
@@ -61,6 +68,7 @@ SCENARIOS = (
         136,
         15,
         3_800,
+        14,  # Linyi, Shandong's largest city, has 12 county-level divisions: 14 bounds it
     ),
 )
 
@@ -75,11 +83,16 @@ _PATTERNS = [
     (re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])"), "<community>"),
     (re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])"), "<township>"),
     (re.compile(r"(?<![0-9])[0-9]{8}(?![0-9])"), "<yyyymmdd>"),
+    (re.compile(r"(?<![0-9])[0-9]{2}0000(?![0-9])"), "<province>"),
+    (re.compile(r"(?<![0-9])[0-9]{4}00(?![0-9])"), "<city>"),
     (re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])"), "<county>"),
     (re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])"), "<year>"),
     (re.compile(r"#[0-7]$"), "#<shard>"),
+    (re.compile(rf"{re.escape(SHARD_MARK)}[0-9]+"), f"{SHARD_MARK}<shard>"),
 ]
-SHARDED = {"#<shard>": 8}  # DUE_SHARDS: a county's clocks spread over that many keys
+# Keys whose traffic spreads over shards: a county's clocks over DUE_SHARDS keys, a city's or
+# a province's figures over REGION_SHARDS.
+SHARDED = {"#<shard>": DUE_SHARDS, f"{SHARD_MARK}<shard>": REGION_SHARDS}
 
 
 def pattern(key: str) -> str:
@@ -96,6 +109,8 @@ def scope(key_pattern: str) -> str:
         ("<community>", "township"),
         ("<township>", "township"),
         ("<county>", "county"),
+        ("<city>", "city"),
+        ("<province>", "deployment"),
     ):
         if token in key_pattern:
             return name

@@ -92,13 +92,13 @@ def measure() -> Iterator[tuple[str, Counter[str], Counter[str]]]:
 
         reads = [
             ("GET", "/services"),
-            ("GET", "/services?department=jxj&q=%E8%AF%81%E6%98%8E"),
+            ("GET", "/services?county=370830&department=jxj&q=%E8%AF%81%E6%98%8E"),
             ("GET", "/services/370830-QR-0001"),
             ("GET", "/services/370830-QR-0001/versions"),
             ("GET", "/services/370830-QR-0001/versions/1"),
-            ("GET", "/categories"),
-            ("GET", "/jurisdictions"),
-            ("GET", "/jurisdictions?parent=370830001001"),
+            ("GET", "/categories?county=370830"),
+            ("GET", "/jurisdictions?county=370830"),
+            ("GET", "/jurisdictions?county=370830&parent=370830001001"),
             ("GET", "/jurisdictions/370830001001001"),
         ]
         for method, path in reads:

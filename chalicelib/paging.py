@@ -12,7 +12,8 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from chalicelib.errors import FieldError, NotFound
 
@@ -48,3 +49,33 @@ class CursorCodec:
             return json.loads(payload)
         except ValueError:
             raise _unknown() from None
+
+
+Position = dict[str, Any] | None  # where a page starts in a partition (a DynamoDB key)
+T = TypeVar("T")
+MOST_PARTS_A_PAGE = 10
+
+
+def across(
+    parts: Sequence[str],
+    fetch: Callable[[str, int, Position], tuple[list[T], Position]],
+    limit: int,
+    start: Position,
+) -> tuple[list[T], Position]:
+    """One page over several partitions read one after another (a city's or a province's
+    counties, each its own partition): `fetch(part, n, position)` reads at most n from one.
+    The position returned is `{"part": <part>, "key": <where in it, or None>}`; a page reads
+    at most MOST_PARTS_A_PAGE partitions, so a sparse filter over a province stays bounded
+    (the page may then be short, with a position to go on from)."""
+    found: list[T] = []
+    index = parts.index(start["part"]) if start and start.get("part") in parts else 0
+    key = start.get("key") if start else None
+    for _ in range(MOST_PARTS_A_PAGE):
+        if index >= len(parts) or len(found) >= limit:
+            break
+        items, last = fetch(parts[index], limit - len(found), key)
+        found += items
+        if last:
+            return found, {"part": parts[index], "key": last}
+        index, key = index + 1, None
+    return found, ({"part": parts[index], "key": None} if index < len(parts) else None)

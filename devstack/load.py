@@ -29,10 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devstack.demo import demo_county
 from devstack.running import ROOT, start_stack, stop_stack
-from devstack.workload import GRIDS, HttpDriver
+from devstack.workload import HttpDriver
 
-DISPATCHER = "wenshang-dispatcher"  # 汶上街道: the grids the citizens file in
+WENSHANG = demo_county("370830")  # the load is one county's, as the issue asks
+TOWNSHIP = "370830001"  # 汶上街道: the grids the citizens file in, and its dispatcher
+GRIDS = [point for code, point in WENSHANG.grids.items() if code.startswith(TOWNSHIP)]
+DISPATCHER = WENSHANG.dispatcher(TOWNSHIP)
 
 
 @dataclass
@@ -87,13 +91,13 @@ def _run(burst: Burst, jobs: list[Callable[[], Any]], clients: int) -> list[Any]
 
 def _filing(driver: HttpDriver, phone: str, n: int, per_citizen: int, burst: Burst) -> list[str]:
     token = driver.sign_in(phone)
-    lng, lat = list(GRIDS.values())[n % 2]  # the two grids of 汶上街道
+    lng, lat = GRIDS[n % len(GRIDS)]
     filed = []
     for k in range(per_citizen):
         body = {
             "category": "streetlight",
             "description": f"路灯不亮（负载测试 {n}-{k}）",
-            "location": {"lat": lat, "lng": lng, "address": "汶上县"},
+            "location": {"lat": lat, "lng": lng, "address": WENSHANG.county.name},
         }
         headers = {"Idempotency-Key": f"load-{n}-{k}"}
         answer = _timed(

@@ -1,4 +1,5 @@
-"""Seeds the demo county into a provisioned stage and issues the demo staff's credentials."""
+"""Seeds the demo platform (Jining's: 汶上县 and 嘉祥县) into a provisioned stage and issues the
+demo staff's credentials."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from chalicelib.clock import Clock
 from chalicelib.domain.identity import Citizen, StaffMember
 from chalicelib.ids import new_ulid
-from chalicelib.services.seeding import CountyData, load_county
+from chalicelib.services.seeding import CountyData, PlatformData, load_platform
 from chalicelib.store.catalogue import CatalogueStore
 from chalicelib.store.clients import AwsClients
 from chalicelib.store.identity import CitizenStore, StaffStore
@@ -36,14 +37,32 @@ def _json(name: str) -> dict:
     return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
 
 
-def county_data() -> CountyData:
+def county_data(code: str = "370830") -> CountyData:
+    """One county's files (data/counties/<code>/)."""
+    folder = f"counties/{code}"
     return CountyData.parse(
-        _json("departments.json"),
-        _json("request-categories.json"),
-        _json("jurisdictions.json"),
-        _json("services.json"),
-        _json("holidays.json"),
+        _json(f"{folder}/county.json"),
+        _json(f"{folder}/departments.json"),
+        _json(f"{folder}/request-categories.json"),
+        _json(f"{folder}/jurisdictions.json"),
+        _json(f"{folder}/services.json"),
     )
+
+
+def platform_data() -> PlatformData:
+    """The platform (data/platform.json), the national calendar and every county it lists."""
+    platform = _json("platform.json")
+    return PlatformData.parse(
+        platform, _json("holidays.json"), [county_data(code) for code in platform["counties"]]
+    )
+
+
+def staff_entries() -> list[dict]:
+    """The demo staff: the platform's own (data/people.json) and each county's."""
+    entries = list(_json("people.json")["staff"])
+    for code in _json("platform.json")["counties"]:
+        entries += _json(f"counties/{code}/staff.json")["staff"]
+    return entries
 
 
 def _staff_credential(clients: AwsClients, profile: str, stage: str) -> StaffCredential:
@@ -62,15 +81,34 @@ def _staff_credential(clients: AwsClients, profile: str, stage: str) -> StaffCre
     )
 
 
-def seed(table: Table, clients: AwsClients, clock: Clock, stage: str) -> Seeded:
-    load_county(county_data(), ReferenceStore(table), CatalogueStore(table), clock)
-    people = _json("staff.json")
+def _minted_credential(profile: str, stage: str) -> StaffCredential:
+    """A credential of the shape IAM issues, made without IAM: for the in-process tests, whose
+    gateway checks signatures against the seeded credentials and never asks IAM."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    return StaffCredential(
+        access_key="AKIA" + "".join(secrets.choice(alphabet) for _ in range(16)),
+        secret_key=secrets.token_urlsafe(30),
+        user_arn=f"arn:aws-cn:iam::123456789012:user/bianmin/staff/bianmin-{stage}-{profile}",
+    )
+
+
+def seed(
+    table: Table, clients: AwsClients, clock: Clock, stage: str, *, iam: bool = True
+) -> Seeded:
+    """Loads the platform and its staff and demo citizens; each staff member gets an IAM user
+    and access key (with `iam=False`, a minted credential of the same shape)."""
+    load_platform(platform_data(), ReferenceStore(table), CatalogueStore(table), clock)
+    people = _json("people.json")
     staff_store = StaffStore(table)
     credentials: dict[str, StaffCredential] = {}
     profiles: dict[str, StaffCredential] = {}
     members = []
-    for entry in people["staff"]:
-        credential = _staff_credential(clients, entry["profile"], stage)
+    for entry in staff_entries():
+        credential = (
+            _staff_credential(clients, entry["profile"], stage)
+            if iam
+            else _minted_credential(entry["profile"], stage)
+        )
         member = StaffMember(
             staff_id=entry["profile"],
             name=entry["name"],

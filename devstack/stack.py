@@ -225,17 +225,20 @@ class LocalStack:
         return "\n".join(
             [
                 "",
-                "  Bianmin 便民 — local stack is up",
+                "  Bianmin 便民 — local stack is up: 济宁便民, 汶上县 370830 and 嘉祥县 370829",
                 f"  API            {self.api_url}   (OpenAPI: {self.api_url}/openapi.json)",
+                f"  Counties       {self.api_url}/counties; a county's catalogue: "
+                f"{self.api_url}/services?county=370830",
                 f"  AWS endpoint   {aws}, region {self.config.region}",
                 f"  Demo citizen   {phone}  → POST /auth/otp, code in {local}/outbox.jsonl",
                 f"  Staff keys     {local}/aws/credentials (profiles), roles in {local}/staff.json",
                 f"  Signed calls   source {local}/env && awscurl --profile jxj-reviewer "
                 f"--service execute-api {self.api_url}/admin/me",
-                f"  Open311        {self.api_url}/open311/v2/services.json; partner api_key in "
-                f"{local}/open311-key",
+                f"  Open311        {self.api_url}/open311/v2/services.json?jurisdiction_id=370830; "
+                f"partner api_key in {local}/open311-key",
                 "  Dashboard      awscurl --profile county-leader --service execute-api -X POST "
-                f"{self.api_url}/admin/dashboard/session  → open the url it returns",
+                f"{self.api_url}/admin/dashboard/session  → open the url it returns "
+                "(city-leader: both counties; jx-* profiles: 嘉祥县's staff)",
                 "  Workload       make workload (a county's worth of requests and applications)",
                 "  Ctrl-C stops it.",
                 "",

@@ -1,6 +1,7 @@
-"""`make verify-stats`: recompute every statistics counter from the raw cases and report any
-drift. Against the running local stack by default (`.local/stack.json`); against a deployed
-stage with `--table bianmin-prod-main` and the usual AWS credentials.
+"""`make verify-stats`: recompute every statistics counter from the raw cases of every county
+(a city's and a province's figures included) and report any drift. Against the running
+local stack by default (`.local/stack.json`); against a deployed stage with
+`--table bianmin-prod-main` and the usual AWS credentials.
 
 The figures follow the cases through the table's change feed within seconds, so a
 difference is drift only if it outlasts `--settle` seconds (default 15) of re-checking.
@@ -33,8 +34,7 @@ def main() -> int:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         table_name, region = stack["table"], stack["region"]
 
-    from chalicelib.domain.reference import Department, Jurisdiction
-    from chalicelib.services.stats import verify
+    from chalicelib.services.stats import platform_scopes, verify
     from chalicelib.store.clients import AwsClients
     from chalicelib.store.listing import CaseIndex
     from chalicelib.store.reference import ReferenceStore
@@ -42,17 +42,12 @@ def main() -> int:
     from chalicelib.store.table import Table
 
     table = Table(AwsClients(region), table_name)
-    reference = ReferenceStore(table)
-    jurisdictions = reference.load(Jurisdiction)
-    county = next(j.code for j in jurisdictions if j.parent is None)
-    scopes = [j.code for j in jurisdictions] + [
-        f"dept:{d.code}" for d in reference.load(Department)
-    ]
+    counties, scopes = platform_scopes(ReferenceStore(table))
     deadline = time.monotonic() + args.settle
-    report = verify(CaseIndex(table), StatsStore(table), county, scopes)
+    report = verify(CaseIndex(table), StatsStore(table), counties, scopes)
     while report.drift and time.monotonic() < deadline:  # the feed may still be delivering
         time.sleep(1)
-        report = verify(CaseIndex(table), StatsStore(table), county, scopes)
+        report = verify(CaseIndex(table), StatsStore(table), counties, scopes)
     print(f"cases recomputed: {report.cases}; counter items compared: {report.counters}")
     if not report.drift:
         print("no drift: every counter equals the figures recomputed from the cases")

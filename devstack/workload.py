@@ -1,4 +1,5 @@
-"""A generated workload across the demo county, driven through the API as users would:
+"""A generated workload across the demo platform's counties, driven through the API as users
+would:
 residents file requests from their phones, dispatchers triage (some mis-routed and returned,
 some refused, some merged), departments reply, residents rate (a few badly, which reopens
 the request for rectification and a follow-up visit); enterprises apply for the SME
@@ -25,33 +26,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-SME = "370830-QR-0001"
+from devstack.demo import DemoCounty, demo_counties
+
 PDF = b"%PDF-1.7\n" + b"scan " * 300 + b"\n%%EOF\n"
-GRIDS = {
-    "370830001001001": (116.4895, 35.7322),
-    "370830001001002": (116.4841, 35.7330),
-    "370830007001001": (116.5702, 35.6981),
+# How often each kind of request is filed (the counties' own categories say who handles it).
+WEIGHTS = {
+    "streetlight": 14,
+    "road": 10,
+    "sanitation": 14,
+    "water_heat": 8,
+    "noise": 8,
+    "property": 8,
+    "consultation": 12,
+    "enterprise": 6,
+    "labour": 5,
+    "assistance": 4,
+    "complaint": 5,
+    "suggestion": 4,
+    "petition": 2,
 }
-TOWNSHIPS = [f"370830{n:03d}" for n in range(1, 16)]
-DISPATCHERS = {"370830001": "wenshang-dispatcher", "370830007": "guolou-dispatcher"}
-LIAISONS = {"370830001001001": "ximen-liaison", "370830007001001": "duying-liaison"}
-CATEGORIES = {
-    "streetlight": (["cgj"], 14),
-    "road": (["jtj", "cgj"], 10),
-    "sanitation": (["cgj"], 14),
-    "water_heat": (["zjj"], 8),
-    "noise": (["sthj", "gaj"], 8),
-    "property": (["zjj"], 8),
-    "consultation": (["zwfw"], 12),
-    "enterprise": (["zwfw", "scjg"], 6),
-    "labour": (["rsj"], 5),
-    "assistance": (["mzj"], 4),
-    "complaint": (["zwfw"], 5),
-    "suggestion": (["zwfw"], 4),
-    "petition": (["xfj"], 2),
-}
-# Who answers for a department: its reviewer (the service center's is its 12345 hotline).
-HANDLERS: dict[str, str] = {}
 RATINGS = [5] * 80 + [4] * 16 + [3] * 2 + [2] * 1 + [1] * 1
 
 
@@ -91,6 +84,14 @@ class Workload:
     tally: Tally = field(default_factory=Tally)
     tokens: dict[str, str] = field(default_factory=dict)
     citizens: int = 40
+    counties: list[DemoCounty] = field(default_factory=demo_counties)
+    weights: tuple[float, ...] = ()  # how the cases spread over the counties (default: alike)
+
+    def county(self) -> DemoCounty:
+        return self.rng.choices(self.counties, weights=self.weights or None)[0]
+
+    def county_of(self, code: str) -> DemoCounty:
+        return next(c for c in self.counties if c.code == code[:6])
 
     def _call(
         self, method: str, path: str, phone: str | None = None, **kwargs: Any
@@ -126,22 +127,24 @@ class Workload:
     # requests ------------------------------------------------------------------------------
     def file_request(self) -> dict[str, Any] | None:
         phone = self.phone()
-        codes = list(CATEGORIES)
-        category = self.rng.choices(codes, weights=[CATEGORIES[c][1] for c in codes])[0]
+        county = self.county()
+        codes = [c for c in WEIGHTS if c in county.categories]
+        category = self.rng.choices(codes, weights=[WEIGHTS[c] for c in codes])[0]
         if self.rng.random() < 0.7:
-            grid = self.rng.choice(list(GRIDS))
-            lng, lat = GRIDS[grid]
+            grid = self.rng.choice(list(county.grids))
+            lng, lat = county.grids[grid]
             location: dict[str, Any] = {
                 "lat": round(lat + self.rng.uniform(-0.0004, 0.0004), 6),
                 "lng": round(lng + self.rng.uniform(-0.0004, 0.0004), 6),
-                "address": "汶上县",
+                "address": county.county.name,
             }
         else:
+            lng, lat = county.point_in(self.rng)
             location = {
-                "lat": round(35.65 + self.rng.uniform(-0.08, 0.08), 5),
-                "lng": round(116.45 + self.rng.uniform(-0.1, 0.1), 5),
-                "address": "汶上县某村",
-                "township": self.rng.choice(TOWNSHIPS),
+                "lat": lat,
+                "lng": lng,
+                "address": f"{county.county.name}某村",
+                "township": self.rng.choice(county.townships),
             }
         payload = {
             "category": category,
@@ -167,8 +170,8 @@ class Workload:
 
     def handle_request(self, created: dict[str, Any]) -> None:
         request_id = created["request_id"]
-        unit = created["routing"].get("township") or "370830"
-        dispatcher = DISPATCHERS.get(unit, "zwfw-dispatcher")
+        county = self.county_of(created["jurisdiction"])
+        dispatcher = county.dispatcher(created["routing"].get("township") or county.code)
         path = f"/admin/requests/{request_id}"
         roll = self.rng.random()
         if roll < 0.03:
@@ -191,7 +194,8 @@ class Workload:
             )
             if status == 200:
                 return self.tally.note("merged")
-        departments = list(CATEGORIES[created["category"]][0])
+        departments = list(county.categories[created["category"]])
+        handler = county.handler
         if self.rng.random() < 0.08:  # mis-routed first: returned, then reassigned
             wrong = "jtj" if "jtj" not in departments else "zrzy"
             self._ok(
@@ -225,14 +229,14 @@ class Workload:
         if self.rng.random() < 0.04:
             return self.tally.note("left with departments")
         for department in departments:
-            self._reply(path, department)
+            self._reply(path, county.handler(department))
         self.rate(created, self.rng.choice(RATINGS))
 
-    def _reply(self, path: str, department: str) -> dict[str, Any]:
+    def _reply(self, path: str, handler: str) -> dict[str, Any]:
         body = {"text": "已现场处理完毕", "done": True}
-        view = self._ok("POST", f"{path}/reply", profile=handler(department), body=body)
+        view = self._ok("POST", f"{path}/reply", profile=handler, body=body)
         if self.rng.random() < 0.05:
-            status, _ = self._call("POST", f"{path}/reply", profile=handler(department), body=body)
+            status, _ = self._call("POST", f"{path}/reply", profile=handler, body=body)
             assert status == 409, f"a repeated reply answered {status}"
             self.tally.note("repeated reply refused")
         return dict(view)
@@ -250,11 +254,13 @@ class Workload:
         # liaison officer makes the follow-up visit only where one is asked for (a private
         # petition, or a grid without an officer, is followed up by its departments).
         view = rated
+        county = self.county_of(created["jurisdiction"])
         for assignment in rated["assignments"]:
             if assignment["status"] == "pending":
-                view = self._reply(f"/admin/requests/{request_id}", assignment["department"])
+                handler = county.handler(assignment["department"])
+                view = self._reply(f"/admin/requests/{request_id}", handler)
         if any(h["role"] == "liaison" for h in view["holders"]):
-            liaison = LIAISONS[created["routing"]["grid"]]
+            liaison = county.liaison(created["routing"]["grid"])
             view = self._ok(
                 "POST",
                 f"/admin/requests/{request_id}/visit",
@@ -272,13 +278,14 @@ class Workload:
     def apply(self) -> None:
         phone = self.phone()
         number = self.rng.randrange(10**6)
+        county = self.county()
         created = self._ok(
             "POST",
             "/applications",
             phone,
             body={
-                "service_code": SME,
-                "applicant": _enterprise(number),
+                "service_code": county.sme,
+                "applicant": _enterprise(county, number),
                 "delivery": {"method": "electronic"},
             },
         )
@@ -317,7 +324,10 @@ class Workload:
             else {"decision": "accept"}
         )
         self._ok(
-            "POST", f"/admin/applications/{case_id}/acceptance", profile="zwfw-clerk", body=decision
+            "POST",
+            f"/admin/applications/{case_id}/acceptance",
+            profile=county.clerk,
+            body=decision,
         )
         self.tally.note(f"application {decision['decision']}")
 
@@ -350,18 +360,14 @@ class Workload:
         return self.tally
 
 
-def handler(department: str) -> str:
-    return HANDLERS.get(department, f"{department}-reviewer")
-
-
-def _enterprise(number: int) -> dict[str, Any]:
+def _enterprise(county: DemoCounty, number: int) -> dict[str, Any]:
     from chalicelib.domain.applicant import credit_code_check_char
 
-    first17 = f"91370830MA{number:06d}X"[:17]
+    first17 = f"91{county.code}MA{number:06d}X"[:17]
     first17 = first17[:10] + "".join(c if c.isalnum() else "0" for c in first17[10:])
     return {
         "kind": "enterprise",
-        "name": f"汶上县示范企业{number}有限公司",
+        "name": f"{county.county.name}示范企业{number}有限公司",
         "credit_code": first17 + credit_code_check_char(first17),
         "legal_representative": "张三",
         "contact": {"name": "张三", "phone": "13953700002"},
@@ -552,17 +558,20 @@ def main() -> None:
     print(f"{tally.calls} API calls in {tally.seconds:.1f} s ({tally.calls / tally.seconds:.0f}/s)")
     for outcome, count in sorted(tally.outcomes.items()):
         print(f"  {outcome:36s} {count}")
-    _, figures = driver.call("GET", "/admin/stats?scope=370830", profile="county-leader")
-    total = figures["total"]
-    print("County figures (GET /admin/stats?scope=370830):")
-    for name in ("received", "acceptance_rate", "completion_rate", "satisfaction_rate"):
-        print(f"  {name:20s} {total.get(name)}")
-    for row in figures["by_jurisdiction"]:
-        f = row["figures"]
-        print(
-            f"  {row['name']:8s} received {f['received']:5d}  accepted {f.get('acceptance_rate')}"
-            f"  completed {f.get('completion_rate')}  satisfied {f.get('satisfaction_rate')}"
-        )
+    for county in workload.counties:
+        code = county.code
+        _, figures = driver.call("GET", f"/admin/stats?scope={code}", profile=county.leader)
+        total = figures["total"]
+        print(f"{county.county.name} figures (GET /admin/stats?scope={code}):")
+        for name in ("received", "acceptance_rate", "completion_rate", "satisfaction_rate"):
+            print(f"  {name:20s} {total.get(name)}")
+        for row in figures["by_jurisdiction"]:
+            f = row["figures"]
+            print(
+                f"  {row['name']:8s} received {f['received']:5d}  "
+                f"accepted {f.get('acceptance_rate')}  completed {f.get('completion_rate')}  "
+                f"satisfied {f.get('satisfaction_rate')}"
+            )
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def deps(
 def seeded(deps: Container, aws: AwsClients, clock: FixedClock) -> Any:
     from devstack.seed import seed
 
-    return seed(deps.table, aws, clock, STAGE)
+    return seed(deps.table, aws, clock, STAGE, iam=False)
 
 
 # Routes that answer from the figures, which follow the cases through the table's change

@@ -5,12 +5,12 @@ API as its clients would:
   `gb11643` (resident ID card numbers) and `gb32100` (unified social credit codes) — are
   generated valid, check digits included;
 - half of the generated service codes and request categories are the demo county's own
-  (data/services.json, data/request-categories.json), so that fuzzing reaches past the 404;
+  (汶上's, data/counties/370830/), so that fuzzing reaches past the 404;
 - a generated Idempotency-Key is made unique per request (the same key for two different
   requests is, rightly, a 422), unless the case means to send an invalid one;
 - citizen routes get a token (signed in through the outbox of the local stack in
   BIANMIN_LOCAL_DIR, default .local), and staff routes are SigV4-signed with the first demo
-  profile (data/staff.json) the operation's `x-staff-roles` admits, or with
+  profile (data/counties/370830/staff.json) the operation's `x-staff-roles` admits, or with
   BIANMIN_SCHEMATHESIS_PROFILE when that is set — the signature is computed on the request
   exactly as sent. A case sent without credentials, or with invalid ones (the ignored-auth
   check), is sent as it is.
@@ -35,7 +35,8 @@ from hypothesis import strategies as st
 from chalicelib.domain.applicant import credit_code_check_char, id_card_check_digit
 
 LOCAL = Path(os.environ.get("BIANMIN_LOCAL_DIR", ".local"))
-STAFF = Path(__file__).resolve().parents[1] / "data" / "staff.json"
+COUNTY = Path(__file__).resolve().parents[1] / "data" / "counties" / "370830"
+STAFF = COUNTY / "staff.json"
 PROFILE = os.environ.get("BIANMIN_SCHEMATHESIS_PROFILE")
 PHONE = os.environ.get("BIANMIN_SCHEMATHESIS_PHONE", "13953700001")
 PENDING = "SigV4 (to be signed as "
@@ -61,10 +62,9 @@ def _credit_code(draw: Any) -> str:
 schemathesis.openapi.format("gb11643", _id_card())
 schemathesis.openapi.format("gb32100", _credit_code())
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-SERVICE_CODES = [s["code"] for s in json.loads((DATA / "services.json").read_text())["services"]]
+SERVICE_CODES = [s["code"] for s in json.loads((COUNTY / "services.json").read_text())["services"]]
 CATEGORIES = [
-    c["code"] for c in json.loads((DATA / "request-categories.json").read_text())["categories"]
+    c["code"] for c in json.loads((COUNTY / "request-categories.json").read_text())["categories"]
 ]
 
 
@@ -88,6 +88,24 @@ def flatmap_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) ->
             lambda code: {**params, "code": code}
         )
     return st.just(path_parameters)
+
+
+COUNTIES = ["370830", "370829"]  # the demo platform's (data/platform.json)
+COUNTY_CODE = re.compile(r"^[0-9]{6}$")
+
+
+@schemathesis.hook
+def flatmap_query(ctx: Any, query: dict[str, Any] | None) -> Any:
+    """Half the time, a county this platform serves (`county`, Open311's `jurisdiction_id`),
+    so that fuzzing reaches the catalogue, the categories and the maps past the 404."""
+    if not isinstance(query, dict):
+        return st.just(query)
+    for field in ("county", "jurisdiction_id"):
+        if isinstance(query.get(field), str):
+            return _sometimes_real(query[field], COUNTIES, COUNTY_CODE).map(
+                lambda v, f=field: {**query, f: v}
+            )
+    return st.just(query)
 
 
 @schemathesis.hook

@@ -65,6 +65,7 @@ class Container(CoreWiring):
             self.signing_keys.key(),
             self.settings,
             self.clock,
+            self.reference,
         )
 
     def _application_case(self, kind: type[A]) -> A:

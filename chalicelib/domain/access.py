@@ -2,6 +2,8 @@
 list, queue, export and dashboard applies (OWASP API1 and API5).
 
 Seeing a case:
+- A department belongs to one county (汶上's 经信局 and 嘉祥's are two departments with one
+  code): a department's staff see only their county's cases.
 - Applications (never a draft: it is the applicant's own until submitted): the staff who work
   on it — the one window's clerks and issuers, the reviewers of its lead and reviewing
   departments, and the heads of those departments — and, read-only and without the
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.application_parts import ACCEPTANCE_WINDOW, Status
+from chalicelib.domain.county import region_prefix
 from chalicelib.domain.identity import ROLE_LABELS, Role, StaffMember
 from chalicelib.domain.request import ServiceRequest
 
@@ -33,8 +36,14 @@ REQUEST_HANDLERS = frozenset({Role.REVIEWER})
 
 
 def within(code: str, scope: str) -> bool:
-    """Whether jurisdiction `code` lies in `scope`'s subtree (codes nest by prefix)."""
-    return code.startswith(scope)
+    """Whether jurisdiction `code` lies in `scope`'s subtree (a province's, a city's, a
+    county's or one below)."""
+    return code.startswith(region_prefix(scope))
+
+
+def same_county(staff: StaffMember, jurisdiction: str) -> bool:
+    """A department is one county's: its staff act on that county's cases only."""
+    return jurisdiction[:6] == staff.county
 
 
 def is_department_head(staff: StaffMember) -> bool:
@@ -53,6 +62,8 @@ def involved_departments(app: Application) -> set[str]:
 def works_on_application(staff: StaffMember, app: Application) -> bool:
     """Acts on the case (and so may open the applicant's documents)."""
     if app.status is Status.DRAFT or staff.department is None:
+        return False
+    if not same_county(staff, app.jurisdiction):
         return False
     if staff.role in (Role.CLERK, Role.ISSUER):
         return staff.department == ACCEPTANCE_WINDOW
@@ -74,6 +85,7 @@ def sees_application(staff: StaffMember, app: Application) -> bool:
 def sees_request(staff: StaffMember, req: ServiceRequest) -> bool:
     if (
         staff.department
+        and same_county(staff, req.jurisdiction)
         and (handles_for_department(staff) or is_department_head(staff))
         and any(a.department == staff.department for a in req.assignments)
     ):

@@ -140,9 +140,9 @@ Applicant = Annotated[Person | Enterprise, Field(discriminator="kind")]
 class Address(Strict):
     recipient: Name
     phone: Phone
-    province: Name = "山东省"
-    city: Name = "济宁市"
-    county: Name = "汶上县"
+    province: Name | None = Field(default=None, description="Default: the case's county's")
+    city: Name | None = Field(default=None, description="Default: the case's county's")
+    county: Name | None = Field(default=None, description="Default: the case's county")
     detail: Annotated[str, StringConstraints(min_length=4, max_length=300)]
     postcode: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = None
 
@@ -156,7 +156,10 @@ class MailDelivery(Strict):
         address = a.model_copy(
             update={
                 "phone": mask_phone(a.phone),
-                **{f: redact(getattr(a, f)) for f in ("recipient", "province", "city", "county")},
+                **{
+                    f: redact(getattr(a, f)) if getattr(a, f) else getattr(a, f)
+                    for f in ("recipient", "province", "city", "county")
+                },
                 "detail": redact(a.detail),
             }
         )

@@ -8,7 +8,9 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain.common import (
+    COUNTY_PARAMETER,
     Code,
+    CountyCode,
     Cursor,
     DepartmentCode,
     Instant,
@@ -284,6 +286,7 @@ class ServiceVersionList(Strict):
 
 
 class ServiceQuery(Strict):
+    county: CountyCode = Field(description=COUNTY_PARAMETER)
     type: ServiceType | None = None
     department: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")] | None = None
     q: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = Field(

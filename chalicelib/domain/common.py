@@ -122,12 +122,24 @@ Period = Annotated[
     ),
 ]
 
-# Whose cases or figures: a jurisdiction code (county → grid) or dept:<department>.
-SCOPE_PATTERN = r"^([0-9]{6}([0-9]{3}){0,3}|dept:[a-z][a-z0-9]{1,15})$"
+# GB/T 2260: a county's code does not end in 00; a city's ends in 00, a province's in 0000.
+CountyCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(0[1-9]|[1-9][0-9])$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}(0000|[0-9]{2}00)$")]
+COUNTY_PARAMETER = (
+    "The county (its GB/T 2260 code; GET /counties lists the ones this platform serves): "
+    "catalogues, categories and maps are each county's"
+)
+
+# Whose cases or figures: a jurisdiction code (province, city, county → grid) or a county's
+# department: dept:<department> (the caller's county) or dept:<county>:<department>.
+SCOPE_PATTERN = r"^([0-9]{6}([0-9]{3}){0,3}|dept:([0-9]{6}:)?[a-z][a-z0-9]{1,15})$"
 Scope = Annotated[
     str,
     StringConstraints(pattern=SCOPE_PATTERN),
-    Field(description="A jurisdiction code (county → grid) or dept:<department>; default: yours"),
+    Field(
+        description="A jurisdiction code (province, city, county → grid) or a department: "
+        "dept:<department> (of your county) or dept:<county>:<department>; default: yours"
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
-"""Locating a point in the county's grids (网格): which grid's polygon holds it, or else the
-nearest grid (by centroid) in the township, when only a point is known.
+"""Locating a point: in which county's outline it lies, then in which of the county's grids
+(网格) — the grid whose polygon holds it, or else the nearest grid (by centroid) in the
+township, when only a point is known.
 
 Lookups go through a uniform bucket index over the grids' bounding boxes, so finding the
 grid of a point costs about the same with 100 grids as with 10,000.
@@ -7,6 +8,7 @@ grid of a point costs about the same with 100 grids as with 10,000.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -39,6 +41,24 @@ def distance_m(a: Point, b: Point) -> float:
     dx = math.radians(b[0] - a[0]) * math.cos(mean_lat)
     dy = math.radians(b[1] - a[1])
     return 6_371_000 * math.hypot(dx, dy)
+
+
+def distance_to_ring_m(point: Point, ring: list[Point]) -> float:
+    """The distance in metres from `point` to the nearest edge of `ring` (0 on an edge),
+    projected locally around the point."""
+    scale = math.cos(math.radians(point[1]))
+
+    def local(p: Point) -> tuple[float, float]:
+        return (p[0] - point[0]) * scale, p[1] - point[1]
+
+    best = math.inf
+    for a, b in itertools.pairwise(ring):
+        (ax, ay), (bx, by) = local(a), local(b)
+        dx, dy = bx - ax, by - ay
+        length = dx * dx + dy * dy
+        t = 0.0 if length == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length))
+        best = min(best, math.hypot(ax + t * dx, ay + t * dy))
+    return math.radians(best) * 6_371_000
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,12 @@ class StaffMember(Strict):
     phone: Phone | None = None
     active: bool = True
 
+    @property
+    def county(self) -> str:
+        """The county the staff member works in (a city's or province's leader: their
+        region's six-digit code, which is no county)."""
+        return self.jurisdiction[:6]
+
 
 class Citizen(Strict):
     citizen_id: str

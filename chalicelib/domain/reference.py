@@ -7,7 +7,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from chalicelib.domain.common import Code, DepartmentCode, Name, QueryInt, Strict, Text
+from chalicelib.domain.common import (
+    COUNTY_PARAMETER,
+    Code,
+    CountyCode,
+    DepartmentCode,
+    Name,
+    QueryInt,
+    Strict,
+    Text,
+)
 
 JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}([0-9]{3}){0,3}$")]
 
@@ -88,6 +97,7 @@ def parent_code(code: str) -> str | None:
 
 
 class CategoryList(Strict):
+    county: str = Field(description="The county these are the categories of")
     items: list[Category]
 
 
@@ -108,8 +118,15 @@ class JurisdictionList(Strict):
     items: list[JurisdictionView]
 
 
+class CategoryQuery(Strict):
+    county: CountyCode = Field(description=COUNTY_PARAMETER)
+
+
 class JurisdictionQuery(Strict):
-    parent: JurisdictionCode | None = Field(default=None, description="List this node's children")
+    county: CountyCode = Field(description=COUNTY_PARAMETER)
+    parent: JurisdictionCode | None = Field(
+        default=None, description="List this node's children (a node of the county)"
+    )
     depth: QueryInt = Field(
         default=2, ge=0, le=3, description="Levels below the county in the tree"
     )

@@ -29,6 +29,7 @@ TASK_LABELS: dict[TaskStatus, tuple[str, str]] = {
 class ReviewTask(Strict):
     task_id: str
     case_id: str
+    county: str = Field(description="The county of the case: a department is one county's")
     department: str
     rule: str
     status: TaskStatus
@@ -118,6 +119,7 @@ class Certificate(Strict):
     service_name: str
     service_name_en: str
     holder: str
+    issuer: str = Field(description="The issuing authority: the county's service centre")
     issued_at: Instant
     status: Literal["valid", "revoked"] = "valid"
     object_key: str
@@ -212,6 +214,7 @@ class CertificateView(Strict):
     service_name: str
     service_name_en: str
     holder: str
+    issuer: str
     issued_at: Instant
     verify_url: str
 

@@ -16,16 +16,23 @@ rate is the share of the cases received then that are completed now, never above
 Attribute names: `<kind>.<metric>` (kind `app` or `req`), optionally `@<dimension>`:
 `cat:<category or service code>`, `child:<child jurisdiction>`, `grid:<grid>` (requests at
 county and township scopes) and `rep:<grid>:<category>` (repeated requests).
+
+Scopes: the province and the city (their counties rolled up, GB/T 2260 codes 370000 and
+370800; each kept in REGION_SHARDS shards, `370800~3`, summed when read, and broken down by
+request category and child, not by catalogue item), the county and each level below it, and
+`dept:<county>:<department>`.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from datetime import date, datetime
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.application_parts import Status as AppStatus
 from chalicelib.domain.calendar import beijing_date
+from chalicelib.domain.county import is_region
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import RequestStatus
 
@@ -66,13 +73,46 @@ def periods(day: date) -> list[str]:
     return [f"{day:%Y}", f"{day:%Y-%m}", f"{day:%Y-%m-%d}"]
 
 
+# A city's or a province's figures take the writes of all its counties: each is kept in
+# REGION_SHARDS items (a case's share goes to one, by a hash of its id), and a read sums them,
+# so no counter item takes more than a county's share of a province's traffic.
+REGION_SHARDS = 8
+SHARD_MARK = "~"
+
+
+def region_shard(case_id: str) -> int:
+    return zlib.crc32(case_id.encode()) % REGION_SHARDS
+
+
+def region_scopes(code: str) -> list[str]:
+    """The province and the city (GB/T 2260: 370000, 370800) a county's code lies in."""
+    return [f"{code[:2]}0000", f"{code[:4]}00"]
+
+
 def jurisdiction_scopes(code: str) -> list[str]:
-    """The county, township, community/village and grid a code lies in (as far as it goes)."""
-    return [code[:n] for n in (6, 9, 12, 15) if len(code) >= n]
+    """The province, city, county, township, community/village and grid a code lies in (as
+    far as it goes): a province's and a city's figures roll their counties up."""
+    return [*region_scopes(code), *(code[:n] for n in (6, 9, 12, 15) if len(code) >= n)]
 
 
-def department_scope(code: str) -> str:
-    return f"dept:{code}"
+COUNTY_DEPTH = 2  # jurisdiction_scopes()[2] is the county
+
+
+def stored_scopes(scope: str) -> list[str]:
+    """Where a scope's counters are kept: a region's in its shards, any other's in one."""
+    if is_region(scope):
+        return [f"{scope}{SHARD_MARK}{n}" for n in range(REGION_SHARDS)]
+    return [scope]
+
+
+def shown_scope(stored: str) -> str:
+    """The scope a stored counter scope belongs to (a region's shard: the region)."""
+    return stored.partition(SHARD_MARK)[0]
+
+
+def department_scope(county: str, code: str) -> str:
+    """The figures of one county's department."""
+    return f"dept:{county}:{code}"
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> int:
@@ -189,32 +229,43 @@ def contribution(case: Application | ServiceRequest | None) -> Counters:
         return counters
     day, figures, category, departments = found
     scopes = jurisdiction_scopes(jurisdiction)
+    shard = region_shard(case_key(case))
     grid = jurisdiction if len(jurisdiction) == 15 else None
     for depth, scope in enumerate(scopes):
         child = scopes[depth + 1] if depth + 1 < len(scopes) else None
+        region = depth < COUNTY_DEPTH
+        stored = f"{scope}{SHARD_MARK}{shard}" if region else scope
         for period in periods(day):
-            attrs = counters[(scope, period)]
+            attrs = counters[(stored, period)]
             for metric, value in figures.items():
                 if not value:
                     continue
                 attrs[f"{kind}.{metric}"] = value
-                if metric in BROKEN_DOWN:
+                if metric not in BROKEN_DOWN:
+                    continue
+                # A region's catalogue items are its counties' (one code each): a region is
+                # broken down by request category and by child, never by catalogue item.
+                if kind == "req" or not region:
                     attrs[f"{kind}.{metric}@cat:{category}"] = value
-                    if child:
-                        attrs[f"{kind}.{metric}@child:{child}"] = value
-            if kind == "req" and grid and depth <= 1:
+                if child:
+                    attrs[f"{kind}.{metric}@child:{child}"] = value
+            if kind == "req" and grid and COUNTY_DEPTH <= depth <= COUNTY_DEPTH + 1:
                 attrs[f"req.received@grid:{grid}"] = 1
                 if figures.get("repeated"):
                     attrs[f"req.repeated@rep:{grid}:{category}"] = 1
     for department in departments:
         for period in periods(day):
-            attrs = counters[(department_scope(department), period)]
+            attrs = counters[(department_scope(jurisdiction[:6], department), period)]
             for metric, value in figures.items():
                 if value:
                     attrs[f"{kind}.{metric}"] = value
                     if metric in BROKEN_DOWN:
                         attrs[f"{kind}.{metric}@cat:{category}"] = value
     return counters
+
+
+def case_key(case: Application | ServiceRequest) -> str:
+    return case.request_id if isinstance(case, ServiceRequest) else case.application_id
 
 
 def difference(before: Counters, after: Counters) -> Counters:

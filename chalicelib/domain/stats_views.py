@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from chalicelib.domain.common import Instant, Period, Scope, Strict
 
@@ -68,6 +68,11 @@ class StatsQuery(Strict):
 
 
 class PublicStatsQuery(Strict):
+    scope: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = Field(
+        default=None,
+        description="A county, city or province the platform serves (GB/T 2260 code); "
+        "default: the platform's own",
+    )
     period: Period | None = Field(default=None, description="Default: this year")
 
 
@@ -104,7 +109,8 @@ class Trend(Strict):
 
 
 class PublicStats(Strict):
-    county: str
+    scope: str = Field(description="The county, city or province these figures are of")
+    county: str = Field(description="Its name (the county's, or the city's or province's)")
     period: str
     as_of: Instant | None = Field(
         default=None,
@@ -113,4 +119,6 @@ class PublicStats(Strict):
     )
     requests: dict[str, Any]
     applications: dict[str, Any]
-    townships: list[dict[str, Any]]
+    townships: list[dict[str, Any]] = Field(
+        description="Its parts: a county's townships, a city's counties, a province's cities"
+    )

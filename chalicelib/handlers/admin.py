@@ -51,8 +51,8 @@ class StaffProfile(Strict):
 )
 def staff_me(call: Call, staff: StaffMember) -> StaffProfile:
     deps = container()
-    department = deps.reference.departments().get(staff.department or "")
-    jurisdiction = deps.reference.jurisdictions().nodes.get(staff.jurisdiction)
+    department = deps.reference.departments(staff.county).get(staff.department or "")
+    jurisdiction_name = deps.reference.place_name(staff.jurisdiction)
     zh, en = ROLE_LABELS[staff.role]
     return StaffProfile(
         staff_id=staff.staff_id,
@@ -62,7 +62,7 @@ def staff_me(call: Call, staff: StaffMember) -> StaffProfile:
         department=staff.department,
         department_name=department.name if department else None,
         jurisdiction=staff.jurisdiction,
-        jurisdiction_name=jurisdiction.name if jurisdiction else None,
+        jurisdiction_name=jurisdiction_name,
         principal_arn=staff.principal_arn,
     )
 
@@ -91,7 +91,7 @@ def staff_me(call: Call, staff: StaffMember) -> StaffProfile:
 def put_service(call: Call, staff: StaffMember, code: str, body: ServiceItemEdit) -> Reply:
     deps = container()
     item, created = deps.catalogue.publish(staff, code, body, if_match=call.header("If-Match"))
-    guide = guide_of(item, deps.reference.departments())
+    guide = guide_of(item, deps.reference.departments(code[:6]))
     headers = {"ETag": guide.etag}
     if created and item.version == 1:
         return Reply(guide, status=201, headers={**headers, "Location": f"/services/{code}"})

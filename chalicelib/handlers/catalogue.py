@@ -25,6 +25,7 @@ TAGS = ("catalogue",)
 )
 def list_services(call: Call, query: ServiceQuery) -> ServicePage:
     items, cursor = container().catalogue.search(
+        county=query.county,
         type=query.type,
         department=query.department,
         keyword=query.q,
@@ -45,7 +46,7 @@ def list_services(call: Call, query: ServiceQuery) -> ServicePage:
 )
 def get_service(call: Call, code: str) -> Reply:
     deps = container()
-    guide = guide_of(deps.catalogue.guide(code), deps.reference.departments())
+    guide = guide_of(deps.catalogue.guide(code), deps.reference.departments(code[:6]))
     return Reply(guide, headers={"ETag": guide.etag})
 
 
@@ -71,7 +72,7 @@ def list_service_versions(call: Call, code: str) -> ServiceVersionList:
 )
 def get_service_version(call: Call, code: str, version: int) -> ServiceGuide:
     deps = container()
-    return guide_of(deps.catalogue.version(code, version), deps.reference.departments())
+    return guide_of(deps.catalogue.version(code, version), deps.reference.departments(code[:6]))
 
 
 @operation(

@@ -178,7 +178,7 @@ for _fmt in FORMATS:
     _get(
         f"/open311/v2/services.{_fmt}",
         f"open311_services_{_fmt}",
-        _static("services", _fmt, lambda api, _: api.services()),
+        _static("services", _fmt, lambda api, params: api.services(params)),
     )
     _get(
         f"/open311/v2/requests.{_fmt}",
@@ -196,7 +196,9 @@ for _fmt in FORMATS:
 def open311_service(file: str) -> Response:
     return _serve(
         file,
-        lambda api, code, fmt, _: _reply("service_definition", api.service_definition(code), fmt),
+        lambda api, code, fmt, params: _reply(
+            "service_definition", api.service_definition(code, params), fmt
+        ),
     )
 
 

@@ -102,7 +102,7 @@ def get_trend(call: Call, staff: StaffMember, query: StatsQuery) -> Trend:
     errors=(422,),
 )
 def public_stats(call: Call, query: PublicStatsQuery) -> PublicStats:
-    return container().stats.public(query.period)
+    return container().stats.public(query.scope, query.period)
 
 
 @operation(

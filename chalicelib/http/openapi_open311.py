@@ -86,7 +86,18 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None) ->
     }
 
 
-JURISDICTION = _query("jurisdiction_id", "This county's code (another is a 404)")
+JURISDICTION = _query(
+    "jurisdiction_id",
+    "A county's code (one this endpoint does not serve is a 404); a posted request goes to "
+    "the county its location lies in",
+)
+# Where the answer is one county's (its categories, its requests): the spec requires the
+# parameter of an endpoint that serves several jurisdictions, and this one may.
+JURISDICTION_REQUIRED = {
+    **JURISDICTION,
+    "required": True,
+    "description": "The county's code (GET /counties lists them; another is a 404)",
+}
 
 
 def _search_parameters() -> list[dict[str, Any]]:
@@ -98,7 +109,7 @@ def _search_parameters() -> list[dict[str, Any]]:
         "default": DEFAULT_PAGE_SIZE,
     }
     return [
-        JURISDICTION,
+        JURISDICTION_REQUIRED,
         _query(
             "service_request_id",
             f"Up to {MAX_IDS} ids, comma-separated (the other filters are then ignored)",
@@ -152,7 +163,7 @@ def _format_paths(fmt: str) -> dict[str, dict[str, Any]]:
                 fmt,
                 _RECORDS,
                 (400, 404),
-                [JURISDICTION],
+                [JURISDICTION_REQUIRED],
             )
         },
         f"/open311/v2/requests.{fmt}": {
@@ -177,7 +188,9 @@ def _format_paths(fmt: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _file_path(name: str, pattern: str, summary: str) -> dict[str, Any]:
+def _file_path(
+    name: str, pattern: str, summary: str, jurisdiction: dict[str, Any] = JURISDICTION
+) -> dict[str, Any]:
     """A route whose last segment is a file name with .json or .xml: one GET for both."""
     entry = _op(
         f"open311_{name[:-1]}",
@@ -194,7 +207,7 @@ def _file_path(name: str, pattern: str, summary: str) -> dict[str, Any]:
             "schema": {"type": "string", "pattern": pattern},
             "description": "The name with .json or .xml",
         },
-        JURISDICTION,
+        jurisdiction,
     ]
     for response in entry["responses"].values():
         response["content"]["text/xml"] = _XML
@@ -209,7 +222,9 @@ def open311_paths() -> dict[str, dict[str, Any]]:
         ("requests", rf"^{REQUEST_ID}\.(json|xml)$", "One public request"),
         ("tokens", r"^[A-Za-z0-9_-]{1,64}\.(json|xml)$", "The request a token stands for"),
     ):
-        paths[f"/open311/v2/{name}/{{file}}"] = _file_path(name, pattern, summary)
+        # A service is one county's category; a request or a token names itself.
+        jurisdiction = JURISDICTION_REQUIRED if name == "services" else JURISDICTION
+        paths[f"/open311/v2/{name}/{{file}}"] = _file_path(name, pattern, summary, jurisdiction)
     for methods in paths.values():
         if "get" in methods:
             methods["head"] = head_of(methods["get"])

@@ -189,7 +189,7 @@ class AcceptanceService:
     ) -> ApplicationView:
         app = bundle.application
         when = self._moment(app)
-        calendar = self._reference.calendar()
+        calendar = self._reference.calendar(app.county)
         promised = calendar.add_working_days(when.today, app.limits.promised_days)
         legal = calendar.add_working_days(when.today, app.limits.legal_days)
         after = working_copy(app)
@@ -230,7 +230,7 @@ class AcceptanceService:
         after = working_copy(app)
         started = after.start_review(
             execution,
-            self._department_names(app.review_departments),
+            self._department_names(app.county, app.review_departments),
             staff_actor(staff),
             self._clock.now(),
         )
@@ -252,13 +252,15 @@ class AcceptanceService:
             return max(app.limits.promised_days, 1) * per_day
         due = max(
             app.limits.promised_due,
-            self._reference.calendar().add_working_days(beijing_date(self._clock.now()), 1),
+            self._reference.calendar(app.county).add_working_days(
+                beijing_date(self._clock.now()), 1
+            ),
         )
         end = datetime.combine(due + timedelta(days=1), time.min, tzinfo=BEIJING)
         return max(int((end - self._clock.now()).total_seconds()), 60)
 
-    def _department_names(self, codes: list[str]) -> list[str]:
-        departments = self._reference.departments()
+    def _department_names(self, county: str, codes: list[str]) -> list[str]:
+        departments = self._reference.departments(county)
         return [departments[c].name if c in departments else c for c in codes]
 
     def _staff_view(

@@ -96,7 +96,7 @@ class ApplicationSubmission(ApplicationService):
         first = app.status is Status.DRAFT
         now = self._clock.now()
         when = case_moment(app, self._reference, now)
-        calendar = self._reference.calendar()
+        calendar = self._reference.calendar(app.county)
         due = calendar.add_working_days(when.today, days)
         after = working_copy(app)
         events = after.submit(due, calendar.estimated(due), citizen_actor(app, citizen_id), when)

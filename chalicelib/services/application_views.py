@@ -283,10 +283,10 @@ def bundle_view(
         window,
         bundle.documents,
         role=role,
-        calendar=reference.calendar(),
+        calendar=reference.calendar(bundle.application.county),
         now=clock.now(),
         download_urls=download_urls,
         tasks=bundle.tasks,
-        departments=reference.departments(),
+        departments=reference.departments(bundle.application.county),
         older_events=older,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.clock import Clock
+from chalicelib.domain.applicant import CollectedDelivery, MailDelivery
 from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import (
     ApplicationCreate,
@@ -28,7 +29,8 @@ from chalicelib.domain.application_parts import (
 )
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.catalogue import ServiceItem
-from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
+from chalicelib.domain.county import County
+from chalicelib.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from chalicelib.ids import new_ulid
 from chalicelib.observability import metrics
 from chalicelib.paging import CursorCodec
@@ -127,7 +129,7 @@ class ApplicationService:
         if existing:
             return self.view(citizen_id, existing), False
         item = self._offered(request)
-        jurisdiction = self._jurisdiction(request)
+        jurisdiction = self._jurisdiction(item, request)
         now = self._clock.now()
         app = self._draft(item, request, jurisdiction, citizen_id, now)
         created = event(
@@ -174,17 +176,22 @@ class ApplicationService:
             )
         return item
 
-    def _jurisdiction(self, request: ApplicationCreate) -> str:
-        """Where the application is filed: the one given, or the county."""
-        tree = self._reference.jurisdictions()
-        county = tree.roots()[0].code if tree.roots() else "370830"
+    def _jurisdiction(self, item: ServiceItem, request: ApplicationCreate) -> str:
+        """Where the application is filed: the one given, or the county whose item it is (a
+        county's catalogue item is applied for in that county)."""
+        county = item.code[:6]
         jurisdiction = request.jurisdiction or county
-        if jurisdiction not in tree.nodes:
-            raise NotFound(
-                "No such jurisdiction.",
-                errors=[FieldError("body.jurisdiction", "unknown jurisdiction", "unknown")],
+        if jurisdiction in self._reference.jurisdictions(county).nodes:
+            return jurisdiction
+        if self._reference.node(jurisdiction) is not None:
+            raise InvalidInput(
+                f"{item.code} is applied for in its own county, {county}.",
+                errors=[FieldError("body.jurisdiction", f"not in county {county}", "other_county")],
             )
-        return jurisdiction
+        raise NotFound(
+            "No such jurisdiction.",
+            errors=[FieldError("body.jurisdiction", "unknown jurisdiction", "unknown")],
+        )
 
     def _draft(
         self,
@@ -194,9 +201,11 @@ class ApplicationService:
         citizen_id: str,
         now: datetime,
     ) -> Application:
-        """A new draft of `item`, numbered by the day's case counter."""
+        """A new draft of `item`, numbered by its county's case counter of the day."""
         day = beijing_date(now).strftime("%Y%m%d")
-        number = f"WS{day}-{self._cases.next_number(jurisdiction[:6], day):06d}"
+        county = self._reference.county_named(jurisdiction, "body.jurisdiction")
+        sequence = self._cases.next_number(county.code, day)
+        number = f"{county.case_prefix}{day}-{sequence:06d}"
         return Application(
             application_id=new_ulid(now),
             number=number,
@@ -215,7 +224,7 @@ class ApplicationService:
             jurisdiction=jurisdiction,
             applicant=request.applicant,
             form=request.form,
-            delivery=request.delivery,
+            delivery=_addressed(request.delivery, county),
             status=Status.DRAFT,
             created_at=now,
             limits=TimeLimits(
@@ -294,3 +303,21 @@ class ApplicationService:
 
     # submitting ----------------------------------------------------------------------------
     # agents --------------------------------------------------------------------------------
+
+
+def _addressed(
+    delivery: MailDelivery | CollectedDelivery, county: County
+) -> MailDelivery | CollectedDelivery:
+    """A mailing address the applicant gave without its province, city or county lies in the
+    county the case is filed in."""
+    if not isinstance(delivery, MailDelivery):
+        return delivery
+    given = delivery.address
+    address = given.model_copy(
+        update={
+            "province": given.province or county.province.name,
+            "city": given.city or county.city.name,
+            "county": given.county or county.name,
+        }
+    )
+    return delivery.model_copy(update={"address": address})

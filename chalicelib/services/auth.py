@@ -13,6 +13,7 @@ from chalicelib.domain.sms import SmsMessage
 from chalicelib.errors import FieldError, NotAuthenticated, RateLimited
 from chalicelib.ids import new_ulid
 from chalicelib.observability import metrics
+from chalicelib.services.reference import ReferenceData
 from chalicelib.services.sms import SmsDispatch
 from chalicelib.settings import Settings
 from chalicelib.store.identity import CitizenStore, OtpStore, RateLimitHit
@@ -30,7 +31,9 @@ class CitizenAuth:
         key: bytes,
         settings: Settings,
         clock: Clock,
+        reference: ReferenceData,
     ) -> None:
+        self._reference = reference
         self._otp = otp
         self._citizens = citizens
         self._sms = sms
@@ -79,10 +82,12 @@ class CitizenAuth:
             raise RateLimited(detail, retry_after_seconds=wait) from None
         minutes = max(1, s.otp_ttl_seconds // 60)
         text = (
-            f"【汶上便民】验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"
+            f"验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"
             f" Bianmin code {code}, valid {minutes} min."
         )
-        self._sms.dispatch(SmsMessage(phone=phone, text=text, code=code))
+        # A citizen signs in to the platform, not to a county: the platform's signature.
+        signature = self._reference.platform().sms_signature
+        self._sms.dispatch(SmsMessage(phone=phone, signature=signature, text=text, code=code))
         metrics.add_metric(name="SignInCodeSent", unit="Count", value=1)
         return OtpSent(
             phone=mask_phone(phone),

@@ -48,7 +48,9 @@ def case_moment(app: Application, reference: ReferenceData, now: datetime) -> Ca
     """`now`, and what the county's calendar makes of it for `app`'s moves."""
     today = beijing_date(now)
     since = app.limits.running_since
-    elapsed = 0 if since is None else reference.calendar().working_days_between(since, today)
+    elapsed = (
+        0 if since is None else reference.calendar(app.county).working_days_between(since, today)
+    )
     return CaseMoment(at=now, today=today, elapsed=elapsed)
 
 

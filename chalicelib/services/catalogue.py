@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.clock import Clock
+from chalicelib.domain.access import within
 from chalicelib.domain.catalogue import (
     SERVICE_CODE_PATTERN,
     ServiceItem,
@@ -42,19 +43,22 @@ class CatalogueService:
     def search(
         self,
         *,
+        county: str,
         type: ServiceType | None,
         department: str | None,
         keyword: str | None,
         limit: int,
         cursor: str | None,
     ) -> tuple[list[ServiceSummary], str | None]:
-        """Current items filtered by type, department (lead or reviewing) and keyword, in code
-        order, `limit` at a time. The cursor is bound to the filters it was minted for."""
-        scope = f"services|{type or ''}|{department or ''}|{keyword or ''}"
+        """A county's current items filtered by type, department (lead or reviewing) and
+        keyword, in code order, `limit` at a time. The cursor is bound to the filters it was
+        minted for."""
+        code = self._reference.county_named(county, "query.county").code
+        scope = f"services|{code}|{type or ''}|{department or ''}|{keyword or ''}"
         after = self._cursors.decode(cursor, scope) if cursor else ""
         matches = [
             item
-            for item in self._reference.catalogue()
+            for item in self._reference.catalogue(code)
             if item.code > after
             and (type is None or item.type == type)
             and (
@@ -101,8 +105,11 @@ class CatalogueService:
         if actor.role is not Role.CATALOGUE_ADMIN:
             raise Forbidden("Only the catalogue administrator may edit the catalogue.")
         self._check_code(code)
+        county = self._reference.county_named(code, "path.code").code
+        if not within(county, actor.jurisdiction):
+            raise Forbidden("The item is another county's: its own administrator edits it.")
         change = edit.editable()
-        self._check_departments(change)
+        self._check_departments(county, change)
         current = self._store.current(code)
         if if_match is not None and (current is None or if_match not in (etag(current), "*")):
             raise PreconditionFailed(
@@ -136,7 +143,8 @@ class CatalogueService:
         if current is None:
             shown: dict[str, object] = {"code": code}
         else:
-            shown = guide_of(current, self._reference.departments()).model_dump(mode="json")
+            departments = self._reference.departments(code[:6])
+            shown = guide_of(current, departments).model_dump(mode="json")
         sent = ServiceItemEdit.model_construct(**given).model_dump(mode="json", include=set(given))
         stale = [f for f in ("version", "etag") if f in sent and sent[f] != shown.get(f)]
         if stale and current is not None:
@@ -164,8 +172,8 @@ class CatalogueService:
                 errors=[FieldError("path.code", f"must match {SERVICE_CODE_PATTERN}", "pattern")],
             )
 
-    def _check_departments(self, change: ServiceItemInput) -> None:
-        known = self._reference.departments()
+    def _check_departments(self, county: str, change: ServiceItemInput) -> None:
+        known = self._reference.departments(county)
         errors = []
         if change.lead_department not in known:
             errors.append(FieldError("body.lead_department", "unknown department", "unknown"))

@@ -60,7 +60,7 @@ class DashboardService:
         view = self.stats.view(staff, scope, period)
         trend = self.stats.trend(staff, view.scope, view.period[:4])
         hot = self.stats.hot(staff, view.scope, view.period)
-        departments = self.stats.departments(staff, view.period)
+        departments = self.stats.departments(staff, view.scope, view.period)
         overdue = []
         if not view.scope.startswith("dept:"):
             page = self.supervision.cases(

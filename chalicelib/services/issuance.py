@@ -141,9 +141,11 @@ class IssuanceService:
         app = bundle.application
         case_id = app.application_id
         year = str(beijing_date(now).year)
-        number = f"WS-{year}-{self._cases.next_certificate_number(app.county, year):06d}"
+        county = self._reference.county_named(app.county, "jurisdiction")
+        sequence = self._cases.next_certificate_number(county.code, year)
+        number = f"{county.case_prefix}-{year}-{sequence:06d}"
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
-        departments = self._reference.departments()
+        departments = self._reference.departments(county.code)
         opinions = [
             (
                 departments[t.department].name if t.department in departments else t.department,
@@ -163,7 +165,7 @@ class IssuanceService:
                 opinions=opinions,
                 verify_code=code,
                 verify_url=verify_url,
-                issuer="汶上县政务服务中心（统一出件）",
+                issuer=county.issuer,
             )
         )
         key = certificate_key(case_id, code)
@@ -176,6 +178,7 @@ class IssuanceService:
             service_name=app.service_name,
             service_name_en=app.service_name_en,
             holder=mask_name(app.applicant.name, person=app.applicant.kind == "person"),
+            issuer=county.issuer,
             issued_at=now,
             object_key=key,
         )
@@ -259,7 +262,8 @@ class IssuanceService:
         if role != "applicant":
             raise Forbidden("Only the applicant rates the service.")
         now = self._clock.now()
-        due = self._reference.calendar().add_working_days(beijing_date(now), RECTIFICATION_DAYS)
+        calendar = self._reference.calendar(app.county)
+        due = calendar.add_working_days(beijing_date(now), RECTIFICATION_DAYS)
         after = working_copy(app)
         actor = citizen_actor(app, citizen_id)
         events = after.rate(request.level, request.comment, actor, now, due)
@@ -274,13 +278,13 @@ class IssuanceService:
         """Open rectifications of the caller's department, oldest first."""
         if not staff.department or staff.role not in (Role.REVIEWER, Role.SUPERVISOR):
             raise Forbidden("Department reviewers and supervisors see their rectifications.")
-        department = staff.department
+        county, department = staff.county, staff.department
         return application_page(
             self._cursors,
-            f"rectification|{department}",
+            f"rectification|{county}|{department}",
             cursor,
             limit,
-            lambda n, start: self._cases.rectification_queue(department, n, start),
+            lambda n, start: self._cases.rectification_queue(county, department, n, start),
         )
 
     def rectify(
@@ -322,6 +326,7 @@ class IssuanceService:
             service_name=certificate.service_name,
             service_name_en=certificate.service_name_en,
             holder=certificate.holder,
+            issuer=certificate.issuer,
             issued_at=certificate.issued_at,
             verify_url=f"{self._public_url}/certificates/{certificate.code}",
         )

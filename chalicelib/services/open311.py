@@ -33,6 +33,7 @@ from chalicelib.store.partners import PartnerKeyStore
 from chalicelib.store.requests import PublicFilter
 
 if TYPE_CHECKING:
+    from chalicelib.domain.reference import Category
     from chalicelib.services.reference import ReferenceData
     from chalicelib.services.request_filing import RequestFiling
     from chalicelib.store.requests import RequestStore
@@ -60,7 +61,7 @@ class PartnerKeyView(Strict):
 DEPARTURES = [
     "POST requires phone (a mainland mobile): a Chinese request must be revisitable, and it "
     "becomes that resident's own request in the app (the spec makes phone optional).",
-    "POST needs lat and long, or address_id (a grid code of this county): there is no "
+    "POST needs lat and long, or address_id (a grid code of a county served here): there is no "
     "geocoder for address_string alone.",
     "media_url is refused: photos go through the app's scanned upload pipeline.",
     "lat and long are WGS-84; a partner posting GCJ-02 (Chinese maps) or BD-09 (Baidu) "
@@ -96,21 +97,41 @@ class Open311:
             partner=record.partner, created_at=record.created_at, active=record.active
         )
 
-    def county(self) -> str:
-        return self.reference.jurisdictions().roots()[0].code
+    def county(self, params: dict[str, str], required: bool = True) -> str | None:
+        """The county a call is about: its `jurisdiction_id` (the county's code). Where the
+        answer is one county's (its services, its requests) it is required: the spec asks
+        for it of an endpoint serving several jurisdictions, and this one may serve many."""
+        counties = self.reference.counties()
+        given = params.get("jurisdiction_id")
+        if given:
+            if given not in counties:
+                raise NotFound(f"jurisdiction_id {given} is not served here")
+            return given
+        if not required:
+            return None
+        served = ", ".join(f"{c.code} ({c.name})" for _, c in sorted(counties.items()))
+        raise MalformedRequest(f"jurisdiction_id is required: this endpoint serves {served}")
 
     def check_jurisdiction(self, params: dict[str, str]) -> None:
         check_given(params)
-        given = params.get("jurisdiction_id")
-        if given and given != self.county():
-            raise NotFound(f"jurisdiction_id {given} is not served here")
+        self.county(params, required=False)
 
     def discovery(self) -> dict[str, Any]:
+        platform = self.reference.platform()
+        counties = [c for _, c in sorted(self.reference.counties().items())]
+        contacts = "; ".join(f"{c.service_centre} {c.hotline}" for c in counties)
+        jurisdictions = ", ".join(f"{c.code} {c.name} ({c.name_en})" for c in counties)
         return {
             "changeset": "2026-12-01T00:00:00+08:00",
-            "contact": "汶上县政务服务中心 便民服务平台 (the county government service center)",
-            "key_service": "The county issues API keys to partner apps (POST /admin/open311/keys)",
-            "notes": DEPARTURES,
+            "contact": f"{platform.name} ({platform.name_en}): {contacts}",
+            "key_service": "The platform issues API keys to partner apps "
+            "(POST /admin/open311/keys)",
+            "notes": [
+                f"jurisdiction_id is a county's code: {jurisdictions}. It is required on "
+                "the services and the request search (the endpoint serves several counties); "
+                "a posted request goes to the county its location lies in.",
+                *DEPARTURES,
+            ],
             "endpoints": [
                 {
                     "specification": SPEC_URL,
@@ -122,8 +143,14 @@ class Open311:
             ],
         }
 
-    def services(self) -> list[dict[str, Any]]:
-        departments = self.reference.departments()
+    def _categories(self, params: dict[str, str]) -> tuple[str, list[Category]]:
+        county = self.county(params)
+        assert county is not None  # required
+        return county, self.reference.categories(county)
+
+    def services(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        county, categories = self._categories(params)
+        departments = self.reference.departments(county)
         return [
             {
                 "service_code": c.code,
@@ -139,11 +166,12 @@ class Open311:
                 "keywords": f"{c.code},{c.name}",
                 "group": c.departments[0],
             }
-            for c in self.reference.categories()
+            for c in categories
         ]
 
-    def service_definition(self, code: str) -> dict[str, Any]:
-        if not any(c.code == code for c in self.reference.categories()):
+    def service_definition(self, code: str, params: dict[str, str]) -> dict[str, Any]:
+        _, categories = self._categories(params)
+        if not any(c.code == code for c in categories):
             raise NotFound(f"service_code {code} not found")
         return {"service_code": code, "attributes": []}
 
@@ -190,7 +218,8 @@ class Open311:
         start = max(start, end - timedelta(days=366))  # a longer range lists its last year
         statuses = sorted(set(params["status"].split(","))) if params.get("status") else []
         codes = sorted(set(params["service_code"].split(","))) if params.get("service_code") else []
-        known = {c.code for c in self.reference.categories()}
+        county, categories = self._categories(params)
+        known = {c.code for c in categories}
         if not set(codes) <= known:
             raise NotFound(f"service_code {','.join(set(codes) - known)} not found")
         chosen = PublicFilter(start, end, statuses=tuple(statuses), categories=tuple(codes))
@@ -200,7 +229,7 @@ class Open311:
             last_key = None
             while len(results) < wanted:
                 items, last_key = self.store.public_page(
-                    self.county(), month, chosen, min(wanted, MAX_RESULTS), last_key
+                    county, month, chosen, min(wanted, MAX_RESULTS), last_key
                 )
                 results += [record.georeport() for record in items]
                 if not last_key:
@@ -216,16 +245,19 @@ class Open311:
         code = params.get("service_code")
         if not code:
             raise MalformedRequest("service_code is required")
-        if not any(c.code == code for c in self.reference.categories()):
+        county = self.county(params, required=False)
+        if county is not None and self.reference.category(county, code) is None:
             raise NotFound(f"service_code {code} not found")
         body, phone = partner_request(code, params)
         try:
-            req = self.requests.file_for_partner(partner, phone, body)
+            req = self.requests.file_for_partner(partner, phone, body, county)
         except DomainError as exc:
             detail = exc.errors[0].field if exc.errors else ""
-            detail = {"body.location.lat": "lat", "body.location.grid": "address_id"}.get(
-                detail, detail.removeprefix("body.")
-            )
+            detail = {
+                "body.location.lat": "lat",
+                "body.location.grid": "address_id",
+                "body.category": "service_code",
+            }.get(detail, detail.removeprefix("body."))
             exc.detail = f"{detail}: {exc.detail}" if detail else exc.detail  # in GeoReport's terms
             raise
         token = secrets.token_urlsafe(12)

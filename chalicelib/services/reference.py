@@ -1,4 +1,4 @@
-"""Read models of the county's reference data, cached per container.
+"""Read models of the platform's and its counties' reference data, cached per container.
 
 A request checks one small revision item (a strongly consistent GetItem) once, however many
 kinds it reads, and not again within `max_age_seconds`; only when the revision moved does the
@@ -17,8 +17,18 @@ from chalicelib.clock import Clock
 from chalicelib.context import current_request_id
 from chalicelib.domain.calendar import WorkingCalendar, YearArrangement
 from chalicelib.domain.catalogue import ServiceItem
+from chalicelib.domain.county import (
+    County,
+    CountyList,
+    CountyView,
+    Platform,
+    Region,
+    is_region,
+    region_prefix,
+)
 from chalicelib.domain.reference import Category, Department, Jurisdiction
-from chalicelib.store.catalogue import CatalogueStore, RevisionStore
+from chalicelib.errors import FieldError, NotFound
+from chalicelib.store.catalogue import CatalogueStore, RevisionStore, revision_kind
 from chalicelib.store.reference import ReferenceStore
 
 T = TypeVar("T")
@@ -26,7 +36,7 @@ T = TypeVar("T")
 
 @dataclass
 class _Entry(Generic[T]):
-    revision: int
+    revision: tuple[int, ...]
     value: T
 
 
@@ -43,7 +53,9 @@ class RevisionCache:
     _seen: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, kind: str, load: Callable[[], T]) -> T:
+    def get(self, kind: str, load: Callable[[], T], depends: tuple[str, ...] = ()) -> T:
+        """The value of `kind`, reloaded when its revision moved (or, for a value derived
+        from other kinds, when the revision of any kind it `depends` on moved)."""
         now = self.clock.now().timestamp()
         request = current_request_id.get()
         same_request = request is not None and request == self._checked_in
@@ -51,7 +63,7 @@ class RevisionCache:
             self._seen = self.revisions.revisions()
             self._checked_at = now
             self._checked_in = request
-        revision = self._seen.get(kind, 0)
+        revision = tuple(self._seen.get(k, 0) for k in depends or (kind,))
         entry = self._entries.get(kind)
         if entry is None or entry.revision != revision:
             with self._lock:
@@ -77,6 +89,11 @@ class JurisdictionTree:
             children.setdefault(node.parent, []).append(node.code)
         return cls(nodes=by_code, children=children)
 
+    def root(self) -> Jurisdiction | None:
+        """The county (a county's tree has one root)."""
+        roots = self.roots()
+        return roots[0] if roots else None
+
     def roots(self) -> list[Jurisdiction]:
         return [self.nodes[c] for c in self.children.get(None, [])]
 
@@ -95,7 +112,10 @@ class JurisdictionTree:
 
 
 class ReferenceData:
-    """Departments, categories, jurisdictions and the current catalogue, from the cache."""
+    """The platform, its counties, and each county's departments, categories, jurisdictions,
+    current catalogue and calendar, from the cache. A county's collections load when a call
+    first needs them (a province's container holds only the counties it has served), and an
+    edit of one county's reloads that county's alone."""
 
     def __init__(
         self,
@@ -107,27 +127,101 @@ class ReferenceData:
         self._catalogue = catalogue
         self._cache = cache
 
-    def departments(self) -> dict[str, Department]:
+    def platform(self) -> Platform:
+        found = self._cache.get("platform", lambda: self._reference.load(Platform))
+        if not found:
+            raise LookupError("the platform is not loaded (seed the stage first)")
+        return found[0]
+
+    def counties(self) -> dict[str, County]:
+        """Every county the platform serves, by code."""
         return self._cache.get(
-            "departments", lambda: {d.code: d for d in self._reference.load(Department)}
+            "counties", lambda: {c.code: c for c in self._reference.load(County)}
         )
 
-    def categories(self) -> list[Category]:
-        return self._cache.get("categories", lambda: self._reference.load(Category))
-
-    def jurisdictions(self) -> JurisdictionTree:
-        return self._cache.get(
-            "jurisdictions", lambda: JurisdictionTree.build(self._reference.load(Jurisdiction))
+    def county_list(self) -> CountyList:
+        platform = self.platform()
+        return CountyList(
+            platform=platform.name,
+            platform_en=platform.name_en,
+            scope=platform.scope,
+            items=[CountyView.of(c) for _, c in sorted(self.counties().items())],
         )
 
-    def catalogue(self) -> list[ServiceItem]:
+    def county(self, code: str) -> County | None:
+        """The county `code` (a county's code or any code below it) lies in, if served here."""
+        return self.counties().get(code[:6])
+
+    def county_named(self, code: str, field: str) -> County:
+        """The county `code` lies in; a code of no county served here is a 404 naming `field`."""
+        found = self.county(code) if len(code) >= 6 else None
+        if found is None:
+            raise NotFound(
+                f"This platform serves no county with code {code[:6]}.",
+                errors=[FieldError(field, "not a county of this platform", "unknown")],
+            )
+        return found
+
+    def departments(self, county: str) -> dict[str, Department]:
         return self._cache.get(
-            "catalogue", lambda: sorted(self._catalogue.all_current(), key=lambda i: i.code)
+            revision_kind("departments", county),
+            lambda: {d.code: d for d in self._reference.load(Department, county)},
         )
 
-    def calendar(self) -> WorkingCalendar:
+    def categories(self, county: str) -> list[Category]:
         return self._cache.get(
-            "calendar", lambda: WorkingCalendar.of(self._reference.load(YearArrangement))
+            revision_kind("categories", county), lambda: self._reference.load(Category, county)
+        )
+
+    def category(self, county: str, code: str) -> Category | None:
+        return next((c for c in self.categories(county) if c.code == code), None)
+
+    def jurisdictions(self, county: str) -> JurisdictionTree:
+        """One county's tree (a county not served here: an empty tree)."""
+        return self._cache.get(
+            revision_kind("jurisdictions", county),
+            lambda: JurisdictionTree.build(self._reference.load(Jurisdiction, county)),
+        )
+
+    def node(self, code: str) -> Jurisdiction | None:
+        """The jurisdiction `code`, in whichever county it lies."""
+        return self.jurisdictions(code[:6]).nodes.get(code) if len(code) >= 6 else None
+
+    def regions(self) -> dict[str, Region]:
+        """The cities and provinces the platform's counties lie in, by code."""
+        return {r.code: r for c in self.counties().values() for r in c.regions()}
+
+    def counties_within(self, scope: str) -> list[str]:
+        """The codes of the counties served here that lie in `scope` (a county's own code
+        included), in code order."""
+        return sorted(c for c in self.counties() if c.startswith(region_prefix(scope)))
+
+    def place_name(self, code: str) -> str | None:
+        """The name of a jurisdiction, a county or a city or province above the counties."""
+        if is_region(code):
+            region = self.regions().get(code)
+            return region.name if region else None
+        node = self.node(code)
+        return node.name if node else None
+
+    def catalogue(self, county: str) -> list[ServiceItem]:
+        return self._cache.get(
+            revision_kind("catalogue", county),
+            lambda: sorted(self._catalogue.all_current(county), key=lambda i: i.code),
+        )
+
+    def calendar(self, county: str) -> WorkingCalendar:
+        """The national arrangement of each year, with the county's own days added (a county
+        may declare a local holiday, or a working day in its place)."""
+        national = self._cache.get("calendar", lambda: self._reference.load(YearArrangement))
+        local = self._cache.get(
+            revision_kind("calendar", county),
+            lambda: self._reference.load(YearArrangement, county),
+        )
+        return self._cache.get(
+            f"calendar+{county}",
+            lambda: WorkingCalendar.of([*national, *local]),
+            depends=("calendar", revision_kind("calendar", county)),
         )
 
     def invalidate(self) -> None:

@@ -57,11 +57,15 @@ class Filer:
     partner: str | None = None
     quota_owner: str = ""  # whose daily filing quota it counts against (the client filing)
     quota_scale: int = 1  # a liaison officer or a partner app files for many residents
+    county: str | None = None  # the county it is filed with (Open311's jurisdiction_id)
 
 
-def end_of_working_day(reference: ReferenceData, start: datetime, days: int) -> datetime:
-    """The end (Beijing midnight) of the `days`-th working day after `start`'s date."""
-    due = reference.calendar().add_working_days(beijing_date(start), days)
+def end_of_working_day(
+    reference: ReferenceData, county: str, start: datetime, days: int
+) -> datetime:
+    """The end (Beijing midnight) of the `days`-th working day after `start`'s date, by the
+    county's calendar."""
+    due = reference.calendar(county).add_working_days(beijing_date(start), days)
     return datetime.combine(due + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
@@ -150,12 +154,13 @@ class RequestCases:
             photo.key, f"{photo.document_id}", photo.content_type, photo.version_id
         )
 
-    def _category(self, code: str, field: str) -> Category:
-        category = next((c for c in self._reference.categories() if c.code == code), None)
+    def _category(self, county: str, code: str, field: str) -> Category:
+        """The county's category `code`; one the county does not have is a 404 naming `field`."""
+        category = self._reference.category(county, code)
         if category is None:
             raise NotFound(
-                "No such request category.",
-                errors=[FieldError(field, "not a category of this county", "unknown")],
+                "No such request category in this county.",
+                errors=[FieldError(field, "not a category of the county", "unknown")],
             )
         return category
 
@@ -179,8 +184,8 @@ class RequestCases:
             req,
             window,
             viewer=role,
-            departments=self._reference.departments(),
-            tree=self._reference.jurisdictions(),
+            departments=self._reference.departments(req.county),
+            tree=self._reference.jurisdictions(req.county),
             roster=self._roster,
             photo_url=self._photo_url,
             now=self._clock.now(),
@@ -242,7 +247,7 @@ class RequestCases:
             before,
             after,
             events,
-            public_record(after, self._reference.departments()),
+            public_record(after, self._reference.departments(after.county)),
             extra,
             also,
         )
@@ -252,8 +257,8 @@ class RequestCases:
         now = self._clock.now()
         return Moment(
             at=now,
-            due=end_of_working_day(self._reference, now, req.sla_days),
-            working_days=self._reference.calendar().working_days_between(
+            due=end_of_working_day(self._reference, req.county, now, req.sla_days),
+            working_days=self._reference.calendar(req.county).working_days_between(
                 beijing_date(req.created_at), beijing_date(now)
             ),
             rating_until=now + timedelta(days=self._settings.request_rating_days),
@@ -272,6 +277,10 @@ class RequestCases:
         if self._sms is None or not req.owner_phone:
             return
         try:
-            self._sms.dispatch(SmsMessage(phone=req.owner_phone, text=text, purpose="request"))
+            county = self._reference.county_named(req.county, "jurisdiction")
+            message = SmsMessage(
+                phone=req.owner_phone, signature=county.sms_signature, text=text, purpose="request"
+            )
+            self._sms.dispatch(message)
         except Exception:  # noqa: BLE001 - an SMS never undoes a recorded decision
             logger.exception("request notification not queued")

@@ -30,6 +30,7 @@ from chalicelib.services.request_cases import Filer, RequestCases
 from chalicelib.services.request_views import (
     public_record,
 )
+from chalicelib.services.routing import Place
 from chalicelib.store.documents import upload_key
 from chalicelib.store.table import Guarded
 
@@ -89,9 +90,11 @@ class RequestFiling(RequestCases):
     def _file(
         self, filer: Filer, body: RequestCreate, retry: Idempotent | None
     ) -> tuple[ServiceRequest, list[TimelineEvent], list[ServiceRequest]]:
-        category = self._category(body.category, "body.category")
         location = _wgs84_location(body)
-        jurisdiction, routing = self._router.route(location, category, "body.location")
+        place = self._place(filer, location)
+        county = place.county
+        category = self._category(county.code, body.category, "body.category")
+        jurisdiction, routing = place.jurisdiction, self._router.route(place, category)
         now = self._clock.now()
         request_id = new_ulid(now)
         photos, claims = self._photos(filer.upload_owner, body.photos, "body.photos", request_id)
@@ -99,7 +102,7 @@ class RequestFiling(RequestCases):
         private = body.private or category.private
         req = ServiceRequest(
             request_id=request_id,
-            number=f"SQ{day}-{self._store.next_number(jurisdiction[:6], day):06d}",
+            number=f"{county.case_prefix}SQ{day}-{self._store.next_number(county.code, day):06d}",
             owner_id=filer.owner_id,
             owner_phone=filer.owner_phone or "",
             filed_by=filer.actor,
@@ -128,22 +131,37 @@ class RequestFiling(RequestCases):
         duplicates = self._duplicates(req)
         req.repeat_of = [d.request_id for d in duplicates]
         if isinstance(location, GridLocation) and location.address is None:
-            req.address = self._reference.jurisdictions().nodes[jurisdiction].name
+            req.address = self._reference.jurisdictions(county.code).nodes[jurisdiction].name
         events = self._filed_events(req, filer, now)
         guards = [self._quota(filer, now), *claims]
         if retry is not None:
             guards.append(key_guard(retry, req.request_id, now))
-        self._store.create(req, events, public_record(req, self._reference.departments()), guards)
+        departments = self._reference.departments(county.code)
+        self._store.create(req, events, public_record(req, departments), guards)
         metrics.add_metric(name="RequestFiled", unit="Count", value=1)
         logger.info("request filed", extra={"category": req.category, "channel": req.channel})
         return req, events, duplicates
+
+    def _place(self, filer: Filer, location: PointLocation | GridLocation) -> Place:
+        """Where the request lies; one filed with a county (Open311's jurisdiction_id) must
+        lie in it."""
+        place = self._router.place(location, "body.location")
+        county = place.county
+        if filer.county is not None and county.code != filer.county:
+            raise InvalidInput(
+                f"The location lies in {county.code} ({county.name}), not in {filer.county}.",
+                errors=[
+                    FieldError("body.location", f"not in county {filer.county}", "other_county")
+                ],
+            )
+        return place
 
     def _filed_events(
         self, req: ServiceRequest, filer: Filer, now: datetime
     ) -> list[TimelineEvent]:
         """Filed (by which channel) and routed (where it was located, to whom it went)."""
         jurisdiction, routing = req.jurisdiction, req.routing
-        tree = self._reference.jurisdictions()
+        tree = self._reference.jurisdictions(req.county)
         place = " / ".join(
             n.name for n in [*tree.ancestors(jurisdiction), tree.nodes[jurisdiction]][1:]
         )
@@ -223,7 +241,10 @@ class RequestFiling(RequestCases):
         # handle afterwards (another grid, a private petition). Keys are the officer's.
         return self.file(filer, body, Idempotent.of(uploads, key, fingerprint), viewer="staff")
 
-    def file_for_partner(self, partner: str, phone: str, body: RequestCreate) -> ServiceRequest:
+    def file_for_partner(
+        self, partner: str, phone: str, body: RequestCreate, county: str | None = None
+    ) -> ServiceRequest:
+        """A partner app's (Open311) request for a resident, in `county` when it names one."""
         resident = self._resident(phone)
         filer = Filer(
             owner_id=resident.citizen_id,
@@ -234,6 +255,7 @@ class RequestFiling(RequestCases):
             partner=partner,
             quota_owner=f"partner-{partner}",
             quota_scale=100,
+            county=county,
         )
         return self._file(filer, body, None)[0]
 

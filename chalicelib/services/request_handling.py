@@ -20,7 +20,7 @@ class RequestHandling(RequestCases):
         )
         events = req.reply(
             department,
-            self._reference.departments()[department].name,
+            self._reference.departments(req.county)[department].name,
             body.text,
             body.done,
             photos,

@@ -3,9 +3,14 @@ role's work queue."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from chalicelib.domain.access import handles_for_department, is_department_head, sees_request
 from chalicelib.domain.application_api import TimelinePage, TimelineQuery
+from chalicelib.domain.county import is_region
 from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_api import (
     CommentPage,
     CommentView,
@@ -14,6 +19,7 @@ from chalicelib.domain.request_api import (
     RequestView,
 )
 from chalicelib.errors import Forbidden, NotFound
+from chalicelib.paging import across
 from chalicelib.services.request_cases import RequestCases
 from chalicelib.services.request_views import (
     comment_view,
@@ -22,7 +28,7 @@ from chalicelib.services.request_views import (
 )
 from chalicelib.services.timelines import timeline_page
 from chalicelib.store.request_lists import Queue, QueueKind
-from chalicelib.store.table import decode_key, encode_key
+from chalicelib.store.table import Page, decode_key, encode_key
 
 
 class RequestReading(RequestCases):
@@ -83,11 +89,18 @@ class RequestReading(RequestCases):
             status=query.status,
             overdue=query.overdue,
         )
-        page = self._lists.queue(asked, query.limit, start)
-        requests = page.items
-        next_cursor = (
-            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
-        )
+        if is_region(staff.jurisdiction):  # a city's or a province's: each county's queue
+            requests, last = across(
+                self._reference.counties_within(staff.jurisdiction),
+                lambda county, n, key: _items(
+                    self._lists.queue(replace(asked, jurisdiction=county), n, key)
+                ),
+                query.limit,
+                start,
+            )
+        else:
+            requests, last = _items(self._lists.queue(asked, query.limit, start))
+        next_cursor = self._cursors.encode(encode_key(last), scope) if last else None
         visible = [r for r in requests if sees_request(staff, r)]  # the one rule, always
         return RequestPage(items=[summary(r, now) for r in visible], next_cursor=next_cursor)
 
@@ -109,3 +122,7 @@ class RequestReading(RequestCases):
         if found is None:
             raise NotFound(f"No comment {comment_id} on this request.")
         return comment_view(found)
+
+
+def _items(page: Page[ServiceRequest]) -> tuple[list[ServiceRequest], dict[str, Any] | None]:
+    return page.items, page.last_key

@@ -18,7 +18,7 @@ class RequestSweep(RequestCases):
         change is a conditional write, and a request already handled is skipped."""
         now = self._clock.now()
         changed = 0
-        counties = [root.code for root in self._reference.jurisdictions().roots()]
+        counties = sorted(self._reference.counties())
         for request_id in self._store.due(counties, now, limit):
             before = self._store.get(request_id)
             if (

@@ -39,7 +39,8 @@ class RequestTriage(RequestCases):
         also: list[Change] = []
         events: list[TimelineEvent]
         if isinstance(action, AssignTriage):
-            events = req.assign(self._assignable(action.departments), by, when, action.note)
+            assignable = self._assignable(req.county, action.departments)
+            events = req.assign(assignable, by, when, action.note)
         elif isinstance(action, ConcludeTriage):
             events = req.conclude(by, when, action.note)
         elif isinstance(action, AcceptTriage):
@@ -53,10 +54,10 @@ class RequestTriage(RequestCases):
         self._announce(req, events)
         return self._staff_view(req, history + events)
 
-    def _assignable(self, codes: list[str]) -> dict[str, str]:
+    def _assignable(self, county: str, codes: list[str]) -> dict[str, str]:
         """The departments to assign, code → name: each must be one of the county's and
         have someone who handles requests (each failure names its department)."""
-        departments = self._reference.departments()
+        departments = self._reference.departments(county)
         unknown = [
             FieldError(f"body.departments[{i}]", "not a department of this county", "unknown")
             for i, d in enumerate(codes)
@@ -67,7 +68,7 @@ class RequestTriage(RequestCases):
         unstaffed = [
             FieldError(f"body.departments[{i}]", "nobody in it handles requests", "unstaffed")
             for i, d in enumerate(codes)
-            if not self._roster.handlers(d)
+            if not self._roster.handlers(county, d)
         ]
         if unstaffed:
             raise Conflict("Nobody in these departments could act on it.", errors=unstaffed)
@@ -95,7 +96,7 @@ class RequestTriage(RequestCases):
             target_before,
             target,
             target_events,
-            public_record(target, self._reference.departments()),
+            public_record(target, self._reference.departments(target.county)),
         )
         return events, change
 
@@ -108,7 +109,7 @@ class RequestTriage(RequestCases):
         department = req.pending_part(staff.department).department
         events = req.return_part(
             department,
-            self._reference.departments()[department].name,
+            self._reference.departments(req.county)[department].name,
             body.reason,
             body.suggested_departments,
             staff_actor(staff),

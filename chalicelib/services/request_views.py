@@ -136,7 +136,7 @@ def _holders(
     req: ServiceRequest, departments: dict[str, Department], roster: StaffDirectory
 ) -> list[Handler]:
     def staff(role: str, staff_id: str | None, zh: str, en: str) -> Handler:
-        member = roster.by_id(staff_id) if staff_id else None
+        member = roster.by_id(req.county, staff_id) if staff_id else None
         return Handler(
             role=role,
             label=Text(zh=zh, en=en),
@@ -214,6 +214,7 @@ class _Shaper:
     named, photos linked."""
 
     viewer: Viewer
+    county: str
     departments: dict[str, Department]
     tree: JurisdictionTree
     roster: StaffDirectory
@@ -233,7 +234,7 @@ class _Shaper:
         return node.name if node else None
 
     def _staff(self, staff_id: str | None) -> str | None:
-        member = self.roster.by_id(staff_id) if staff_id else None
+        member = self.roster.by_id(self.county, staff_id) if staff_id else None
         return member.name if member else None
 
     def routing(self, routing: Routing) -> PlaceView:
@@ -299,7 +300,7 @@ def request_view(
 ) -> RequestView:
     """`viewer` filer: the request as filed; staff: phone and ID numbers in every free text
     masked (the filer's own phone too), and the filer hidden if it is anonymous."""
-    shape = _Shaper(viewer, departments, tree, roster, photo_url)
+    shape = _Shaper(viewer, req.county, departments, tree, roster, photo_url)
     anonymous = viewer == "staff" and req.anonymous
     timeline = events if viewer == "filer" else [masked_event(e) for e in events]
     if anonymous:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.clock import Clock
-from chalicelib.domain.access import sees_application
 from chalicelib.domain.application_parts import Status
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
@@ -16,44 +14,24 @@ from chalicelib.domain.review import (
     PressRequest,
     ReviewDecision,
     ReviewTask,
-    TaskPage,
-    TaskQueueItem,
     TaskStatus,
     TaskView,
-    split_task_id,
     task_id_of,
 )
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.observability import logger, metrics
-from chalicelib.paging import CursorCodec
 from chalicelib.services.application_views import task_view
-from chalicelib.services.cases import case_moment, event, load_for_staff, staff_actor, working_copy
-from chalicelib.services.reference import ReferenceData
-from chalicelib.store.cases import CaseBundle, CaseStore
-from chalicelib.store.table import Page, decode_key, encode_key
+from chalicelib.services.cases import case_moment, event, staff_actor, working_copy
+from chalicelib.services.review_queues import ReviewQueues
+from chalicelib.store.cases import CaseBundle
 from chalicelib.store.workflow import ApprovalWorkflow
 
 MAX_PRESSES = 20  # 督办 of one task: each is a timeline event
 
 
-class ReviewService:
-    def __init__(
-        self,
-        cases: CaseStore,
-        reference: ReferenceData,
-        workflow: ApprovalWorkflow | None,
-        cursors: CursorCodec,
-        clock: Clock,
-    ) -> None:
-        self._cases = cases
-        self._reference = reference
-        self._workflow = workflow
-        self._cursors = cursors
-        self._clock = clock
-
-    def _name(self, department: str) -> str:
-        found = self._reference.departments().get(department)
-        return found.name if found else department
+class ReviewService(ReviewQueues):
+    """The workflow's review tasks: requested, escalated, decided and pressed, and the case's
+    outcome when every branch has ended."""
 
     @property
     def _flow(self) -> ApprovalWorkflow:
@@ -127,13 +105,14 @@ class ReviewService:
             logger.warning("review requested for an unknown case")
             return
         now = self._clock.now()
-        due = self._reference.calendar().add_working_days(
+        due = self._reference.calendar(app.county).add_working_days(
             beijing_date(now), max(app.limits.promised_days, 1)
         )
         settled = self._settled(case_id, rule, department)
         task = ReviewTask(
             task_id=task_id_of(case_id, department),
             case_id=case_id,
+            county=app.county,
             department=department,
             rule=rule,
             status=TaskStatus.CLOSED if settled else TaskStatus.OPEN,
@@ -145,7 +124,7 @@ class ReviewService:
         note = event(
             self._clock,
             "review_requested",
-            f"{self._name(department)}开始审批，期限 {due.isoformat()}",
+            f"{self._name(app.county, department)}开始审批，期限 {due.isoformat()}",
             f"Review by {department} requested, due {due.isoformat()}",
             SYSTEM,
             at=now,
@@ -173,7 +152,7 @@ class ReviewService:
             note = event(
                 self._clock,
                 "review_escalated",
-                f"{self._name(department)}审批超时，已提交督办（第 {count} 次）",
+                f"{self._name(task.county, department)}审批超时，已提交督办（第 {count} 次）",
                 f"Review by {department} is overdue: escalated to the supervisors (#{count})",
                 SYSTEM,
                 at=now,
@@ -208,7 +187,9 @@ class ReviewService:
         if approved:
             events = after.approve({t.department: t.opinion for t in approvals}, now)
         else:
-            reasons = "；".join(f"{self._name(t.department)}：{t.opinion}" for t in denials)
+            reasons = "；".join(
+                f"{self._name(t.county, t.department)}：{t.opinion}" for t in denials
+            )
             events = after.deny(
                 {t.department: t.opinion for t in denials},
                 reasons,
@@ -218,68 +199,6 @@ class ReviewService:
         metrics.add_metric(
             name="ApplicationApproved" if approved else "ApplicationDenied", unit="Count", value=1
         )
-
-    # staff ---------------------------------------------------------------------------------
-    def _load_task(self, staff: StaffMember, task_id: str) -> tuple[CaseBundle, ReviewTask]:
-        parsed = split_task_id(task_id)
-        if parsed is None:
-            raise NotFound(f"No review task {task_id}.")
-        case_id, department = parsed
-        bundle = load_for_staff(self._cases, self._reference, case_id, staff)
-        task = next((t for t in bundle.tasks if t.department == department), None)
-        if task is None:
-            raise NotFound(f"No review task {task_id}.")
-        return bundle, task
-
-    def queue(self, staff: StaffMember, limit: int, cursor: str | None) -> TaskPage:
-        """The open review tasks of the caller's department, oldest first."""
-        if staff.role is not Role.REVIEWER or not staff.department:
-            raise Forbidden("Only department reviewers have a review queue.")
-        scope = f"review|{staff.department}"
-        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
-        page = self._cases.review_queue(staff.department, limit, start)
-        return self._page(page, scope, staff)
-
-    def escalations(self, staff: StaffMember, limit: int, cursor: str | None) -> TaskPage:
-        """Overdue review tasks of the cases the caller may see (the one visibility rule: a
-        township's supervisor sees its township's, a department head its department's)."""
-        if staff.role not in (Role.SUPERVISOR, Role.LEADER):
-            raise Forbidden("Only supervisors and leaders see the escalated queue.")
-        scope = f"escalated|{staff.staff_id}"
-        start = decode_key(self._cursors.decode(cursor, scope)) if cursor else None
-        page = self._cases.escalated(limit, start)
-        if staff.department and staff.department != "zwfw":
-            mine = [t for t in page.items if t.department == staff.department]
-            page = Page(mine, page.last_key)
-        return self._page(page, scope, staff)
-
-    def _page(self, page: Page[ReviewTask], scope: str, viewer: StaffMember) -> TaskPage:
-        tasks = page.items
-        apps = {
-            a.application_id: a
-            for a in self._cases.roots(sorted({t.case_id for t in tasks}))
-            if sees_application(viewer, a)
-        }
-        today = beijing_date(self._clock.now())
-        items = []
-        for task in tasks:
-            app = apps.get(task.case_id)
-            if app is None:
-                continue
-            view = task_view(task, self._name(task.department))
-            items.append(
-                TaskQueueItem(
-                    **view.model_dump(),
-                    case_id=task.case_id,
-                    case_number=app.number,
-                    service_name=app.service_name,
-                    overdue=today > task.due,
-                )
-            )
-        next_cursor = (
-            self._cursors.encode(encode_key(page.last_key), scope) if page.last_key else None
-        )
-        return TaskPage(items=items, next_cursor=next_cursor)
 
     def decide(self, staff: StaffMember, task_id: str, decision: ReviewDecision) -> TaskView:
         bundle, task = self._load_task(staff, task_id)
@@ -294,7 +213,7 @@ class ReviewService:
             note = event(
                 self._clock,
                 "review_decided",
-                f"{self._name(task.department)}{'同意' if approve else '不同意'}："
+                f"{self._name(task.county, task.department)}{'同意' if approve else '不同意'}："
                 f"{decision.opinion}",
                 f"{task.department} {'approved' if approve else 'denied'}: {decision.opinion}",
                 staff_actor(staff),
@@ -323,7 +242,7 @@ class ReviewService:
         if (rule == "any" and approve) or (rule != "any" and not approve):
             self._close_others(bundle, decided, staff)
         metrics.add_metric(name="ReviewDecided", unit="Count", value=1)
-        return task_view(decided, self._name(decided.department))
+        return task_view(decided, self._name(decided.county, decided.department))
 
     def _close_others(self, bundle: CaseBundle, decided: ReviewTask, staff: StaffMember) -> None:
         """The rule is settled: the other departments' open tasks close (their branches end)."""
@@ -340,8 +259,8 @@ class ReviewService:
                 note = event(
                     self._clock,
                     "review_closed",
-                    f"{self._name(department)}无需继续审批"
-                    f"（已由{self._name(decided.department)}决定）",
+                    f"{self._name(decided.county, department)}无需继续审批"
+                    f"（已由{self._name(decided.county, decided.department)}决定）",
                     f"Review by {department} closed: settled by {decided.department}",
                     staff_actor(staff),
                     department=department,
@@ -385,7 +304,7 @@ class ReviewService:
             note = event(
                 self._clock,
                 "review_pressed",
-                f"{staff.name}督办{self._name(task.department)}：{request.comment}",
+                f"{staff.name}督办{self._name(task.county, task.department)}：{request.comment}",
                 f"{staff.staff_id} pressed {task.department}: {request.comment}",
                 staff_actor(staff),
                 department=task.department,
@@ -395,4 +314,4 @@ class ReviewService:
         pressed = self._update(task.case_id, task.department, press)
         if pressed is None:
             raise NotFound(f"No review task {task_id}.")
-        return task_view(pressed, self._name(pressed.department))
+        return task_view(pressed, self._name(pressed.county, pressed.department))

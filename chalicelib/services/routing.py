@@ -1,9 +1,20 @@
-"""Where a request goes: location → grid (and its community and township) → the grid's
-liaison officer and the township's dispatcher; category → default departments."""
+"""Where a request goes: location → county (by its outline, or the grid or township code) →
+grid (and its community and township) → the grid's liaison officer and the township's
+dispatcher; category (of that county) → default departments."""
 
 from __future__ import annotations
 
-from chalicelib.domain.geo import GridIndex, GridShape, distance_m
+from dataclasses import dataclass
+
+from chalicelib.domain.county import County
+from chalicelib.domain.geo import (
+    GridIndex,
+    GridShape,
+    Point,
+    contains,
+    distance_m,
+    distance_to_ring_m,
+)
 from chalicelib.domain.identity import Role
 from chalicelib.domain.reference import Category, Level
 from chalicelib.domain.request_api import GridLocation, PointLocation
@@ -13,21 +24,33 @@ from chalicelib.services.reference import JurisdictionTree, ReferenceData
 from chalicelib.services.staff import StaffDirectory
 
 # A point outside every grid snaps to the nearest grid only if that grid is this close;
-# farther out, the township (when given) or the county dispatcher takes it.
+# farther out, the township (when given) or the county dispatcher takes it. A point just
+# outside every county's outline (GPS drift at a border, a simplified outline) belongs to the
+# county whose outline is within the same distance.
 SNAP_METRES = 3_000
-# Farther than this from every grid, the point is not in the county at all.
-COUNTY_RADIUS_METRES = 60_000
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a location lies: its county, and the grid (else township, else county) code."""
+
+    county: County
+    jurisdiction: str
+    exact: bool = False
+    distance: int | None = None
 
 
 class Router:
     def __init__(self, reference: ReferenceData, roster: StaffDirectory) -> None:
         self._reference = reference
         self._roster = roster
-        self._index: tuple[JurisdictionTree, GridIndex] | None = None
+        self._indexes: dict[str, tuple[JurisdictionTree, GridIndex]] = {}
 
-    def grids(self) -> GridIndex:
-        tree = self._reference.jurisdictions()
-        if self._index is None or self._index[0] is not tree:
+    def grids(self, county: str) -> GridIndex:
+        """The county's grid index, rebuilt when its tree was reloaded."""
+        tree = self._reference.jurisdictions(county)
+        cached = self._indexes.get(county)
+        if cached is None or cached[0] is not tree:
             shapes = [
                 GridShape(
                     code=node.code,
@@ -38,55 +61,66 @@ class Router:
                 for node in tree.nodes.values()
                 if node.level is Level.GRID and node.polygon and node.centroid
             ]
-            self._index = (tree, GridIndex(shapes))
-        return self._index[1]
+            cached = self._indexes[county] = (tree, GridIndex(shapes))
+        return cached[1]
 
-    def route(
-        self, location: PointLocation | GridLocation, category: Category, field: str
-    ) -> tuple[str, Routing]:
-        """(jurisdiction code, routing); a location that names no place of the county is a 404
-        naming `field` (like any reference to something that does not exist)."""
-        tree = self._reference.jurisdictions()
+    def place(self, location: PointLocation | GridLocation, field: str) -> Place:
+        """The county and the place a location names; a location that names no place of a
+        county this platform serves is a 404 naming `field` (like any reference to something
+        that does not exist)."""
         if isinstance(location, GridLocation):
-            jurisdiction, exact, distance = _grid_of(tree, location, field), True, None
-        else:
-            jurisdiction, exact, distance = self._place_of(tree, location, field)
-        return jurisdiction, self._routing(jurisdiction, exact, distance, category)
+            county = self._reference.county_named(location.grid, f"{field}.grid")
+            return Place(county, _grid_of(self._reference, location, field), exact=True)
+        return self._place_of(location, field)
 
-    def _place_of(
-        self, tree: JurisdictionTree, location: PointLocation, field: str
-    ) -> tuple[str, bool, int | None]:
+    def route(self, place: Place, category: Category) -> Routing:
+        """Who serves the place: the township's dispatchers (else the county's), the grid's
+        liaison officer, and the category's departments."""
+        return self._routing(place.jurisdiction, place.exact, place.distance, category)
+
+    def county_at(self, point: Point, field: str, among: list[County] | None = None) -> County:
+        """The county whose outline holds `point` (or lies within SNAP_METRES of it), of
+        `among` (default: every county served); else a 404 naming `field`.lat."""
+        counties = among if among is not None else list(self._reference.counties().values())
+        for county in counties:
+            if contains(county.boundary, point):
+                return county
+        near = [(distance_to_ring_m(point, c.boundary), c.code, c) for c in counties]
+        if near:
+            distance, _, county = min(near)
+            if distance <= SNAP_METRES:
+                return county
+        where = "the township's county" if among is not None else "every county served"
+        raise NotFound(
+            f"The location is outside {where}.",
+            errors=[FieldError(f"{field}.lat", f"outside {where}", "out_of_area")],
+        )
+
+    def _place_of(self, location: PointLocation, field: str) -> Place:
         """Where a point lies: its grid (exact), the nearest grid within SNAP_METRES (or in
-        the township given), else the township or the county; far outside it is a 404."""
+        the township given), else the township or the county."""
         point = (location.lng, location.lat)
         township = location.township
         if township is not None:
-            node = tree.nodes.get(township)
+            county = self._reference.county_named(township, f"{field}.township")
+            node = self._reference.node(township)
             if node is None or node.level is not Level.TOWNSHIP:
                 raise NotFound(
-                    "The location's township is not a township of this county.",
+                    "The location's township is not a township of a county served here.",
                     errors=[FieldError(f"{field}.township", "unknown township", "unknown")],
                 )
-        index = self.grids()
-        grid, exact = index.locate(point, township)
-        if not exact:
-            nearest_anywhere = index.nearest(point)
-            if (
-                nearest_anywhere is not None
-                and distance_m(point, nearest_anywhere.centroid) > COUNTY_RADIUS_METRES
-            ):
-                raise NotFound(
-                    "The location is outside this county.",
-                    errors=[FieldError(f"{field}.lat", "outside the county", "out_of_area")],
-                )
+            self.county_at(point, field, among=[county])
+        else:
+            county = self.county_at(point, field)
+        grid, exact = self.grids(county.code).locate(point, township)
         distance: int | None = None
         if grid is not None and not exact:
             distance = round(distance_m(point, grid.centroid))
             if township is None and distance > SNAP_METRES:
                 grid = None
         if grid is not None:
-            return grid.code, exact, distance
-        return township or next(iter(tree.roots())).code, exact, distance
+            return Place(county, grid.code, exact, distance)
+        return Place(county, township or county.code, exact, distance)
 
     def _routing(
         self, jurisdiction: str, exact: bool, distance: int | None, category: Category
@@ -114,12 +148,12 @@ class Router:
         )
 
 
-def _grid_of(tree: JurisdictionTree, location: GridLocation, field: str) -> str:
-    """The grid a location names, if it is a grid of this county."""
-    node = tree.nodes.get(location.grid)
+def _grid_of(reference: ReferenceData, location: GridLocation, field: str) -> str:
+    """The grid a location names, if it is a grid of a county served here."""
+    node = reference.node(location.grid)
     if node is None or node.level is not Level.GRID:
         raise NotFound(
-            "The location's grid is not a grid of this county.",
+            "The location's grid is not a grid of a county served here.",
             errors=[FieldError(f"{field}.grid", "unknown grid code", "unknown")],
         )
     return node.code

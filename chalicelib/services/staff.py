@@ -1,5 +1,6 @@
 """The one staff cache: maps a verified IAM principal to the staff member behind it, and
-finds staff by role, jurisdiction and department (routing, notifications, views)."""
+finds a county's staff by role, jurisdiction and department (routing, notifications, views).
+A container loads the staff of the counties it serves calls for, one county at a time."""
 
 from __future__ import annotations
 
@@ -21,8 +22,7 @@ class StaffDirectory:
         self._clock = clock
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, StaffMember | None]] = {}
-        self._loaded_at = float("-inf")
-        self._staff: list[StaffMember] = []
+        self._loaded: dict[str, tuple[float, list[StaffMember]]] = {}
         self._lock = threading.Lock()
 
     def resolve(self, principal_arn: str) -> StaffMember:
@@ -38,22 +38,31 @@ class StaffDirectory:
             raise Forbidden("The signing identity is not an active staff member of this county.")
         return staff
 
-    def _active(self) -> list[StaffMember]:
+    def _active(self, county: str) -> list[StaffMember]:
         now = self._clock.now().timestamp()
-        if now - self._loaded_at > self._cache_seconds:
+        loaded = self._loaded.get(county)
+        if loaded is None or now - loaded[0] > self._cache_seconds:
             with self._lock:
-                self._staff = [s for s in self._store.all() if s.active]
-                self._loaded_at = now
-        return self._staff
+                loaded = (now, [s for s in self._store.of_county(county) if s.active])
+                self._loaded[county] = loaded
+        return loaded[1]
 
     def find(self, role: Role, jurisdiction: str) -> list[StaffMember]:
-        return [s for s in self._active() if s.role is role and s.jurisdiction == jurisdiction]
-
-    def handlers(self, department: str) -> list[StaffMember]:
-        """Who replies and returns requests for `department` (its reviewers)."""
+        """The active staff of `role` whose jurisdiction is exactly `jurisdiction`."""
         return [
-            s for s in self._active() if s.department == department and handles_for_department(s)
+            s
+            for s in self._active(jurisdiction[:6])
+            if s.role is role and s.jurisdiction == jurisdiction
         ]
 
-    def by_id(self, staff_id: str) -> StaffMember | None:
-        return next((s for s in self._active() if s.staff_id == staff_id), None)
+    def handlers(self, county: str, department: str) -> list[StaffMember]:
+        """Who replies and returns requests for the county's `department` (its reviewers)."""
+        return [
+            s
+            for s in self._active(county)
+            if s.department == department and handles_for_department(s)
+        ]
+
+    def by_id(self, county: str, staff_id: str) -> StaffMember | None:
+        """A staff member of `county` (or of the region above it) by id."""
+        return next((s for s in self._active(county) if s.staff_id == staff_id), None)

@@ -9,8 +9,17 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.calendar import BEIJING, beijing_date
+from chalicelib.domain.county import County, is_region
 from chalicelib.domain.identity import StaffMember
-from chalicelib.domain.stats import Counters, add, contribution, department_scope
+from chalicelib.domain.reference import Department, Jurisdiction
+from chalicelib.domain.stats import (
+    Counters,
+    add,
+    contribution,
+    department_scope,
+    region_scopes,
+    stored_scopes,
+)
 from chalicelib.domain.stats_views import (
     Breakdown,
     Cluster,
@@ -21,9 +30,16 @@ from chalicelib.domain.stats_views import (
     StatsView,
     TrendPoint,
 )
+from chalicelib.errors import FieldError, NotFound
 from chalicelib.services.reference import ReferenceData
-from chalicelib.services.supervision import checked_period, resolve_scope, sees_every_department
+from chalicelib.services.supervision import (
+    checked_period,
+    resolve_scope,
+    scope_counties,
+    sees_every_department,
+)
 from chalicelib.store.listing import CaseIndex
+from chalicelib.store.reference import ReferenceStore
 from chalicelib.store.stats import AS_OF, StatsStore
 
 
@@ -94,14 +110,25 @@ class StatsService:
     reference: ReferenceData
     clock: Clock
 
-    def _names(self) -> dict[str, str]:
-        tree = self.reference.jurisdictions()
-        names = {code: node.name for code, node in tree.nodes.items()}
-        names.update({c.code: c.name for c in self.reference.categories()})
-        names.update({s.code: s.name for s in self.reference.catalogue()})
-        names.update(
-            {department_scope(d.code): d.name for d in self.reference.departments().values()}
-        )
+    def _names(self, scope: str) -> dict[str, str]:
+        """Names of what a scope's figures break down into: its counties' places, categories
+        and catalogue items, their departments (`dept:<county>:<code>`), and the cities and
+        counties a region rolls up."""
+        names: dict[str, str] = {}
+        for county in scope_counties(self.reference, scope):
+            about = self.reference.county(county)
+            if about is not None:
+                names.update({r.code: r.name for r in about.regions()})
+            tree = self.reference.jurisdictions(county)
+            names.update({code: node.name for code, node in tree.nodes.items()})
+            names.update({c.code: c.name for c in self.reference.categories(county)})
+            names.update({s.code: s.name for s in self.reference.catalogue(county)})
+            names.update(
+                {
+                    department_scope(county, d.code): d.name
+                    for d in self.reference.departments(county).values()
+                }
+            )
         return names
 
     def _check(
@@ -110,8 +137,25 @@ class StatsService:
         period = checked_period(period or f"{beijing_date(self.clock.now()):%Y}")
         if staff is not None:
             return resolve_scope(self.reference, staff, scope), period
-        county = self.reference.jurisdictions().roots()[0].code
-        return county, period
+        return self.public_scope(scope), period
+
+    def public_scope(self, scope: str | None) -> str:
+        """A public scope: the platform's own (its county, city or province) by default, or
+        any county or region it serves (their figures are public); below a county, nothing."""
+        platform = self.reference.platform()
+        scope = scope or platform.scope
+        if is_region(scope):
+            known = scope in self.reference.regions()
+        else:
+            known = self.reference.county(scope) is not None and len(scope) == 6
+        if not known:
+            raise NotFound(
+                "This platform publishes no figures for that scope.",
+                errors=[
+                    FieldError("query.scope", "a county, city or province served here", "unknown")
+                ],
+            )
+        return scope
 
     def default_period(self) -> str:
         return f"{beijing_date(self.clock.now()):%Y}"
@@ -120,20 +164,27 @@ class StatsService:
         """The caller's own scope, or Forbidden if the caller supervises nothing."""
         return self._check(staff, None, None)[0]
 
-    def departments(self, staff: StaffMember, period: str) -> list[tuple[str, str, Figures]]:
-        """The departments' figures the caller may see (county-wide figures: every department
-        for county leaders, their own for a department head, none otherwise): one
-        BatchGetItem."""
+    def departments(
+        self, staff: StaffMember, scope: str, period: str
+    ) -> list[tuple[str, str, Figures]]:
+        """The figures of the departments of the scope's county that the caller may see
+        (every department for leaders and supervisors without a department, their own for a
+        department head, none otherwise; none for a region, whose rows are its counties):
+        one BatchGetItem."""
+        if is_region(scope):
+            return []
+        county = scope_counties(self.reference, scope)[0]
         departments = {
             code: d
-            for code, d in self.reference.departments().items()
-            if sees_every_department(staff) or staff.department == code
+            for code, d in self.reference.departments(county).items()
+            if sees_every_department(staff) or (staff.department == code and staff.county == county)
         }
         if not departments:
             return []
-        found = self.store.many([(department_scope(c), period) for c in departments])
+        keys = {code: department_scope(county, code) for code in departments}
+        found = self.store.many([(key, period) for key in keys.values()])
         rows = [
-            (code, d.name, figures(found.get((department_scope(code), period), {}), ("app", "req")))
+            (code, d.name, figures(found.get((keys[code], period), {}), ("app", "req")))
             for code, d in departments.items()
         ]
         return sorted(rows, key=lambda r: (-r[2].received, r[0]))
@@ -144,7 +195,7 @@ class StatsService:
 
     def _view(self, scope: str, period: str) -> StatsView:
         attrs = self.store.get(scope, period)
-        names = self._names()
+        names = self._names(scope)
         both = ("app", "req")
         return StatsView(
             scope=scope,
@@ -179,7 +230,7 @@ class StatsService:
     ) -> HotTopics:
         scope, period = self._check(staff, scope, period)
         attrs = self.store.get(scope, period)
-        names = self._names()
+        names = self._names(scope)
         categories = sorted(
             ((c, attrs.get(f"req.received@cat:{c}", 0)) for c in _dimension(attrs, "cat")),
             key=lambda x: (-x[1], x[0]),
@@ -221,8 +272,8 @@ class StatsService:
                 points.append(TrendPoint(period=period, figures=figures(attrs, ("app", "req"))))
         return points
 
-    def public(self, period: str | None) -> PublicStats:
-        scope, period = self._check(None, None, period)
+    def public(self, scope: str | None, period: str | None) -> PublicStats:
+        scope, period = self._check(None, scope, period)
         view = self._view(scope, period)
 
         def clean(f: Figures) -> dict[str, Any]:
@@ -236,6 +287,7 @@ class StatsService:
             }
 
         return PublicStats(
+            scope=scope,
             county=view.scope_name,
             period=period,
             as_of=view.as_of,
@@ -267,19 +319,37 @@ class VerifyReport:
     drift: list[Drift] = field(default_factory=list)
 
 
-def recompute(index: CaseIndex, county: str) -> tuple[int, Counters]:
-    """Every case of the county (one paged Query of GSI3, no Scan), summed afresh."""
+def platform_scopes(reference: ReferenceStore) -> tuple[list[str], list[str]]:
+    """The platform's counties and every scope its counters may be kept under: each county's
+    jurisdictions and departments, and the shards of the cities and provinces above them."""
+    counties = sorted(c.code for c in reference.load(County))
+    scopes: list[str] = []
+    for county in counties:
+        scopes += [j.code for j in reference.load(Jurisdiction, county)]
+        scopes += [department_scope(county, d.code) for d in reference.load(Department, county)]
+    regions = sorted({r for county in counties for r in region_scopes(county)})
+    scopes += [shard for region in regions for shard in stored_scopes(region)]
+    return counties, scopes
+
+
+def recompute(index: CaseIndex, counties: list[str]) -> tuple[int, Counters]:
+    """Every case of the counties (one paged Query of GSI3 each, no Scan), summed afresh.
+    A city's and a province's figures take every county's cases: verify them together."""
     total: Counters = {}
     cases = 0
-    for case in index.every_case(county):
-        add(total, contribution(case))
-        cases += 1
+    for county in counties:
+        for case in index.every_case(county):
+            add(total, contribution(case))
+            cases += 1
     return cases, total
 
 
-def verify(index: CaseIndex, store: StatsStore, county: str, scopes: list[str]) -> VerifyReport:
-    """Compares the stored counters of `scopes` with counters recomputed from the cases."""
-    cases, expected = recompute(index, county)
+def verify(
+    index: CaseIndex, store: StatsStore, counties: list[str], scopes: list[str]
+) -> VerifyReport:
+    """Compares the stored counters of `scopes` (stored scopes: a region's shards one by one)
+    with counters recomputed from the counties' cases."""
+    cases, expected = recompute(index, counties)
     report = VerifyReport(cases=cases, counters=0)
     stored: Counters = {}
     for scope in sorted(set(scopes) | {s for s, _ in expected}):

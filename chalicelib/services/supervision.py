@@ -10,13 +10,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.domain.access import sees
+from chalicelib.domain.access import sees, within
 from chalicelib.domain.application_parts import STATUS_LABELS
 from chalicelib.domain.calendar import BEIJING, beijing_date
 from chalicelib.domain.common import Text
+from chalicelib.domain.county import is_region
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import REQUEST_STATUS_LABELS, RequestStatus
+from chalicelib.domain.stats import department_scope
 from chalicelib.domain.supervision import CaseListQuery, CasePage, CaseSummary
 from chalicelib.errors import FieldError, Forbidden, InvalidInput, NotFound
 from chalicelib.paging import CursorCodec
@@ -72,7 +74,8 @@ def checked_period(period: str, field: str = "query.period") -> str:
 
 
 def sees_every_department(staff: StaffMember) -> bool:
-    """County leaders and county supervisors without a department see every department."""
+    """Leaders and supervisors without a department, of a county or a region above it, see
+    every department (of their counties)."""
     return (
         staff.department is None
         and staff.role in (Role.LEADER, Role.SUPERVISOR)
@@ -81,32 +84,56 @@ def sees_every_department(staff: StaffMember) -> bool:
 
 
 def resolve_scope(reference: ReferenceData, staff: StaffMember, scope: str | None) -> str:
-    """The caller's scope — a jurisdiction code or dept:<code>; by default their own —
-    checked against what they supervise: a jurisdiction within theirs (a department head:
-    none), or their own department (county leaders: any). One rule for lists, figures,
-    exports and the dashboard."""
+    """The caller's scope — a jurisdiction code (a city's or a province's too) or a county's
+    department; by default their own — checked against what they supervise: a jurisdiction
+    within theirs (a department head: none), or their own department (leaders and
+    supervisors of a county or a region above it: any department of its counties). One rule
+    for lists, figures, exports and the dashboard. Returns the scope in full
+    (`dept:<county>:<department>` for a department)."""
     if staff.role not in SUPERVISING:
         raise Forbidden("Supervision is for supervisors, leaders and dispatchers.")
     head_of_department = staff.department is not None and staff.role is Role.SUPERVISOR
     if scope is None:
         scope = f"dept:{staff.department}" if head_of_department else staff.jurisdiction
     if scope.startswith("dept:"):
-        if scope[5:] not in reference.departments():
-            raise NotFound(
-                "No such department.",
-                errors=[FieldError("query.scope", "unknown department", "unknown")],
-            )
-        if staff.department != scope[5:] and not sees_every_department(staff):
-            raise Forbidden("You do not head this department.")
-        return scope
-    if scope not in reference.jurisdictions().nodes:
+        return _department_scope(reference, staff, scope)
+    known = (
+        scope in reference.regions()
+        if is_region(scope)
+        else reference.county(scope) is not None and reference.node(scope) is not None
+    )
+    if not known:
         raise NotFound(
             "No such jurisdiction.",
             errors=[FieldError("query.scope", "a jurisdiction code or dept:<code>", "unknown")],
         )
-    if head_of_department or not scope.startswith(staff.jurisdiction):
+    if head_of_department or not within(scope, staff.jurisdiction):
         raise Forbidden("This jurisdiction is not under your supervision.")
     return scope
+
+
+def _department_scope(reference: ReferenceData, staff: StaffMember, scope: str) -> str:
+    county, _, code = scope[5:].rpartition(":")
+    county = county or staff.county
+    if reference.county(county) is None or code not in reference.departments(county):
+        raise NotFound(
+            "No such department.",
+            errors=[FieldError("query.scope", "unknown department", "unknown")],
+        )
+    own = staff.department == code and staff.county == county
+    if not own and not (sees_every_department(staff) and within(county, staff.jurisdiction)):
+        raise Forbidden("You do not head this department.")
+    return department_scope(county, code)
+
+
+def scope_counties(reference: ReferenceData, scope: str) -> list[str]:
+    """The counties a scope's cases lie in, in code order (a region's: each of its counties
+    this platform serves)."""
+    if scope.startswith("dept:"):
+        return [scope.split(":")[1]]
+    if is_region(scope):
+        return reference.counties_within(scope)
+    return [scope[:6]]
 
 
 def _summary(record: CaseRecord, now: datetime, names: dict[str, str]) -> CaseSummary:
@@ -167,8 +194,13 @@ class SupervisionService:
     def scope_for(self, staff: StaffMember, scope: str | None) -> str:
         return resolve_scope(self.reference, staff, scope)
 
-    def _names(self) -> dict[str, str]:
-        return {code: node.name for code, node in self.reference.jurisdictions().nodes.items()}
+    def _names(self, scope: str) -> dict[str, str]:
+        """The names of the places the scope's cases lie in."""
+        return {
+            code: node.name
+            for county in scope_counties(self.reference, scope)
+            for code, node in self.reference.jurisdictions(county).nodes.items()
+        }
 
     def cases(self, staff: StaffMember, query: CaseListQuery) -> CasePage:
         scope = self.scope_for(staff, query.scope)
@@ -180,7 +212,7 @@ class SupervisionService:
         records, last = self._page(scope, query, query.limit, start, now, staff)
         records = [r for r in records if sees(staff, r.case)]  # the one visibility rule
         next_cursor = self.cursors.encode(encode_key(last), cursor_scope) if last else None
-        names = self._names()
+        names = self._names(scope)
         return CasePage(
             scope=scope, items=[_summary(r, now, names) for r in records], next_cursor=next_cursor
         )
@@ -208,7 +240,11 @@ class SupervisionService:
             received_before=day_start(clamp(query.to) + timedelta(days=1)) if query.to else None,
         )
         if scope.startswith("dept:"):
-            return self.index.of_department(scope[5:], received, limit, start)
+            _, county, department = scope.split(":")
+            return self.index.of_department(county, department, received, limit, start)
+        if is_region(scope):
+            counties = scope_counties(self.reference, scope)
+            return self.index.in_counties(counties, received, limit, start)
         return self.index.in_jurisdiction(scope, received, limit, start)
 
     def all_cases(
@@ -220,7 +256,7 @@ class SupervisionService:
         query = query.model_copy(update={"from_": first, "to": last})
         resolved = self.scope_for(staff, scope)
         now = self.clock.now()
-        names = self._names()
+        names = self._names(resolved)
         start = None
         count = 0
         while True:

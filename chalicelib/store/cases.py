@@ -46,15 +46,17 @@ def issuance_queue(county: str) -> str:
     return f"QUEUE#issuance#{ACCEPTANCE_WINDOW}#{county}"
 
 
-ESCALATED = "ESCALATED"
+def escalated_partition(county: str) -> str:
+    """A county's escalated review tasks (GSI3), oldest escalation first."""
+    return f"ESCALATED#{county}"
 
 
-def review_queue(department: str) -> str:
-    return f"QUEUE#review#{department}"
+def review_queue(county: str, department: str) -> str:
+    return f"QUEUE#review#{county}#{department}"
 
 
-def rectification_queue(department: str) -> str:
-    return f"QUEUE#rectification#{department}"
+def rectification_queue(county: str, department: str) -> str:
+    return f"QUEUE#rectification#{county}#{department}"
 
 
 Start = dict[str, Any] | None  # where a page starts (a DynamoDB key), None: at the top
@@ -116,7 +118,7 @@ def root_item(app: Application) -> dict[str, Any]:
         item["gsi2pk"] = issuance_queue(app.county)
         item["gsi2sk"] = f"{utc_iso(app.reviews_done_at)}#{app.application_id}"
     elif app.rectification is not None and app.rectification.status == "open":
-        item["gsi2pk"] = rectification_queue(app.rectification.department)
+        item["gsi2pk"] = rectification_queue(app.county, app.rectification.department)
         item["gsi2sk"] = f"{utc_iso(app.rectification.opened_at)}#{app.application_id}"
     return item
 
@@ -130,10 +132,10 @@ def task_item(task: ReviewTask) -> dict[str, Any]:
         "data": task.model_dump(mode="json", exclude_none=True),
     }
     if task.status is TaskStatus.OPEN:
-        item["gsi2pk"] = review_queue(task.department)
+        item["gsi2pk"] = review_queue(task.county, task.department)
         item["gsi2sk"] = f"{utc_iso(task.requested_at)}#{task.task_id}"
         if task.escalated_at is not None:
-            item["gsi3pk"] = ESCALATED
+            item["gsi3pk"] = escalated_partition(task.county)
             item["gsi3sk"] = f"{utc_iso(task.escalated_at)}#{task.task_id}"
     return item
 
@@ -204,7 +206,7 @@ class CaseStore(CaseParts):
                 {
                     "Put": {
                         "Item": involvement_item(
-                            "application", d, app.created_at, app.application_id
+                            "application", app.county, d, app.created_at, app.application_id
                         )
                     }
                 }
@@ -252,7 +254,11 @@ class CaseStore(CaseParts):
                 {
                     "Put": {
                         "Item": involvement_item(
-                            "application", d, after.submitted_at, after.application_id
+                            "application",
+                            after.county,
+                            d,
+                            after.submitted_at,
+                            after.application_id,
                         )
                     }
                 }
@@ -349,14 +355,16 @@ class CaseStore(CaseParts):
         page = self._table.query(key, index=index, limit=limit, start_key=start)
         return Page([ReviewTask.model_validate(raw["data"]) for raw in page.items], page.last_key)
 
-    def review_queue(self, department: str, limit: int, start: Start) -> Page[ReviewTask]:
-        return self._tasks(review_queue(department), "gsi2", limit, start)
+    def review_queue(
+        self, county: str, department: str, limit: int, start: Start
+    ) -> Page[ReviewTask]:
+        return self._tasks(review_queue(county, department), "gsi2", limit, start)
 
-    def escalated(self, limit: int, start: Start) -> Page[ReviewTask]:
-        return self._tasks(ESCALATED, "gsi3", limit, start)
+    def escalated(self, county: str, limit: int, start: Start) -> Page[ReviewTask]:
+        return self._tasks(escalated_partition(county), "gsi3", limit, start)
 
-    def rectification_queue(self, department: str, limit: int, start: Start) -> Apps:
-        return self._applications(rectification_queue(department), "gsi2", limit, start)
+    def rectification_queue(self, county: str, department: str, limit: int, start: Start) -> Apps:
+        return self._applications(rectification_queue(county, department), "gsi2", limit, start)
 
     def issuance_queue(self, county: str, limit: int, start: Start) -> Apps:
         return self._applications(issuance_queue(county), "gsi2", limit, start)

@@ -1,7 +1,8 @@
 """The service catalogue in DynamoDB.
 
 SERVICE#<code> / V#000003   one immutable version of an item (never overwritten)
-SERVICE#<code> / CURRENT    a copy of the newest version, listed on GSI1 under CATALOGUE
+SERVICE#<code> / CURRENT    a copy of the newest version, listed on GSI1 under
+                            CATALOGUE#<county> (an item's code starts with its county's)
 META / REVISION             counters that tell caches whether reference data changed
 """
 
@@ -19,6 +20,10 @@ META_PK, META_SK = "META", "REVISION"
 
 def _version_sk(version: int) -> str:
     return f"V#{version:06d}"
+
+
+def catalogue_partition(county: str) -> str:
+    return f"CATALOGUE#{county}"
 
 
 def _item(item: ServiceItem) -> dict[str, Any]:
@@ -42,47 +47,17 @@ class CatalogueStore:
         items = self._table.query_all(f"SERVICE#{code}", sk_prefix="V#", consistent=True)
         return [ServiceItem.model_validate(raw["item"]) for raw in items]
 
-    def all_current(self) -> list[ServiceItem]:
-        items = self._table.query_all("CATALOGUE", index="gsi1")
+    def all_current(self, county: str) -> list[ServiceItem]:
+        """A county's current catalogue."""
+        items = self._table.query_all(catalogue_partition(county), index="gsi1")
         return [ServiceItem.model_validate(raw["item"]) for raw in items]
 
     def save(self, item: ServiceItem) -> None:
         """Stores `item` as the next version. Fails with Conflict if another writer got there
         first (the previous version is no longer current, or this version already exists)."""
-        pk = f"SERVICE#{item.code}"
-        body = _item(item)
-        if item.version == 1:
-            current_condition = "attribute_not_exists(pk)"
-            values: dict[str, Any] | None = None
-        else:
-            current_condition = "#v = :previous"
-            values = {":previous": item.version - 1}
-        current: dict[str, Any] = {
-            "Item": {
-                "pk": pk,
-                "sk": "CURRENT",
-                "gsi1pk": "CATALOGUE",
-                "gsi1sk": item.code,
-                "v": item.version,
-                "item": body,
-            },
-            "ConditionExpression": current_condition,
-        }
-        if values:
-            current["ExpressionAttributeNames"] = {"#v": "v"}
-            current["ExpressionAttributeValues"] = values
         try:
             self._table.transact(
-                [
-                    {
-                        "Put": {
-                            "Item": {"pk": pk, "sk": _version_sk(item.version), "item": body},
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {"Put": current},
-                    bump_revision("catalogue"),
-                ]
+                [*_version_steps(item), bump_revision(revision_kind("catalogue", item.code[:6]))]
             )
         except Exception as exc:
             if is_conditional_failure(exc):
@@ -90,6 +65,68 @@ class CatalogueStore:
                     f"Service {item.code} changed meanwhile; reload it and apply your edit again."
                 ) from None
             raise
+
+    def publish_new(self, county: str, items: list[ServiceItem]) -> list[ServiceItem]:
+        """Publishes the first versions of those of a county's `items` it does not have yet,
+        many to a transaction (a county's catalogue loads in a few calls); returns them. An
+        item another writer creates meanwhile fails its transaction with Conflict."""
+        present = {i.code for i in self.all_current(county)}
+        new = [i for i in items if i.code not in present and i.version == 1]
+        per_call = (TRANSACTION_STEPS - 1) // 2
+        for start in range(0, len(new), per_call):
+            chunk = new[start : start + per_call]
+            steps = [step for item in chunk for step in _version_steps(item)]
+            try:
+                self._table.transact([*steps, bump_revision(revision_kind("catalogue", county))])
+            except Exception as exc:
+                if is_conditional_failure(exc):
+                    raise Conflict("Some of these items were created meanwhile.") from None
+                raise
+        return new
+
+
+TRANSACTION_STEPS = 100  # DynamoDB's limit of items in one transaction
+
+
+def _version_steps(item: ServiceItem) -> list[dict[str, Any]]:
+    """The two puts that make `item` its code's current version: the immutable version (must
+    not exist) and the CURRENT copy (on the condition that the previous version is current)."""
+    pk = f"SERVICE#{item.code}"
+    body = _item(item)
+    if item.version == 1:
+        current_condition = "attribute_not_exists(pk)"
+        values: dict[str, Any] | None = None
+    else:
+        current_condition = "#v = :previous"
+        values = {":previous": item.version - 1}
+    current: dict[str, Any] = {
+        "Item": {
+            "pk": pk,
+            "sk": "CURRENT",
+            "gsi1pk": catalogue_partition(item.code[:6]),
+            "gsi1sk": item.code,
+            "v": item.version,
+            "item": body,
+        },
+        "ConditionExpression": current_condition,
+    }
+    if values:
+        current["ExpressionAttributeNames"] = {"#v": "v"}
+        current["ExpressionAttributeValues"] = values
+    return [
+        {
+            "Put": {
+                "Item": {"pk": pk, "sk": _version_sk(item.version), "item": body},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {"Put": current},
+    ]
+
+
+def revision_kind(kind: str, county: str | None) -> str:
+    """The name a kind's revision goes by: one county's collection has its own."""
+    return f"{kind}#{county}" if county else kind
 
 
 def bump_revision(kind: str) -> dict[str, Any]:

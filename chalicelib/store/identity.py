@@ -216,6 +216,10 @@ class CitizenStore:
         return citizen
 
 
+def staff_partition(county: str) -> str:
+    return f"STAFF#{county}"
+
+
 class StaffStore:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -224,18 +228,19 @@ class StaffStore:
         raw = self._table.get(f"STAFF#{principal_arn}", "PROFILE")
         return StaffMember.model_validate(raw["data"]) if raw else None
 
-    def all(self) -> list[StaffMember]:
-        """Every staff record (a county has hundreds, not millions): one paged Query."""
+    def of_county(self, county: str) -> list[StaffMember]:
+        """Every staff record of one county (hundreds, not millions; a city's or a province's
+        own staff under its region code): one paged Query of GSI1 `STAFF#<county>`."""
         return [
             StaffMember.model_validate(raw["data"])
-            for raw in self._table.query_all("STAFF", index="gsi1")
+            for raw in self._table.query_all(staff_partition(county), index="gsi1")
         ]
 
     def save(self, staff: StaffMember) -> None:
         item: dict[str, Any] = {
             "pk": f"STAFF#{staff.principal_arn}",
             "sk": "PROFILE",
-            "gsi1pk": "STAFF",
+            "gsi1pk": staff_partition(staff.county),
             "gsi1sk": staff.staff_id,
             "data": staff.model_dump(mode="json", exclude_none=True),
         }

@@ -30,15 +30,23 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def involvement_item(kind: str, department: str, created: datetime, case_id: str) -> dict:
-    """A department's marker on a case it takes part in, on GSI3 `DEPT#<department>` by
-    creation: a department head's view of every case of the department is one Query."""
+def department_partition(county: str, department: str) -> str:
+    """GSI3 partition of one county's department (a department code names a department in
+    every county: 汶上's jxj and 嘉祥's jxj are two departments)."""
+    return f"DEPT#{county}#{department}"
+
+
+def involvement_item(
+    kind: str, county: str, department: str, created: datetime, case_id: str
+) -> dict:
+    """A department's marker on a case it takes part in, on GSI3 `DEPT#<county>#<department>`
+    by creation: a department head's view of every case of the department is one Query."""
     return {
         "pk": f"CASE#{case_id}",
         "sk": f"DEPT#{department}",
         "kind": kind,
         "case_id": case_id,
-        "gsi3pk": f"DEPT#{department}",
+        "gsi3pk": department_partition(county, department),
         "gsi3sk": f"{utc_iso(created)}#{case_id}",
     }
 

@@ -2,7 +2,8 @@
 typed records, filtered in DynamoDB and paginated without a Scan.
 
 A jurisdiction subtree is one Query of GSI3 (`JUR#<county>`, sort key starting with the
-scope's code) with the filters as a FilterExpression. A department's cases are its `DEPT#`
+scope's code) with the filters as a FilterExpression; a city's or a province's is its
+counties' partitions one after another. A department's cases are its `DEPT#<county>#<code>`
 markers (one Query of GSI3, by when the case was received) and one BatchGetItem of their
 roots, filtered here the same way.
 """
@@ -16,7 +17,8 @@ from typing import Any
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.request import ServiceRequest
-from chalicelib.store.keys import utc_iso
+from chalicelib.paging import across
+from chalicelib.store.keys import department_partition, utc_iso
 from chalicelib.store.table import Table
 
 
@@ -141,15 +143,30 @@ class CaseIndex:
         )
         return [_record(raw) for raw in page.items], page.last_key
 
+    def in_counties(
+        self, counties: list[str], f: CaseFilter, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[CaseRecord], dict[str, Any] | None]:
+        """The cases of several counties (a city's or a province's), county after county in
+        code order — the order one index of them all would give, since a county's partition
+        sorts by jurisdiction code (see paging.across for the position)."""
+        return across(
+            counties, lambda county, n, key: self.in_jurisdiction(county, f, n, key), limit, start
+        )
+
     def of_department(
-        self, department: str, f: CaseFilter, limit: int, start: dict[str, Any] | None
+        self,
+        county: str,
+        department: str,
+        f: CaseFilter,
+        limit: int,
+        start: dict[str, Any] | None,
     ) -> tuple[list[CaseRecord], dict[str, Any] | None]:
         # Markers are stamped when the case is received (an application's when submitted),
         # as the roots' `created` is; the roots decide.
         lo = utc_iso(f.received_from) if f.received_from else "0"
         hi = utc_iso(f.received_before) if f.received_before else "~"
         page = self._table.query(
-            f"DEPT#{department}",
+            department_partition(county, department),
             index="gsi3",
             sk_between=(lo, hi),
             forward=False,

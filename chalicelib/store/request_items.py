@@ -11,7 +11,7 @@ CASE#<id> / R              the root, with its index keys:
                            runs un-escalated (the overdue sweep reads only what fell due, shard
                            by shard: no one partition takes every county's clocks)
 CASE#<id> / EV#<ulid>      timeline events, append-only
-CASE#<id> / ASG#<dept>     a department's pending assignment on GSI2 QUEUE#requests#<dept>
+CASE#<id> / ASG#<dept>     a department's pending assignment on GSI2 QUEUE#requests#<county>#<dept>
 CASE#<id> / OVERDUE        while escalated: GSI2 QUEUE#overdue#<county> / <township>#<deadline>
 CASE#<id> / PUB            the public Open311 projection (never for private requests):
                            GSI1 O311#<county>#<yyyy-mm> / <created>#<id>
@@ -54,8 +54,8 @@ def dispatch_queue(unit: str) -> str:
     return f"QUEUE#dispatch#{unit}"
 
 
-def department_queue(department: str) -> str:
-    return f"QUEUE#requests#{department}"
+def department_queue(county: str, department: str) -> str:
+    return f"QUEUE#requests#{county}#{department}"
 
 
 def overdue_queue(county: str) -> str:
@@ -98,14 +98,16 @@ def mirror_items(req: ServiceRequest) -> dict[str, dict[str, Any]]:
     (DEPT#), a pending assignment in the department's queue (ASG#), the overdue marker."""
     items: dict[str, dict[str, Any]] = {}
     for assignment in req.assignments:
-        marker = involvement_item("request", assignment.department, req.created_at, req.request_id)
+        marker = involvement_item(
+            "request", req.county, assignment.department, req.created_at, req.request_id
+        )
         items[marker["sk"]] = marker
         if assignment.status == "pending" and req.status in OPEN_STATUSES:
             sk = f"ASG#{assignment.department}"
             items[sk] = {
                 "pk": case_pk(req.request_id),
                 "sk": sk,
-                "gsi2pk": department_queue(assignment.department),
+                "gsi2pk": department_queue(req.county, assignment.department),
                 "gsi2sk": f"{utc_iso(assignment.assigned_at)}#{req.request_id}",
                 "request_id": req.request_id,
                 "status": req.status.value,

@@ -1,8 +1,9 @@
 """The request lists: a citizen's own requests, the work queues of each role, and the likely
 duplicates a dispatcher is shown — each one Query, returned as typed requests.
 
-Queues live on GSI2 (`RQ#DISPATCH#<unit>`, `RQ#DEPT#<department>`, `RQ#OVERDUE#<county>`),
-the grid's and the duplicates' on GSI3 (`JUR#<county>`, by jurisdiction code and time).
+Queues live on GSI2 (`QUEUE#dispatch#<unit>`, `QUEUE#requests#<county>#<department>`,
+`QUEUE#overdue#<county>`), the grid's and the duplicates' on GSI3 (`JUR#<county>`, by
+jurisdiction code and time).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class RequestLists:
         if queue.kind == "department":
             if queue.department is None:
                 raise ValueError("a department queue needs the department")
-            key, prefix, extra = department_queue(queue.department), None, ("", {}, {})
+            key, prefix, extra = department_queue(county, queue.department), None, ("", {}, {})
         else:
             # A private request escalates to its dispatchers, not to supervisors who may
             # not read it.

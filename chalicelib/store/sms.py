@@ -31,7 +31,8 @@ class OutboxSender:
         self._path = path
 
     def deliver(self, message: SmsMessage) -> None:
-        line = json.dumps(message.model_dump(exclude_none=True), ensure_ascii=False)
+        shown = {**message.model_dump(exclude_none=True), "rendered": message.rendered}
+        line = json.dumps(shown, ensure_ascii=False)
         directory = os.path.dirname(self._path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -46,7 +47,7 @@ class SnsSender:
     def deliver(self, message: SmsMessage) -> None:
         self._clients.client("sns").publish(
             PhoneNumber="+86" + message.phone,
-            Message=message.text,
+            Message=message.rendered,
             MessageAttributes={
                 "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}
             },

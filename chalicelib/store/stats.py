@@ -4,7 +4,8 @@ the table's change feed hands each write of a case root to the aggregator
 a marker of the change record in one transaction, so a redelivered record finds its marker
 and changes nothing. No item grows with the catalogue, the map or the cases:
 
-`STATS#<scope>` / `<period>`                 a scope's overall figures (a fixed set of metrics)
+`STATS#<scope>` / `<period>`                 a scope's overall figures (a fixed set of metrics;
+                                             a region's in shards, `STATS#370800~3`)
 `STATS#<scope>#<period>` / `<dim>:<value>`   one breakdown row (category, service, child
                                              jurisdiction, grid, repeated grid×category)
 `CHANGE#<record id>` / `APPLIED#<n>`         a chunk of a change record applied (expires
@@ -18,7 +19,7 @@ from typing import Any
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.request import ServiceRequest
-from chalicelib.domain.stats import Counters
+from chalicelib.domain.stats import Counters, stored_scopes
 from chalicelib.store.case_parts import ROOT as APPLICATION_ROOT
 from chalicelib.store.refusals import failed_steps, is_conditional_failure
 from chalicelib.store.request_items import ROOT as REQUEST_ROOT
@@ -117,6 +118,15 @@ def _numbers(raw: dict[str, Any]) -> dict[str, int]:
     return {k: int(v) for k, v in raw.items() if k not in ("pk", "sk")}
 
 
+def _merge(total: dict[str, int], more: dict[str, int]) -> None:
+    """Adds a shard's figures to `total` (when they last moved: the latest of the shards)."""
+    for attr, value in more.items():
+        if attr == AS_OF:
+            total[attr] = max(total.get(attr, 0), value)
+        else:
+            total[attr] = total.get(attr, 0) + value
+
+
 class StatsStore:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -158,30 +168,42 @@ class StatsStore:
 
     def get(self, scope: str, period: str) -> dict[str, int]:
         """A scope's figures of a period with every breakdown: one GetItem and the period's
-        breakdown partition (one Query page for a county's catalogue and map; paged on)."""
-        raw = self._table.get(f"STATS#{scope}", period)
-        if raw is None:
-            return {}
-        return {**_numbers(raw), **self._breakdowns(scope, period)}
+        breakdown partition (one Query page for a county's catalogue and map; paged on). A
+        region's are the sum of its shards: one BatchGetItem and a Query a shard."""
+        shards = stored_scopes(scope)
+        if len(shards) == 1:
+            raw = self._table.get(f"STATS#{scope}", period, consistent=True)
+            return {**_numbers(raw), **self._breakdowns(scope, period)} if raw else {}
+        found = self.many([(shard, period) for shard in shards], consistent=True)
+        total: dict[str, int] = {}
+        for shard in shards:
+            if (shard, period) in found:
+                _merge(total, found[(shard, period)])
+                _merge(total, self._breakdowns(shard, period))
+        return total
 
     def periods(
         self, scope: str, prefix: str = "", *, breakdowns: bool = False
     ) -> list[tuple[str, dict[str, int]]]:
         """Every period of a scope (optionally those starting with `prefix`), in order: the
-        overall figures, and with `breakdowns` every breakdown row too."""
-        found = []
-        for raw in self._table.query_all(
-            f"STATS#{scope}", sk_prefix=prefix or None, consistent=True
-        ):
-            attrs = _numbers(raw)
-            if breakdowns:
-                attrs.update(self._breakdowns(scope, raw["sk"]))
-            found.append((raw["sk"], attrs))
-        return found
+        overall figures, and with `breakdowns` every breakdown row too (a region's summed
+        over its shards)."""
+        found: dict[str, dict[str, int]] = {}
+        for shard in stored_scopes(scope):
+            for raw in self._table.query_all(
+                f"STATS#{shard}", sk_prefix=prefix or None, consistent=True
+            ):
+                attrs = _numbers(raw)
+                if breakdowns:
+                    attrs.update(self._breakdowns(shard, raw["sk"]))
+                _merge(found.setdefault(raw["sk"], {}), attrs)
+        return sorted(found.items())
 
-    def many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
-        """Several counter items at once (BatchGetItem, 100 keys a call)."""
-        items = self._table.batch_get([(f"STATS#{s}", p) for s, p in keys], consistent=False)
+    def many(
+        self, keys: list[tuple[str, str]], consistent: bool = False
+    ) -> dict[tuple[str, str], dict[str, int]]:
+        """Several overall counter items at once (BatchGetItem, 100 keys a call)."""
+        items = self._table.batch_get([(f"STATS#{s}", p) for s, p in keys], consistent=consistent)
         return {
             (item["pk"][6:], item["sk"]): {
                 k: int(v)

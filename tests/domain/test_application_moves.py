@@ -30,6 +30,7 @@ def certificate() -> Certificate:
         service_name="食品经营许可",
         service_name_en="Food business licence",
         holder="张*",
+        issuer="汶上县政务服务中心（统一出件）",
         issued_at=NOW,
         object_key="certificates/x.pdf",
     )

@@ -16,7 +16,8 @@ from infra.definitions import DATA_DIR
 
 
 def _sme() -> dict[str, Any]:
-    services = json.loads((DATA_DIR / "services.json").read_text(encoding="utf-8"))["services"]
+    path = DATA_DIR / "counties" / "370830" / "services.json"
+    services = json.loads(path.read_text(encoding="utf-8"))["services"]
     item = next(s for s in services if s["code"] == "370830-QR-0001")
     return {k: v for k, v in item.items() if k != "code"}
 
@@ -111,7 +112,8 @@ def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
     from chalicelib.settings import Settings
 
     class Reference:
-        def calendar(self) -> WorkingCalendar:
+        def calendar(self, county: str) -> WorkingCalendar:
+            assert county == "370830"
             return WorkingCalendar()
 
     clock = FixedClock(datetime(2026, 11, 27, 2, tzinfo=UTC))
@@ -119,6 +121,7 @@ def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
     service = AcceptanceService(None, Reference(), None, None, None, clock, settings)  # type: ignore[arg-type]
 
     class App:
+        county = "370830"
         limits = TimeLimits(
             acceptance_days=1, promised_days=1, legal_days=7, promised_due=date(2026, 11, 30)
         )

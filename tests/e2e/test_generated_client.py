@@ -108,7 +108,7 @@ def test_a_generated_client_files_an_application_and_a_clerk_accepts_it(
         base_url=stack.url, token=issued.access_token, raise_on_unexpected_status=True
     )
 
-    services = api("catalogue.list_services").sync(client=anonymous, limit=100)
+    services = api("catalogue.list_services").sync(client=anonymous, county="370830", limit=100)
     assert SME in [item.code for item in services.items]
     created = api("applications.create_application").sync_detailed(
         client=citizen,

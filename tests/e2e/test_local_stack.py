@@ -40,14 +40,16 @@ def test_a_citizen_signs_in_with_the_code_from_the_outbox(stack: RunningStack) -
 
 
 def test_the_catalogue_and_reference_data_are_served(stack: RunningStack) -> None:
-    services = requests.get(stack.url + "/services", params={"q": "企业"}, timeout=10).json()
+    services = requests.get(
+        stack.url + "/services", params={"county": "370830", "q": "企业"}, timeout=10
+    ).json()
     assert "370830-QR-0001" in [s["code"] for s in services["items"]]
     guide = requests.get(stack.url + "/services/370830-XK-0001", timeout=10).json()
     assert len(guide["review"]["departments"]) == 4
-    assert requests.get(stack.url + "/categories", timeout=10).json()["items"]
-    assert requests.get(stack.url + "/jurisdictions", timeout=10).json()["items"][0]["name"] == (
-        "汶上县"
-    )
+    assert requests.get(stack.url + "/categories?county=370830", timeout=10).json()["items"]
+    assert requests.get(stack.url + "/jurisdictions?county=370830", timeout=10).json()["items"][0][
+        "name"
+    ] == ("汶上县")
     assert requests.get(stack.url + "/nope/nope", timeout=10).status_code == 404
     assert requests.get(stack.url + "/openapi.json", timeout=10).json()["openapi"] == "3.1.0"
 
@@ -183,7 +185,14 @@ def test_an_external_aws_endpoint_can_replace_the_embedded_one(
         stack = start_stack(tmp_path_factory.mktemp("external"), {"BIANMIN_AWS_ENDPOINT": endpoint})
         try:
             url = stack.url
-            assert len(requests.get(url + "/services?limit=100", timeout=10).json()["items"]) == 10
+            assert (
+                len(
+                    requests.get(url + "/services?county=370830&limit=100", timeout=10).json()[
+                        "items"
+                    ]
+                )
+                == 10
+            )
             assert stack.signed("GET", "/admin/me", "zwfw-clerk").json()["role"] == "clerk"
             # the resources are in the external endpoint, not in an embedded one
             import boto3

@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
+from devstack.demo import demo_county
 from tests.e2e.conftest import RunningStack, start_stack, stop_stack
 from tests.e2e.test_application_story import sign_in
 from tests.support.requests import JPEG, QINSHUIWAN
@@ -91,12 +92,17 @@ def photo(stack: RunningStack, auth: dict[str, str] | None = None, profile: str 
     return document_id
 
 
-def file(stack: RunningStack, auth: dict[str, str], **overrides: Any) -> dict[str, Any]:
-    lng, lat = QINSHUIWAN
+def file(
+    stack: RunningStack,
+    auth: dict[str, str],
+    at: tuple[float, float] = QINSHUIWAN,
+    **overrides: Any,
+) -> dict[str, Any]:
+    lng, lat = at
     payload = {
         "category": "streetlight",
-        "description": "亲水湾小区门前路灯不亮，晚上出行不便。",
-        "location": {"lat": lat, "lng": lng, "address": "汶上街道亲水湾小区南门"},
+        "description": "小区门前路灯不亮，晚上出行不便。",
+        "location": {"lat": lat, "lng": lng, "address": "小区南门"},
         **overrides,
     }
     response = requests.post(stack.url + "/requests", json=payload, headers=auth, timeout=10)
@@ -127,24 +133,36 @@ def rate(stack: RunningStack, auth: dict[str, str], request_id: str, level: int)
     return dict(response.json())
 
 
-def test_the_street_light_story(stack: RunningStack, du_ping: dict[str, str]) -> None:
-    created = file(stack, du_ping, photos=[photo(stack, du_ping)])
+# Where the story happens in each county: a point, its grid, community and township, the
+# grid's liaison officer and the township's dispatcher (names as seeded).
+STREET_LIGHT = {
+    "370830": ((116.4895, 35.7322), ("亲水湾小区网格", "西门社区", "汶上街道"), "孟昭海"),
+    "370829": ((116.3405, 35.406), ("呈祥社区第一网格", "呈祥社区", "嘉祥街道"), "卢玉珍"),
+}
+
+
+@pytest.mark.parametrize("code", ["370830", "370829"])  # 汶上县, 嘉祥县: the same story in each
+def test_the_street_light_story(stack: RunningStack, du_ping: dict[str, str], code: str) -> None:
+    county = demo_county(code)
+    point, places, liaison_name = STREET_LIGHT[code]
+    created = file(stack, du_ping, at=point, photos=[photo(stack, du_ping)])
     request_id = created["request_id"]
     routing = created["routing"]
-    assert (routing["grid_name"], routing["community_name"], routing["township_name"]) == (
-        "亲水湾小区网格",
-        "西门社区",
-        "汶上街道",
-    )
-    assert routing["liaison"] == "孟昭海"
-    assert routing["dispatcher"] == "汶上街道信息管理员"
-    assert in_queue(stack, "wenshang-dispatcher", request_id)
-    assert in_queue(stack, "ximen-liaison", request_id)
+    assert (routing["grid_name"], routing["community_name"], routing["township_name"]) == places
+    grid = created["jurisdiction"]
+    dispatcher, liaison = county.dispatcher(grid[:9]), county.liaison(grid)
+    assert liaison is not None
+    assert routing["liaison"] == liaison_name
+    assert routing["dispatcher"] == f"{places[2]}信息管理员"
+    assert created["number"].startswith(f"{county.county.case_prefix}SQ")
+    assert in_queue(stack, dispatcher, request_id)
+    assert in_queue(stack, liaison, request_id)
+    cgj, zjj = county.handler("cgj"), county.handler("zjj")
 
     path = f"/admin/requests/{request_id}"
     act(
         stack,
-        "wenshang-dispatcher",
+        dispatcher,
         f"{path}/triage",
         {
             "action": "assign",
@@ -152,17 +170,15 @@ def test_the_street_light_story(stack: RunningStack, du_ping: dict[str, str]) ->
             "note": "街道、市政、路灯所、开发商四方联动",
         },
     )
-    act(stack, "ximen-liaison", f"{path}/visit", {"kind": "visit", "note": "到现场确认路灯不亮"})
-    evidence = photo(stack, profile="cgj-reviewer")
+    act(stack, liaison, f"{path}/visit", {"kind": "visit", "note": "到现场确认路灯不亮"})
+    evidence = photo(stack, profile=cgj)
     act(
         stack,
-        "cgj-reviewer",
+        cgj,
         f"{path}/reply",
         {"text": "路灯管理所已更换灯具，恢复照明", "photos": [evidence], "done": True},
     )
-    resolved = act(
-        stack, "zjj-reviewer", f"{path}/reply", {"text": "开发商已修复供电线路", "done": True}
-    )
+    resolved = act(stack, zjj, f"{path}/reply", {"text": "开发商已修复供电线路", "done": True})
     assert resolved["status"] == "resolved"
     closed = rate(stack, du_ping, request_id, 4)
     assert closed["status"] == "closed" and closed["rating"]["label"]["zh"] == "满意"
@@ -257,10 +273,14 @@ def test_a_private_petition_and_open311(
     )
     assert dispatcher.status_code == 200
 
-    listed = requests.get(stack.url + "/open311/v2/requests.json", timeout=10).json()
+    listed = requests.get(
+        stack.url + "/open311/v2/requests.json?jurisdiction_id=370830", timeout=10
+    ).json()
     ids = {r["service_request_id"] for r in listed}
     assert public["request_id"] in ids and petition["request_id"] not in ids
-    as_xml = ET.fromstring(requests.get(stack.url + "/open311/v2/requests.xml", timeout=10).text)
+    as_xml = ET.fromstring(
+        requests.get(stack.url + "/open311/v2/requests.xml?jurisdiction_id=370830", timeout=10).text
+    )
     assert {e.findtext("service_request_id") for e in as_xml.findall("request")} == ids
     one = requests.get(f"{stack.url}/open311/v2/requests/{public['request_id']}.xml", timeout=10)
     assert ET.fromstring(one.text).findtext("request/service_code") == "noise"

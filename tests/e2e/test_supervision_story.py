@@ -1,7 +1,8 @@
 """Supervision end to end through the running local stack: a generated workload across the
-county through the API (with retries and races), the headline figures read off
-/admin/stats, zero drift between the counters and the raw cases, and the leaders' dashboard
-opened in headless Chromium (Debian's chromium), checked by what it renders."""
+platform's two counties through the API (with retries and races), the headline figures read
+off /admin/stats — each county's, and the city's rolled up — zero drift between the counters
+and the raw cases, and the leaders' dashboards (a county's and the city's) opened in
+headless Chromium (Debian's chromium), checked by what they render."""
 
 from __future__ import annotations
 
@@ -39,10 +40,19 @@ def test_the_headline_figures_after_a_generated_workload(
     workload: tuple[HttpDriver, Tally],
 ) -> None:
     driver, tally = workload
+    status, city = driver.call("GET", "/admin/stats?scope=370800", profile="city-leader")
+    assert status == 200, city
+    assert city["requests"]["received"] == REQUESTS  # every county's, rolled up
+    counties = {row["code"]: row["figures"]["received"] for row in city["by_jurisdiction"]}
+    assert set(counties) == {"370829", "370830"} and sum(counties.values()) == REQUESTS + sum(
+        n for k, n in tally.outcomes.items() if k.startswith("application") or k == "withdrawn"
+    )
+    status, jiaxiang = driver.call("GET", "/admin/stats?scope=370829", profile="jx-county-leader")
+    assert status == 200 and jiaxiang["total"]["received"] == counties["370829"]
     status, figures = driver.call("GET", "/admin/stats?scope=370830", profile="county-leader")
     assert status == 200, figures
-    requests = figures["requests"]
-    assert requests["received"] == REQUESTS
+    assert figures["total"]["received"] == counties["370830"]
+    requests = city["requests"]
     refused = tally.outcomes["not accepted"]
     assert requests["not_accepted"] == refused
     assert 0.8 <= requests["acceptance_rate"] <= 1.0
@@ -52,7 +62,7 @@ def test_the_headline_figures_after_a_generated_workload(
     # Every case lies in a township, or at the county when no township was known.
     assert sum(f["received"] for f in townships.values()) <= figures["total"]["received"]
     assert "汶上街道" in townships
-    public_status, public = driver.call("GET", "/public/stats")
+    public_status, public = driver.call("GET", "/public/stats")  # the platform's: the city's
     assert public_status == 200 and public["requests"]["received"] == REQUESTS
 
 
@@ -118,6 +128,13 @@ def test_the_dashboard_renders_in_headless_chromium(
     assert trend and int(trend[-1]["data-value"] or 0) > 0
     labels = {b.get("data-label") for b in dom.bars}
     assert "汶上街道" in labels  # the township ranking
+
+    status, session = driver.call("POST", "/admin/dashboard/session", profile="city-leader")
+    assert status == 201, session
+    city = _Dom()
+    city.feed(chromium("--dump-dom", session["url"]))
+    assert city.ids["main"]["data-state"] == "ready"
+    assert {"汶上县", "嘉祥县"} <= {b.get("data-label") for b in city.bars}  # its counties
     assert "县城市管理局" in labels  # the department ranking
     assert "路灯照明" in labels  # hot topics
     assert "汶上县" in text

@@ -146,7 +146,7 @@ def test_the_catalogue_admin_publishes_a_new_version_and_the_old_stays_readable(
     assert old["materials"][1].get("note") != change["materials"][1]["note"]
     versions = body(api.get(f"/services/{SME}/versions"))["items"]
     assert [(v["version"], v["current"]) for v in versions] == [(1, False), (2, True)]
-    listed = {i["code"]: i for i in body(api.get("/services?limit=100"))["items"]}
+    listed = {i["code"]: i for i in body(api.get("/services?county=370830&limit=100"))["items"]}
     assert listed[SME]["version"] == 2 and listed[SME]["promised_days"] == 2
 
 

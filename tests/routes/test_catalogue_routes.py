@@ -10,7 +10,7 @@ SME = "370830-QR-0001"
 
 
 def test_lists_the_seeded_catalogue_in_code_order(api: ApiClient) -> None:
-    response = api.get("/services?limit=100")
+    response = api.get("/services?county=370830&limit=100")
     assert response.status_code == 200
     codes = [item["code"] for item in body(response)["items"]]
     assert len(codes) == 10
@@ -19,28 +19,32 @@ def test_lists_the_seeded_catalogue_in_code_order(api: ApiClient) -> None:
 
 
 def test_filters_by_type_department_and_keyword(api: ApiClient) -> None:
-    licences = body(api.get("/services?type=administrative_licence&limit=100"))["items"]
+    licences = body(api.get("/services?county=370830&type=administrative_licence&limit=100"))[
+        "items"
+    ]
     assert licences and all(i["type"] == "administrative_licence" for i in licences)
     assert all(i["type_label"]["zh"] == "行政许可" for i in licences)
-    gaj = body(api.get("/services?department=gaj"))["items"]
+    gaj = body(api.get("/services?county=370830&department=gaj"))["items"]
     assert {i["code"] for i in gaj} == {"370830-XK-0001", "370830-XK-0006"}
-    assert [i["code"] for i in body(api.get("/services?q=中小微"))["items"]] == [SME]
+    assert [i["code"] for i in body(api.get("/services?county=370830&q=中小微"))["items"]] == [SME]
     # a keyword matches material names too, in English as well as Chinese
-    assert SME in [i["code"] for i in body(api.get("/services?q=audit%20report"))["items"]]
+    assert SME in [
+        i["code"] for i in body(api.get("/services?county=370830&q=audit%20report"))["items"]
+    ]
 
 
 def test_pages_with_an_opaque_cursor_bound_to_its_filters(api: ApiClient) -> None:
-    first = body(api.get("/services?limit=4"))
+    first = body(api.get("/services?county=370830&limit=4"))
     assert len(first["items"]) == 4 and first["next_cursor"]
-    second = body(api.get(f"/services?limit=4&cursor={first['next_cursor']}"))
-    third = body(api.get(f"/services?limit=4&cursor={second['next_cursor']}"))
+    second = body(api.get(f"/services?county=370830&limit=4&cursor={first['next_cursor']}"))
+    third = body(api.get(f"/services?county=370830&limit=4&cursor={second['next_cursor']}"))
     codes = [i["code"] for page in (first, second, third) for i in page["items"]]
     assert len(codes) == 10 and len(set(codes)) == 10 and "next_cursor" not in third
     # the cursor cannot be replayed with other filters, nor forged
-    moved = api.get(f"/services?limit=4&type=filing&cursor={first['next_cursor']}")
+    moved = api.get(f"/services?county=370830&limit=4&type=filing&cursor={first['next_cursor']}")
     assert moved.status_code == 404
     assert body(moved)["errors"][0]["field"] == "query.cursor"
-    assert api.get("/services?cursor=AAAA").status_code == 422
+    assert api.get("/services?county=370830&cursor=AAAA").status_code == 422
 
 
 @pytest.mark.parametrize(
@@ -54,7 +58,7 @@ def test_pages_with_an_opaque_cursor_bound_to_its_filters(api: ApiClient) -> Non
     ],
 )
 def test_rejects_bad_query_parameters_naming_them(api: ApiClient, query: str, field: str) -> None:
-    response = api.get(f"/services?{query}")
+    response = api.get(f"/services?county=370830&{query}")
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
     assert field in [e["field"] for e in body(response)["errors"]]
@@ -86,7 +90,7 @@ def test_unknown_service_is_a_404_problem(api: ApiClient) -> None:
 
 
 def test_categories_list_their_departments_and_privacy(api: ApiClient) -> None:
-    items = body(api.get("/categories"))["items"]
+    items = body(api.get("/categories?county=370830"))["items"]
     by_code = {c["code"]: c for c in items}
     assert by_code["streetlight"]["departments"] == ["cgj"]
     assert by_code["petition"]["private"] is True
@@ -94,20 +98,20 @@ def test_categories_list_their_departments_and_privacy(api: ApiClient) -> None:
 
 
 def test_jurisdiction_tree_children_and_node(api: ApiClient) -> None:
-    tree = body(api.get("/jurisdictions"))["items"]
+    tree = body(api.get("/jurisdictions?county=370830"))["items"]
     assert len(tree) == 1 and tree[0]["code"] == "370830"
     townships = tree[0]["children"]
     assert len(townships) == 15 and townships[0]["name"] == "汶上街道"
     assert townships[0]["children"][0]["name"] == "西门社区"
     assert "children" not in townships[0]["children"][0]  # default depth 2
-    grids = body(api.get("/jurisdictions?parent=370830001001"))["items"]
+    grids = body(api.get("/jurisdictions?county=370830&parent=370830001001"))["items"]
     assert [g["level"] for g in grids] == ["grid", "grid"] and grids[0]["polygon"]
     node = body(api.get("/jurisdictions/370830001001001"))
     assert node["path"] == ["汶上县", "汶上街道", "西门社区", "亲水湾小区网格"]
     assert node["level_label"] == {"zh": "网格", "en": "Grid"}
     assert api.get("/jurisdictions/370830999").status_code == 404
-    assert api.get("/jurisdictions?parent=370830999").status_code == 404
-    assert api.get("/jurisdictions?depth=9").status_code == 422
+    assert api.get("/jurisdictions?county=370830&parent=370830999").status_code == 404
+    assert api.get("/jurisdictions?county=370830&depth=9").status_code == 422
 
 
 def test_unknown_paths_and_methods_are_problems(api: ApiClient) -> None:

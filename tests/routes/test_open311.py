@@ -65,36 +65,44 @@ def test_discovery_and_services_in_json_and_xml(api: ApiClient) -> None:
     xml = ET.fromstring(api.get("/open311/v2/discovery.xml").body)
     assert xml.find("endpoints/endpoint/url").text.endswith("/open311/v2")
 
-    services = body(api.get("/open311/v2/services.json"))
+    services = body(api.get("/open311/v2/services.json?jurisdiction_id=370830"))
     validate(services, "services.schema.json")
     codes = [s["service_code"] for s in services]
     assert "streetlight" in codes and "petition" in codes
     light = next(s for s in services if s["service_code"] == "streetlight")
     assert light["service_name"] == "路灯照明 (Street lights)"
     assert light["metadata"] is False and light["type"] == "realtime"
-    as_xml = xml_records(api.get("/open311/v2/services.xml"), "services", "service")
+    as_xml = xml_records(
+        api.get("/open311/v2/services.xml?jurisdiction_id=370830"), "services", "service"
+    )
     assert [s["service_code"] for s in as_xml] == codes
     assert as_xml[0]["metadata"] == "false"
 
-    definition = body(api.get("/open311/v2/services/streetlight.json"))
+    definition = body(api.get("/open311/v2/services/streetlight.json?jurisdiction_id=370830"))
     validate(definition, "service-definition.schema.json")
-    assert ET.fromstring(api.get("/open311/v2/services/streetlight.xml").body).tag == (
-        "service_definition"
-    )
+    assert ET.fromstring(
+        api.get("/open311/v2/services/streetlight.xml?jurisdiction_id=370830").body
+    ).tag == ("service_definition")
 
 
 def test_errors_are_geo_report_error_arrays(api: ApiClient) -> None:
-    missing = api.get("/open311/v2/services/weather.json")
+    missing = api.get("/open311/v2/services/weather.json?jurisdiction_id=370830")
     assert missing.status_code == 404
     assert body(missing) == [{"code": 404, "description": "service_code weather not found"}]
-    xml = api.get("/open311/v2/services/weather.xml")
+    xml = api.get("/open311/v2/services/weather.xml?jurisdiction_id=370830")
     assert xml.status_code == 404
     assert xml_records(xml, "errors", "error") == [
         {"code": "404", "description": "service_code weather not found"}
     ]
     assert api.get("/open311/v2/services.yaml").status_code == 404
-    assert api.get("/open311/v2/requests.json?status=pending").status_code == 400
-    assert api.get("/open311/v2/requests.json?start_date=yesterday").status_code == 400
+    assert (
+        api.get("/open311/v2/requests.json?jurisdiction_id=370830&status=pending").status_code
+        == 400
+    )
+    assert (
+        api.get("/open311/v2/requests.json?jurisdiction_id=370830&start_date=yesterday").status_code
+        == 400
+    )
     assert api.get("/open311/v2/requests.json?jurisdiction_id=110101").status_code == 404
     assert api.get("/open311/v2/requests/nope.json").status_code == 404
     assert api.get("/open311/v2/tokens/nope.json").status_code == 404
@@ -121,7 +129,7 @@ def test_requests_read_through_open311_carry_no_personal_data(
         {"text": "已更换灯具", "done": True},
     )
     noise = file(api, citizen, street_light(category="noise", description="夜间施工噪音"))
-    listed = body(api.get("/open311/v2/requests.json"))
+    listed = body(api.get("/open311/v2/requests.json?jurisdiction_id=370830"))
     validate(listed, "requests.schema.json")
     by_id = {r["service_request_id"]: r for r in listed}
     assert set(by_id) == {light["request_id"], noise["request_id"]}
@@ -136,27 +144,34 @@ def test_requests_read_through_open311_carry_no_personal_data(
     assert by_id[noise["request_id"]]["status"] == "open"
 
     assert [
-        r["service_request_id"] for r in body(api.get("/open311/v2/requests.json?status=open"))
+        r["service_request_id"]
+        for r in body(api.get("/open311/v2/requests.json?jurisdiction_id=370830&status=open"))
     ] == [noise["request_id"]]
-    only_noise = body(api.get("/open311/v2/requests.json?service_code=noise"))
+    only_noise = body(
+        api.get("/open311/v2/requests.json?jurisdiction_id=370830&service_code=noise")
+    )
     assert [r["service_code"] for r in only_noise] == ["noise"]
     future = body(
         api.get(
-            "/open311/v2/requests.json?start_date=2027-01-01T00:00:00Z&end_date=2027-02-01T00:00:00Z"
+            "/open311/v2/requests.json?jurisdiction_id=370830&start_date=2027-01-01T00:00:00Z&end_date=2027-02-01T00:00:00Z"
         )
     )
     assert future == []
     unknown = "01" + "0" * 24
     picked = body(
-        api.get(f"/open311/v2/requests.json?service_request_id={noise['request_id']},{unknown}")
+        api.get(
+            f"/open311/v2/requests.json?jurisdiction_id=370830&service_request_id={noise['request_id']},{unknown}"
+        )
     )
     assert [r["service_request_id"] for r in picked] == [noise["request_id"]]
     for malformed in ("null", f"{noise['request_id']},nonexistent", f"{unknown}, {unknown}"):
-        refused = api.get(f"/open311/v2/requests.json?service_request_id={malformed}")
+        refused = api.get(
+            f"/open311/v2/requests.json?jurisdiction_id=370830&service_request_id={malformed}"
+        )
         assert refused.status_code == 400
         assert "service_request_id" in body(refused)[0]["description"]
     ignored_but_checked = api.get(
-        f"/open311/v2/requests.json?service_request_id={unknown}&end_date=yesterday"
+        f"/open311/v2/requests.json?jurisdiction_id=370830&service_request_id={unknown}&end_date=yesterday"
     )
     assert ignored_but_checked.status_code == 400
     assert "end_date" in body(ignored_but_checked)[0]["description"]
@@ -170,7 +185,9 @@ def test_requests_read_through_open311_carry_no_personal_data(
     assert as_xml[0]["status"] == "closed"
     assert as_xml[0]["description"] == one[0]["description"]
     assert as_xml[0]["lat"] == str(one[0]["lat"])
-    all_xml = xml_records(api.get("/open311/v2/requests.xml"), "service_requests", "request")
+    all_xml = xml_records(
+        api.get("/open311/v2/requests.xml?jurisdiction_id=370830"), "service_requests", "request"
+    )
     assert {r["service_request_id"] for r in all_xml} == set(by_id)
 
 
@@ -278,7 +295,7 @@ def test_edge_values_answer_geo_report_errors(api: ApiClient, citizen: str) -> N
         "page=2&page_size=600",
         "status=pending",
     ):
-        response = api.get(f"/open311/v2/requests.json?{query}")
+        response = api.get(f"/open311/v2/requests.json?jurisdiction_id=370830&{query}")
         assert response.status_code == 400, (query, response.body)
         assert body(response)[0]["code"] == 400
     for query in (  # years no record carries: ever since, until further notice
@@ -286,7 +303,7 @@ def test_edge_values_answer_geo_report_errors(api: ApiClient, citizen: str) -> N
         "start_date=9999-12-30T00:00:00-10:00&end_date=9999-12-31T20:00:00-10:00",
         "start_date=2026-11-02T00:00:00Z&end_date=2026-11-01T00:00:00Z",  # an empty range
     ):
-        response = api.get(f"/open311/v2/requests.json?{query}")
+        response = api.get(f"/open311/v2/requests.json?jurisdiction_id=370830&{query}")
         assert response.status_code == 200, (query, response.body)
         assert body(response) == []
     pasted = file(

@@ -45,7 +45,11 @@ def test_openapi_states_each_routes_auth_and_schemas(api: ApiClient) -> None:
     assert document["paths"]["/me"]["get"]["security"] == [{"citizenToken": []}]
     assert document["paths"]["/services"]["get"]["security"] == []
     params = {p["name"] for p in document["paths"]["/services"]["get"]["parameters"]}
-    assert params == {"type", "department", "q", "limit", "cursor"}
+    assert params == {"county", "type", "department", "q", "limit", "cursor"}
+    county = next(
+        p for p in document["paths"]["/services"]["get"]["parameters"] if p["name"] == "county"
+    )
+    assert county["required"] is True  # catalogues are each county's
     cursor = next(
         p for p in document["paths"]["/services"]["get"]["parameters"] if p["name"] == "cursor"
     )
@@ -65,7 +69,7 @@ def test_openapi_states_each_routes_auth_and_schemas(api: ApiClient) -> None:
 
 
 def test_the_sms_consumer_appends_to_the_outbox(
-    deps: Container, aws: Any, provisioned: Any, tmp_path: Path
+    deps: Container, aws: Any, provisioned: Any, seeded: Any, tmp_path: Path
 ) -> None:
     """POST /auth/otp enqueues; the pump delivers to `deliver_sms`, which writes the outbox."""
     from app import app
@@ -84,6 +88,7 @@ def test_the_sms_consumer_appends_to_the_outbox(
         deps.signing_keys.key(),
         deps.settings,
         deps.clock,
+        deps.reference,
     )
     auth.send_code("13953700001", "203.0.113.7")
     assert not outbox.exists()
@@ -94,6 +99,8 @@ def test_the_sms_consumer_appends_to_the_outbox(
     lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 1
     assert lines[0]["phone"] == "13953700001" and lines[0]["code"] in lines[0]["text"]
+    # A sign-in is the platform's, not a county's: the platform's approved signature.
+    assert lines[0]["rendered"].startswith("【济宁便民】验证码")
     assert pump.drain() == 0  # delivered messages are deleted
 
 

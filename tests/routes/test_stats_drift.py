@@ -12,12 +12,15 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container
-from chalicelib.services.stats import verify
+from chalicelib.services.stats import platform_scopes, verify
 from chalicelib.store.listing import CaseIndex
 from chalicelib.store.stats import StatsStore
+from devstack.demo import demo_county
 from devstack.workload import Workload
 from tests.conftest import ApiClient, RecordingSms, body
 from tests.support.requests import InProcessDriver
+
+WENSHANG = demo_county("370830")
 
 
 @pytest.mark.parametrize("seed", [7, 2026])
@@ -44,29 +47,36 @@ def test_zero_drift_after_a_randomized_workload(
     outcomes = workload.tally.outcomes
     assert outcomes["filed"] == 25
 
-    tree = deps.reference.jurisdictions()
-    scopes = [*tree.nodes, *(f"dept:{d}" for d in deps.reference.departments())]
+    counties, scopes = platform_scopes(deps.reference_store)
     pump.drain()  # the change feed catches up: the figures follow the cases
-    report = verify(CaseIndex(deps.table), StatsStore(deps.table), "370830", scopes)
+    report = verify(CaseIndex(deps.table), StatsStore(deps.table), counties, scopes)
     assert report.cases == 29
     assert report.drift == [], report.drift[:10]
     # Every change record delivered again (a retried batch, a replay after a failure, a
     # shard split): nothing counts twice.
     assert pump.stream.replay() > 0
-    again = verify(CaseIndex(deps.table), StatsStore(deps.table), "370830", scopes)
+    again = verify(CaseIndex(deps.table), StatsStore(deps.table), counties, scopes)
     assert again.drift == [], again.drift[:10]
 
-    county = body(api.get("/admin/stats?scope=370830&period=2026", profile="county-leader"))
-    assert county["requests"]["received"] == 25
-    assert county["applications"]["received"] == sum(
+    # The city's figures roll both counties up: every case filed, in one of them or the other.
+    city = body(api.get("/admin/stats?scope=370800&period=2026", profile="city-leader"))
+    assert city["requests"]["received"] == 25
+    assert city["applications"]["received"] == sum(
         n for k, n in outcomes.items() if k.startswith("application") or k == "withdrawn"
     )
+    by_county = {row["code"]: row["figures"]["received"] for row in city["by_jurisdiction"]}
+    assert set(by_county) == {"370829", "370830"}, by_county  # the workload spans both
+    for code, received in by_county.items():
+        county = body(api.get(f"/admin/stats?scope={code}&period=2026", profile="city-leader"))
+        assert county["total"]["received"] == received
 
 
 def test_a_tampered_counter_is_reported(
     api: ApiClient, aws: Any, pump: Any, sms: RecordingSms, deps: Container
 ) -> None:
-    workload = Workload(InProcessDriver(api, aws, pump, sms), random.Random(1), citizens=2)
+    workload = Workload(
+        InProcessDriver(api, aws, pump, sms), random.Random(1), citizens=2, counties=[WENSHANG]
+    )
     workload.file_request()
     pump.drain()
     deps.table.update(
@@ -76,7 +86,7 @@ def test_a_tampered_counter_is_reported(
         ExpressionAttributeNames={"#a": "req.received"},
         ExpressionAttributeValues={":one": 1},
     )
-    report = verify(CaseIndex(deps.table), StatsStore(deps.table), "370830", ["370830"])
+    report = verify(CaseIndex(deps.table), StatsStore(deps.table), ["370830"], ["370830"])
     assert [(d.scope, d.period, d.attribute, d.counted, d.recomputed) for d in report.drift] == [
         ("370830", "2026", "req.received", 2, 1)
     ]
@@ -86,7 +96,9 @@ def test_figures_follow_the_cases_through_the_change_feed(
     api: ApiClient, aws: Any, pump: Any, sms: RecordingSms, deps: Container
 ) -> None:
     """A case write touches no counter: the figures move when the feed delivers it."""
-    workload = Workload(InProcessDriver(api, aws, pump, sms), random.Random(3), citizens=1)
+    workload = Workload(
+        InProcessDriver(api, aws, pump, sms), random.Random(3), citizens=1, counties=[WENSHANG]
+    )
     counters = StatsStore(deps.table)
     pump.drain()
     before = counters.get("370830", "2026").get("req.received", 0)

@@ -103,7 +103,7 @@ def test_who_may_read_which_figures(api: ApiClient) -> None:
     assert api.get("/admin/stats", profile="ximen-liaison").status_code == 403
     assert api.get("/admin/stats", profile="cgj-reviewer").status_code == 403
     own = api.get("/admin/stats", profile="zwfw-supervisor")
-    assert own.status_code == 200 and body(own)["scope"] == "dept:zwfw"
+    assert own.status_code == 200 and body(own)["scope"] == "dept:370830:zwfw"
     assert api.get("/admin/stats?scope=dept:cgj", profile="zwfw-supervisor").status_code == 403
     bad = api.get("/admin/stats?period=2026-13-99", profile="county-leader")
     assert bad.status_code == 422
@@ -185,10 +185,10 @@ def test_hot_topics_flag_repeated_requests(
 
 def test_public_figures_carry_no_personal_data(api: ApiClient, resident: str) -> None:
     handled(api, resident, 5)
-    response = api.get("/public/stats?period=2026")
+    response = api.get("/public/stats?scope=370830&period=2026")
     assert response.status_code == 200
     public = body(response)
-    assert public["county"] == "汶上县"
+    assert public["scope"] == "370830" and public["county"] == "汶上县"
     assert public["requests"]["received"] == 1
     assert public["requests"]["satisfaction_rate"] == 1.0
     assert public["townships"][0]["name"] == "汶上街道"

@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.county import County
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_api import TriageRequest
@@ -19,6 +20,7 @@ from chalicelib.domain.sms import SmsMessage
 from chalicelib.errors import Conflict
 from chalicelib.paging import CursorCodec
 from chalicelib.services.request_triage import RequestTriage
+from devstack.seed import county_data
 from tests.support.entities import NOW, service_request
 
 DISPATCHER = StaffMember(
@@ -66,21 +68,24 @@ class FakeReference:
     class Tree:
         nodes: dict[str, Any] = field(default_factory=dict)
 
-    def departments(self) -> dict[str, Any]:
+    def departments(self, county: str) -> dict[str, Any]:
         return {}
 
-    def calendar(self) -> WorkingCalendar:
+    def calendar(self, county: str) -> WorkingCalendar:
         return WorkingCalendar()
 
-    def jurisdictions(self) -> FakeReference.Tree:
+    def jurisdictions(self, county: str) -> FakeReference.Tree:
         return FakeReference.Tree()
+
+    def county_named(self, code: str, field: str) -> County:
+        return county_data(code[:6]).county
 
 
 class FakeRoster:
-    def by_id(self, staff_id: str) -> None:
+    def by_id(self, county: str, staff_id: str) -> None:
         return None
 
-    def handlers(self, department: str) -> list[StaffMember]:
+    def handlers(self, county: str, department: str) -> list[StaffMember]:
         return []
 
 
@@ -123,6 +128,7 @@ def test_a_saved_refusal_is_texted_once_with_its_reason() -> None:
     assert [s.status for s in store.saved] == [RequestStatus.NOT_ACCEPTED]
     assert [(m.phone, m.purpose) for m in sms.sent] == [("13953700001", "request")]
     assert req.number in sms.sent[0].text and "不属于受理范围" in sms.sent[0].text
+    assert sms.sent[0].rendered.startswith("【汶上便民】")  # the county's own signature
 
 
 def test_a_refusal_the_store_did_not_save_texts_nothing() -> None:

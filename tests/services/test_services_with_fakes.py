@@ -127,9 +127,9 @@ class FakeStaffStore:
         self.reads += 1
         return next((m for m in self.members if m.principal_arn == arn), None)
 
-    def all(self) -> list[StaffMember]:
+    def of_county(self, county: str) -> list[StaffMember]:
         self.reads += 1
-        return list(self.members)
+        return [m for m in self.members if m.county == county]
 
 
 def test_the_staff_cache_reads_once_per_window_and_refuses_the_inactive() -> None:
@@ -148,5 +148,6 @@ def test_the_staff_cache_reads_once_per_window_and_refuses_the_inactive() -> Non
         directory.resolve(gone.principal_arn)
     with pytest.raises(Forbidden):
         directory.resolve("")
-    assert [s.staff_id for s in directory.handlers("jtj")] == ["staff-r"]
-    assert directory.by_id("staff-gone") is None  # inactive staff are not found for work
+    assert [s.staff_id for s in directory.handlers("370830", "jtj")] == ["staff-r"]
+    assert directory.handlers("370829", "jtj") == []  # a department is one county's
+    assert directory.by_id("370830", "staff-gone") is None  # inactive: not found for work

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.clock import FixedClock
+from chalicelib.context import current_request_id
 from chalicelib.deps import Container
 from chalicelib.errors import Conflict
 from chalicelib.store.identity import OtpStore, RateLimitHit
@@ -131,15 +132,21 @@ def test_catalogue_reads_cost_at_most_two_calls_and_never_scan(
     deps: Container, seeded: Any, clock: FixedClock
 ) -> None:
     counter = CallCounter(deps.clients.dynamodb)
-    deps.catalogue.search(type=None, department=None, keyword=None, limit=20, cursor=None)
-    cold = dict(counter.calls)
-    counter.reset()
-    deps.catalogue.search(type=None, department="jxj", keyword="证明", limit=5, cursor=None)
-    warm = dict(counter.calls)
+    search = deps.catalogue.search
+    first = current_request_id.set("the first request")  # revisions: read once a request
+    try:
+        search(county="370830", type=None, department=None, keyword=None, limit=20, cursor=None)
+        cold = dict(counter.calls)
+        counter.reset()
+        current_request_id.set("the second request")
+        search(county="370830", type=None, department="jxj", keyword="证明", limit=5, cursor=None)
+        warm = dict(counter.calls)
+    finally:
+        current_request_id.reset(first)
     counter.reset()
     deps.catalogue.guide(SME)
     guide = dict(counter.calls)
-    assert cold == {"GetItem": 1, "Query": 1}
+    assert cold == {"GetItem": 1, "Query": 2}  # the revisions; the counties, the catalogue
     assert warm == {"GetItem": 1}
     assert guide == {"GetItem": 1}
 
@@ -149,23 +156,29 @@ def test_a_published_edit_reloads_every_cache_on_its_next_read(
 ) -> None:
     """Another container's cache: it sees the new revision on its next read."""
     other = Container(settings=deps.settings, clock=deps.clock, clients=deps.clients)
-    assert other.reference.catalogue()[0].version == 1
+    assert other.reference.catalogue("370830")[0].version == 1
+    assert other.reference.catalogue("370829")[0].version == 1
     store = deps.catalogue_store
-    first = other.reference.catalogue()[0]
+    first = other.reference.catalogue("370830")[0]
+    counter = CallCounter(deps.clients.dynamodb)
     store.save(first.model_copy(update={"version": 2}))
-    assert other.reference.catalogue()[0].version == 2
+    counter.reset()
+    assert other.reference.catalogue("370830")[0].version == 2
+    assert other.reference.catalogue("370829")[0].version == 1
+    # Only the edited county's catalogue was loaded again (each read checks the revisions).
+    assert counter.calls["Query"] == 1
 
 
 def test_the_revision_check_is_skipped_within_its_max_age(deps: Container, seeded: Any) -> None:
     settings = deps.settings.model_copy(update={"reference_max_age_seconds": 5})
     clock = FixedClock(deps.clock.now())
     other = Container(settings=settings, clock=clock, clients=deps.clients)
-    other.reference.categories()
+    other.reference.categories("370830")
     counter = CallCounter(deps.clients.dynamodb)
-    other.reference.categories()
+    other.reference.categories("370830")
     assert counter.total == 0
     clock.advance(seconds=5)
-    other.reference.categories()
+    other.reference.categories("370830")
     assert counter.calls == {"GetItem": 1}
 
 
