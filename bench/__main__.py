@@ -1,64 +1,25 @@
 """`make bench`: the figures the walking skeleton promises, printed (not asserted as timed
-tests). Cold import against a bare-Chalice baseline, the deployment zip's size, and the
-DynamoDB calls each catalogue and auth route makes (counted with a botocore hook)."""
+tests). Cold start against a bare-Chalice baseline doing the same work, the deployment
+zip's size, and the DynamoDB calls each catalogue and auth route makes (counted with a
+botocore hook)."""
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-RUNS = 9
 
 
-def _import_seconds(module: str, cwd: Path) -> float:
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BIANMIN_", "AWS_"))}
-    env.update({"AWS_DEFAULT_REGION": "cn-north-1", "PYTHONDONTWRITEBYTECODE": "1"})
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )
-    return float(out.stdout.strip().splitlines()[-1])
+def cold_start() -> None:
+    """The packaged app against a bare Chalice + boto3 app doing the same work, in paired
+    fresh processes laid out as Lambda (bench/coldstart.py)."""
+    from bench.coldstart import measure, report
 
-
-def cold_import() -> None:
-    app_times, base_times = [], []
-    for _ in range(RUNS):  # interleaved, so machine noise hits both alike
-        app_times.append(_import_seconds("app", ROOT))
-        base_times.append(_import_seconds("baseline_app", ROOT / "bench"))
-    app, base = statistics.median(app_times), statistics.median(base_times)
-    ratio = app / base
-    verdict = "OK" if ratio <= 1.5 else "OVER TARGET"
-    print(f"Cold import (median of {RUNS} fresh interpreters)")
-    print(f"  app.py                         {app * 1000:7.1f} ms")
-    print(f"  bare Chalice + boto3 + client  {base * 1000:7.1f} ms")
-    print(f"  ratio                          {ratio:7.2f}   target <= 1.5  {verdict}")
+    report(measure())
 
 
 def package_size() -> None:
-    out = Path(tempfile.mkdtemp(prefix="bianmin-bench-"))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "infra.package",
-            "--stage",
-            "prod",
-            "--region",
-            "cn-north-1",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    size = (out / "deployment.zip").stat().st_size / 1024 / 1024
+    from bench.coldstart import deployment_zip
+
+    size = deployment_zip().stat().st_size / 1024 / 1024  # the package cold_start() measured
     verdict = "OK" if size <= 10 else "OVER TARGET"
     print("Deployment package")
     print(f"  deployment.zip                 {size:7.2f} MB   target <= 10 MB  {verdict}")
@@ -199,7 +160,7 @@ def growth() -> None:
 
 
 def main() -> None:
-    cold_import()
+    cold_start()
     print()
     grid_lookup()
     print()
