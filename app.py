@@ -9,22 +9,9 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.auth import citizen
-from chalicelib.auth.citizen import authorizer_bp, citizen_authorizer  # noqa: F401 (its handler)
+from chalicelib.auth.citizen import authorizer_bp, citizen_authorizer  # also its handler
 from chalicelib.deps import container
-from chalicelib.handlers import (
-    admin,
-    applications,
-    auth,
-    catalogue,
-    events,
-    open311,
-    reference,
-    request_admin,
-    requests,
-    review,
-    supervision,
-    system,
-)
+from chalicelib.handlers import events, routes
 from chalicelib.http.api import fallback_routes, method_not_allowed, request_path
 from chalicelib.http.problem import geo_report_errors, normalise_error_response
 from chalicelib.observability import get_tracer, logger, metrics
@@ -39,22 +26,10 @@ app.api.binary_types = [
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 ]
 
-for blueprint in (
-    authorizer_bp,
-    system.bp,
-    auth.bp,
-    catalogue.bp,
-    reference.bp,
-    applications.bp,
-    admin.bp,
-    review.bp,
-    requests.bp,
-    request_admin.bp,
-    open311.bp,
-    supervision.bp,
-    events.bp,
-):
-    app.register_blueprint(blueprint)
+app.register_blueprint(authorizer_bp)
+# Every route, its handler module imported on its first request (handlers/routes.py).
+routes.register(app, citizen_authorizer)
+app.register_blueprint(events.bp)
 
 # Methods a path does not support answer 405 (deployed, API Gateway would say 403 otherwise).
 # They keep the path's authorizer, so an unsigned call to an admin path is still refused at

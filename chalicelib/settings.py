@@ -14,7 +14,7 @@ from chalicelib import resources
 class Settings(BaseModel):
     """Everything the app reads from its environment, validated once."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     stage: str = Field(default="local", pattern=r"^[a-z][a-z0-9-]{0,15}$")
     region: str = "cn-north-1"

@@ -6,8 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import jwt
-
 ISSUER = "bianmin"
 AUDIENCE = "bianmin-citizen"
 DASHBOARD_AUDIENCE = "bianmin-dashboard"
@@ -44,9 +42,14 @@ class TokenIssuer:
             "exp": issued + self.ttl_seconds,
             "jti": secrets.token_urlsafe(12),
         }
+        import jwt  # on first use: PyJWT (and the urllib.request it pulls in) is no part of
+        # a cold start that signs and checks no token, such as /health's
+
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def verify(self, token: str, now: datetime) -> CitizenClaims:
+        import jwt  # on first use, as in issue()
+
         try:
             claims = jwt.decode(
                 token,

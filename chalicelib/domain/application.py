@@ -35,7 +35,7 @@ class Application(OutcomeMoves, BaseModel):
     """The stored application root. Its moves up to the decision here; issuance,
     delivery, rating and rectification in `application_outcome`."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     application_id: str
     number: str

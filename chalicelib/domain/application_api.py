@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, RootModel, StringConstraints
+from pydantic import Field, StringConstraints
 
 from chalicelib.domain.applicant import Applicant, Delivery
 from chalicelib.domain.application_parts import DocumentStatus, Status, SupplementItem
-from chalicelib.domain.common import Cursor, Instant, QueryInt, Strict, Text
+from chalicelib.domain.common import Cursor, Instant, OneOf, QueryInt, Strict, Text
 from chalicelib.domain.identity import Phone
 from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.reference import JurisdictionCode
@@ -67,7 +67,7 @@ class NotAcceptDecision(Strict):
 
 
 class AcceptanceDecision(
-    RootModel[
+    OneOf[
         Annotated[
             AcceptDecision | SupplementDecision | NotAcceptDecision,
             Field(discriminator="decision"),

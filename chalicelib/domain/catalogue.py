@@ -99,6 +99,7 @@ class ServiceItemInput(Strict):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
         json_schema_extra={
             "if": {"properties": {"online_only": {"const": True}}, "required": ["online_only"]},
             "then": {
@@ -149,7 +150,7 @@ class ServiceItemInput(Strict):
 class ServiceItem(ServiceItemInput):
     """A catalogue item as stored and published: one immutable version of it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     code: ServiceCode
     version: int = Field(ge=1)

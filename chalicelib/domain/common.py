@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    RootModel,
     StringConstraints,
     WithJsonSchema,
 )
@@ -36,7 +37,17 @@ class Strict(BaseModel):
     Values are taken as sent (no whitespace stripping), so what the OpenAPI document allows
     is exactly what is accepted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+T = TypeVar("T")
+
+
+class OneOf(RootModel[T], Generic[T]):
+    """A body that is one of several models told apart by a discriminator field. Like
+    Strict's, its validator is built when first used, not at import."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=2000)]

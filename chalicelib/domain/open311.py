@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 class PublicRecord(BaseModel):
     """One GeoReport v2 service request record (field names as the spec has them)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     service_request_id: str
     status: Literal["open", "closed"]

@@ -46,7 +46,7 @@ class ServiceRequest(DispatchMoves, HandlingMoves, BaseModel):
     here, the dispatcher's in `request_dispatch`, the departments' and liaison officers' in
     `request_handling`."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     request_id: str
     number: str

@@ -9,7 +9,6 @@ from pydantic import (
     AfterValidator,
     Discriminator,
     Field,
-    RootModel,
     StringConstraints,
     Tag,
 )
@@ -20,6 +19,7 @@ from chalicelib.domain.common import (
     Cursor,
     DepartmentCode,
     Instant,
+    OneOf,
     QueryBool,
     QueryInt,
     Strict,
@@ -162,7 +162,7 @@ class ConcludeTriage(Strict):
 
 
 class TriageRequest(
-    RootModel[
+    OneOf[
         Annotated[
             AcceptTriage | NotAcceptTriage | AssignTriage | MergeTriage | ConcludeTriage,
             Field(discriminator="action"),
@@ -212,9 +212,7 @@ class FollowUpVisit(Strict):
     resident_satisfied: bool | None = None
 
 
-class VisitRequest(
-    RootModel[Annotated[HandlingVisit | FollowUpVisit, Field(discriminator="kind")]]
-):
+class VisitRequest(OneOf[Annotated[HandlingVisit | FollowUpVisit, Field(discriminator="kind")]]):
     """A liaison officer's visit: while handling it, or the follow-up visit (回访)."""
 
 

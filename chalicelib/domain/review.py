@@ -6,9 +6,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel, StringConstraints
+from pydantic import Field, StringConstraints
 
-from chalicelib.domain.common import Instant, Strict, Text
+from chalicelib.domain.common import Instant, OneOf, Strict, Text
 
 
 class TaskStatus(StrEnum):
@@ -74,7 +74,7 @@ class Denial(Strict):
     opinion: Opinion = Field(description="Why: the applicant reads it in the decision")
 
 
-class ReviewDecision(RootModel[Annotated[Approval | Denial, Field(discriminator="decision")]]):
+class ReviewDecision(OneOf[Annotated[Approval | Denial, Field(discriminator="decision")]]):
     """A department's decision on its review task."""
 
     @property

@@ -31,7 +31,10 @@ def health(call: Call) -> Health:
     tags=("system",),
 )
 def openapi(call: Call) -> Response:
+    from chalicelib.handlers.routes import load_all
     from chalicelib.http.openapi import document
+
+    load_all()  # the document describes every operation, declared as their modules load
 
     # The API's base as the client reached it: "/" locally, "/api" (the stage) deployed.
     base = call.path.removesuffix("/openapi.json") or "/"

@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint, IAMAuthorizer, Response
 from chalice.app import Request
@@ -25,8 +25,6 @@ from pydantic import BaseModel
 
 from chalicelib.auth.citizen import citizen_authorizer
 from chalicelib.context import current_request_id
-from chalicelib.domain.access import StaffPolicy
-from chalicelib.domain.identity import StaffMember
 from chalicelib.errors import (
     DomainError,
     FieldError,
@@ -35,6 +33,10 @@ from chalicelib.errors import (
 )
 from chalicelib.http import problem
 from chalicelib.http.parsing import Header, check_headers, parse_body, parse_path, parse_query
+
+if TYPE_CHECKING:  # annotations only: the access rules import the case models
+    from chalicelib.domain.access import StaffPolicy
+    from chalicelib.domain.identity import StaffMember
 
 Auth = Literal["public", "citizen", "staff"]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"

@@ -46,7 +46,7 @@ def problem_type(status: int, slug: str | None = None) -> str:
 
 
 class ProblemFieldError(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     field: str
     message: str
     type: str
@@ -55,7 +55,7 @@ class ProblemFieldError(BaseModel):
 class Problem(BaseModel):
     """The body of every error response."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     type: str
     title: str
     status: int
