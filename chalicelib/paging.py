@@ -68,8 +68,10 @@ def across(
     at most MOST_PARTS_A_PAGE partitions, so a sparse filter over a province stays bounded
     (the page may then be short, with a position to go on from)."""
     found: list[T] = []
-    index = parts.index(start["part"]) if start and start.get("part") in parts else 0
-    key = start.get("key") if start else None
+    if start and start.get("part") in parts:
+        index, key = parts.index(start["part"]), start.get("key")
+    else:  # the top, or a position in a partition no longer listed: from the top again
+        index, key = 0, None
     for _ in range(MOST_PARTS_A_PAGE):
         if index >= len(parts) or len(found) >= limit:
             break

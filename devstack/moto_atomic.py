@@ -157,6 +157,26 @@ class _TableKeepingCopy:
         return getattr(self._real, name)
 
 
+TRANSACTION_BYTES = 4 * 1024 * 1024  # DynamoDB: the items of one transaction, 4 MB at most
+
+
+def _within_transaction_size(saved: list[tuple[Any, Any, Any, Any]]) -> None:
+    """Refuses (as DynamoDB does, before writing anything) a transaction whose items add up
+    to more than 4 MB, each counted at the larger of its size before and after; moto does
+    not check it. Raised after moto applied the steps, so the caller's rollback undoes them."""
+    from moto.dynamodb.exceptions import MockValidationException
+
+    total = 0
+    for table, hash_key, range_key, before in saved:
+        try:
+            after = table.get_item(hash_key, range_key)
+        except Exception:  # noqa: BLE001 - a key moto refused: it wrote nothing there
+            after = None
+        total += max((i.size() for i in (before, after) if i is not None), default=0)
+    if total > TRANSACTION_BYTES:
+        raise MockValidationException("Transaction request cannot be larger than 4 MB")
+
+
 def _cheap_transaction_rollback() -> None:
     import copy
 
@@ -199,6 +219,7 @@ def _cheap_transaction_rollback() -> None:
         }
         try:
             original(self, transact_items)
+            _within_transaction_size(saved)
         except Exception:
             for shard, length in streams.values():
                 del shard.items[length:]

@@ -30,6 +30,8 @@ _METER = threading.local()
 # When a list: every write's units by partition, as (table or "table/index", partition key
 # value, write units, item bytes) — `make keysim` reads it to find the hot keys.
 PARTITION_LOG: list[tuple[str, str, float, int]] | None = None
+# Likewise every read's (a GetItem's, a Query's, each key of a BatchGetItem's).
+READ_LOG: list[tuple[str, str, float, int]] | None = None
 
 
 class Consumed:
@@ -93,7 +95,14 @@ def _charge_write(table: Any, before: Any | None, after: Any | None, factor: int
                 log.append((f"{table.name}/{index.name}", str(key[0].value), share, max(sizes)))
 
 
-def _charge_read(table_name: str, sizes: list[int], consistent: bool, each: bool) -> None:
+def _charge_read(
+    table_name: str,
+    sizes: list[int],
+    consistent: bool,
+    each: bool,
+    partition: tuple[str, str] | None = None,
+) -> None:
+    """Charges a read; `partition` (where, partition key value) logs it for `make keysim`."""
     meter = _meter()
     if meter is None or not getattr(_METER, "reading", False):
         return  # moto's own look-ups while it writes cost nothing
@@ -103,6 +112,9 @@ def _charge_read(table_name: str, sizes: list[int], consistent: bool, each: bool
     else:
         units = max(1, math.ceil(sum(sizes) / 4096)) * per_unit
     meter.table[table_name] += units
+    log = READ_LOG
+    if log is not None and partition is not None:
+        log.append((*partition, units, max(sizes)))
 
 
 def _key_of(table: Any, attrs: dict[str, Any]) -> tuple[Any, Any]:
@@ -176,6 +188,17 @@ def _writes(backend_cls: Any) -> None:
     backend_cls.transact_write_items = transact_write_items
 
 
+def _queried(table: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str] | None:
+    """(table or "table/index", partition key value) of a moto Table.query call."""
+    hash_key = args[0] if args else kwargs.get("hash_key")
+    if hash_key is None and kwargs.get("hash_key_conditions"):
+        hash_key = kwargs["hash_key_conditions"][0][1]
+    if hash_key is None:
+        return None
+    index = args[7] if len(args) > 7 else kwargs.get("index_name")
+    return (f"{table.name}/{index}" if index else table.name, str(hash_key.value))
+
+
 def _reads(backend_cls: Any, table_cls: Any) -> None:
     get_item = backend_cls.get_item
 
@@ -183,7 +206,12 @@ def _reads(backend_cls: Any, table_cls: Any) -> None:
     def read_one(self: Any, table_name: str, keys: Any, *args: Any, **kwargs: Any) -> Any:
         item = get_item(self, table_name, keys, *args, **kwargs)
         consistent = bool(getattr(_METER, "consistent", False))
-        _charge_read(table_name, [item.size() if item else 0], consistent, each=True)
+        table = self.tables.get(table_name)
+        partition = None
+        if table is not None and isinstance(keys.get(table.hash_key_attr), dict):
+            partition = (table_name, str(next(iter(keys[table.hash_key_attr].values()))))
+        size = item.size() if item else 0
+        _charge_read(table_name, [size], consistent, each=True, partition=partition)
         return item
 
     backend_cls.get_item = read_one
@@ -193,7 +221,10 @@ def _reads(backend_cls: Any, table_cls: Any) -> None:
     def read_many(self: Any, *args: Any, **kwargs: Any) -> Any:
         results, scanned, last_key = query(self, *args, **kwargs)
         consistent = bool(getattr(_METER, "consistent", False))
-        _charge_read(self.name, [r.size() for r in results] or [0], consistent, each=False)
+        sizes = [r.size() for r in results] or [0]
+        _charge_read(
+            self.name, sizes, consistent, each=False, partition=_queried(self, args, kwargs)
+        )
         return results, scanned, last_key
 
     table_cls.query = read_many

@@ -58,10 +58,20 @@ def platform_data() -> PlatformData:
 
 
 def staff_entries() -> list[dict]:
-    """The demo staff: the platform's own (data/people.json) and each county's."""
+    """The demo staff: the platform's own (data/people.json) and each county's. A profile is
+    the staff id and the IAM user's name, so it is unique across the platform."""
+    platform = _json("platform.json")
     entries = list(_json("people.json")["staff"])
-    for code in _json("platform.json")["counties"]:
-        entries += _json(f"counties/{code}/staff.json")["staff"]
+    for code in platform["counties"]:
+        county = _json(f"counties/{code}/staff.json")["staff"]
+        elsewhere = [e["profile"] for e in county if e["jurisdiction"][:6] != code]
+        if elsewhere:
+            raise ValueError(f"county {code}'s staff {elsewhere} work in another county")
+        entries += county
+    profiles = [e["profile"] for e in entries]
+    repeated = sorted({p for p in profiles if profiles.count(p) > 1})
+    if repeated:
+        raise ValueError(f"staff profiles {repeated} are used more than once")
     return entries
 
 

@@ -6,7 +6,13 @@ local stack by default (`.local/stack.json`); against a deployed stage with
 The figures follow the cases through the table's change feed within seconds, so a
 difference is drift only if it outlasts `--settle` seconds (default 15) of re-checking.
 
-Exit status 0: no drift; 1: drift (each differing figure is listed)."""
+With `--repair`, the figures still drifted after settling are moved to the values
+recomputed from the cases (one correcting change, applied once), and checked again: the way
+to rebuild the figures after a lost batch or a tampered item. Pause the table's stream
+trigger while repairing a deployed stage (a change in flight would count twice).
+
+Exit status 0: no drift (or all of it repaired); 1: drift (each differing figure is
+listed)."""
 
 from __future__ import annotations
 
@@ -24,6 +30,9 @@ def main() -> int:
     parser.add_argument("--table", help="a deployed stage's table (default: the local stack's)")
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"))
     parser.add_argument("--settle", type=float, default=15.0, help="seconds the feed may lag")
+    parser.add_argument(
+        "--repair", action="store_true", help="move drifted figures to the recomputed values"
+    )
     args = parser.parse_args()
     if args.table:
         table_name, region = args.table, args.region
@@ -34,7 +43,8 @@ def main() -> int:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         table_name, region = stack["table"], stack["region"]
 
-    from chalicelib.services.stats import platform_scopes, verify
+    from chalicelib.clock import SystemClock
+    from chalicelib.services.stats import platform_scopes, repair, verify
     from chalicelib.store.clients import AwsClients
     from chalicelib.store.listing import CaseIndex
     from chalicelib.store.reference import ReferenceStore
@@ -49,6 +59,10 @@ def main() -> int:
         time.sleep(1)
         report = verify(CaseIndex(table), StatsStore(table), counties, scopes)
     print(f"cases recomputed: {report.cases}; counter items compared: {report.counters}")
+    if report.drift and args.repair:
+        moved = repair(StatsStore(table), report, SystemClock().now())
+        report = verify(CaseIndex(table), StatsStore(table), counties, scopes)
+        print(f"repaired {moved} figures; drift left: {len(report.drift)}")
     if not report.drift:
         print("no drift: every counter equals the figures recomputed from the cases")
         return 0

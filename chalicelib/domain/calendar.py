@@ -50,11 +50,17 @@ class WorkingCalendar:
     _cache: dict[date, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, arrangements: list[YearArrangement]) -> WorkingCalendar:
+    def of(
+        cls, national: list[YearArrangement], local: list[YearArrangement] | None = None
+    ) -> WorkingCalendar:
+        """The national arrangements, with a county's own days added. A year is known (its
+        dates not estimated) only once the State Council's arrangement for it is loaded: a
+        county's local day does not make its year official."""
+        arrangements = [*national, *(local or [])]
         return cls(
             holidays=frozenset(d for a in arrangements for d in a.holidays),
             workdays=frozenset(d for a in arrangements for d in a.workdays),
-            known_years=frozenset(a.year for a in arrangements),
+            known_years=frozenset(a.year for a in national),
         )
 
     def is_working_day(self, day: date) -> bool:

@@ -56,7 +56,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.DISPATCHER: ("信息管理员", "Dispatcher"),
     Role.LIAISON: ("民情联络员", "Grid liaison officer"),
     Role.SUPERVISOR: ("乡镇/部门负责人", "Supervisor"),
-    Role.LEADER: ("县领导", "County leader"),
+    Role.LEADER: ("领导（县、市、省）", "Leader (county, city or province)"),
     Role.CATALOGUE_ADMIN: ("事项清单管理员", "Catalogue administrator"),
 }
 

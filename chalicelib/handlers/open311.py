@@ -203,7 +203,12 @@ def open311_service(file: str) -> Response:
 
 
 def open311_request(file: str) -> Response:
-    return _serve(file, lambda api, rid, fmt, _: _reply("requests", api.request(rid), fmt))
+    return _serve(
+        file,
+        lambda api, rid, fmt, params: _reply(
+            "requests", api.request(rid, api.county(params, required=False)), fmt
+        ),
+    )
 
 
 def open311_token(file: str) -> Response:

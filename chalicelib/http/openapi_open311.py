@@ -180,7 +180,7 @@ def _format_paths(fmt: str) -> dict[str, dict[str, Any]]:
                 "A partner app files a request (api_key)",
                 fmt,
                 _RECORDS,
-                (400, 403, 404, 409, 415, 429),
+                (400, 403, 404, 409, 415, 422, 429),
                 [JURISDICTION],
                 _post_body(),
             ),

@@ -175,9 +175,10 @@ class Open311:
             raise NotFound(f"service_code {code} not found")
         return {"service_code": code, "attributes": []}
 
-    def request(self, request_id: str) -> list[dict[str, Any]]:
+    def request(self, request_id: str, county: str | None = None) -> list[dict[str, Any]]:
+        """One public request; with a county (`jurisdiction_id`), only if it lies there."""
         record = self.store.public(request_id) if re.fullmatch(REQUEST_ID, request_id) else None
-        if record is None:
+        if record is None or (county is not None and record.address_id[:6] != county):
             raise NotFound(f"service_request_id {request_id} not found")
         return [record.georeport()]
 
@@ -190,6 +191,7 @@ class Open311:
         return [{"service_request_id": request_id, "token": token}]
 
     def search(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        county, categories = self._categories(params)  # the county's: required first
         page, size = paging(params)
         # Every parameter given is checked, also those a list of ids makes the search ignore.
         end = (
@@ -209,7 +211,7 @@ class Open311:
             found = []
             for request_id in dict.fromkeys(ids.split(",")):
                 try:
-                    found += self.request(request_id)
+                    found += self.request(request_id, county)
                 except DomainError:
                     continue
             return found[(page - 1) * size : page * size]
@@ -218,7 +220,6 @@ class Open311:
         start = max(start, end - timedelta(days=366))  # a longer range lists its last year
         statuses = sorted(set(params["status"].split(","))) if params.get("status") else []
         codes = sorted(set(params["service_code"].split(","))) if params.get("service_code") else []
-        county, categories = self._categories(params)
         known = {c.code for c in categories}
         if not set(codes) <= known:
             raise NotFound(f"service_code {','.join(set(codes) - known)} not found")

@@ -111,6 +111,9 @@ class JurisdictionTree:
         return list(reversed(chain))
 
 
+EMPTY_TREE = JurisdictionTree(nodes={}, children={})
+
+
 class ReferenceData:
     """The platform, its counties, and each county's departments, categories, jurisdictions,
     current catalogue and calendar, from the cache. A county's collections load when a call
@@ -162,15 +165,24 @@ class ReferenceData:
             )
         return found
 
+    def _of_county(self, kind: str, county: str, load: Callable[[], T], empty: T) -> T:
+        """A county's collection from the cache; a code of no county served here is not
+        looked up (nor cached: a caller naming made-up counties fills no cache)."""
+        if county not in self.counties():
+            return empty
+        return self._cache.get(revision_kind(kind, county), load)
+
     def departments(self, county: str) -> dict[str, Department]:
-        return self._cache.get(
-            revision_kind("departments", county),
+        return self._of_county(
+            "departments",
+            county,
             lambda: {d.code: d for d in self._reference.load(Department, county)},
+            {},
         )
 
     def categories(self, county: str) -> list[Category]:
-        return self._cache.get(
-            revision_kind("categories", county), lambda: self._reference.load(Category, county)
+        return self._of_county(
+            "categories", county, lambda: self._reference.load(Category, county), []
         )
 
     def category(self, county: str, code: str) -> Category | None:
@@ -178,9 +190,11 @@ class ReferenceData:
 
     def jurisdictions(self, county: str) -> JurisdictionTree:
         """One county's tree (a county not served here: an empty tree)."""
-        return self._cache.get(
-            revision_kind("jurisdictions", county),
+        return self._of_county(
+            "jurisdictions",
+            county,
             lambda: JurisdictionTree.build(self._reference.load(Jurisdiction, county)),
+            EMPTY_TREE,
         )
 
     def node(self, code: str) -> Jurisdiction | None:
@@ -188,13 +202,23 @@ class ReferenceData:
         return self.jurisdictions(code[:6]).nodes.get(code) if len(code) >= 6 else None
 
     def regions(self) -> dict[str, Region]:
-        """The cities and provinces the platform's counties lie in, by code."""
-        return {r.code: r for c in self.counties().values() for r in c.regions()}
+        """The cities and provinces whose figures the platform holds whole, by code: those
+        its counties lie in, within the platform's own scope (a city's platform holds the
+        city's figures, not a partial province's)."""
+        prefix = region_prefix(self.platform().scope)
+        return {
+            r.code: r
+            for c in self.counties().values()
+            for r in c.regions()
+            if r.code.startswith(prefix)
+        }
 
     def counties_within(self, scope: str) -> list[str]:
-        """The codes of the counties served here that lie in `scope` (a county's own code
-        included), in code order."""
-        return sorted(c for c in self.counties() if c.startswith(region_prefix(scope)))
+        """The codes of the counties served here that `scope` covers, in code order: a
+        region's counties, a county itself, or the county a township or grid lies in."""
+        return sorted(
+            c for c in self.counties() if c.startswith(region_prefix(scope)) or scope[:6] == c
+        )
 
     def place_name(self, code: str) -> str | None:
         """The name of a jurisdiction, a county or a city or province above the counties."""
@@ -205,22 +229,27 @@ class ReferenceData:
         return node.name if node else None
 
     def catalogue(self, county: str) -> list[ServiceItem]:
-        return self._cache.get(
-            revision_kind("catalogue", county),
+        return self._of_county(
+            "catalogue",
+            county,
             lambda: sorted(self._catalogue.all_current(county), key=lambda i: i.code),
+            [],
         )
 
     def calendar(self, county: str) -> WorkingCalendar:
         """The national arrangement of each year, with the county's own days added (a county
         may declare a local holiday, or a working day in its place)."""
         national = self._cache.get("calendar", lambda: self._reference.load(YearArrangement))
-        local = self._cache.get(
-            revision_kind("calendar", county),
-            lambda: self._reference.load(YearArrangement, county),
+        local = self._of_county(
+            "calendar", county, lambda: self._reference.load(YearArrangement, county), []
         )
+        if not local:
+            return self._cache.get(
+                "calendar+", lambda: WorkingCalendar.of(national), depends=("calendar",)
+            )
         return self._cache.get(
             f"calendar+{county}",
-            lambda: WorkingCalendar.of([*national, *local]),
+            lambda: WorkingCalendar.of(national, local),
             depends=("calendar", revision_kind("calendar", county)),
         )
 

@@ -96,6 +96,9 @@ def check_county(data: CountyData) -> None:
     for node in data.jurisdictions:
         if node.code[:6] != code:
             raise ValueError(f"jurisdiction {node.code} is not in county {code}")
+    roots = [node.code for node in data.jurisdictions if node.parent is None]
+    if roots != [code]:
+        raise ValueError(f"county {code}'s tree must have the county as its one root, not {roots}")
     for service, _ in data.services:
         if not service.startswith(f"{code}-"):
             raise ValueError(f"service {service} is not numbered in county {code}")
@@ -106,6 +109,10 @@ def check_platform(data: PlatformData) -> None:
     listed, given = data.platform.counties, [c.county.code for c in data.counties]
     if sorted(listed) != sorted(given) or len(set(given)) != len(given):
         raise ValueError(f"the platform lists counties {listed}, the files hold {given}")
+    prefixes = [c.county.case_prefix for c in data.counties]
+    shared = sorted({p for p in prefixes if prefixes.count(p) > 1})
+    if shared:  # two counties would issue the same case and certificate numbers
+        raise ValueError(f"case prefixes {shared} are used by more than one county")
     for county in data.counties:
         check_county(county)
 

@@ -64,5 +64,6 @@ class StaffDirectory:
         ]
 
     def by_id(self, county: str, staff_id: str) -> StaffMember | None:
-        """A staff member of `county` (or of the region above it) by id."""
+        """An active staff member of `county` by id (a city's or a province's own staff:
+        `county` is the region's code)."""
         return next((s for s in self._active(county) if s.staff_id == staff_id), None)

@@ -364,3 +364,18 @@ def verify(
                     Drift(key[0], key[1], attr, have.get(attr, 0), want.get(attr, 0))
                 )
     return report
+
+
+def repair(store: StatsStore, report: VerifyReport, now: datetime) -> int:
+    """Moves every figure `report` found drifted to the value recomputed from the cases (one
+    change of its own, applied once like any other); returns how many it moved. Run it with
+    the change feed paused (or after letting it settle, as `make verify-stats --repair`
+    does): a change in flight would otherwise count in both the cases and the correction."""
+    delta: Counters = {}
+    for drift in report.drift:
+        delta.setdefault((drift.scope, drift.period), {})[drift.attribute] = (
+            drift.recomputed - drift.counted
+        )
+    if delta:
+        store.apply(f"repair-{now:%Y%m%dT%H%M%S%f}", delta, now)
+    return len(report.drift)

@@ -114,6 +114,12 @@ def resolve_scope(reference: ReferenceData, staff: StaffMember, scope: str | Non
 
 def _department_scope(reference: ReferenceData, staff: StaffMember, scope: str) -> str:
     county, _, code = scope[5:].rpartition(":")
+    if not county and is_region(staff.jurisdiction):
+        raise InvalidInput(
+            "Say whose department: dept:<county>:<department> (a city's or a province's "
+            "departments are its counties').",
+            errors=[FieldError("query.scope", "dept:<county>:<department>", "county_missing")],
+        )
     county = county or staff.county
     if reference.county(county) is None or code not in reference.departments(county):
         raise NotFound(

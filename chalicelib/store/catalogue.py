@@ -70,7 +70,8 @@ class CatalogueStore:
         """Publishes the first versions of those of a county's `items` it does not have yet,
         many to a transaction (a county's catalogue loads in a few calls); returns them. An
         item another writer creates meanwhile fails its transaction with Conflict."""
-        present = {i.code for i in self.all_current(county)}
+        current = [(f"SERVICE#{i.code}", "CURRENT") for i in items]
+        present = {raw["pk"].removeprefix("SERVICE#") for raw in self._table.batch_get(current)}
         new = [i for i in items if i.code not in present and i.version == 1]
         per_call = (TRANSACTION_STEPS - 1) // 2
         for start in range(0, len(new), per_call):

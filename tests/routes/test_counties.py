@@ -172,7 +172,7 @@ def test_a_citys_leader_sees_its_counties_figures_rolled_up(api: ApiClient, citi
     assert body(stats("jx-county-leader", "370829"))["requests"]["received"] == 2
     assert stats("county-leader", "370800").status_code == 403  # above a county leader
     assert stats("county-leader", "370829").status_code == 403  # another county
-    assert stats("city-leader", "370000").status_code == 403  # above the city
+    assert stats("city-leader", "370000").status_code == 404  # above the platform: not held
     own_department = stats("jx-county-leader", "dept:cgj")
     assert body(own_department)["scope"] == "dept:370829:cgj"
     assert stats("county-leader", "dept:370829:cgj").status_code == 403
@@ -183,6 +183,10 @@ def test_a_citys_leader_sees_its_counties_figures_rolled_up(api: ApiClient, citi
     assert {row["code"] for row in public["townships"]} == {"370829", "370830"}
     unknown = api.get("/public/stats?scope=370900")
     assert unknown.status_code == 404 and body(unknown)["errors"][0]["field"] == "query.scope"
+    # The province above a city's platform: its figures here would be only Jining's.
+    assert api.get("/public/stats?scope=370000").status_code == 404
+    whose = api.get("/admin/stats?scope=dept:cgj", profile="city-leader")
+    assert whose.status_code == 422 and body(whose)["errors"][0]["field"] == "query.scope"
 
     cases = body(api.get("/admin/cases?scope=370800&limit=2", profile="city-leader"))
     more = body(
@@ -194,6 +198,32 @@ def test_a_citys_leader_sees_its_counties_figures_rolled_up(api: ApiClient, citi
     listed = [c["jurisdiction"][:6] for c in cases["items"] + more["items"]]
     assert listed == ["370829", "370829", "370830"]  # county after county
     assert more.get("next_cursor") is None
+
+
+def test_unknown_counties_are_looked_up_once_and_cached_never(
+    api: ApiClient, deps: Container
+) -> None:
+    from devstack.metering import CallCounter
+
+    assert api.get("/jurisdictions/110105001").status_code == 404
+    counter = CallCounter(deps.clients.dynamodb)
+    for made_up in ("120101001", "999999", "130102001001"):
+        assert api.get(f"/jurisdictions/{made_up}").status_code == 404
+    assert counter.calls.get("Query", 0) == 0  # no county's partition is read for them
+
+
+def test_a_position_in_a_county_no_longer_listed_starts_the_list_again() -> None:
+    from chalicelib.paging import across
+
+    seen: list[tuple[str, Any]] = []
+
+    def fetch(part: str, n: int, key: Any) -> tuple[list[str], Any]:
+        seen.append((part, key))
+        return [part], None
+
+    found, last = across(["370829"], fetch, 5, {"part": "370830", "key": {"pk": "x"}})
+    assert found == ["370829"] and last is None
+    assert seen == [("370829", None)]  # never another partition's key
 
 
 def test_open311_serves_each_county_by_its_jurisdiction_id(api: ApiClient, seeded: Any) -> None:
@@ -221,6 +251,13 @@ def test_open311_serves_each_county_by_its_jurisdiction_id(api: ApiClient, seede
     posted = form(api, "/open311/v2/requests.json", {**fields, "jurisdiction_id": "370829"})
     assert posted.status_code == 200, posted.body
     assert body(posted)[0]["service_notice"].startswith("JXSQ")
+    request_id = body(posted)[0]["service_request_id"]
+    mine = f"/open311/v2/requests/{request_id}.json"
+    assert api.get(f"{mine}?jurisdiction_id=370829").status_code == 200
+    assert api.get(f"{mine}?jurisdiction_id=370830").status_code == 404  # not that county's
+    by_id = f"/open311/v2/requests.json?service_request_id={request_id}&jurisdiction_id="
+    assert len(body(api.get(f"{by_id}370829"))) == 1 and body(api.get(f"{by_id}370830")) == []
+    assert api.get("/open311/v2/requests.xml?page=276").status_code == 400  # county first
 
 
 def form(api: ApiClient, path: str, fields: dict[str, Any]) -> Any:
@@ -242,6 +279,14 @@ def test_a_countys_own_holiday_moves_only_its_own_time_limits(
     assert deps.reference.calendar("370830").is_working_day(_day("2026-11-30")) is True
     # The national arrangement still holds in Jiaxiang (1 October is a national holiday).
     assert deps.reference.calendar("370829").is_working_day(_day("2026-10-01")) is False
+    # A county's own day in a year with no national arrangement yet does not make the year
+    # official: its dates stay estimates.
+    early = {"holidays": ["2027-03-01"], "workdays": []}
+    assert (
+        api.put("/admin/calendar/2027", json_body=early, profile="jx-catalogue-admin").status_code
+        == 200
+    )
+    assert deps.reference.calendar("370829").knows(_day("2027-10-01")) is False
 
 
 def _day(text: str) -> Any:

@@ -283,6 +283,22 @@ def test_an_overdue_review_escalates_and_can_be_pressed(
     assert "review_escalated" in types and "review_pressed" in types
 
 
+def test_a_townships_supervisor_and_the_citys_leader_see_the_townships_escalations(
+    api: ApiClient, owner: str, aws: Any, pump: Any, deps: Container
+) -> None:
+    deps.settings = deps.settings.model_copy(update={"review_seconds_per_day": 1})
+    case_id = in_review(api, aws, pump, owner, SME, jurisdiction="370830001")
+
+    def escalated(profile: str) -> list[str]:
+        items = body(api.get("/admin/queues/escalated", profile=profile))["items"]
+        return [t["case_id"] for t in items]
+
+    wait_for(pump, lambda: case_id in escalated("county-leader"))
+    assert escalated("wenshang-supervisor") == [case_id]  # 汶上街道's own case
+    assert case_id in escalated("city-leader")  # the city's leader: every county's
+    assert escalated("jx-county-leader") == []  # another county's leader: none
+
+
 def test_a_bad_rating_opens_a_rectification(
     api: ApiClient, owner: str, aws: Any, pump: Any
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container
-from chalicelib.services.stats import platform_scopes, verify
+from chalicelib.services.stats import platform_scopes, repair, verify
 from chalicelib.store.listing import CaseIndex
 from chalicelib.store.stats import StatsStore
 from devstack.demo import demo_county
@@ -90,6 +90,11 @@ def test_a_tampered_counter_is_reported(
     assert [(d.scope, d.period, d.attribute, d.counted, d.recomputed) for d in report.drift] == [
         ("370830", "2026", "req.received", 2, 1)
     ]
+    # Repaired from the cases: the figure moves back, and only it.
+    assert repair(StatsStore(deps.table), report, deps.clock.now()) == 1
+    again = verify(CaseIndex(deps.table), StatsStore(deps.table), ["370830"], ["370830"])
+    assert again.drift == []
+    assert StatsStore(deps.table).get("370830", "2026")["req.received"] == 1
 
 
 def test_figures_follow_the_cases_through_the_change_feed(
