@@ -14,6 +14,19 @@ from typing import Any
 
 import bench.routes  # noqa: F401 - sets the environment before the app is imported
 
+# The scope the seeded platform covers, when a bench needs another than the demo's (a
+# province's platform keeps its counties' figures rolled up to the province too).
+PLATFORM_SCOPE: str | None = None
+
+
+def _widen_platform(container: Any, scope: str) -> None:
+    from chalicelib.domain.county import Platform
+    from chalicelib.store.reference import ReferenceStore
+
+    store = ReferenceStore(container.table)
+    (platform,) = store.load(Platform)
+    store.replace(Platform, [platform.model_copy(update={"scope": scope})])
+
 
 @dataclass
 class BenchStack:
@@ -125,6 +138,8 @@ def bench_stack(*, execute_workflows: bool) -> Iterator[BenchStack]:
 
         container = Container(settings, clock, clients, sms_dispatch=Sms())
         seeded = seed(container.table, clients, clock, stage)
+        if PLATFORM_SCOPE is not None:  # the same counties, on a wider platform
+            _widen_platform(container, PLATFORM_SCOPE)
         use_container(container)
         from app import app
 

@@ -91,7 +91,8 @@ def measure() -> Iterator[tuple[str, Counter[str], Counter[str]]]:
             return Counter(counter.calls)
 
         reads = [
-            ("GET", "/services"),
+            ("GET", "/services?county=370830"),
+            ("GET", "/counties"),
             ("GET", "/services?county=370830&department=jxj&q=%E8%AF%81%E6%98%8E"),
             ("GET", "/services/370830-QR-0001"),
             ("GET", "/services/370830-QR-0001/versions"),

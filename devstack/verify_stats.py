@@ -52,16 +52,16 @@ def main() -> int:
     from chalicelib.store.table import Table
 
     table = Table(AwsClients(region), table_name)
-    counties, scopes = platform_scopes(ReferenceStore(table))
+    platform = platform_scopes(ReferenceStore(table))
     deadline = time.monotonic() + args.settle
-    report = verify(CaseIndex(table), StatsStore(table), counties, scopes)
+    report = verify(CaseIndex(table), StatsStore(table), platform)
     while report.drift and time.monotonic() < deadline:  # the feed may still be delivering
         time.sleep(1)
-        report = verify(CaseIndex(table), StatsStore(table), counties, scopes)
+        report = verify(CaseIndex(table), StatsStore(table), platform)
     print(f"cases recomputed: {report.cases}; counter items compared: {report.counters}")
     if report.drift and args.repair:
         moved = repair(StatsStore(table), report, SystemClock().now())
-        report = verify(CaseIndex(table), StatsStore(table), counties, scopes)
+        report = verify(CaseIndex(table), StatsStore(table), platform)
         print(f"repaired {moved} figures; drift left: {len(report.drift)}")
     if not report.drift:
         print("no drift: every counter equals the figures recomputed from the cases")

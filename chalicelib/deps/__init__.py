@@ -227,7 +227,7 @@ class Container(CoreWiring):
         from chalicelib.services.stats_feed import StatsFeed
         from chalicelib.store.stats import StatsStore
 
-        return StatsFeed(StatsStore(self.table), self.clock)
+        return StatsFeed(StatsStore(self.table), self.clock, self.reference)
 
     @cached_property
     def supervision(self) -> SupervisionService:

@@ -32,7 +32,7 @@ from datetime import date, datetime
 from chalicelib.domain.application import Application
 from chalicelib.domain.application_parts import Status as AppStatus
 from chalicelib.domain.calendar import beijing_date
-from chalicelib.domain.county import is_region
+from chalicelib.domain.county import is_region, region_prefix
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.request_parts import RequestStatus
 
@@ -84,18 +84,21 @@ def region_shard(case_id: str) -> int:
     return zlib.crc32(case_id.encode()) % REGION_SHARDS
 
 
-def region_scopes(code: str) -> list[str]:
-    """The province and the city (GB/T 2260: 370000, 370800) a county's code lies in."""
-    return [f"{code[:2]}0000", f"{code[:4]}00"]
+def region_scopes(code: str, rollup: str | None = None) -> list[str]:
+    """The province and the city (GB/T 2260: 370000, 370800) a county's code lies in — with
+    `rollup` (the platform's scope), only those within it: a city's platform rolls its
+    counties up to the city, a province's to the province too, a county's to nothing above
+    the county (figures nobody may read are not kept)."""
+    regions = [f"{code[:2]}0000", f"{code[:4]}00"]
+    if rollup is None:
+        return regions
+    return [r for r in regions if r.startswith(region_prefix(rollup))]
 
 
-def jurisdiction_scopes(code: str) -> list[str]:
-    """The province, city, county, township, community/village and grid a code lies in (as
-    far as it goes): a province's and a city's figures roll their counties up."""
-    return [*region_scopes(code), *(code[:n] for n in (6, 9, 12, 15) if len(code) >= n)]
-
-
-COUNTY_DEPTH = 2  # jurisdiction_scopes()[2] is the county
+def jurisdiction_scopes(code: str, rollup: str | None = None) -> list[str]:
+    """The regions (up to `rollup`), county, township, community/village and grid a code lies
+    in (as far as it goes)."""
+    return [*region_scopes(code, rollup), *(code[:n] for n in (6, 9, 12, 15) if len(code) >= n)]
 
 
 def stored_scopes(scope: str) -> list[str]:
@@ -214,8 +217,9 @@ def request_figures(req: ServiceRequest) -> tuple[date, dict[str, int], str, lis
     return beijing_date(req.created_at), figures, req.category, departments
 
 
-def contribution(case: Application | ServiceRequest | None) -> Counters:
-    """What `case` adds to every counter item it touches."""
+def contribution(case: Application | ServiceRequest | None, rollup: str | None = None) -> Counters:
+    """What `case` adds to every counter item it touches; its city's and province's figures
+    only as far up as `rollup`, the platform's scope (None: both)."""
     counters: Counters = defaultdict(dict)
     if case is None:
         return counters
@@ -228,12 +232,13 @@ def contribution(case: Application | ServiceRequest | None) -> Counters:
     if found is None:
         return counters
     day, figures, category, departments = found
-    scopes = jurisdiction_scopes(jurisdiction)
+    scopes = jurisdiction_scopes(jurisdiction, rollup)
+    county_at = scopes.index(jurisdiction[:6])
     shard = region_shard(case_key(case))
     grid = jurisdiction if len(jurisdiction) == 15 else None
     for depth, scope in enumerate(scopes):
         child = scopes[depth + 1] if depth + 1 < len(scopes) else None
-        region = depth < COUNTY_DEPTH
+        region = depth < county_at
         stored = f"{scope}{SHARD_MARK}{shard}" if region else scope
         for period in periods(day):
             attrs = counters[(stored, period)]
@@ -249,7 +254,7 @@ def contribution(case: Application | ServiceRequest | None) -> Counters:
                     attrs[f"{kind}.{metric}@cat:{category}"] = value
                 if child:
                     attrs[f"{kind}.{metric}@child:{child}"] = value
-            if kind == "req" and grid and COUNTY_DEPTH <= depth <= COUNTY_DEPTH + 1:
+            if kind == "req" and grid and county_at <= depth <= county_at + 1:
                 attrs[f"req.received@grid:{grid}"] = 1
                 if figures.get("repeated"):
                     attrs[f"req.repeated@rep:{grid}:{category}"] = 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.calendar import BEIJING, beijing_date
-from chalicelib.domain.county import County, is_region
+from chalicelib.domain.county import County, Platform, is_region
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.reference import Department, Jurisdiction
 from chalicelib.domain.stats import (
@@ -319,9 +319,17 @@ class VerifyReport:
     drift: list[Drift] = field(default_factory=list)
 
 
-def platform_scopes(reference: ReferenceStore) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class PlatformScopes:
+    counties: list[str]
+    scopes: list[str]  # every scope counters may be kept under (a region's: its shards)
+    rollup: str  # the platform's scope: figures roll up to it and no further
+
+
+def platform_scopes(reference: ReferenceStore) -> PlatformScopes:
     """The platform's counties and every scope its counters may be kept under: each county's
     jurisdictions and departments, and the shards of the cities and provinces above them."""
+    rollup = reference.load(Platform)[0].scope
     counties = sorted(c.code for c in reference.load(County))
     scopes: list[str] = []
     for county in counties:
@@ -329,27 +337,29 @@ def platform_scopes(reference: ReferenceStore) -> tuple[list[str], list[str]]:
         scopes += [department_scope(county, d.code) for d in reference.load(Department, county)]
     regions = sorted({r for county in counties for r in region_scopes(county)})
     scopes += [shard for region in regions for shard in stored_scopes(region)]
-    return counties, scopes
+    return PlatformScopes(counties, scopes, rollup)
 
 
-def recompute(index: CaseIndex, counties: list[str]) -> tuple[int, Counters]:
-    """Every case of the counties (one paged Query of GSI3 each, no Scan), summed afresh.
-    A city's and a province's figures take every county's cases: verify them together."""
+def recompute(
+    index: CaseIndex, counties: list[str], rollup: str | None = None
+) -> tuple[int, Counters]:
+    """Every case of the counties (one paged Query of GSI3 each, no Scan), summed afresh,
+    rolled up to `rollup`. A city's and a province's figures take every county's cases:
+    verify them together."""
     total: Counters = {}
     cases = 0
     for county in counties:
         for case in index.every_case(county):
-            add(total, contribution(case))
+            add(total, contribution(case, rollup))
             cases += 1
     return cases, total
 
 
-def verify(
-    index: CaseIndex, store: StatsStore, counties: list[str], scopes: list[str]
-) -> VerifyReport:
-    """Compares the stored counters of `scopes` (stored scopes: a region's shards one by one)
-    with counters recomputed from the counties' cases."""
-    cases, expected = recompute(index, counties)
+def verify(index: CaseIndex, store: StatsStore, platform: PlatformScopes) -> VerifyReport:
+    """Compares the stored counters of the platform's scopes (a region's shards one by one)
+    with counters recomputed from its counties' cases."""
+    cases, expected = recompute(index, platform.counties, platform.rollup)
+    scopes = platform.scopes
     report = VerifyReport(cases=cases, counters=0)
     stored: Counters = {}
     for scope in sorted(set(scopes) | {s for s, _ in expected}):

@@ -15,24 +15,30 @@ from typing import Any
 from chalicelib.clock import Clock
 from chalicelib.domain.stats import contribution, difference
 from chalicelib.observability import metrics
+from chalicelib.services.reference import ReferenceData
 from chalicelib.store.stats import StatsStore, case_change
 
 Image = dict[str, Any] | None
 
 
 class StatsFeed:
-    def __init__(self, store: StatsStore, clock: Clock) -> None:
+    def __init__(self, store: StatsStore, clock: Clock, reference: ReferenceData) -> None:
         self._store = store
         self._clock = clock
+        self._reference = reference
 
     def apply(self, records: list[tuple[str, Image, Image]]) -> int:
         """Applies each (record id, old image, new image); returns how many moved figures."""
         applied = 0
+        rollup = None
         for record_id, old, new in records:
             change = case_change(record_id, old, new)
             if change is None:
                 continue
-            delta = difference(contribution(change.before), contribution(change.after))
+            rollup = rollup or self._reference.platform().scope  # as far up as it reads
+            delta = difference(
+                contribution(change.before, rollup), contribution(change.after, rollup)
+            )
             if delta and self._store.apply(change.record_id, delta, self._clock.now()):
                 applied += 1
         if applied:

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container
-from chalicelib.services.stats import platform_scopes, repair, verify
+from chalicelib.services.stats import PlatformScopes, platform_scopes, repair, verify
 from chalicelib.store.listing import CaseIndex
 from chalicelib.store.stats import StatsStore
 from devstack.demo import demo_county
@@ -21,6 +21,8 @@ from tests.conftest import ApiClient, RecordingSms, body
 from tests.support.requests import InProcessDriver
 
 WENSHANG = demo_county("370830")
+# Wenshang's own figures, as a platform of Wenshang alone would keep them.
+WENSHANG_ALONE = PlatformScopes(counties=["370830"], scopes=["370830"], rollup="370830")
 
 
 @pytest.mark.parametrize("seed", [7, 2026])
@@ -47,15 +49,15 @@ def test_zero_drift_after_a_randomized_workload(
     outcomes = workload.tally.outcomes
     assert outcomes["filed"] == 25
 
-    counties, scopes = platform_scopes(deps.reference_store)
+    platform = platform_scopes(deps.reference_store)
     pump.drain()  # the change feed catches up: the figures follow the cases
-    report = verify(CaseIndex(deps.table), StatsStore(deps.table), counties, scopes)
+    report = verify(CaseIndex(deps.table), StatsStore(deps.table), platform)
     assert report.cases == 29
     assert report.drift == [], report.drift[:10]
     # Every change record delivered again (a retried batch, a replay after a failure, a
     # shard split): nothing counts twice.
     assert pump.stream.replay() > 0
-    again = verify(CaseIndex(deps.table), StatsStore(deps.table), counties, scopes)
+    again = verify(CaseIndex(deps.table), StatsStore(deps.table), platform)
     assert again.drift == [], again.drift[:10]
 
     # The city's figures roll both counties up: every case filed, in one of them or the other.
@@ -86,13 +88,13 @@ def test_a_tampered_counter_is_reported(
         ExpressionAttributeNames={"#a": "req.received"},
         ExpressionAttributeValues={":one": 1},
     )
-    report = verify(CaseIndex(deps.table), StatsStore(deps.table), ["370830"], ["370830"])
+    report = verify(CaseIndex(deps.table), StatsStore(deps.table), WENSHANG_ALONE)
     assert [(d.scope, d.period, d.attribute, d.counted, d.recomputed) for d in report.drift] == [
         ("370830", "2026", "req.received", 2, 1)
     ]
     # Repaired from the cases: the figure moves back, and only it.
     assert repair(StatsStore(deps.table), report, deps.clock.now()) == 1
-    again = verify(CaseIndex(deps.table), StatsStore(deps.table), ["370830"], ["370830"])
+    again = verify(CaseIndex(deps.table), StatsStore(deps.table), WENSHANG_ALONE)
     assert again.drift == []
     assert StatsStore(deps.table).get("370830", "2026")["req.received"] == 1
 
