@@ -39,6 +39,18 @@ class _Context:
         return 60_000
 
 
+def failed_ids(answer: Any, batch: set[str]) -> set[str]:
+    """The message ids a consumer's answer reports as failed: none for an answer without
+    `batchItemFailures` (a consumer that returns nothing succeeded for every record). An id
+    that is not in the batch (or none at all) makes Lambda fail the whole batch: so here."""
+    if not isinstance(answer, dict) or answer.get("batchItemFailures") is None:
+        return set()
+    failed = {str(item.get("itemIdentifier") or "") for item in answer["batchItemFailures"]}
+    if not failed <= batch:
+        raise ValueError("batchItemFailures names a message that is not in the batch")
+    return failed
+
+
 class EventPump:
     def __init__(
         self,
@@ -73,9 +85,16 @@ class EventPump:
         ]
 
     def pump_queue_once(self, source: SQSEventConfig, wait_seconds: int = 0) -> int:
-        """Receives one batch for `source` and hands it to its consumer. Messages are deleted
-        only when the consumer returns; otherwise they come back after the visibility timeout
-        and, past the redrive limit, land on the dead-letter queue — as with Lambda."""
+        """Receives one batch for `source`, hands it to its consumer and returns how many
+        messages it deleted (see `_pump`)."""
+        return self._pump(source, wait_seconds)[1]
+
+    def _pump(self, source: SQSEventConfig, wait_seconds: int = 0) -> tuple[int, int]:
+        """One batch, as Lambda's event source mapping with `ReportBatchItemFailures` handles
+        it: the messages the consumer's answer names in `batchItemFailures` stay (they come
+        back after the visibility timeout and, past the redrive limit, land on the
+        dead-letter queue), the others are deleted; a consumer that raises, or answers with
+        an id that was not in the batch, fails the whole batch. Returns (received, deleted)."""
         url = self._queue_urls[source.queue or ""]
         response = self._sqs.receive_message(
             QueueUrl=url,
@@ -85,11 +104,30 @@ class EventPump:
         )
         messages = response.get("Messages", [])
         if not messages:
-            return 0
+            return 0, 0
+        try:
+            answer = self._handler(source.name)(self._sqs_event(url, messages), _Context())
+            failed = failed_ids(answer, {m["MessageId"] for m in messages})
+        except Exception:  # noqa: BLE001 - like Lambda: a failed batch is retried, not fatal
+            logger.exception(
+                "consumer failed; messages will be retried", extra={"queue": source.queue}
+            )
+            return len(messages), 0
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
+            )
+        return len(messages), len(done)
+
+    def _sqs_event(self, url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
         arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        event = {
+        return {
             "Records": [
                 {
                     "messageId": m["MessageId"],
@@ -105,30 +143,19 @@ class EventPump:
                 for m in messages
             ]
         }
-        try:
-            self._handler(source.name)(event, _Context())
-        except Exception:  # noqa: BLE001 - like Lambda: a failed batch is retried, not fatal
-            logger.exception(
-                "consumer failed; messages will be retried", extra={"queue": source.queue}
-            )
-            return 0
-        self._sqs.delete_message_batch(
-            QueueUrl=url,
-            Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-            ],
-        )
-        return len(messages)
 
     def drain(self, max_rounds: int = 20) -> int:
-        """Delivers everything queued now (tests call this instead of running threads)."""
+        """Delivers everything queued now (tests call this instead of running threads);
+        returns how many SQS messages were delivered and deleted."""
         delivered = 0  # SQS messages (the stream's records: `stream.drain()` counts them)
         for _ in range(max_rounds):
-            batch = sum(self.pump_queue_once(s) for s in self.sqs_sources())
+            received = 0
+            for source in self.sqs_sources():
+                got, deleted = self._pump(source)
+                received += got
+                delivered += deleted
             streamed = self.stream.drain() if self.stream is not None else 0
-            delivered += batch
-            batch += streamed
-            if not batch:
+            if not received + streamed:
                 break
         return delivered
 

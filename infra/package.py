@@ -8,6 +8,8 @@ import time), then drops from the deployment zip what the Lambda Python runtime 
 provides (boto3 and botocore: aws-xray-sdk pulls botocore in, and it alone is 3/4 of the zip)
 and byte-compiles every module into the zip: Lambda's /var/task is read-only, so without
 shipped bytecode every cold start compiles every module it imports from source again.
+Third-party packages then ship as their bytecode alone (`drop_third_party_sources`): the app's
+own modules and the Chalice runtime keep their sources, for tracebacks.
 """
 
 from __future__ import annotations
@@ -47,11 +49,24 @@ def chalice_command() -> str:
     return os.path.join(os.path.dirname(sys.executable), "chalice")
 
 
-def write_merge_template(stage: str, build: Path = BUILD) -> Path:
+def write_merge_template(stage: str, build: Path = BUILD, *, private: bool = False) -> Path:
     path = build / f"merge-{stage}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(merge_template(stage), indent=2, ensure_ascii=False) + "\n")
+    template = merge_template(stage, private=private)
+    path.write_text(json.dumps(template, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def private_endpoint(project: Path, stage: str, vpce: str) -> None:
+    """Makes the snapshot's stage a private API reachable only through the VPC endpoint
+    `vpce` (a county that serves its staff and windows on its intranet only): Chalice then
+    writes the endpoint type and the resource policy that admits only that endpoint."""
+    path = project / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    config["stages"][stage].update(
+        {"api_gateway_endpoint_type": "PRIVATE", "api_gateway_endpoint_vpce": vpce}
+    )
+    path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 def strip_runtime_provided(zip_path: Path) -> int:
@@ -123,6 +138,48 @@ def byte_compile(zip_path: Path) -> int:
     return added
 
 
+# Modules whose sources stay in the zip beside their bytecode, so that tracebacks quote
+# their lines: the app's own and the Chalice runtime's (every handler's frames). Every other
+# package ships as bytecode alone (a sourceless `name.pyc` where `name.py` was, which the
+# importer loads as it is): their sources are half of what the zip would otherwise weigh
+# with bytecode added, against Lambda's limit; their frames in a traceback keep file and line.
+OWN_SOURCES = ("app.py", "chalicelib/", "chalice/")
+
+
+def sourceless_pyc_name(source: str) -> str:
+    """Where a sourceless module's bytecode goes: beside where its source was (PEP 3147)."""
+    return source[:-3] + ".pyc"
+
+
+def drop_third_party_sources(zip_path: Path, keep: tuple[str, ...] = OWN_SOURCES) -> int:
+    """Rewrites a byte-compiled zip so that every module outside `keep` with bytecode is
+    its bytecode alone: `x.py` and `__pycache__/x.<tag>.pyc` become `x.pyc`. A module
+    without bytecode (it does not compile) keeps its source. Returns the modules changed."""
+    kept_path = zip_path.with_suffix(".tmp")
+    changed = 0
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(kept_path, "w") as target:
+        present = set(source.namelist())
+        moved = {
+            name: pyc
+            for name in present
+            if not name.startswith(keep) and (pyc := pyc_name(name)) is not None and pyc in present
+        }
+        cached = set(moved.values())
+        for info in source.infolist():
+            if info.filename in cached:
+                continue
+            if info.filename not in moved:
+                target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            entry = zipfile.ZipInfo(sourceless_pyc_name(info.filename), date_time=info.date_time)
+            entry.external_attr = info.external_attr
+            payload = source.read(moved[info.filename])
+            target.writestr(entry, payload, compress_type=zipfile.ZIP_DEFLATED)
+            changed += 1
+    kept_path.replace(zip_path)
+    return changed
+
+
 def check_stage(stage: str) -> None:
     """Chalice packages an unknown stage without complaint (and without its environment)."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -155,12 +212,18 @@ def project_snapshot(into: Path) -> Path:
     return into
 
 
-def package(stage: str, region: str, out: Path) -> Path:
-    """Builds `out`/sam.json and `out`/deployment.zip; returns the template path."""
+def package(stage: str, region: str, out: Path, *, vpce: str | None = None) -> Path:
+    """Builds `out`/sam.json and `out`/deployment.zip; returns the template path. With
+    `vpce`, a private API (only through that VPC endpoint); else a regional one."""
     check_stage(stage)
-    merge_path = write_merge_template(stage)
+    if vpce is not None and not re.fullmatch(r"vpce-[0-9a-f]{8,17}", vpce):
+        raise SystemExit(f"not a VPC endpoint id: {vpce!r} (vpce-…)")
+    merge_path = write_merge_template(stage, private=vpce is not None)
     with tempfile.TemporaryDirectory(prefix="bianmin-package-") as workdir:
-        return _package(stage, region, out.resolve(), merge_path, project_snapshot(Path(workdir)))
+        project = project_snapshot(Path(workdir))
+        if vpce is not None:
+            private_endpoint(project, stage, vpce)
+        return _package(stage, region, out.resolve(), merge_path, project)
 
 
 def _package(stage: str, region: str, out: Path, merge_path: Path, project: Path) -> Path:
@@ -180,6 +243,7 @@ def _package(stage: str, region: str, out: Path, merge_path: Path, project: Path
     zip_path = out / ZIP_NAME
     strip_runtime_provided(zip_path)
     byte_compile(zip_path)
+    drop_third_party_sources(zip_path)
     return out / TEMPLATE_NAME
 
 
@@ -188,9 +252,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stage", required=True, help="a stage of .chalice/config.json")
     parser.add_argument("--region", required=True, help="e.g. cn-north-1")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument(
+        "--private-vpce",
+        metavar="VPCE_ID",
+        help="a private API, reachable only through this VPC endpoint (default: regional)",
+    )
     args = parser.parse_args(argv)
     out = args.out if args.out.is_absolute() else Path.cwd() / args.out
-    template = package(args.stage, args.region, out.resolve())
+    template = package(args.stage, args.region, out.resolve(), vpce=args.private_vpce)
     size_mb = (template.parent / ZIP_NAME).stat().st_size / 1_000_000
     print(f"template: {template}")
     print(f"deployment package: {template.parent / ZIP_NAME} ({size_mb:.1f} MB)")

@@ -3,49 +3,80 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent, DynamoDBEvent, SQSEvent
 
 from chalicelib import resources
 from chalicelib.deps import container
-from chalicelib.domain.sms import SmsMessage
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 
 bp = Blueprint(__name__)
 STAGE = resources.stage_from_env()
 
 
-@bp.on_sqs_message(queue=resources.queue_name(STAGE, "sms"), batch_size=10, name="deliver_sms")
-def deliver_sms(event: SQSEvent) -> None:
-    """Hands each queued SMS to the configured sender. A failure raises, so SQS retries the
-    batch and, after the redrive limit, parks the message on the dead-letter queue."""
-    sender = container().sms_sender
+# A consumer stops starting records when less than this remains of its invocation: the rest
+# are reported as failures (delivered again) rather than lost to a timeout that would make SQS
+# deliver the whole batch again, the records already handled (texts already sent) included.
+RESERVE_MS = 10_000
+
+
+def each_record(event: SQSEvent, handle: Callable[[str], object]) -> dict[str, Any]:
+    """Hands each record's body to `handle` on its own and answers Lambda's partial batch
+    response (the event source mapping reports batch item failures): the records that
+    raised are named by message id, SQS delivers only those again (and, past the redrive
+    limit, parks them on the dead-letter queue); the others are deleted. A failure is logged
+    with the message id, never the body."""
+    failures: list[dict[str, str]] = []
+    context = event.context
     for record in event:
-        message = SmsMessage.model_validate_json(record.body)
-        sender.deliver(message)
-        logger.info("sms delivered", extra={"purpose": message.purpose})
+        message_id = str(record.to_dict().get("messageId", ""))
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is not None and remaining() < RESERVE_MS:
+            logger.warning(
+                "record not started: too little time left", extra={"message_id": message_id}
+            )
+            failures.append({"itemIdentifier": message_id})
+            continue
+        try:
+            handle(record.body)
+        except Exception:  # noqa: BLE001 - one record's failure is that record's alone
+            logger.exception(
+                "record failed; it will be delivered again", extra={"message_id": message_id}
+            )
+            failures.append({"itemIdentifier": message_id})
+    if metrics.metric_set:
+        metrics.flush_metrics()
+    return {"batchItemFailures": failures}
+
+
+@bp.on_sqs_message(queue=resources.queue_name(STAGE, "sms"), batch_size=10, name="deliver_sms")
+def deliver_sms(event: SQSEvent) -> dict[str, Any]:
+    """Hands each queued SMS to the configured sender. What the provider refuses for good is
+    parked on the dead-letter queue at once; any other failure is that record's, delivered
+    again and, after the redrive limit, parked."""
+    return each_record(event, container().sms_delivery.deliver)
 
 
 @bp.on_sqs_message(
     queue=resources.queue_name(STAGE, "document-events"), batch_size=10, name="scan_documents"
 )
-def scan_documents(event: SQSEvent) -> None:
+def scan_documents(event: SQSEvent) -> dict[str, Any]:
     """S3 reports each uploaded object here; every pending document is checked once."""
     scanner = container().scanner
-    for record in event:
-        scanner.handle_s3_event(json.loads(record.body))
+    return each_record(event, lambda body: scanner.handle_s3_event(json.loads(body)))
 
 
 @bp.on_sqs_message(
     queue=resources.queue_name(STAGE, "review-tasks"), batch_size=10, name="review_events"
 )
-def review_events(event: SQSEvent) -> None:
+def review_events(event: SQSEvent) -> dict[str, Any]:
     """The approval workflow's messages: a review task waiting (with its token), a task
     escalated after its time limit, and every branch ended."""
     review = container().review
-    for record in event:
-        review.handle(json.loads(record.body))
+    return each_record(event, lambda body: review.handle(json.loads(body)))
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_requests")

@@ -1,5 +1,6 @@
-"""The SMS port's adapters: the queue the API puts messages on, and the senders its consumer
-hands them to — an outbox file (local development) and Amazon SNS."""
+"""The SMS port's adapters: the queue the API puts messages on, the dead-letter queue its
+consumer parks refused messages on, and the local sender (an outbox file). The production
+sender is Tencent Cloud SMS (`store/tencent_sms.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import os
 import threading
 
-from chalicelib.domain.sms import SmsMessage
+from chalicelib.domain.sms import SmsMessage, SmsPurpose
 from chalicelib.store.clients import AwsClients
 
 
@@ -24,31 +25,46 @@ class QueuedDispatch:
         )
 
 
+class QueuedDeadLetters:
+    """Parks a message the provider refused on the SMS queue's dead-letter queue: the body as
+    it was queued (so a replay sends it again unchanged), the provider's error code and the
+    purpose as message attributes."""
+
+    def __init__(self, clients: AwsClients, queue_url: str) -> None:
+        self._clients = clients
+        self._queue_url = queue_url
+
+    def park(self, body: str, purpose: SmsPurpose, error_code: str) -> None:
+        self._clients.client("sqs").send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=body,
+            MessageAttributes={
+                "ErrorCode": {"DataType": "String", "StringValue": error_code},
+                "Purpose": {"DataType": "String", "StringValue": purpose.value},
+            },
+        )
+
+
 class OutboxSender:
+    """Local development: appends each message to a JSON-lines file, with the text its
+    template renders and, for a sign-in, the code (`bianmin-code` reads it there)."""
+
     _lock = threading.Lock()
 
     def __init__(self, path: str) -> None:
         self._path = path
 
     def deliver(self, message: SmsMessage) -> None:
-        shown = {**message.model_dump(exclude_none=True), "rendered": message.rendered}
+        shown = {
+            **message.model_dump(mode="json"),
+            "text": message.text,
+            "rendered": message.rendered,
+        }
+        if message.code is not None:
+            shown["code"] = message.code
         line = json.dumps(shown, ensure_ascii=False)
         directory = os.path.dirname(self._path)
         if directory:
             os.makedirs(directory, exist_ok=True)
         with self._lock, open(self._path, "a", encoding="utf-8") as outbox:
             outbox.write(line + "\n")
-
-
-class SnsSender:
-    def __init__(self, clients: AwsClients) -> None:
-        self._clients = clients
-
-    def deliver(self, message: SmsMessage) -> None:
-        self._clients.client("sns").publish(
-            PhoneNumber="+86" + message.phone,
-            Message=message.rendered,
-            MessageAttributes={
-                "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}
-            },
-        )

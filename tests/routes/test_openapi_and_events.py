@@ -1,10 +1,16 @@
-"""The OpenAPI document covers every route; queued SMS reach the outbox through the consumer."""
+"""The OpenAPI document covers every route; queued SMS reach the outbox through the consumer;
+every SQS consumer reports its failed records alone (partial batch responses), and the local
+pump deletes the others."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from chalicelib.deps import Container
 from tests.conftest import ApiClient, body
@@ -85,7 +91,7 @@ def test_the_sms_consumer_appends_to_the_outbox(
         CitizenStore(deps.table),
         QueuedDispatch(aws, provisioned.queue_urls["sms"]),
         deps.tokens,
-        deps.signing_keys.key(),
+        deps.signing_keys,
         deps.settings,
         deps.clock,
         deps.reference,
@@ -104,20 +110,80 @@ def test_the_sms_consumer_appends_to_the_outbox(
     assert pump.drain() == 0  # delivered messages are deleted
 
 
-def test_a_failing_consumer_leaves_the_message_for_retry(
-    deps: Container, aws: Any, provisioned: Any
+def test_a_failing_record_is_left_for_retry_and_the_others_are_deleted(
+    deps: Container, aws: Any, provisioned: Any, tmp_path: Path
 ) -> None:
+    """The pump honours the consumers' partial batch responses as Lambda does: the record
+    the consumer reports failed stays on the queue (in flight, back after the visibility
+    timeout), the one it handled is deleted."""
     from app import app
+    from chalicelib.domain.sms import SmsMessage
     from devstack.pump import EventPump
 
+    deps.settings = deps.settings.model_copy(update={"outbox_path": str(tmp_path / "o.jsonl")})
     sqs = aws.client("sqs")
-    sqs.send_message(QueueUrl=provisioned.queue_urls["sms"], MessageBody='{"phone": "bad"}')
-    pump = EventPump(
-        app, aws, {"bianmin-test-sms": provisioned.queue_urls["sms"]}, region="cn-north-1"
-    )
-    assert pump.drain() == 0
+    url = provisioned.queue_urls["sms"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"phone": "bad"}')
+    good = SmsMessage.sign_in_code("13953700001", "济宁便民", "123456", 5)
+    sqs.send_message(QueueUrl=url, MessageBody=good.model_dump_json())
+    pump = EventPump(app, aws, {"bianmin-test-sms": url}, region="cn-north-1")
+    assert pump.drain() == 1  # the good one, delivered and deleted
+    assert (tmp_path / "o.jsonl").read_text(encoding="utf-8").count("\n") == 1
     attributes = sqs.get_queue_attributes(
-        QueueUrl=provisioned.queue_urls["sms"],
-        AttributeNames=["ApproximateNumberOfMessagesNotVisible"],
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
-    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"  # the bad one
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("consumer", "handled"),
+    [
+        ("deliver_sms", None),  # filled in below: a valid message
+        ("scan_documents", '{"Event": "s3:TestEvent"}'),
+        ("review_events", '{"type": "nothing_to_do"}'),
+    ],
+)
+def test_every_sqs_consumer_reports_only_its_failed_records_by_message_id(
+    deps: Container, tmp_path: Path, consumer: str, handled: str | None
+) -> None:
+    from app import app
+    from chalicelib.domain.sms import SmsMessage
+    from chalicelib.observability import logger
+    from devstack.pump import _Context
+
+    deps.settings = deps.settings.model_copy(update={"outbox_path": str(tmp_path / "o.jsonl")})
+    good = (
+        handled or SmsMessage.sign_in_code("13953700001", "济宁便民", "123456", 5).model_dump_json()
+    )
+    bodies = {"m-1": good, "m-2": "not json {13953700001}", "m-3": good}
+    records = [
+        {"messageId": mid, "receiptHandle": f"r{mid}", "body": b} for mid, b in bodies.items()
+    ]
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    try:
+        answer = app.handler_map[consumer]({"Records": records}, _Context())
+    finally:
+        logger.removeHandler(handler)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    logged = [json.loads(line) for line in lines.getvalue().splitlines()]
+    [failure] = [line for line in logged if line["level"] == "ERROR"]
+    assert failure["message_id"] == "m-2"  # named by its id …
+    assert "13953700001" not in lines.getvalue()  # … never by its body
+
+
+def test_a_consumer_short_of_time_leaves_the_rest_of_the_batch_for_later(deps: Container) -> None:
+    from app import app
+    from devstack.pump import _Context
+
+    class Late(_Context):
+        def get_remaining_time_in_millis(self) -> int:
+            return 3_000
+
+    records = [{"messageId": "m-1", "receiptHandle": "r1", "body": '{"type": "none"}'}]
+    answer = app.handler_map["review_events"]({"Records": records}, Late())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}

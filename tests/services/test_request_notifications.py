@@ -1,6 +1,7 @@
 """The filer's SMS follows the saved decision, never the attempt: a refusal the store saved
-is texted once with its reason; one the store refused (a conflict) texts nothing; a failing
-SMS queue does not undo what was saved. RequestTriage against in-memory fakes (no AWS)."""
+is texted once (the refusal template, without the reason); one the store refused (a
+conflict) texts nothing; a failing SMS queue does not undo what was saved. RequestTriage
+against in-memory fakes (no AWS)."""
 
 from __future__ import annotations
 
@@ -120,14 +121,18 @@ def submitted(**overrides: Any) -> ServiceRequest:
     return service_request(status=RequestStatus.SUBMITTED, dispatch_since=NOW, **overrides)
 
 
-def test_a_saved_refusal_is_texted_once_with_its_reason() -> None:
+def test_a_saved_refusal_is_texted_once_naming_the_request_but_not_the_reason() -> None:
     req = submitted()
     store, sms = FakeStore(req), FakeSms()
     view = triage(store, sms).triage(DISPATCHER, req.request_id, REFUSAL)
     assert view.status is RequestStatus.NOT_ACCEPTED
     assert [s.status for s in store.saved] == [RequestStatus.NOT_ACCEPTED]
-    assert [(m.phone, m.purpose) for m in sms.sent] == [("13953700001", "request")]
-    assert req.number in sms.sent[0].text and "不属于受理范围" in sms.sent[0].text
+    assert [(m.phone, m.purpose) for m in sms.sent] == [("13953700001", "request_refused")]
+    # The refusal template: the filing date and the number's sequence, never the free-text
+    # reason (no SMS variable can carry it; the filer reads it after signing in).
+    day, sequence = req.number[-11:-7], req.number[-6:]
+    assert sms.sent[0].params == (f"{int(day[:2])}月{int(day[2:])}日", sequence)
+    assert "不属于受理范围" not in sms.sent[0].text and "查看原因" in sms.sent[0].text
     assert sms.sent[0].rendered.startswith("【汶上便民】")  # the county's own signature
 
 

@@ -1,0 +1,329 @@
+"""Texts go out through Tencent Cloud SMS: the API queues them, the `deliver_sms` consumer
+sends each with the official SDK to a local fake of Tencent's API (tests/support/
+tencent_sms.py: TC3 signature checked, answers scripted), with the approved signature and
+template. What its recipient cannot have is dropped, what an operator must fix first is
+parked on the dead-letter queue at once; what may pass later is reported as that record's
+failure and delivered again. No log line carries a code
+or a whole phone number."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib import resources
+from chalicelib.domain.sms import SmsMessage
+from chalicelib.settings import Settings
+from chalicelib.store.sms import QueuedDispatch
+from tests.conftest import STAGE, ApiClient, body
+from tests.support.requests import act, file
+from tests.support.tencent_sms import SECRET_ID, SECRET_KEY, FakeTencentSms
+
+APP_ID = "1400000001"
+TEMPLATES = {"otp": "100001", "request_refused": "100002", "request_resolved": "100003"}
+CITIZEN = "13953700001"
+CREDENTIALS = "bianmin/test/sms-credentials"
+
+
+@pytest.fixture
+def tencent() -> Iterator[FakeTencentSms]:
+    with FakeTencentSms() as fake:
+        yield fake
+
+
+@pytest.fixture
+def dead_letter_url(aws: Any, provisioned: Any) -> str:
+    name = resources.dead_letter_queue_name(STAGE, "sms")
+    return str(aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+
+@pytest.fixture
+def settings(
+    settings: Settings, aws: Any, tencent: FakeTencentSms, dead_letter_url: str
+) -> Settings:
+    """The test stage's settings with Tencent Cloud SMS behind the queue (its fake)."""
+    pair = {"secret_id": SECRET_ID, "secret_key": SECRET_KEY}
+    aws.client("secretsmanager").create_secret(Name=CREDENTIALS, SecretString=json.dumps(pair))
+    return settings.model_copy(
+        update={
+            "sms_backend": "tencent",
+            "sms_sdk_app_id": APP_ID,
+            "sms_templates": TEMPLATES,
+            "sms_credentials_secret_id": CREDENTIALS,
+            "sms_endpoint": tencent.url,
+            "sms_dead_letter_url": dead_letter_url,
+            "sms_timeout_seconds": 1,
+        }
+    )
+
+
+@pytest.fixture
+def sms(aws: Any, provisioned: Any) -> QueuedDispatch:
+    """The real queue, not a recording: what the API sends goes through `deliver_sms`."""
+    return QueuedDispatch(aws, provisioned.queue_urls["sms"])
+
+
+@pytest.fixture
+def sms_pump(deps: Any, aws: Any, provisioned: Any) -> Any:
+    """The SMS queue's pump alone (the S3 test event on the documents' queue is no SMS),
+    delivering to the app with the test container (Tencent behind the queue)."""
+    from app import app
+    from devstack.pump import EventPump
+
+    name = resources.queue_name(STAGE, "sms")
+    return EventPump(app, aws, {name: provisioned.queue_urls["sms"]}, region=aws_region(aws))
+
+
+def aws_region(aws: Any) -> str:
+    return str(aws.client("sqs").meta.region_name)
+
+
+def sign_in(api: ApiClient, pump: Any, tencent: FakeTencentSms, phone: str = CITIZEN) -> str:
+    assert api.post("/auth/otp", json_body={"phone": phone}).status_code == 202
+    pump.drain()
+    code = tencent.sent()[-1]["TemplateParamSet"][0]
+    response = api.post("/auth/token", json_body={"phone": phone, "code": code})
+    assert response.status_code == 200, response.body
+    return str(body(response)["access_token"])
+
+
+def queue_counts(aws: Any, url: str) -> tuple[int, int]:
+    """(visible, in flight) messages of the queue at `url`."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    got = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)
+    return int(got["Attributes"][names[0]]), int(got["Attributes"][names[1]])
+
+
+def parked(aws: Any, dead_letter_url: str) -> list[tuple[str, str]]:
+    """(error code, phone) of each message on the dead-letter queue."""
+    answer = aws.client("sqs").receive_message(
+        QueueUrl=dead_letter_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )
+    return sorted(
+        (m["MessageAttributes"]["ErrorCode"]["StringValue"], json.loads(m["Body"])["phone"])
+        for m in answer.get("Messages", [])
+    )
+
+
+def test_a_sign_in_code_goes_out_with_the_platforms_signature_and_the_otp_template(
+    api: ApiClient, sms_pump: Any, tencent: FakeTencentSms
+) -> None:
+    assert api.post("/auth/otp", json_body={"phone": CITIZEN}).status_code == 202
+    assert tencent.sent() == []  # the API only queues it
+    assert sms_pump.drain() == 1
+    [sent] = tencent.sent()
+    code = sent["TemplateParamSet"][0]
+    assert sent == {
+        "SmsSdkAppId": APP_ID,
+        "SignName": "济宁便民",  # the platform's: a sign-in is no county's
+        "TemplateId": TEMPLATES["otp"],
+        "TemplateParamSet": [code, "5"],  # the code, its minutes
+        "PhoneNumberSet": ["+86" + CITIZEN],
+    }
+    assert tencent.refused == []  # signed as Tencent checks it (TC3-HMAC-SHA256)
+    assert tencent.requests[0].headers["x-tc-region"] == "ap-guangzhou"
+    # The code the text carried is the code that signs in.
+    token = api.post("/auth/token", json_body={"phone": CITIZEN, "code": code})
+    assert token.status_code == 200
+
+
+def test_a_countys_notice_goes_out_with_the_countys_signature(
+    api: ApiClient, sms_pump: Any, tencent: FakeTencentSms
+) -> None:
+    filed = file(api, sign_in(api, sms_pump, tencent))
+    path = f"/admin/requests/{filed['request_id']}/triage"
+    act(api, "wenshang-dispatcher", path, {"action": "not_accept", "reason": "属于司法程序事项"})
+    assert sms_pump.drain() == 1
+    notice = tencent.sent()[-1]
+    assert notice["SignName"] == "汶上便民"  # the county's own approved signature
+    assert notice["TemplateId"] == TEMPLATES["request_refused"]
+    # The filing date and the number's sequence name the request; the reason stays out.
+    assert notice["TemplateParamSet"] == ["11月27日", filed["number"][-6:]]
+    assert notice["PhoneNumberSet"] == ["+86" + CITIZEN]
+
+
+def test_a_per_phone_limit_and_an_invalid_number_are_dropped_an_unapproved_template_parked(
+    aws: Any,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    sms: QueuedDispatch,
+    provisioned: Any,
+    dead_letter_url: str,
+) -> None:
+    tencent.script("LimitExceeded.PhoneNumberOneHourLimit", phone="13953700011")  # a status
+    tencent.script(error="InvalidParameterValue.IncorrectPhoneNumber", phone="13953700012")
+    tencent.script("FailedOperation.TemplateIncorrectOrUnapproved", phone="13953700014")
+    for phone in ("13953700011", "13953700012", "13953700013", "13953700014"):
+        sms.dispatch(SmsMessage.sign_in_code(phone, "济宁便民", "123456", 5))
+    assert sms_pump.drain() == 4  # all four are done with: deleted from the queue
+    assert queue_counts(aws, provisioned.queue_urls["sms"]) == (0, 0)
+    # Only what an operator can fix waits for them (a replay sends it once they have): the
+    # recipients' refusals are counted and dropped, and their dead-letter alarm stays quiet.
+    assert parked(aws, dead_letter_url) == [
+        ("FailedOperation.TemplateIncorrectOrUnapproved", "13953700014"),
+    ]
+    assert len(tencent.requests) == 4  # each tried once
+
+
+def test_an_internal_error_or_a_timeout_is_retried_and_the_others_succeed(
+    aws: Any,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    sms: QueuedDispatch,
+    provisioned: Any,
+    dead_letter_url: str,
+) -> None:
+    tencent.script(error="InternalError.Timeout", phone="13953700021")
+    tencent.script(delay=2, phone="13953700022")  # longer than the sender waits (1 s)
+    tencent.script(error="LimitExceeded.AppDailyLimit", phone="13953700023")  # the app's
+    for phone in ("13953700021", "13953700022", "13953700023", "13953700024"):
+        sms.dispatch(SmsMessage.sign_in_code(phone, "济宁便民", "123456", 5))
+    assert sms_pump.drain() == 1  # only the fourth was sent and deleted
+    assert queue_counts(aws, provisioned.queue_urls["sms"]) == (0, 3)  # back after the timeout
+    assert parked(aws, dead_letter_url) == []
+
+
+def test_the_consumer_reports_exactly_the_records_to_deliver_again(
+    tencent: FakeTencentSms, deps: Any
+) -> None:
+    from app import app
+    from devstack.pump import _Context
+
+    tencent.script(error="InternalError.SendAndRecvFail", phone="13953700032")
+    tencent.script(error="FailedOperation.TemplateIncorrectOrUnapproved", phone="13953700033")
+    messages = [
+        SmsMessage.sign_in_code(f"1395370003{n}", "济宁便民", "123456", 5) for n in (1, 2, 3)
+    ]
+    records = [
+        {"messageId": f"m-{n}", "receiptHandle": f"r-{n}", "body": m.model_dump_json()}
+        for n, m in enumerate(messages, start=1)
+    ]
+    records.append({"messageId": "m-4", "receiptHandle": "r-4", "body": "not an SMS"})
+    answer = app.handler_map["deliver_sms"]({"Records": records}, _Context())
+    # The unapproved template is parked (not delivered again); the internal error and the
+    # malformed body are.
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-4"}]}
+
+
+def test_a_rotated_key_is_read_again_after_an_authentication_failure(
+    aws: Any, sms_pump: Any, tencent: FakeTencentSms, sms: QueuedDispatch, provisioned: Any
+) -> None:
+    sms.dispatch(SmsMessage.sign_in_code(CITIZEN, "济宁便民", "123456", 5))
+    assert sms_pump.drain() == 1
+    rotated = {"secret_id": "AKIDrotated", "secret_key": "rotated-key"}
+    aws.client("secretsmanager").put_secret_value(
+        SecretId=CREDENTIALS, SecretString=json.dumps(rotated)
+    )
+    tencent.secrets = {rotated["secret_id"]: rotated["secret_key"]}
+    visible_again_soon(aws, provisioned)
+    sms.dispatch(SmsMessage.sign_in_code(CITIZEN, "济宁便民", "654321", 5))
+    assert sms_pump.drain() == 0  # the old key is refused: delivered again later …
+    assert tencent.refused == ["AuthFailure.SecretIdNotFound"]
+    assert after_the_visibility_timeout(sms_pump) == 1
+    assert tencent.sent()[-1]["TemplateParamSet"] == ["654321", "5"]  # … with the new key
+
+
+def test_texts_wait_on_the_queue_until_the_key_pair_is_filled_in(
+    aws: Any,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    sms: QueuedDispatch,
+    provisioned: Any,
+    dead_letter_url: str,
+) -> None:
+    secrets = aws.client("secretsmanager")
+    # A stage just deployed: the template made the secret, nobody has filled it in yet.
+    secrets.put_secret_value(
+        SecretId=CREDENTIALS, SecretString=json.dumps({"secret_id": "", "secret_key": ""})
+    )
+    visible_again_soon(aws, provisioned)
+    sms.dispatch(SmsMessage.sign_in_code(CITIZEN, "济宁便民", "123456", 5))
+    assert sms_pump.drain() == 0  # not sent, not parked: delivered again …
+    assert tencent.requests == [] and parked(aws, dead_letter_url) == []
+    pair = {"secret_id": SECRET_ID, "secret_key": SECRET_KEY}
+    secrets.put_secret_value(SecretId=CREDENTIALS, SecretString=json.dumps(pair))
+    assert after_the_visibility_timeout(sms_pump) == 1  # … and sent once it is filled in
+    assert tencent.sent()[-1]["TemplateParamSet"] == ["123456", "5"]
+
+
+VISIBILITY_SECONDS = 2
+
+
+def visible_again_soon(aws: Any, provisioned: Any) -> None:
+    """A failed message comes back on the SMS queue after seconds, not a minute."""
+    aws.client("sqs").set_queue_attributes(
+        QueueUrl=provisioned.queue_urls["sms"],
+        Attributes={"VisibilityTimeout": str(VISIBILITY_SECONDS)},
+    )
+
+
+def after_the_visibility_timeout(pump: Any) -> int:
+    time.sleep(VISIBILITY_SECONDS + 0.2)
+    return int(pump.drain())
+
+
+def test_no_log_line_carries_a_code_or_a_phone_number(
+    api: ApiClient,
+    aws: Any,
+    sms_pump: Any,
+    provisioned: Any,
+    tencent: FakeTencentSms,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from chalicelib.observability import logger
+
+    visible_again_soon(aws, provisioned)
+    caplog.set_level(logging.DEBUG)  # every library's records (Tencent's SDK's, HTTP's …)
+    ours = io.StringIO()  # the app's lines as Powertools writes them (JSON, extra keys)
+    handler = logging.StreamHandler(ours)
+    handler.setFormatter(logger.registered_formatter)
+    level = logger.log_level
+    logger.addHandler(handler)
+    logger.setLevel("DEBUG")
+    try:
+        assert api.post("/auth/otp", json_body={"phone": "13953700002"}).status_code == 202
+        assert sms_pump.drain() == 1  # delivered
+        tencent.script(error="InternalError.Timeout")  # failed, to be delivered again
+        assert api.post("/auth/otp", json_body={"phone": CITIZEN}).status_code == 202
+        assert sms_pump.drain() == 0
+        tencent.script("LimitExceeded.PhoneNumberDailyLimit")  # then refused and dropped
+        assert after_the_visibility_timeout(sms_pump) == 1
+    finally:
+        logger.setLevel(level)
+        logger.removeHandler(handler)
+    codes = [sent["TemplateParamSet"][0] for sent in tencent.sent()]
+    # Every record but botocore's: its DEBUG wire log (each AWS request, the table's keys
+    # name phones) is the AWS SDK's, never on deployed (Lambda's root logger is at WARNING).
+    records = [r for r in caplog.records if not r.name.startswith("botocore")]
+    logged = ours.getvalue() + "\n".join(r.getMessage() for r in records)
+    for shown in ("139****0002", "139****0001", "InternalError.Timeout", "PhoneNumberDailyLimit"):
+        assert shown in ours.getvalue()  # each outcome was logged, with what may be shown
+    assert CITIZEN not in logged and "13953700002" not in logged
+    assert not [code for code in codes if code in logged]
+
+
+def test_a_sign_in_code_late_on_the_queue_is_dropped_not_sent(
+    api: ApiClient,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    clock: Any,
+    aws: Any,
+    dead_letter_url: str,
+    settings: Settings,
+) -> None:
+    """A code that waited past its expiry (the provider down for a while, or replayed from
+    the dead letters later) would only confuse its reader: delivery drops it."""
+    assert api.post("/auth/otp", json_body={"phone": CITIZEN}).status_code == 202
+    clock.advance(seconds=settings.otp_ttl_seconds)
+    assert sms_pump.drain() == 1  # handled: taken off the queue …
+    assert tencent.requests == [] and parked(aws, dead_letter_url) == []  # … and not sent
+    clock.advance(seconds=settings.otp_resend_seconds)
+    assert api.post("/auth/otp", json_body={"phone": "13953700002"}).status_code == 202
+    assert sms_pump.drain() == 1
+    assert len(tencent.sent()) == 1  # a fresh code goes out at once
