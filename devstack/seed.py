@@ -1,5 +1,11 @@
 """Seeds the demo platform (Jining's: 汶上县 and 嘉祥县) into a provisioned stage and issues the
-demo staff's credentials."""
+demo staff's credentials.
+
+Only ever into a stage of the local stack, the tests or the benchmarks: it mints IAM users
+with access keys and demo citizens. `seed` refuses unless its caller says `allow_demo=True`
+(the local stack, the tests' fixtures and the benchmarks do), the stage is one of
+DEMO_STAGES, and the table never saw a bootstrap command (`python -m infra.bootstrap`
+marks the stages it sets up). A real stage is set up with those commands instead."""
 
 from __future__ import annotations
 
@@ -12,16 +18,46 @@ from pathlib import Path
 
 from chalicelib.clock import Clock
 from chalicelib.domain.identity import Citizen, StaffMember
+from chalicelib.domain.staff_admin import placement_errors
 from chalicelib.ids import new_ulid
 from chalicelib.services.seeding import CountyData, PlatformData, load_platform
 from chalicelib.store.catalogue import CatalogueStore
 from chalicelib.store.clients import AwsClients
-from chalicelib.store.identity import CitizenStore, StaffStore
+from chalicelib.store.identity import CitizenStore
 from chalicelib.store.partners import PartnerKeyStore
 from chalicelib.store.reference import ReferenceStore
+from chalicelib.store.staff import StaffStore
+from chalicelib.store.stage import StageMarks
 from chalicelib.store.table import Table
 from devstack.sigv4 import StaffCredential
+from infra.bootstrap import read_county, read_platform
 from infra.definitions import DATA_DIR
+
+DEMO_STAGES = frozenset({"local", "test", "bench"})
+
+
+class DemoRefused(RuntimeError):
+    """The demo seed was pointed at a stage that is not a demo's."""
+
+
+def check_demo_stage(table: Table, stage: str, *, allow_demo: bool) -> None:
+    if not allow_demo:
+        raise DemoRefused(
+            "The demo seed creates IAM users with access keys and demo citizens: its caller "
+            "must pass allow_demo=True (the local stack, the tests and the benchmarks do). "
+            "Set up a real stage with `python -m infra.bootstrap`."
+        )
+    if stage not in DEMO_STAGES:
+        raise DemoRefused(
+            f"Stage {stage!r} is not a demo stage ({', '.join(sorted(DEMO_STAGES))}): the demo "
+            "seed never runs there. Set up a real stage with `python -m infra.bootstrap`."
+        )
+    mark = StageMarks(table).bootstrapped()
+    if mark:
+        raise DemoRefused(
+            f"Table {table.name} was set up with `python -m infra.bootstrap` "
+            f"({mark.get('last_command')} by {mark.get('last_by')}): no demo data goes there."
+        )
 
 
 @dataclass(frozen=True)
@@ -38,23 +74,13 @@ def _json(name: str) -> dict:
 
 
 def county_data(code: str = "370830") -> CountyData:
-    """One county's files (data/counties/<code>/)."""
-    folder = f"counties/{code}"
-    return CountyData.parse(
-        _json(f"{folder}/county.json"),
-        _json(f"{folder}/departments.json"),
-        _json(f"{folder}/request-categories.json"),
-        _json(f"{folder}/jurisdictions.json"),
-        _json(f"{folder}/services.json"),
-    )
+    """One county's files (data/counties/<code>/), read as the bootstrap commands read them."""
+    return read_county(DATA_DIR / "counties" / code)
 
 
 def platform_data() -> PlatformData:
     """The platform (data/platform.json), the national calendar and every county it lists."""
-    platform = _json("platform.json")
-    return PlatformData.parse(
-        platform, _json("holidays.json"), [county_data(code) for code in platform["counties"]]
-    )
+    return read_platform(DATA_DIR)
 
 
 def staff_entries() -> list[dict]:
@@ -103,10 +129,18 @@ def _minted_credential(profile: str, stage: str) -> StaffCredential:
 
 
 def seed(
-    table: Table, clients: AwsClients, clock: Clock, stage: str, *, iam: bool = True
+    table: Table,
+    clients: AwsClients,
+    clock: Clock,
+    stage: str,
+    *,
+    iam: bool = True,
+    allow_demo: bool = False,
 ) -> Seeded:
     """Loads the platform and its staff and demo citizens; each staff member gets an IAM user
-    and access key (with `iam=False`, a minted credential of the same shape)."""
+    and access key (with `iam=False`, a minted credential of the same shape). Refuses
+    (`DemoRefused`) anything but a demo stage: see the module's docstring."""
+    check_demo_stage(table, stage, allow_demo=allow_demo)
     load_platform(platform_data(), ReferenceStore(table), CatalogueStore(table), clock)
     people = _json("people.json")
     staff_store = StaffStore(table)
@@ -127,7 +161,10 @@ def seed(
             jurisdiction=entry["jurisdiction"],
             principal_arn=credential.user_arn,
         )
-        staff_store.save(member)
+        misplaced = placement_errors(member.role, member.department, member.jurisdiction)
+        if misplaced:
+            raise ValueError(f"demo staff {member.staff_id}: {misplaced[0].message}")
+        staff_store.save(member, clock.now())
         credentials[credential.access_key] = credential
         profiles[entry["profile"]] = credential
         members.append(member)

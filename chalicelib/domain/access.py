@@ -15,6 +15,12 @@ Seeing a case:
   dispatches it); and, unless it is private, its grid's liaison officer and the supervisors
   and leaders of its jurisdiction. A private request (every petition 信访 is one) is for its
   filer, its dispatchers and its departments only.
+- Administrators (系统管理员) manage staff records and see no case at all: they have no
+  department and are none of the roles above.
+
+Managing staff: an administrator manages the staff whose jurisdiction lies in theirs (a
+county's administrator the county's, a city's or a province's every county below it and
+the region's own staff) — `manages`.
 
 Calling a route (function-level authorization) is decided from the caller's record alone,
 before the request body is read: a `StaffPolicy` per route.
@@ -44,6 +50,15 @@ def within(code: str, scope: str) -> bool:
 def same_county(staff: StaffMember, jurisdiction: str) -> bool:
     """A department is one county's: its staff act on that county's cases only."""
     return jurisdiction[:6] == staff.county
+
+
+def manages(admin: StaffMember, jurisdiction: str) -> bool:
+    """Whether `admin` manages staff working in `jurisdiction`."""
+    return (
+        admin.active
+        and admin.role is Role.ADMINISTRATOR
+        and within(jurisdiction, admin.jurisdiction)
+    )
 
 
 def is_department_head(staff: StaffMember) -> bool:
@@ -166,4 +181,5 @@ REQUEST_WORKERS = policy(
     "request handlers",
     [Role.DISPATCHER, Role.LIAISON, Role.REVIEWER, Role.SUPERVISOR, Role.LEADER],
 )
+ADMINISTRATORS = policy("staff administrators", [Role.ADMINISTRATOR])
 PHOTO_TAKERS = policy("liaison officers and department reviewers", [Role.LIAISON, Role.REVIEWER])

@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.domain.common import DepartmentCode, Strict
 from chalicelib.domain.reference import JurisdictionCode
@@ -47,6 +47,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # 乡镇/部门一把手
     LEADER = "leader"  # 县领导
     CATALOGUE_ADMIN = "catalogue_admin"
+    ADMINISTRATOR = "administrator"  # 系统管理员: manages the staff of a jurisdiction
 
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -58,20 +59,51 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.SUPERVISOR: ("乡镇/部门负责人", "Supervisor"),
     Role.LEADER: ("领导（县、市、省）", "Leader (county, city or province)"),
     Role.CATALOGUE_ADMIN: ("事项清单管理员", "Catalogue administrator"),
+    Role.ADMINISTRATOR: ("系统管理员", "System administrator"),
 }
+
+StaffId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]
+StaffName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+# The principal API Gateway's IAM authorizer reports as `userArn`: an IAM user
+# (arn:aws-cn:iam::<account>:user/<path/><name>), or an assumed role's session
+# (arn:aws-cn:sts::<account>:assumed-role/<role>/<session>). A role's own ARN
+# (…:iam::<account>:role/<name>) never signs a call, so a record keyed by one could never be
+# reached: refused, as is anything else.
+PRINCIPAL_PATTERN = (
+    r"^arn:aws[a-z-]*:(?:iam::[0-9]{12}:user/[A-Za-z0-9_+=,.@/-]+"
+    r"|sts::[0-9]{12}:assumed-role/[A-Za-z0-9_+=,.@-]+/[A-Za-z0-9_+=,.@-]+)$"
+)
+_PRINCIPAL = re.compile(PRINCIPAL_PATTERN)
+
+
+def _signing_principal(value: str) -> str:
+    if not _PRINCIPAL.match(value):
+        raise ValueError(
+            "must be the ARN that signs the calls: an IAM user's "
+            "(arn:aws-cn:iam::<account>:user/<name>) or an assumed role's session "
+            "(arn:aws-cn:sts::<account>:assumed-role/<role>/<session>); a role's own ARN "
+            "never signs a call"
+        )
+    return value
+
+
+PrincipalArn = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    AfterValidator(_signing_principal),
+    WithJsonSchema({"type": "string", "maxLength": 2048, "pattern": PRINCIPAL_PATTERN}),
+]
 
 
 class StaffMember(Strict):
     """A staff record, keyed by the IAM principal that signs the staff member's requests."""
 
-    staff_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    staff_id: StaffId
+    name: StaffName
     role: Role
     department: DepartmentCode | None = None
     jurisdiction: JurisdictionCode
-    principal_arn: Annotated[
-        str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:.+$")
-    ]
+    principal_arn: PrincipalArn
     phone: Phone | None = None
     active: bool = True
 

@@ -1,6 +1,8 @@
 """Loads the platform (its identity and the national calendar) and each county's identity,
 reference data and catalogue (validated by the domain models) into the table. Used by the
-local stack's seed and by the deploy-time `python -m devstack seed`."""
+local stack's demo seed; a real stage is loaded by the bootstrap commands
+(`python -m infra.bootstrap`, services/bootstrap.py), which check the same rules and write
+only what differs."""
 
 from __future__ import annotations
 

@@ -10,12 +10,14 @@ from chalicelib.clock import Clock
 from chalicelib.domain.access import handles_for_department
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.errors import Forbidden
-from chalicelib.store.identity import StaffStore
+from chalicelib.store.staff import StaffStore
 
 
 class StaffDirectory:
     """Staff records, cached per container for `cache_seconds`: each signing principal's
-    record (one GetItem), and the active staff as a whole (one Query) for lookups."""
+    record (one GetItem), and the active staff as a whole (one Query) for lookups. A change
+    made through this container is seen at once (`forget`); one made elsewhere (another
+    container, a retirement) within `cache_seconds`, when the cached copy expires."""
 
     def __init__(self, store: StaffStore, clock: Clock, cache_seconds: float) -> None:
         self._store = store
@@ -37,6 +39,14 @@ class StaffDirectory:
         if staff is None or not staff.active:
             raise Forbidden("The signing identity is not an active staff member of this county.")
         return staff
+
+    def forget(self, principal_arn: str, *counties: str) -> None:
+        """Drops this container's copies of a changed record: its principal's, and the
+        lists of the counties it left or joined."""
+        with self._lock:
+            self._cache.pop(principal_arn, None)
+            for county in counties:
+                self._loaded.pop(county, None)
 
     def _active(self, county: str) -> list[StaffMember]:
         now = self._clock.now().timestamp()
