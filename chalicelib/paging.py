@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from chalicelib.errors import FieldError, NotFound
+from chalicelib.keys import LEGACY_ID, KeyringSource, SigningKey, find_key, keys_of
 
 
 def _unknown() -> NotFound:
@@ -26,15 +27,21 @@ def _unknown() -> NotFound:
 
 
 class CursorCodec:
-    def __init__(self, key: bytes) -> None:
-        self._key = hmac.new(key, b"bianmin-cursor-v1", hashlib.sha256).digest()
+    """Signs cursors with the keyring's current key, its id in front (`<kid>.<payload><mac>`);
+    reads one signed with any key the keyring still holds (a rotation ends no listing)."""
 
-    def _mac(self, payload: bytes, scope: str) -> bytes:
-        return hmac.new(self._key, payload + b"|" + scope.encode(), hashlib.sha256).digest()[:16]
+    def __init__(self, keys: KeyringSource | bytes) -> None:
+        self._keys = keys_of(keys)
+
+    @staticmethod
+    def _mac(key: SigningKey, payload: bytes, scope: str) -> bytes:
+        derived = hmac.new(key.secret, b"bianmin-cursor-v1", hashlib.sha256).digest()
+        return hmac.new(derived, payload + b"|" + scope.encode(), hashlib.sha256).digest()[:16]
 
     def encode(self, position: Any, scope: str) -> str:
+        key = self._keys.keyring().current
         payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
-        token = payload + self._mac(payload, scope)
+        token = key.id.encode() + b"." + payload + self._mac(key, payload, scope)
         return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
     def decode(self, cursor: str, scope: str) -> Any:
@@ -42,8 +49,15 @@ class CursorCodec:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (ValueError, TypeError):
             raise _unknown() from None
-        payload, mac = raw[:-16], raw[-16:]
-        if len(raw) <= 16 or not hmac.compare_digest(mac, self._mac(payload, scope)):
+        key_id, signed = LEGACY_ID, raw
+        if raw[:1] == b"k" and b"." in raw[:26]:  # JSON never starts with a k
+            head, _, signed = raw.partition(b".")
+            key_id = head.decode("ascii", "replace")
+        key = find_key(self._keys, key_id)
+        payload, mac = signed[:-16], signed[-16:]
+        if key is None or len(signed) <= 16:
+            raise _unknown()
+        if not hmac.compare_digest(mac, self._mac(key, payload, scope)):
             raise _unknown()
         try:
             return json.loads(payload)

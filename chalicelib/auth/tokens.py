@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.keys import LEGACY_ID, KeyringSource, find_key, keys_of
+
 ISSUER = "bianmin"
 AUDIENCE = "bianmin-citizen"
 DASHBOARD_AUDIENCE = "bianmin-dashboard"
@@ -26,8 +28,14 @@ class TokenError(Exception):
 
 
 class TokenIssuer:
-    def __init__(self, key: bytes, ttl_seconds: int, audience: str = AUDIENCE) -> None:
-        self._key = key
+    """Signs with the keyring's current key (its id in the header's `kid`) and verifies with
+    whichever key the token names, so tokens signed before a rotation stay valid until they
+    expire."""
+
+    def __init__(
+        self, keys: KeyringSource | bytes, ttl_seconds: int, audience: str = AUDIENCE
+    ) -> None:
+        self._keys = keys_of(keys)
         self.ttl_seconds = ttl_seconds
         self._audience = audience
 
@@ -45,15 +53,23 @@ class TokenIssuer:
         import jwt  # on first use: PyJWT (and the urllib.request it pulls in) is no part of
         # a cold start that signs and checks no token, such as /health's
 
-        return jwt.encode(claims, self._key, algorithm="HS256")
+        key = self._keys.keyring().current
+        return jwt.encode(claims, key.secret, algorithm="HS256", headers={"kid": key.id})
 
     def verify(self, token: str, now: datetime) -> CitizenClaims:
         import jwt  # on first use, as in issue()
 
         try:
+            key_id = jwt.get_unverified_header(token).get("kid", LEGACY_ID)
+        except jwt.PyJWTError as exc:
+            raise TokenError(str(exc)) from None
+        key = find_key(self._keys, str(key_id))
+        if key is None:
+            raise TokenError("signed with a key this API no longer accepts")
+        try:
             claims = jwt.decode(
                 token,
-                self._key,
+                key.secret,
                 algorithms=["HS256"],
                 audience=self._audience,
                 issuer=ISSUER,

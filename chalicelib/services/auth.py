@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from chalicelib.auth.tokens import TokenIssuer
 from chalicelib.clock import Clock
@@ -12,6 +13,7 @@ from chalicelib.domain.identity import Citizen, OtpSent, TokenIssued, mask_phone
 from chalicelib.domain.sms import SmsMessage
 from chalicelib.errors import FieldError, NotAuthenticated, RateLimited
 from chalicelib.ids import new_ulid
+from chalicelib.keys import LEGACY_ID, KeyringSource, SigningKey, find_key, keys_of
 from chalicelib.observability import metrics
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.sms import SmsDispatch
@@ -28,7 +30,7 @@ class CitizenAuth:
         citizens: CitizenStore,
         sms: SmsDispatch,
         tokens: TokenIssuer,
-        key: bytes,
+        keys: KeyringSource | bytes,
         settings: Settings,
         clock: Clock,
         reference: ReferenceData,
@@ -38,16 +40,35 @@ class CitizenAuth:
         self._citizens = citizens
         self._sms = sms
         self._tokens = tokens
-        self._key = hmac.new(key, b"bianmin-otp-v1", hashlib.sha256).digest()
+        self._keys = keys_of(keys)
         self._settings = settings
         self._clock = clock
 
+    @staticmethod
+    def _derived(key: SigningKey) -> bytes:
+        return hmac.new(key.secret, b"bianmin-otp-v1", hashlib.sha256).digest()
+
     def _source(self, source_ip: str) -> str:
         """A client address as stored: keyed, so the table holds no IP addresses."""
-        return hmac.new(self._key, f"ip|{source_ip}".encode(), hashlib.sha256).hexdigest()[:32]
+        key = self._derived(self._keys.keyring().current)
+        return hmac.new(key, f"ip|{source_ip}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    def _hash(self, phone: str, code: str) -> str:
-        return hmac.new(self._key, f"{phone}|{code}".encode(), hashlib.sha256).hexdigest()
+    def _hash(self, phone: str, code: str, key: SigningKey | None = None) -> str:
+        """`<key id>:<hmac>`: the stored hash names the key it was made with, so a code sent
+        just before a rotation is still checked with that key after it."""
+        key = key or self._keys.keyring().current
+        digest = hmac.new(self._derived(key), f"{phone}|{code}".encode(), hashlib.sha256)
+        return f"{key.id}:{digest.hexdigest()}"
+
+    def _matches(self, stored_hash: str, phone: str, code: str) -> bool:
+        key_id, _, _ = stored_hash.rpartition(":")  # none: stored before keys had ids
+        key = find_key(self._keys, key_id or LEGACY_ID)
+        if key is None:  # its key has left the keyring: long expired anyway
+            return False
+        expected = self._hash(phone, code, key)
+        if not key_id:
+            expected = expected.partition(":")[2]
+        return hmac.compare_digest(stored_hash, expected)
 
     def send_code(self, phone: str, source_ip: str) -> OtpSent:
         """Sends a fresh six-digit code to `phone`, at most once a minute and a few times an
@@ -81,13 +102,10 @@ class CitizenAuth:
             metrics.add_metric(name="SignInCodeRateLimited", unit="Count", value=1)
             raise RateLimited(detail, retry_after_seconds=wait) from None
         minutes = max(1, s.otp_ttl_seconds // 60)
-        text = (
-            f"验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"
-            f" Bianmin code {code}, valid {minutes} min."
-        )
         # A citizen signs in to the platform, not to a county: the platform's signature.
         signature = self._reference.platform().sms_signature
-        self._sms.dispatch(SmsMessage(phone=phone, signature=signature, text=text, code=code))
+        expires = now + timedelta(seconds=s.otp_ttl_seconds)
+        self._sms.dispatch(SmsMessage.sign_in_code(phone, signature, code, minutes, expires))
         metrics.add_metric(name="SignInCodeSent", unit="Count", value=1)
         return OtpSent(
             phone=mask_phone(phone),
@@ -108,7 +126,7 @@ class CitizenAuth:
             or stored.attempts >= self._settings.otp_max_attempts
         ):
             raise rejected
-        if not hmac.compare_digest(stored.code_hash, self._hash(phone, code)):
+        if not self._matches(stored.code_hash, phone, code):
             self._otp.record_failure(phone, stored.code_hash)
             raise rejected
         if not self._otp.consume(

@@ -1,11 +1,10 @@
-"""One-time codes, citizens and staff records.
+"""One-time codes and citizens (staff records: store/staff.py).
 
 OTP#<phone> / CODE               the current code (hash only), its expiry, attempts, used flag
 OTP#<phone> / WINDOW#<yyyymmddhh> codes sent in that hour (rate limit), expires by TTL
 OTPSRC#<client> / WINDOW#<yyyymmddhh> codes one client address asked for in that hour
 CITIZEN#<phone> / PROFILE        the citizen's id, created on first sign-in
 CITIZENID#<id> / PHONE           the phone of a citizen id
-STAFF#<principal arn> / PROFILE  staff record; GSI1 STAFF / <staff id> lists them
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.identity import Citizen, StaffMember
+from chalicelib.domain.identity import Citizen
 from chalicelib.store.limits import counter_step
 from chalicelib.store.refusals import failed_steps, is_conditional_failure
 from chalicelib.store.table import Table
@@ -214,34 +213,3 @@ class CitizenStore:
                 raise
             return existing
         return citizen
-
-
-def staff_partition(county: str) -> str:
-    return f"STAFF#{county}"
-
-
-class StaffStore:
-    def __init__(self, table: Table) -> None:
-        self._table = table
-
-    def by_principal(self, principal_arn: str) -> StaffMember | None:
-        raw = self._table.get(f"STAFF#{principal_arn}", "PROFILE")
-        return StaffMember.model_validate(raw["data"]) if raw else None
-
-    def of_county(self, county: str) -> list[StaffMember]:
-        """Every staff record of one county (hundreds, not millions; a city's or a province's
-        own staff under its region code): one paged Query of GSI1 `STAFF#<county>`."""
-        return [
-            StaffMember.model_validate(raw["data"])
-            for raw in self._table.query_all(staff_partition(county), index="gsi1")
-        ]
-
-    def save(self, staff: StaffMember) -> None:
-        item: dict[str, Any] = {
-            "pk": f"STAFF#{staff.principal_arn}",
-            "sk": "PROFILE",
-            "gsi1pk": staff_partition(staff.county),
-            "gsi1sk": staff.staff_id,
-            "data": staff.model_dump(mode="json", exclude_none=True),
-        }
-        self._table.put(item)
