@@ -64,6 +64,7 @@ class Application(OutcomeMoves, BaseModel):
     submit_key: str | None = None
     not_accepted_reason: str | None = None
     execution_name: str | None = None
+    review_restarts: int = Field(default=0, ge=0, description="Review workflows started again")
     agents: list[AgentGrant] = Field(default_factory=list)
     reviews_done_at: Instant | None = None
     certificate: Certificate | None = None
@@ -260,6 +261,26 @@ class Application(OutcomeMoves, BaseModel):
                 at,
                 departments=self.review_departments,
                 rule=self.review_rule,
+            )
+        ]
+
+    def restart_review(
+        self, execution: str, why: tuple[str, str], by: Actor, at: datetime
+    ) -> list[TimelineEvent]:
+        """The parallel review runs again as `execution` after its workflow stopped; the
+        decisions already recorded stand (the new run is answered with them)."""
+        if self.status is not Status.IN_REVIEW:
+            raise Conflict(f"An application that is {self.status.value} is not in review.")
+        self.execution_name = execution
+        self.review_restarts += 1
+        zh, en = why
+        return [
+            new_event(
+                "review_restarted",
+                f"并联审批重新启动（第 {self.review_restarts} 次）：{zh}",
+                f"Parallel review started again (#{self.review_restarts}): {en}",
+                by,
+                at,
             )
         ]
 

@@ -93,6 +93,26 @@ def press_review(call: Call, staff: StaffMember, task_id: str, body: PressReques
 
 @operation(
     bp,
+    "/admin/applications/{id}/review/restart",
+    "POST",
+    summary="Start an application's parallel review again after its workflow stopped",
+    description="An approval workflow that fails, times out or is aborted puts its case "
+    "before the supervisors (escalated tasks) and starts again by itself twice; after that a "
+    "supervisor starts it here, once the operators fixed what made it stop. Decisions "
+    "already recorded stand.",
+    tags=TAGS,
+    auth="staff",
+    allow=SUPERVISORS,
+    path_model=CasePath,
+    response=ApplicationView,
+    errors=(409,),
+)
+def restart_review(call: Call, staff: StaffMember, id: str) -> ApplicationView:
+    return container().review_recovery.restart(staff, id)
+
+
+@operation(
+    bp,
     "/admin/queues/issuance",
     summary="Approved applications waiting for issuance",
     tags=TAGS,

@@ -4,7 +4,6 @@ links, and the one-window decision (accept / supplement once / not accept)."""
 from __future__ import annotations
 
 import functools
-from datetime import datetime, time, timedelta
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import works_on_application
@@ -27,7 +26,7 @@ from chalicelib.domain.application_parts import (
     SupplementItem,
     SupplementNote,
 )
-from chalicelib.domain.calendar import BEIJING, beijing_date
+from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.moves import TimelineEvent
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
@@ -43,6 +42,7 @@ from chalicelib.services.cases import (
     working_copy,
 )
 from chalicelib.services.reference import ReferenceData
+from chalicelib.services.review_start import review_timeout, start_review_execution
 from chalicelib.settings import Settings
 from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.documents import DocumentStorage, object_key
@@ -216,16 +216,8 @@ class AcceptanceService:
         app = bundle.application
         if self._workflow is None:
             raise RuntimeError("BIANMIN_STATE_MACHINE_ARN is not set")
-        timeout = self._review_timeout(app)
-        execution = self._workflow.start(
-            app.application_id,
-            {
-                "case_id": app.application_id,
-                "departments": app.review_departments,
-                "rule": app.review_rule,
-                "review_timeout_seconds": timeout,
-            },
-        )
+        timeout = review_timeout(app, self._settings, self._reference, self._clock.now())
+        execution = start_review_execution(self._workflow, app, timeout)
         logger.info("approval workflow started", extra={"case_id": app.application_id})
         after = working_copy(app)
         started = after.start_review(
@@ -242,22 +234,6 @@ class AcceptanceService:
                 return self._staff_view(current.application, current.events, current)
             raise
         return self._staff_view(after, [*bundle.events, *started], bundle)
-
-    def _review_timeout(self, app: Application) -> int:
-        """Seconds a review task may wait: until the end of its due working day in Beijing
-        (so weekends and holidays do not escalate early), or, with a shortened day for
-        drills and tests, promised days × BIANMIN_REVIEW_SECONDS_PER_DAY."""
-        per_day = self._settings.review_seconds_per_day
-        if per_day < 86_400 or app.limits.promised_due is None:
-            return max(app.limits.promised_days, 1) * per_day
-        due = max(
-            app.limits.promised_due,
-            self._reference.calendar(app.county).add_working_days(
-                beijing_date(self._clock.now()), 1
-            ),
-        )
-        end = datetime.combine(due + timedelta(days=1), time.min, tzinfo=BEIJING)
-        return max(int((end - self._clock.now()).total_seconds()), 60)
 
     def _department_names(self, county: str, codes: list[str]) -> list[str]:
         departments = self._reference.departments(county)

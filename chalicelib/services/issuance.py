@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime
 
 from chalicelib.clock import Clock
+from chalicelib.context import public_url
 from chalicelib.domain.application_api import ApplicationPage, ApplicationView
 from chalicelib.domain.application_parts import ACCEPTANCE_WINDOW, Status
 from chalicelib.domain.calendar import beijing_date
@@ -76,7 +77,7 @@ class IssuanceService:
         self._storage = storage
         self._cursors = cursors
         self._clock = clock
-        self._public_url = public_url.rstrip("/")
+        self._public_url = public_url
 
     @staticmethod
     def _require_issuer(staff: StaffMember) -> None:
@@ -154,7 +155,7 @@ class IssuanceService:
             for t in bundle.tasks
             if t.status is TaskStatus.APPROVED
         ]
-        verify_url = f"{self._public_url}/certificates/{code}"
+        verify_url = f"{public_url(self._public_url)}/certificates/{code}"
         pdf = render(
             CertificateContent(
                 title=app.service_name,
@@ -328,7 +329,7 @@ class IssuanceService:
             holder=certificate.holder,
             issuer=certificate.issuer,
             issued_at=certificate.issued_at,
-            verify_url=f"{self._public_url}/certificates/{certificate.code}",
+            verify_url=f"{public_url(self._public_url)}/certificates/{certificate.code}",
         )
 
 

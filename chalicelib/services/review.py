@@ -23,6 +23,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.services.application_views import task_view
 from chalicelib.services.cases import case_moment, event, staff_actor, working_copy
 from chalicelib.services.review_queues import ReviewQueues
+from chalicelib.services.review_recovery import ReviewRecovery
 from chalicelib.store.cases import CaseBundle
 from chalicelib.store.workflow import ApprovalWorkflow
 
@@ -31,7 +32,13 @@ MAX_PRESSES = 20  # 督办 of one task: each is a timeline event
 
 class ReviewService(ReviewQueues):
     """The workflow's review tasks: requested, escalated, decided and pressed, and the case's
-    outcome when every branch has ended."""
+    outcome when every branch has ended (a run that stops without one: ReviewRecovery)."""
+
+    _recovery: ReviewRecovery | None = None
+
+    def recover_with(self, recovery: ReviewRecovery) -> ReviewService:
+        self._recovery = recovery
+        return self
 
     @property
     def _flow(self) -> ApprovalWorkflow:
@@ -50,6 +57,8 @@ class ReviewService(ReviewQueues):
             self.escalated(message["case_id"], message["department"], message.get("escalation_id"))
         elif kind == "review_completed":
             self.completed(message["case_id"])
+        elif message.get("source") == "aws.states" and self._recovery is not None:
+            self._recovery.stopped(message)  # the workflow stopped without an outcome
         else:
             logger.warning("unknown review message", extra={"type": str(kind)})
 

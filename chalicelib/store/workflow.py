@@ -17,18 +17,27 @@ class ApprovalWorkflow:
         self._clients = clients
         self._arn = state_machine_arn
 
-    def start(self, case_id: str, payload: dict[str, Any]) -> str:
-        """Starts the execution named after the case. A second start for the same case is
-        refused by Step Functions (ExecutionAlreadyExists) and treated as already started;
-        the app's own conditional write guards it too, since moto allows duplicates."""
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Starts the execution `name` (named after the case and its run). A second start of
+        the same name is refused by Step Functions (ExecutionAlreadyExists) and treated as
+        already started; the app's own conditional write guards it too, since moto allows
+        duplicates."""
         sfn = self._clients.client("stepfunctions")
         try:
             response = sfn.start_execution(
-                stateMachineArn=self._arn, name=case_id, input=json.dumps(payload)
+                stateMachineArn=self._arn, name=name, input=json.dumps(payload)
             )
             return str(response["executionArn"])
         except sfn.exceptions.ExecutionAlreadyExists:
-            return self._arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
+            return self._arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def status(self, execution_arn: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None for no such execution."""
+        sfn = self._clients.client("stepfunctions")
+        try:
+            return str(sfn.describe_execution(executionArn=execution_arn)["status"])
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
 
     def answer(self, token: str, *, approved: bool | None, detail: dict[str, Any]) -> bool:
         """Answers a waiting review task: approved → SendTaskSuccess; denied → SendTaskFailure

@@ -108,7 +108,7 @@ def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
     from chalicelib.clock import FixedClock
     from chalicelib.domain.application_parts import TimeLimits
     from chalicelib.domain.calendar import WorkingCalendar
-    from chalicelib.services.acceptance import AcceptanceService
+    from chalicelib.services.review_start import review_timeout
     from chalicelib.settings import Settings
 
     class Reference:
@@ -118,7 +118,6 @@ def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
 
     clock = FixedClock(datetime(2026, 11, 27, 2, tzinfo=UTC))
     settings = Settings(table_name="t", documents_bucket="b", signing_secret_id="s")
-    service = AcceptanceService(None, Reference(), None, None, None, clock, settings)  # type: ignore[arg-type]
 
     class App:
         county = "370830"
@@ -126,7 +125,7 @@ def test_review_tasks_wait_until_the_end_of_their_due_working_day() -> None:
             acceptance_days=1, promised_days=1, legal_days=7, promised_due=date(2026, 11, 30)
         )
 
-    seconds = service._review_timeout(App())  # type: ignore[arg-type]
+    seconds = review_timeout(App(), settings, Reference(), clock.now())  # type: ignore[arg-type]
     assert seconds == (datetime(2026, 11, 30, 16, tzinfo=UTC) - clock.now()).total_seconds()
 
 
