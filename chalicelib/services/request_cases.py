@@ -22,7 +22,7 @@ from chalicelib.domain.request_parts import (
     Moment,
     Photo,
 )
-from chalicelib.domain.sms import SmsMessage
+from chalicelib.domain.sms import SmsMessage, SmsPurpose
 from chalicelib.errors import Conflict, FieldError, NotFound
 from chalicelib.observability import logger
 from chalicelib.paging import CursorCodec
@@ -137,6 +137,10 @@ class RequestCases:
                 )
         if errors:
             raise Conflict("Some photos cannot be attached yet.", errors=errors)
+        # Tagged before the write that attaches them: a photo the write then does not take
+        # is only kept longer than needed; one it takes can never expire under its case.
+        for photo in photos:
+            self._storage.claim(photo.key, photo.version_id)
         claims = [
             Guarded(
                 self._store.claim_upload(owner, p.document_id, attach_to),
@@ -266,21 +270,30 @@ class RequestCases:
 
     def _announce(self, req: ServiceRequest, events: list[TimelineEvent]) -> None:
         """Tells the filer (by SMS, where the filing left a phone) of the saved moves that
-        concern them: a refusal and a resolution."""
+        concern them: a refusal (its reason is read after signing in: no free text goes in a
+        text message) and a resolution."""
         for e in events:
             if e.type == "not_accepted":
-                self._notify(req, f"您的诉求{req.number}不予受理：{req.not_accepted_reason}")
+                self._notify(req, SmsPurpose.REQUEST_REFUSED)
             elif e.type == "resolved":
-                self._notify(req, f"您的诉求{req.number}已办结，请在“便民”中评价。")
+                self._notify(req, SmsPurpose.REQUEST_RESOLVED)
 
-    def _notify(self, req: ServiceRequest, text: str) -> None:
+    def _notify(self, req: ServiceRequest, purpose: SmsPurpose) -> None:
         if self._sms is None or not req.owner_phone:
             return
         try:
             county = self._reference.county_named(req.county, "jurisdiction")
-            message = SmsMessage(
-                phone=req.owner_phone, signature=county.sms_signature, text=text, purpose="request"
+            message = SmsMessage.request_notice(
+                req.owner_phone, county.sms_signature, purpose, req.number
             )
+        except Exception as exc:  # noqa: BLE001 - an SMS never undoes a recorded decision
+            # Not logged with its message: a validation error could quote the phone number.
+            logger.warning(
+                "request notification not built",
+                extra={"purpose": purpose.value, "error": type(exc).__name__},
+            )
+            return
+        try:
             self._sms.dispatch(message)
         except Exception:  # noqa: BLE001 - an SMS never undoes a recorded decision
             logger.exception("request notification not queued")

@@ -52,7 +52,11 @@ class RequestFiling(RequestCases):
         quota = daily_quota(owner, "uploads", self._settings.uploads_per_day, now, "uploads")
         self._store.put_upload(owner, document, quota)
         form = self._storage.upload_form(
-            upload_key(owner, document.document_id), body.content_type, body.size, body.sha256
+            upload_key(owner, document.document_id),
+            body.content_type,
+            body.size,
+            body.sha256,
+            unclaimed=True,
         )
         return UploadView(
             document_id=document.document_id,

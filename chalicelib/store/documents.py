@@ -10,6 +10,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.resources import UPLOAD_CLAIMED, UPLOAD_STATE_TAG
 from chalicelib.store.clients import AwsClients
 
 UPLOAD_SECONDS = 900
@@ -63,20 +64,24 @@ class DocumentStorage:
     def _s3(self) -> Any:
         return self._clients.client("s3")
 
-    def upload_form(self, key: str, content_type: str, size: int, sha256_hex: str) -> UploadForm:
+    def upload_form(
+        self, key: str, content_type: str, size: int, sha256_hex: str, *, unclaimed: bool = False
+    ) -> UploadForm:
         """A POST form S3 accepts only for exactly `size` bytes of `content_type` whose SHA-256
-        is `sha256_hex` (S3 checks the checksum; the scan consumer re-checks everything)."""
+        is `sha256_hex` (S3 checks the checksum; the scan consumer re-checks everything).
+        `unclaimed`: the object is tagged so (a photo before a request takes it), and the
+        bucket's lifecycle deletes it unless `claim` retags it."""
         checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
         fields = {
             "Content-Type": content_type,
             "x-amz-checksum-algorithm": "SHA256",
             "x-amz-checksum-sha256": checksum,
         }
+        if unclaimed:
+            fields["tagging"] = _tagging(*UPLOAD_STATE_TAG)
         conditions: list[Any] = [
             ["content-length-range", size, size],
-            {"Content-Type": content_type},
-            {"x-amz-checksum-algorithm": "SHA256"},
-            {"x-amz-checksum-sha256": checksum},
+            *({name: value} for name, value in fields.items()),
         ]
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
@@ -103,6 +108,18 @@ class DocumentStorage:
             self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS)
         )
 
+    def claim(self, key: str, version_id: str | None) -> None:
+        """Marks the (checked version of the) upload at `key` as taken by a case: the
+        lifecycle rule for unclaimed uploads no longer applies to it."""
+        kwargs: dict[str, Any] = {
+            "Bucket": self._bucket,
+            "Key": key,
+            "Tagging": {"TagSet": [{"Key": UPLOAD_STATE_TAG[0], "Value": UPLOAD_CLAIMED}]},
+        }
+        if version_id:
+            kwargs["VersionId"] = version_id
+        self._s3.put_object_tagging(**kwargs)
+
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
 
@@ -122,6 +139,11 @@ class DocumentStorage:
         total = response.get("ContentRange", "").rpartition("/")[2]
         size = int(total) if total.isascii() and total.isdigit() else len(body)
         return StoredObject(body=body, size=size, version_id=response.get("VersionId"))
+
+
+def _tagging(key: str, value: str) -> str:
+    """One tag as a POST form's `tagging` field (S3's XML)."""
+    return f"<Tagging><TagSet><Tag><Key>{key}</Key><Value>{value}</Value></Tag></TagSet></Tagging>"
 
 
 def _quote(filename: str) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib import resources
 from chalicelib.clock import FixedClock
-from chalicelib.deps import Container
+from chalicelib.deps import Container, container
 from chalicelib.domain.request_parts import MAX_PROGRESS_REPLIES
 from tests.conftest import ApiClient, RecordingSms, body, sign_in
 from tests.support.requests import (
@@ -457,6 +458,34 @@ def test_a_photo_is_attached_once_and_only_by_its_uploader(
     twice = api.post("/requests", json_body=street_light(photos=[photo]), token=du_ping)
     assert twice.status_code == 409
     assert len(body(api.get("/requests", token=du_ping))["items"]) == 1
+
+
+def test_a_photo_nobody_attaches_is_left_to_expire_and_an_attached_one_is_kept(
+    api: ApiClient, aws: Any, pump: Any, du_ping: str
+) -> None:
+    """The upload form tags the photo unclaimed (the bucket's lifecycle deletes those after
+    30 days); the request that takes it retags the checked version claimed."""
+    s3, bucket = aws.client("s3"), container().settings.documents_bucket
+
+    def state(document_id: str) -> dict[str, str]:
+        (key,) = [
+            o["Key"]
+            for o in s3.list_objects_v2(Bucket=bucket, Prefix="uploads/").get("Contents", [])
+            if o["Key"].endswith(document_id)
+        ]
+        return {
+            t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+        }
+
+    kept, left = (
+        upload_photo(api, aws, pump, token=du_ping),
+        upload_photo(api, aws, pump, token=du_ping),
+    )
+    unclaimed = dict([resources.UPLOAD_STATE_TAG])
+    assert state(kept) == state(left) == unclaimed
+    file(api, du_ping, street_light(photos=[kept]))
+    assert state(kept) == {resources.UPLOAD_STATE_TAG[0]: resources.UPLOAD_CLAIMED}
+    assert state(left) == unclaimed
 
 
 def test_retried_filing_and_concurrent_triage_act_once(api: ApiClient, du_ping: str) -> None:
