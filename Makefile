@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 STAGE  ?= prod
 REGION ?= cn-north-1
 
-.PHONY: venv run test lint format package bench keysim workload load verify-stats screenshot chromium clean
+.PHONY: venv run test lint format package deploy replay bench keysim workload load verify-stats screenshot chromium clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,18 @@ format: $(STAMP)
 ## One CloudFormation template with every resource: build/package/sam.json
 package: $(STAMP)
 	$(BIN)/python -m infra.package --stage $(STAGE) --region $(REGION)
+
+## Package, upload and deploy a stage through a CloudFormation change set (docs/DEPLOY.md):
+##   make deploy STAGE=prod REGION=cn-north-1 PARAMS=params/prod.json [PROFILE=county-admin]
+deploy: $(STAMP)
+	$(BIN)/python -m infra.deploy --stage $(STAGE) --region $(REGION) \
+		$(if $(PARAMS),--parameters $(PARAMS)) $(if $(PROFILE),--profile $(PROFILE)) \
+		$(if $(VPCE),--private-vpce $(VPCE))
+
+## Replay a dead-letter queue into its source: make replay QUEUE=sms STAGE=prod REGION=cn-north-1
+replay: $(STAMP)
+	$(BIN)/python -m infra.replay --stage $(STAGE) --region $(REGION) --queue $(QUEUE) \
+		$(if $(PROFILE),--profile $(PROFILE))
 
 ## Benchmarks: cold import, package size, DynamoDB calls per route (figures printed).
 bench: $(STAMP)

@@ -11,7 +11,7 @@ from chalice.app import Request
 from chalicelib.auth import citizen
 from chalicelib.auth.citizen import authorizer_bp, citizen_authorizer  # also its handler
 from chalicelib.deps import container
-from chalicelib.handlers import events, routes
+from chalicelib.handlers import events, maintenance, routes
 from chalicelib.http.api import fallback_routes, method_not_allowed, request_path
 from chalicelib.http.problem import geo_report_errors, normalise_error_response
 from chalicelib.observability import get_tracer, logger, metrics
@@ -30,6 +30,7 @@ app.register_blueprint(authorizer_bp)
 # Every route, its handler module imported on its first request (handlers/routes.py).
 routes.register(app, citizen_authorizer)
 app.register_blueprint(events.bp)
+app.register_blueprint(maintenance.bp)
 
 # Methods a path does not support answer 405 (deployed, API Gateway would say 403 otherwise).
 # They keep the path's authorizer, so an unsigned call to an admin path is still refused at

@@ -137,7 +137,7 @@ def bench_stack(*, execute_workflows: bool) -> Iterator[BenchStack]:
                 sent.append(message)
 
         container = Container(settings, clock, clients, sms_dispatch=Sms())
-        seeded = seed(container.table, clients, clock, stage)
+        seeded = seed(container.table, clients, clock, stage, allow_demo=True)
         if PLATFORM_SCOPE is not None:  # the same counties, on a wider platform
             _widen_platform(container, PLATFORM_SCOPE)
         use_container(container)

@@ -58,7 +58,9 @@ def measure() -> Iterator[tuple[str, Counter[str], Counter[str]]]:
             def dispatch(self, message: Any) -> None:
                 sent.append(message)
 
-        seeded = seed(Container(settings, clock, clients).table, clients, clock, "bench")
+        seeded = seed(
+            Container(settings, clock, clients).table, clients, clock, "bench", allow_demo=True
+        )
         from app import app
 
         def fresh() -> Client:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ def _bulk_cases(stack: BenchStack, count: int, rng: random.Random) -> None:
     from chalicelib.domain.review import Rating
     from chalicelib.domain.stats import add, contribution
     from chalicelib.store.request_items import root_item
-    from chalicelib.store.stats import counter_ops
+    from chalicelib.store.stats import item_key
 
     grids = ["370830001001001", "370830001001002", "370830007001001"]
     categories = ["streetlight", "road", "sanitation", "noise", "consultation"]
@@ -65,22 +66,26 @@ def _bulk_cases(stack: BenchStack, count: int, rng: random.Random) -> None:
             if resolved
             else [],
         )
-        add(totals, contribution(req))
+        add(totals, contribution(req, "370800"))  # the demo platform's scope: its city
         batch.append({"PutRequest": {"Item": ser.dump(root_item(req))}})
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})
             batch = []
     if batch:
         client.batch_write_item(RequestItems={table: batch})
-    for op in counter_ops(totals):
-        update = op["Update"]
-        client.update_item(
-            TableName=table,
-            Key=ser.dump(update["Key"]),
-            UpdateExpression=update["UpdateExpression"],
-            ExpressionAttributeNames=update["ExpressionAttributeNames"],
-            ExpressionAttributeValues=ser.dump(update["ExpressionAttributeValues"]),
-        )
+    # The counters as the aggregator would have left them, written whole (fresh items: one
+    # BatchWriteItem per 25, not one UpdateItem per counter item).
+    items: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for (scope, period), attrs in totals.items():
+        for attr, value in attrs.items():
+            pk, sk, metric = item_key(scope, period, attr)
+            items[(pk, sk)][metric] = value
+    puts = [
+        {"PutRequest": {"Item": ser.dump({"pk": pk, "sk": sk, **attrs})}}
+        for (pk, sk), attrs in items.items()
+    ]
+    for start in range(0, len(puts), 25):
+        client.batch_write_item(RequestItems={table: puts[start : start + 25]})
 
 
 def stats_reads() -> Iterator[tuple[int, str, int, int]]:

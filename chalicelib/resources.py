@@ -59,3 +59,14 @@ def state_machine_name(stage: str) -> str:
 
 def signing_secret_name(stage: str) -> str:
     return f"{APP}/{stage}/token-signing-key"
+
+
+def sms_credentials_secret_name(stage: str) -> str:
+    """Tencent Cloud SMS's API key pair, {"secret_id": …, "secret_key": …}, set by operators."""
+    return f"{APP}/{stage}/sms-credentials"
+
+
+# Photo uploads are tagged unclaimed until a request, reply or visit takes them; the bucket's
+# lifecycle expires what stays unclaimed (infra/template.py), the store re-tags what is taken.
+UPLOAD_STATE_TAG = ("bianmin-state", "unclaimed")
+UPLOAD_CLAIMED = "claimed"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib import resources
+
+TemplateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,32}$")]
 
 
 class Settings(BaseModel):
@@ -23,11 +26,32 @@ class Settings(BaseModel):
     sms_queue_url: str | None = None
     state_machine_arn: str | None = None
     public_url: str = Field(
-        default="http://127.0.0.1:8000", description="Where certificates are verified publicly"
+        default="",
+        description="Where clients reach the API (a custom domain); empty: the address each "
+        "request came through",
     )
     signing_secret_id: str
-    sms_backend: Literal["outbox", "sns"] = "outbox"
+    # SMS (docs/ARCHITECTURE.md, "SMS"): the local outbox, or Tencent Cloud SMS deployed.
+    sms_backend: Literal["outbox", "tencent"] = "outbox"
     outbox_path: str = ".local/outbox.jsonl"
+    sms_dead_letter_url: str | None = Field(
+        default=None, description="Where the SMS consumer parks what the provider refused"
+    )
+    sms_sdk_app_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,20}$", description="Tencent Cloud SMS SmsSdkAppId"
+    )
+    sms_templates: dict[str, TemplateId] = Field(
+        default_factory=dict,
+        description='Approved template id per purpose, JSON: {"otp": "1234567", …}',
+    )
+    sms_region: str = Field(default="ap-guangzhou", pattern=r"^[a-z]{2}-[a-z]+(-[0-9])?$")
+    sms_endpoint: str | None = Field(
+        default=None, pattern=r"^https?://", description="Another API address (tests' fake)"
+    )
+    sms_credentials_secret_id: str | None = Field(
+        default=None, description='Secrets Manager secret: {"secret_id": …, "secret_key": …}'
+    )
+    sms_timeout_seconds: int = Field(default=5, ge=1, le=20)
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     otp_ttl_seconds: int = Field(default=300, ge=30, le=3_600)
     otp_resend_seconds: int = Field(default=60, ge=0, le=3_600)
@@ -62,6 +86,11 @@ class Settings(BaseModel):
         default=100, ge=1, le=100_000, description="Photo uploads per citizen or staff member"
     )
 
+    @field_validator("sms_templates", mode="before")
+    @classmethod
+    def _templates_from_json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -80,6 +109,13 @@ class Settings(BaseModel):
         optional = {
             "sms_backend": "BIANMIN_SMS_BACKEND",
             "outbox_path": "BIANMIN_OUTBOX_PATH",
+            "sms_dead_letter_url": "BIANMIN_SMS_DEAD_LETTER_URL",
+            "sms_sdk_app_id": "BIANMIN_SMS_SDK_APP_ID",
+            "sms_templates": "BIANMIN_SMS_TEMPLATES",
+            "sms_region": "BIANMIN_SMS_REGION",
+            "sms_endpoint": "BIANMIN_SMS_ENDPOINT",
+            "sms_credentials_secret_id": "BIANMIN_SMS_CREDENTIALS_SECRET_ID",
+            "sms_timeout_seconds": "BIANMIN_SMS_TIMEOUT_SECONDS",
             "token_ttl_seconds": "BIANMIN_TOKEN_TTL_SECONDS",
             "otp_ttl_seconds": "BIANMIN_OTP_TTL_SECONDS",
             "otp_resend_seconds": "BIANMIN_OTP_RESEND_SECONDS",

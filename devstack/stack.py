@@ -136,7 +136,11 @@ class LocalStack:
         )
         clock = SystemClock()
         self.seeded = seed(
-            Table(clients, self.provisioned.table), clients, clock, self.config.stage
+            Table(clients, self.provisioned.table),
+            clients,
+            clock,
+            self.config.stage,
+            allow_demo=True,  # the local stack's own stage: demo users and citizens
         )
         write_local_files(self.config.local_dir, self.seeded, self.config.region)
         (self.config.local_dir / "stack.json").write_text(

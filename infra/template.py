@@ -20,7 +20,7 @@ from typing import Any
 
 from chalicelib import resources
 from chalicelib.http.problem import PROBLEM_TYPE_BASE, problem_type
-from infra import definitions
+from infra import definitions, operations
 
 Json = dict[str, Any]
 
@@ -38,8 +38,10 @@ EVENTS_QUEUE_POLICY = "DocumentEventsQueuePolicy"
 SMS_QUEUE = "SmsQueue"
 REVIEW_QUEUE = "ReviewTasksQueue"
 SECRET = "SigningSecret"  # noqa: S105 (a logical id, not a secret)
+SMS_SECRET = "SmsCredentialsSecret"  # noqa: S105 (a logical id, not a secret)
 STATE_MACHINE = "ApprovalStateMachine"
 STATE_MACHINE_ROLE = "ApprovalWorkflowRole"
+STREAM_FAILURES = "StatsStreamFailures"  # batches of the table's stream that kept failing
 TRACING = "Tracing"
 TRACING_ON = "TracingOn"
 
@@ -53,6 +55,11 @@ REST_API = "RestAPI"
 BUCKET_NAME_SUFFIX = "${AWS::AccountId}-${AWS::Region}"
 
 
+def dead_letter_id(queue_id: str) -> str:
+    """Logical id of the dead-letter queue of `queue_id`."""
+    return f"{queue_id}DeadLetter"
+
+
 @dataclass(frozen=True)
 class Function:
     """A function Chalice generates (logical ids as Chalice names them) and what it may do."""
@@ -64,6 +71,15 @@ class Function:
     consumes: tuple[str, ...] = ()
     # The Chalice event of the function that reads the table's stream (its logical id).
     stream_event: str | None = None
+    # Reserved concurrency: a number, or a parameter's name (None: the account's pool).
+    reserved: int | str | None = None
+    # Environment only this function reads (beyond `environment()`).
+    own_environment: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def queue_event(self) -> str:
+        """The logical id Chalice gives the function's SQS event source."""
+        return f"{self.logical_id}SqsEventSource"
 
 
 # Chalice (autogen_policy false + iam_policy_file) makes one role per function; each gets only
@@ -76,8 +92,29 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=("table", "documents", "enqueue", "signing_secret", "workflow"),
     ),
     Function("CitizenAuthorizer", "CitizenAuthorizerRole", grants=("signing_secret",)),
-    Function("SweepRequests", "SweepRequestsRole", grants=("table", "enqueue", "signing_secret")),
-    Function("DeliverSms", "DeliverSmsRole", grants=("sms",), consumes=(SMS_QUEUE,)),
+    # One sweep at a time: a second would only find the first one's work done.
+    Function(
+        "SweepRequests",
+        "SweepRequestsRole",
+        grants=("table", "enqueue", "signing_secret"),
+        reserved=1,
+    ),
+    # The SMS provider limits sends per account: a bounded number of senders protects it.
+    Function(
+        "DeliverSms",
+        "DeliverSmsRole",
+        grants=("sms",),
+        consumes=(SMS_QUEUE,),
+        reserved=operations.SMS_CONCURRENCY,
+        # Only the sender reads the provider's settings (a malformed one fails it alone).
+        own_environment=(
+            ("BIANMIN_SMS_SDK_APP_ID", {"Ref": operations.SMS_APP_ID}),
+            ("BIANMIN_SMS_TEMPLATES", {"Ref": operations.SMS_TEMPLATES}),
+            ("BIANMIN_SMS_REGION", {"Ref": operations.SMS_REGION}),
+            ("BIANMIN_SMS_CREDENTIALS_SECRET_ID", {"Ref": SMS_SECRET}),
+            ("BIANMIN_SMS_DEAD_LETTER_URL", {"Ref": dead_letter_id(SMS_QUEUE)}),
+        ),
+    ),
     Function(
         "ReviewEvents",
         "ReviewEventsRole",
@@ -90,18 +127,20 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=("table", "read_documents"),
         consumes=(EVENTS_QUEUE,),
     ),
+    # One rotation at a time (the secret's version token refuses a second one anyway).
+    Function(
+        "RotateSigningKeys",
+        "RotateSigningKeysRole",
+        grants=("rotate_signing_secret",),
+        reserved=1,
+    ),
     Function(
         "AggregateStats",
         "AggregateStatsRole",
-        grants=("table", "read_stream"),
+        grants=("table", "read_stream", "stream_failures"),
         stream_event="AggregateStatsDynamodbEventSource",
     ),
 )
-
-
-def dead_letter_id(queue_id: str) -> str:
-    """Logical id of the dead-letter queue of `queue_id`."""
-    return f"{queue_id}DeadLetter"
 
 
 def lambda_timeout(stage: str) -> int:
@@ -146,6 +185,8 @@ def table(stage: str) -> Json:
     """The single DynamoDB table: keys and indexes exactly as infra/dynamodb-table.json."""
     return {
         "Type": "AWS::DynamoDB::Table",
+        # Deletion-protected as well: kept even when the first creation rolls back (the
+        # deploy command then says so), never deleted with the stack.
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
@@ -167,6 +208,9 @@ def table(stage: str) -> Json:
             },
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+            # Deleting the stack (or a mistaken change that replaces the table) must not
+            # take the cases with it.
+            "DeletionProtectionEnabled": True,
         },
     }
 
@@ -175,8 +219,7 @@ def bucket(stage: str) -> Json:
     """Uploaded documents: private, versioned, KMS-encrypted; new objects notify a queue."""
     return {
         "Type": "AWS::S3::Bucket",
-        "DeletionPolicy": "Retain",
-        "UpdateReplacePolicy": "Retain",
+        **operations.RETAINED,
         # S3 checks it may send to the queue when the notification is configured.
         "DependsOn": [EVENTS_QUEUE_POLICY],
         "Properties": {
@@ -197,6 +240,7 @@ def bucket(stage: str) -> Json:
                 "RestrictPublicBuckets": True,
             },
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": lifecycle_rules()},
             "NotificationConfiguration": {
                 "QueueConfigurations": [
                     {"Event": "s3:ObjectCreated:*", "Queue": _queue_arn(EVENTS_QUEUE)}
@@ -204,6 +248,33 @@ def bucket(stage: str) -> Json:
             },
         },
     }
+
+
+UNCLAIMED_DAYS = 30  # a photo nobody attached is gone after this (its record's TTL too)
+OLD_VERSION_DAYS = 365  # a replaced or deleted document's earlier versions
+
+
+def lifecycle_rules() -> list[Json]:
+    """Uploads nobody attached expire (chalicelib/store/documents.py tags a photo upload
+    `bianmin-state=unclaimed` and `claimed` when a request or reply takes it); earlier
+    versions of replaced documents expire after a year; unfinished multipart uploads after a
+    day."""
+    state, unclaimed = resources.UPLOAD_STATE_TAG
+    return [
+        {
+            "Id": "ExpireUnclaimedUploads",
+            "Status": "Enabled",
+            "TagFilters": [{"Key": state, "Value": unclaimed}],
+            "ExpirationInDays": UNCLAIMED_DAYS,
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        },
+        {
+            "Id": "ExpireOldVersions",
+            "Status": "Enabled",
+            "NoncurrentVersionExpiration": {"NoncurrentDays": OLD_VERSION_DAYS},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        },
+    ]
 
 
 def bucket_policy() -> Json:
@@ -238,6 +309,8 @@ def queues(stage: str) -> dict[str, Json]:
     for queue_id, suffix in resources.QUEUES.items():
         out[dead_letter_id(queue_id)] = {
             "Type": "AWS::SQS::Queue",
+            # A dead-letter queue holds what still has to be replayed (python -m infra.replay).
+            **operations.RETAINED,
             "Properties": {
                 "QueueName": resources.dead_letter_queue_name(stage, suffix),
                 "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
@@ -246,6 +319,8 @@ def queues(stage: str) -> dict[str, Json]:
         }
         out[queue_id] = {
             "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
             "Properties": {
                 "QueueName": resources.queue_name(stage, suffix),
                 "VisibilityTimeout": visibility,
@@ -294,10 +369,27 @@ def signing_secret(stage: str) -> Json:
     """The key that signs citizen tokens and pagination cursors, generated by AWS."""
     return {
         "Type": "AWS::SecretsManager::Secret",
+        # Deleting the key would end every session and cursor at once.
+        **operations.RETAINED,
         "Properties": {
             "Name": resources.signing_secret_name(stage),
             "Description": f"{resources.APP} {stage}: HS256 key for citizen tokens and cursors",
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
+
+
+def sms_credentials_secret(stage: str) -> Json:
+    """Tencent Cloud SMS's key pair: created empty, filled in by an operator (docs/DEPLOY.md);
+    until then every text waits on the SMS queue (retried) and the SMS alarm calls."""
+    return {
+        "Type": "AWS::SecretsManager::Secret",
+        **operations.RETAINED,
+        "Properties": {
+            "Name": resources.sms_credentials_secret_name(stage),
+            "Description": f"{resources.APP} {stage}: Tencent Cloud SMS API key of a CAM user "
+            'allowed only sms:SendSms, {"secret_id": …, "secret_key": …}',
+            "SecretString": '{"secret_id": "", "secret_key": ""}',
         },
     }
 
@@ -312,13 +404,19 @@ def state_machine(stage: str) -> Json:
         "Properties": {
             "StateMachineName": resources.state_machine_name(stage),
             "StateMachineType": "STANDARD",
-            "Definition": json.loads(definitions.state_machine_definition()),
-            "DefinitionSubstitutions": {
-                "Partition": {"Ref": "AWS::Partition"},
-                "ReviewQueueUrl": {"Ref": REVIEW_QUEUE},
+            # The ASL file's placeholders filled by Fn::Sub (the partition: aws-cn in China).
+            "DefinitionString": {
+                "Fn::Sub": [
+                    json.dumps(json.loads(definitions.state_machine_definition())),
+                    {
+                        "Partition": {"Ref": "AWS::Partition"},
+                        "ReviewQueueUrl": {"Ref": REVIEW_QUEUE},
+                    },
+                ]
             },
             "RoleArn": {"Fn::GetAtt": [STATE_MACHINE_ROLE, "Arn"]},
             "TracingConfiguration": {"Enabled": {"Fn::If": [TRACING_ON, True, False]}},
+            "LoggingConfiguration": operations.workflow_logging(),
         },
     }
 
@@ -332,8 +430,9 @@ def state_machine_role() -> Json:
                 [
                     {
                         "Effect": "Allow",
-                        # states.amazonaws.com, or states.amazonaws.com.cn in China.
-                        "Principal": {"Service": {"Fn::Sub": "states.${AWS::URLSuffix}"}},
+                        # The service principal is states.amazonaws.com in every partition,
+                        # China's included (as SAM and CDK write it; docs/DEPLOY.md).
+                        "Principal": {"Service": "states.amazonaws.com"},
                         "Action": "sts:AssumeRole",
                         "Condition": {
                             "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
@@ -349,6 +448,8 @@ def state_machine_role() -> Json:
                             _statement(
                                 "SendReviewTasks", ["sqs:SendMessage"], _queue_arn(REVIEW_QUEUE)
                             ),
+                            # Log deliveries have no resource-level permissions.
+                            _statement("WorkflowLogs", operations.WORKFLOW_LOG_ACTIONS, "*"),
                             {
                                 "Fn::If": [
                                     TRACING_ON,
@@ -405,7 +506,15 @@ def _grant(name: str, stage: str) -> list[Json]:
         "documents": [
             _statement(
                 "Documents",
-                ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
+                [
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    # An upload form's tag (unclaimed), and its retagging once a case takes it.
+                    "s3:PutObjectTagging",
+                    "s3:PutObjectVersionTagging",
+                ],
                 {"Fn::Sub": "${" + BUCKET + ".Arn}/*"},
             )
         ],
@@ -425,6 +534,13 @@ def _grant(name: str, stage: str) -> list[Json]:
         ],
         "signing_secret": [
             _statement("SigningSecret", ["secretsmanager:GetSecretValue"], {"Ref": SECRET})
+        ],
+        "rotate_signing_secret": [
+            _statement(
+                "RotateSigningSecret",
+                ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+                {"Ref": SECRET},
+            )
         ],
         "workflow": [
             _statement("StartApproval", ["states:StartExecution"], {"Ref": STATE_MACHINE}),
@@ -453,8 +569,13 @@ def _grant(name: str, stage: str) -> list[Json]:
             )
         ],
         "sms": [
-            # Publishing to a phone number (not a topic) has no resource ARN to scope to.
-            _statement("SmsToPhoneNumbersHasNoResourceArn", ["sns:Publish"], "*"),
+            _statement("SmsCredentials", ["secretsmanager:GetSecretValue"], {"Ref": SMS_SECRET}),
+            _statement(
+                "ParkRefusedSms", ["sqs:SendMessage"], _queue_arn(dead_letter_id(SMS_QUEUE))
+            ),
+        ],
+        "stream_failures": [
+            _statement("ReportFailedBatches", ["sqs:SendMessage"], _queue_arn(STREAM_FAILURES))
         ],
     }
     return groups[name]
@@ -465,7 +586,7 @@ def function_role_policy(function: Function, stage: str) -> Json:
     statements = [
         _statement(
             "Logs",
-            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
             [_arn("logs", _LOG_GROUPS), _arn("logs", _LOG_GROUPS + ":*")],
         ),
         _statement("Tracing", _XRAY_ACTIONS, "*"),
@@ -491,6 +612,14 @@ def environment() -> dict[str, Any]:
         "BIANMIN_SMS_QUEUE_URL": {"Ref": SMS_QUEUE},
         "BIANMIN_SIGNING_SECRET_ID": {"Ref": SECRET},
         "BIANMIN_STATE_MACHINE_ARN": {"Ref": STATE_MACHINE},
+        # A custom domain's address; without one, each request's own (the stage's URL).
+        "BIANMIN_PUBLIC_URL": {
+            "Fn::If": [
+                operations.HAS_DOMAIN,
+                {"Fn::Sub": "https://${" + operations.DOMAIN_NAME + "}"},
+                "",
+            ]
+        },
         "POWERTOOLS_TRACE_DISABLED": {"Fn::If": [TRACING_ON, "false", "true"]},
     }
 
@@ -500,7 +629,7 @@ def function_overrides(function: Function) -> Json:
     merged: Json = {
         "Properties": {
             "Tracing": {"Ref": TRACING},
-            "Environment": {"Variables": environment()},
+            "Environment": {"Variables": {**environment(), **dict(function.own_environment)}},
         }
     }
     # Chalice builds an SQS event source's ARN from the queue name, which makes no dependency
@@ -509,16 +638,33 @@ def function_overrides(function: Function) -> Json:
     depends_on = [queue_id for queue_id in function.consumes if queue_id not in referenced]
     if depends_on:
         merged["DependsOn"] = depends_on
+    if function.reserved is not None:
+        merged["Properties"]["ReservedConcurrentExecutions"] = (
+            {"Ref": function.reserved} if isinstance(function.reserved, str) else function.reserved
+        )
+    if function.consumes:
+        # Each record on its own: a consumer reports the ones that failed, and only those
+        # are delivered again (the others are not retried with them).
+        merged["Properties"]["Events"] = {
+            function.queue_event: {
+                "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+            }
+        }
     if function.stream_event:
         # The app names the stream by a placeholder (its ARN exists only once the table
         # does): the event reads the table's stream; a failing batch is split to isolate the
         # record that fails, retried, and its position kept (each record is applied once).
+        # A batch that still fails is reported (its shard and sequence numbers) on a queue
+        # that raises an alarm: `make verify-stats ARGS=--repair` then mends the figures.
         merged["Properties"]["Events"] = {
             function.stream_event: {
                 "Properties": {
                     "Stream": {"Fn::GetAtt": [TABLE, "StreamArn"]},
                     "BisectBatchOnFunctionError": True,
                     "MaximumRetryAttempts": 100,
+                    "DestinationConfig": {
+                        "OnFailure": {"Type": "SQS", "Destination": _queue_arn(STREAM_FAILURES)}
+                    },
                 }
             }
         }
@@ -610,6 +756,10 @@ def outputs() -> Json:
         "TableName": {"Value": {"Ref": TABLE}},
         "DocumentsBucketName": {"Value": {"Ref": BUCKET}},
         "SigningSecretArn": {"Value": {"Ref": SECRET}},
+        "SmsCredentialsSecretArn": {
+            "Description": 'Put Tencent Cloud SMS\'s key pair here: {"secret_id", "secret_key"}',
+            "Value": {"Ref": SMS_SECRET},
+        },
         "ApprovalStateMachineArn": {"Value": {"Ref": STATE_MACHINE}},
     }
     for queue_id in resources.QUEUES:
@@ -618,23 +768,85 @@ def outputs() -> Json:
     return out
 
 
-def merge_template(stage: str) -> Json:
+def api_stage(stage: str) -> str:
+    """The API Gateway stage name .chalice/config.json gives `stage` (the URL's first part)."""
+    config = json.loads((definitions.ROOT / ".chalice" / "config.json").read_text())
+    return str(config.get("stages", {}).get(stage, {}).get("api_gateway_stage", "api"))
+
+
+def stream_failures(stage: str) -> Json:
+    return {
+        "Type": "AWS::SQS::Queue",
+        **operations.RETAINED,
+        "Properties": {
+            "QueueName": resources.dead_letter_queue_name(stage, "stats-stream"),
+            "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
+            "SqsManagedSseEnabled": True,
+        },
+    }
+
+
+def rest_api(stage: str, private: bool = False) -> Json:
+    """Merged into Chalice's REST API: its name (the alarms' dimension), tracing, access logs
+    and throttling, the problem+json gateway responses, and — with AdminSourceCidrs — a
+    resource policy that admits /admin/* from the county's intranet only."""
+    body: Json = {"x-amazon-apigateway-gateway-responses": gateway_responses()}
+    if not private:  # a private API's policy is Chalice's: its VPC endpoint only
+        body["x-amazon-apigateway-policy"] = {
+            "Fn::If": [
+                operations.HAS_ADMIN_CIDRS,
+                operations.admin_source_policy(),
+                {"Ref": "AWS::NoValue"},
+            ]
+        }
+    return {
+        "DependsOn": [operations.API_ACCOUNT_READY],
+        "Properties": {
+            "Name": operations.api_name(stage),
+            "TracingEnabled": {"Fn::If": [TRACING_ON, True, False]},
+            "DefinitionBody": body,
+            **operations.api_stage_settings(),
+        },
+    }
+
+
+def operations_resources(stage: str) -> Json:
+    """Log groups, alarms and their topic, the workflow's stop rule, the custom domain."""
+    functions = [f.logical_id for f in FUNCTIONS]
+    dead_letters = [dead_letter_id(q) for q in resources.QUEUES] + [STREAM_FAILURES]
+    return {
+        **operations.log_groups(functions, stage),
+        **operations.api_account(),
+        **operations.alarm_topic(),
+        **operations.alarms(
+            api_name=operations.api_name(stage),
+            stage_name=api_stage(stage),
+            functions=functions,
+            dead_letters=dead_letters,
+            state_machine=STATE_MACHINE,
+            table=TABLE,
+            stream_consumer=next(f.logical_id for f in FUNCTIONS if f.stream_event),
+        ),
+        **operations.workflow_stopped_rule(STATE_MACHINE, REVIEW_QUEUE),
+        **operations.custom_domain(REST_API),
+    }
+
+
+def merge_template(stage: str, *, private: bool = False) -> Json:
     """The template `chalice package --merge-template` merges into Chalice's for `stage`."""
     resources_: Json = {
         TABLE: table(stage),
         BUCKET: bucket(stage),
         BUCKET_POLICY: bucket_policy(),
         **queues(stage),
+        STREAM_FAILURES: stream_failures(stage),
         EVENTS_QUEUE_POLICY: events_queue_policy(stage),
         SECRET: signing_secret(stage),
+        SMS_SECRET: sms_credentials_secret(stage),
         STATE_MACHINE_ROLE: state_machine_role(),
         STATE_MACHINE: state_machine(stage),
-        REST_API: {
-            "Properties": {
-                "TracingEnabled": {"Fn::If": [TRACING_ON, True, False]},
-                "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
-            }
-        },
+        REST_API: rest_api(stage, private),
+        **operations_resources(stage),
     }
     for function in FUNCTIONS:
         resources_[function.logical_id] = function_overrides(function)
@@ -648,9 +860,18 @@ def merge_template(stage: str) -> Json:
                 "Default": "PassThrough",
                 "AllowedValues": ["Active", "PassThrough"],
                 "Description": "X-Ray tracing of the functions and the approval workflow",
-            }
+            },
+            **operations.parameters(),
         },
-        "Conditions": {TRACING_ON: {"Fn::Equals": [{"Ref": TRACING}, "Active"]}},
+        "Conditions": {
+            TRACING_ON: {"Fn::Equals": [{"Ref": TRACING}, "Active"]},
+            **operations.conditions(),
+        },
         "Resources": resources_,
-        "Outputs": outputs(),
+        "Outputs": {
+            **outputs(),
+            **operations.outputs(REST_API, api_stage(stage)),
+            # infra/deploy.py keeps a stage's endpoint type from one deploy to the next.
+            "ApiEndpointType": {"Value": "PRIVATE" if private else "REGIONAL"},
+        },
     }

@@ -112,7 +112,7 @@ def deps(
 def seeded(deps: Container, aws: AwsClients, clock: FixedClock) -> Any:
     from devstack.seed import seed
 
-    return seed(deps.table, aws, clock, STAGE, iam=False)
+    return seed(deps.table, aws, clock, STAGE, iam=False, allow_demo=True)
 
 
 # Routes that answer from the figures, which follow the cases through the table's change
@@ -171,6 +171,9 @@ class ApiClient:
 
     def put(self, path: str, **kwargs: Any) -> Any:
         return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ API as its clients would:
   profile (data/counties/370830/staff.json) the operation's `x-staff-roles` admits, or with
   BIANMIN_SCHEMATHESIS_PROFILE when that is set — the signature is computed on the request
   exactly as sent. A case sent without credentials, or with invalid ones (the ignored-auth
-  check), is sent as it is.
+  check), is sent as it is;
+- a change to a staff record never names a demo profile (the run must not retire or move
+  the staff it signs with).
 """
 
 from __future__ import annotations
@@ -239,11 +241,35 @@ class _SigV4(requests.auth.AuthBase):
         return request
 
 
+DATA = COUNTY.parents[1]
+DEMO_PROFILES = frozenset(
+    member["profile"]
+    for path in [DATA / "people.json", *sorted(DATA.glob("counties/*/staff.json"))]
+    for member in json.loads(path.read_text(encoding="utf-8"))["staff"]
+)
+
+
+def _spare_the_signers(case: Any) -> None:
+    """A change to a staff record (PATCH, retire, reactivate) never names a demo profile:
+    Schemathesis reuses the ids GET /admin/staff answered, and a run that retired the clerk
+    it signs acceptance calls with would test nothing past a 403 from then on. The change
+    goes to an id no record has (a 404), as a fuzzed id would."""
+    if case.method not in ("PATCH", "POST") or not case.operation.path.startswith(
+        "/admin/staff/{staff_id}"
+    ):
+        return
+    staff_id = (case.path_parameters or {}).get("staff_id")
+    if staff_id in DEMO_PROFILES:
+        case.path_parameters = {**case.path_parameters, "staff_id": f"fuzz-{staff_id}"[:64]}
+
+
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Every phase sends through here: a fresh Idempotency-Key where the case has a valid
-    one, and the SigV4 signature on the request as sent."""
+    one, the demo staff spared from staff administration, and the SigV4 signature on the
+    request as sent."""
     key = (case.headers or {}).get("Idempotency-Key")
     if isinstance(key, str) and IDEMPOTENCY_KEY.match(key):
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    _spare_the_signers(case)
     kwargs["auth"] = _SigV4()

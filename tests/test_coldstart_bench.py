@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench import coldstart
-from infra.package import byte_compile, pyc_name, unchecked_pyc
+from infra.package import byte_compile, drop_third_party_sources, pyc_name, unchecked_pyc
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = sys.implementation.cache_tag
@@ -157,6 +157,49 @@ def test_the_byte_compiled_zip_extracted_runs_from_its_bytecode(
     (importable / "coldstart_lib" / "mod.py").write_text("def answer():\n    return 0\n")
 
     assert importlib.import_module("coldstart_app").RESULT == 42
+
+
+def test_third_party_modules_ship_as_bytecode_alone_and_ours_keep_their_sources(
+    tmp_path: Path,
+) -> None:
+    path = _zip(tmp_path / "deployment.zip", {**DEPLOYMENT, "chalicelib/own.py": b"X = 1\n"})
+    byte_compile(path)
+
+    changed = drop_third_party_sources(path, keep=("coldstart_app.py", "chalicelib/"))
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        contents = {name: archive.read(name) for name in names}
+    assert changed == 3  # coldstart_lib's two modules and old/mod.py
+    assert {n for n in names if n.startswith(("coldstart_lib/", "old/"))} == {
+        "coldstart_lib/__init__.pyc",
+        "coldstart_lib/mod.pyc",
+        "coldstart_lib/broken.py",  # it does not compile: no bytecode to ship instead
+        "coldstart_lib/data.json",
+        "old/mod.pyc",
+    }
+    assert contents["coldstart_lib/mod.pyc"] == unchecked_pyc(
+        DEPLOYMENT["coldstart_lib/mod.py"], "coldstart_lib/mod.py"
+    )
+    assert {"coldstart_app.py", f"__pycache__/coldstart_app.{TAG}.pyc"} <= names  # ours
+    assert {"chalicelib/own.py", f"chalicelib/__pycache__/own.{TAG}.pyc"} <= names
+    assert "lib-1.0.dist-info/entry.py" in names  # not a module
+
+
+def test_a_zip_of_sourceless_packages_extracted_runs(tmp_path: Path, importable: Path) -> None:
+    names = {"coldstart_app2.py": b"from coldstart_lib2.mod import answer\nRESULT = answer()\n"}
+    names |= {
+        "coldstart_lib2/__init__.py": b"",
+        "coldstart_lib2/mod.py": b"def answer():\n    return 42\n",
+    }
+    path = _zip(tmp_path / "deployment.zip", names)
+    byte_compile(path)
+    drop_third_party_sources(path, keep=("coldstart_app2.py",))
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(importable)
+
+    assert importlib.import_module("coldstart_app2").RESULT == 42
+    assert importlib.import_module("coldstart_lib2.mod").__file__.endswith("mod.pyc")
 
 
 # --- bench/coldstart.py ------------------------------------------------------------------------

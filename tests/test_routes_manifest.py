@@ -17,7 +17,9 @@ def test_the_route_manifest_is_what_the_handler_modules_declare() -> None:
 def test_importing_app_imports_no_route_module() -> None:
     probe = "import sys, app; print([m for m in sorted(sys.modules) if 'handlers.' in m])"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    # The event and scheduled handlers (each a Lambda function of its own) and the loader.
     assert json.loads(out.stdout.replace("'", '"')) == [
         "chalicelib.handlers.events",
+        "chalicelib.handlers.maintenance",
         "chalicelib.handlers.routes",
     ]

@@ -17,6 +17,7 @@ import pytest
 
 from chalicelib import resources
 from infra import definitions
+from infra.operations import WORKFLOW_LOG_ACTIONS
 from infra.template import FUNCTIONS, dead_letter_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
@@ -97,7 +98,7 @@ def contains_ref(value: Any, logical_id: str) -> bool:
 
 
 def statements(packaged: Packaged, role_id: str) -> list[dict[str, Any]]:
-    policies = packaged.props(role_id)["Policies"]
+    policies = packaged.props(role_id).get("Policies", [])
     return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
 
 
@@ -108,22 +109,21 @@ def as_list(value: Any) -> list[Any]:
 # --- lint -----------------------------------------------------------------------------------
 
 
-def test_cfn_lint_passes_in_every_partition(packaged: Packaged) -> None:
-    # E3601 is ignored here only: cfn-lint's ASL schema requires Task resources to match
-    # ^arn:aws:..., so it rejects "arn:${Partition}:states:::sqs:..." (and any aws-cn ARN);
-    # it does not apply DefinitionSubstitutions. The next test lints the definition fully.
-    cfn_lint(packaged.template_path, LINT_REGIONS, "--ignore-checks", "E3601")
+def test_cfn_lint_passes_in_every_partition_with_no_rule_ignored(packaged: Packaged) -> None:
+    cfn_lint(packaged.template_path, LINT_REGIONS)
 
 
-def test_state_machine_definition_lints_once_the_partition_is_filled_in(
+def test_state_machine_definition_lints_as_the_asl_it_becomes(
     packaged: Packaged, tmp_path: Path
 ) -> None:
+    """cfn-lint checks a definition given as an object (not one built by Fn::Sub): the
+    definition with the placeholders filled in (the aws partition: cfn-lint's ASL schema
+    knows no other) passes its ASL checks too."""
     template = json.loads(packaged.text)
     machine = template["Resources"]["ApprovalStateMachine"]["Properties"]
-    machine["Definition"] = json.loads(
-        json.dumps(machine["Definition"]).replace("${Partition}", "aws")
-    )
-    del machine["DefinitionSubstitutions"]["Partition"]
+    text, _ = machine.pop("DefinitionString")["Fn::Sub"]
+    machine["Definition"] = json.loads(text.replace("${Partition}", "aws"))
+    machine["DefinitionSubstitutions"] = {"ReviewQueueUrl": {"Ref": "ReviewTasksQueue"}}
     path = tmp_path / "sam-aws.json"
     path.write_text(json.dumps(template))
     cfn_lint(path, ("us-east-1",))
@@ -151,12 +151,13 @@ def test_table_is_the_shared_definition(packaged: Packaged) -> None:
     }
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
 
 
 def test_every_queue_has_its_dead_letter_queue(packaged: Packaged) -> None:
     queues = packaged.of_type("AWS::SQS::Queue")
-    assert len(queues) == 2 * len(resources.QUEUES)
+    assert len(queues) == 2 * len(resources.QUEUES) + 1  # and the stream's failures
     timeouts = [
         f["Properties"]["Timeout"] for f in packaged.of_type("AWS::Serverless::Function").values()
     ]
@@ -172,21 +173,36 @@ def test_every_queue_has_its_dead_letter_queue(packaged: Packaged) -> None:
         assert queue["VisibilityTimeout"] >= 6 * max(timeouts)
         assert dead_letter["MessageRetentionPeriod"] == 1_209_600
         assert queue["SqsManagedSseEnabled"] is dead_letter["SqsManagedSseEnabled"] is True
+        # What a dead-letter queue holds is still to be replayed: it outlives the stack.
+        assert packaged.resources[dead_letter_id(queue_id)]["DeletionPolicy"] == KEPT
+        assert packaged.resources[queue_id]["DeletionPolicy"] == "Delete"
 
 
 def test_state_machine_is_the_asl_file(packaged: Packaged) -> None:
     (machine_id,) = packaged.of_type("AWS::StepFunctions::StateMachine")
     props = packaged.props(machine_id)
     assert props["StateMachineName"] == resources.state_machine_name(STAGE)
-    assert props["Definition"] == json.loads(definitions.ASL_FILE.read_text())
+    text, variables = props["DefinitionString"]["Fn::Sub"]
+    assert json.loads(text) == json.loads(definitions.ASL_FILE.read_text())
     placeholders = set(re.findall(r"\$\{(\w+)\}", definitions.state_machine_definition()))
-    assert set(props["DefinitionSubstitutions"]) == placeholders
+    assert set(variables) == placeholders
     role_id = props["RoleArn"]["Fn::GetAtt"][0]
     trust = packaged.props(role_id)["AssumeRolePolicyDocument"]["Statement"][0]
-    assert trust["Principal"]["Service"] == {"Fn::Sub": "states.${AWS::URLSuffix}"}
-    (send,) = [s for s in statements(packaged, role_id) if "Fn::If" not in s]
-    assert send["Action"] == ["sqs:SendMessage"]
-    assert send["Resource"] == {"Fn::GetAtt": ["ReviewTasksQueue", "Arn"]}
+    # The same service principal in every partition (China's too), as SAM and CDK write it.
+    assert trust["Principal"]["Service"] == "states.amazonaws.com"
+    sends = [s for s in statements(packaged, role_id) if s.get("Sid") == "SendReviewTasks"]
+    assert sends[0]["Action"] == ["sqs:SendMessage"]
+    assert sends[0]["Resource"] == {"Fn::GetAtt": ["ReviewTasksQueue", "Arn"]}
+    logging = props["LoggingConfiguration"]
+    assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
+    # A review task is sent again when SQS refuses, never for a reviewer's outcome.
+    definition = json.loads(text)
+    request = definition["States"]["ReviewByEachDepartment"]["ItemProcessor"]["States"][
+        "RequestReview"
+    ]
+    retried = {e for r in request["Retry"] for e in r["ErrorEquals"]}
+    assert "SQS.AmazonSQSException" in retried
+    assert not retried & {"States.ALL", "States.TaskFailed", "ReviewDenied", "States.Timeout"}
 
 
 def test_documents_bucket_is_private_versioned_and_encrypted(packaged: Packaged) -> None:
@@ -203,7 +219,7 @@ def test_documents_bucket_is_private_versioned_and_encrypted(packaged: Packaged)
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     # S3 may notify the queue, for this bucket's name only.
-    (queue_policy,) = packaged.of_type("AWS::SQS::QueuePolicy").values()
+    queue_policy = packaged.resources["DocumentEventsQueuePolicy"]
     (allow,) = queue_policy["Properties"]["PolicyDocument"]["Statement"]
     source = allow["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
     assert source == "arn:${AWS::Partition}:s3:::" + props["BucketName"]["Fn::Sub"]
@@ -269,10 +285,11 @@ def test_roles_grant_nothing_broad(packaged: Packaged) -> None:
     unscoped = {
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
-        "sns:Publish",
         "states:SendTaskSuccess",
         "states:SendTaskFailure",
         "states:SendTaskHeartbeat",
+        # Step Functions' log delivery to CloudWatch Logs (documented with Resource "*").
+        *WORKFLOW_LOG_ACTIONS,
     }
     for role_id in packaged.of_type("AWS::IAM::Role"):
         for statement in statements(packaged, role_id):
@@ -380,8 +397,11 @@ def test_deployment_package_is_small_and_complete(packaged: Packaged) -> None:
         assert archive.testzip() is None
         names = set(archive.namelist())
     assert "app.py" in names
-    assert "chalicelib/resources.py" in names
-    assert "pydantic_core/__init__.py" in names
+    assert "chalicelib/resources.py" in names  # the app's sources stay, for tracebacks
+    # Third-party packages ship as bytecode alone (infra/package.py: drop_third_party_sources).
+    assert "pydantic_core/__init__.pyc" in names
+    assert "tencentcloud/sms/v20210111/sms_client.pyc" in names  # the SMS provider's SDK
+    assert not [n for n in names if n.startswith(("pydantic/", "requests/")) and n.endswith(".py")]
     # The Lambda runtime provides boto3/botocore; the package does not carry them.
     assert not [n for n in names if n.startswith(("botocore/", "boto3/"))]
 
@@ -434,3 +454,242 @@ def test_the_deployed_authorizer_has_its_token_check_wired() -> None:
         env=env,
     )
     assert "no token verifier" not in out.stdout + out.stderr, out.stderr
+
+
+# --- production on AWS China: endpoint, logs, throttling, alarms, lifetimes -----------------
+
+
+KEPT = "RetainExceptOnCreate"
+
+
+def test_the_api_is_regional_throttled_and_access_logged(packaged: Packaged) -> None:
+    """Edge-optimised APIs do not exist in the Beijing and Ningxia regions."""
+    api = packaged.props("RestAPI")
+    assert api["EndpointConfiguration"] == "REGIONAL"
+    assert api["Name"] == f"bianmin-{STAGE}"
+    log = api["AccessLogSetting"]
+    assert log["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert "$context.requestId" in log["Format"] and "$context.status" in log["Format"]
+    assert "querystring" not in log["Format"].lower()  # no phone or ID number in a log
+    by_path = {(m["ResourcePath"], m["HttpMethod"]): m for m in api["MethodSettings"]}
+    assert by_path[("/*", "*")]["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
+    # API Gateway's form: the leading slash kept, the others as ~1.
+    for path in ("/~1auth~1otp", "/~1auth~1token"):
+        assert by_path[(path, "POST")]["ThrottlingRateLimit"] == {"Ref": "AuthThrottleRate"}
+    # No per-method detailed metrics (each route's billed as custom metrics).
+    assert not any(m.get("MetricsEnabled") for m in api["MethodSettings"])
+    # The stage's access log waits for the account's CloudWatch role (when the stack sets it).
+    assert packaged.resources["RestAPI"]["DependsOn"] == ["ApiGatewayAccountReady"]
+    ready = packaged.resources["ApiGatewayAccountReady"]["Metadata"]["ApiGatewayAccount"]
+    assert ready == {"Fn::If": ["ManagesApiGatewayLogsRole", {"Ref": "ApiGatewayAccount"}, ""]}
+    assert (
+        packaged.template["Parameters"]["AuthThrottleRate"]["Default"]
+        < (packaged.template["Parameters"]["ApiThrottleRate"]["Default"])
+    )
+
+
+def test_every_function_and_the_api_log_with_a_retention(packaged: Packaged) -> None:
+    groups = packaged.of_type("AWS::Logs::LogGroup")
+    named = {json.dumps(g["Properties"]["LogGroupName"]) for g in groups.values()}
+    for function_id in packaged.of_type("AWS::Serverless::Function"):
+        assert json.dumps({"Fn::Sub": "/aws/lambda/${" + function_id + "}"}) in named
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert group["DeletionPolicy"] == KEPT
+    retention = packaged.template["Parameters"]["LogRetentionDays"]
+    assert retention["Default"] >= 180  # the Cybersecurity Law: six months at least
+    assert "ApiAccessLogGroup" in groups and "ApprovalWorkflowLogGroup" in groups
+    # No function can make its own log group (without retention, and one the stack's would
+    # then collide with).
+    for role_id in packaged.of_type("AWS::IAM::Role"):
+        for statement in statements(packaged, role_id):
+            assert "logs:CreateLogGroup" not in as_list(statement.get("Action", [])), role_id
+
+
+def test_alarms_cover_what_breaks(packaged: Packaged) -> None:
+    alarms = packaged.of_type("AWS::CloudWatch::Alarm").values()
+    watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}
+    for metric in (
+        ("AWS/ApiGateway", "5XXError"),
+        ("AWS/ApiGateway", "Latency"),
+        ("AWS/States", "ExecutionsFailed"),
+        ("AWS/States", "ExecutionsTimedOut"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+        ("AWS/Lambda", "IteratorAge"),
+        ("Bianmin", "SmsDeferred"),
+        ("Bianmin", "SmsUnreachable"),
+    ):
+        assert metric in watched, metric
+    functions = set(packaged.of_type("AWS::Serverless::Function"))
+    per_function: dict[str, set[str]] = {}
+    dead_letters = set()
+    for alarm in alarms:
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        dimension = props["Dimensions"][0]["Value"]
+        if props["Namespace"] == "AWS/Lambda":
+            per_function.setdefault(dimension["Ref"], set()).add(props["MetricName"])
+        if props["Namespace"] == "AWS/SQS":
+            dead_letters.add(dimension["Fn::GetAtt"][0])
+    assert all({"Errors", "Throttles"} <= per_function.get(f, set()) for f in functions)
+    expected = {dead_letter_id(q) for q in resources.QUEUES} | {"StatsStreamFailures"}
+    assert dead_letters == expected
+    assert packaged.resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    assert packaged.resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def test_every_consumer_reports_its_failed_records_only(packaged: Packaged) -> None:
+    functions = packaged.of_type("AWS::Serverless::Function")
+    sqs_events = [
+        event
+        for function in functions.values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "SQS"
+    ]
+    assert len(sqs_events) == len(resources.QUEUES)
+    for event in sqs_events:
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    (stream,) = [
+        e
+        for f in functions.values()
+        for e in f["Properties"].get("Events", {}).values()
+        if e["Type"] == "DynamoDB"
+    ]
+    on_failure = stream["Properties"]["DestinationConfig"]["OnFailure"]
+    assert on_failure["Destination"] == {"Fn::GetAtt": ["StatsStreamFailures", "Arn"]}
+
+
+def test_only_the_sender_reads_the_sms_provider_and_its_key(packaged: Packaged) -> None:
+    """Tencent Cloud SMS's application, templates and region are parameters, its key pair an
+    operator-filled secret only the sender may read; it parks refusals on its dead-letter
+    queue. No function may publish through SNS (it sends no texts in the China regions)."""
+    for function in FUNCTIONS:
+        env = packaged.props(function.logical_id)["Environment"]["Variables"]
+        sms_settings = {
+            k for k in env if k.startswith("BIANMIN_SMS_") and k != "BIANMIN_SMS_QUEUE_URL"
+        }
+        if function.logical_id != "DeliverSms":
+            assert sms_settings <= {"BIANMIN_SMS_BACKEND"}, function.logical_id
+    env = packaged.props("DeliverSms")["Environment"]["Variables"]
+    assert env["BIANMIN_SMS_BACKEND"] == "tencent"
+    assert env["BIANMIN_SMS_SDK_APP_ID"] == {"Ref": "SmsSdkAppId"}
+    assert env["BIANMIN_SMS_TEMPLATES"] == {"Ref": "SmsTemplates"}
+    assert env["BIANMIN_SMS_REGION"] == {"Ref": "SmsRegion"}
+    assert env["BIANMIN_SMS_CREDENTIALS_SECRET_ID"] == {"Ref": "SmsCredentialsSecret"}
+    assert env["BIANMIN_SMS_DEAD_LETTER_URL"] == {"Ref": "SmsQueueDeadLetter"}
+    assert packaged.props("SmsCredentialsSecret")["Name"] == resources.sms_credentials_secret_name(
+        STAGE
+    )
+    readers = [
+        role
+        for role in packaged.of_type("AWS::IAM::Role")
+        for s in statements(packaged, role)
+        if {"Ref": "SmsCredentialsSecret"} in as_list(s.get("Fn::If", [None, s])[1]["Resource"])
+    ]
+    assert readers == ["DeliverSmsRole"]
+    sender = statements(packaged, "DeliverSmsRole")
+    assert any(
+        s["Action"] == ["sqs:SendMessage"]
+        and s["Resource"] == {"Fn::GetAtt": ["SmsQueueDeadLetter", "Arn"]}
+        for s in sender
+    )
+    every_action = [
+        a for role in packaged.of_type("AWS::IAM::Role") for s in statements(packaged, role)
+        for a in as_list(s.get("Fn::If", [None, s])[1]["Action"])
+    ]  # fmt: skip
+    assert not [a for a in every_action if a.startswith("sns:")]
+    parameters = packaged.template["Parameters"]
+    assert "Default" not in parameters["SmsSdkAppId"]  # a stage cannot go up without one
+
+
+def test_concurrency_is_reserved_where_it_protects_a_downstream(packaged: Packaged) -> None:
+    assert packaged.props("DeliverSms")["ReservedConcurrentExecutions"] == {"Ref": "SmsConcurrency"}
+    assert packaged.props("SweepRequests")["ReservedConcurrentExecutions"] == 1
+
+
+def test_a_stopped_workflow_reaches_the_review_queue(packaged: Packaged) -> None:
+    rule = packaged.props("ApprovalWorkflowStoppedRule")
+    pattern = rule["EventPattern"]
+    assert set(pattern["detail"]["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": "ApprovalStateMachine"}]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ReviewTasksQueue", "Arn"]}
+    (allow,) = packaged.props("ReviewTasksQueuePolicy")["PolicyDocument"]["Statement"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+
+
+def test_data_outlives_mistakes(packaged: Packaged) -> None:
+    """Unclaimed uploads and old versions expire; what holds the county's data is kept when
+    the stack goes (or a change would replace it)."""
+    rules = {
+        r["Id"]: r for r in packaged.props("DocumentsBucket")["LifecycleConfiguration"]["Rules"]
+    }
+    unclaimed = rules["ExpireUnclaimedUploads"]
+    assert unclaimed["TagFilters"] == [
+        {"Key": resources.UPLOAD_STATE_TAG[0], "Value": resources.UPLOAD_STATE_TAG[1]}
+    ]
+    assert unclaimed["ExpirationInDays"] == 30
+    old = rules["ExpireOldVersions"]
+    assert old["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 90
+    assert old["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    stateful_ids = (
+        "MainTable",
+        "DocumentsBucket",
+        "SigningSecret",
+        "SmsCredentialsSecret",
+        "StatsStreamFailures",
+    )
+    for stateful in stateful_ids:
+        resource = packaged.resources[stateful]
+        assert resource["UpdateReplacePolicy"] == "Retain"
+        # Kept when the stack goes — but not after a failed first creation, whose retry would
+        # find the fixed names taken; the table, deletion-protected, is kept even then.
+        assert resource["DeletionPolicy"] == ("Retain" if stateful == "MainTable" else KEPT)
+    # Alarms can only notify through a topic CloudWatch may publish to: not one encrypted
+    # with SNS's AWS-managed key, whose policy cannot admit CloudWatch.
+    topic = packaged.props("AlarmTopic")
+    assert topic.get("KmsMasterKeyId") != "alias/aws/sns"
+
+
+def test_the_public_url_comes_from_the_stack(packaged: Packaged) -> None:
+    """A custom domain's address when one is set (its certificate from ACM in the region);
+    otherwise each request's own address, so no link points at a developer's machine."""
+    env = packaged.props("APIHandler")["Environment"]["Variables"]
+    assert env["BIANMIN_PUBLIC_URL"]["Fn::If"][0] == "HasDomainName"
+    output = packaged.template["Outputs"]["PublicUrl"]["Value"]["Fn::If"]
+    assert output[0] == "HasDomainName"
+    assert "execute-api" in output[2]["Fn::Sub"]
+    domain = packaged.props("ApiDomainName")
+    assert domain["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert domain["RegionalCertificateArn"] == {"Ref": "CertificateArn"}
+
+
+def test_admin_routes_may_be_kept_to_the_intranet(packaged: Packaged) -> None:
+    policy = packaged.swagger["x-amazon-apigateway-policy"]["Fn::If"]
+    assert policy[0] == "RestrictAdminSources"
+    deny = policy[1]["Statement"][1]
+    assert deny["Effect"] == "Deny" and deny["Resource"] == "execute-api:/*/*/admin/*"
+    assert deny["Condition"] == {"NotIpAddress": {"aws:SourceIp": {"Ref": "AdminSourceCidrs"}}}
+
+
+def test_service_principals_take_the_form_the_china_partition_accepts(packaged: Packaged) -> None:
+    """IAM in the China partition refuses `<service>.amazonaws.com.cn` principals (what
+    `${AWS::URLSuffix}` would make there); roles and resource policies name services by
+    their `.amazonaws.com` form in every partition (docs/ARCHITECTURE.md, "Production")."""
+    found: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "Principal" in node and isinstance(node["Principal"], dict):
+                found.extend(as_list(node["Principal"].get("Service", [])))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(packaged.template)
+    assert {"states.amazonaws.com", "events.amazonaws.com", "lambda.amazonaws.com"} <= set(found)
+    for service in found:
+        assert isinstance(service, str) and service.endswith(".amazonaws.com"), service

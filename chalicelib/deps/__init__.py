@@ -31,7 +31,9 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.request_sweep import RequestSweep
     from chalicelib.services.request_triage import RequestTriage
     from chalicelib.services.review import ReviewService
+    from chalicelib.services.review_recovery import ReviewRecovery
     from chalicelib.services.scanning import DocumentScanner
+    from chalicelib.services.staff_admin import StaffAdministration
     from chalicelib.services.stats import StatsService
     from chalicelib.services.stats_feed import StatsFeed
     from chalicelib.services.supervision import SupervisionService
@@ -62,7 +64,7 @@ class Container(CoreWiring):
             CitizenStore(self.table),
             self.sms_dispatch,
             self.tokens,
-            self.signing_keys.key(),
+            self.signing_keys,
             self.settings,
             self.clock,
             self.reference,
@@ -122,6 +124,19 @@ class Container(CoreWiring):
 
         return ReviewService(
             self.case_store, self.reference, self.workflow, self.cursors, self.clock
+        ).recover_with(self.review_recovery)
+
+    @cached_property
+    def review_recovery(self) -> ReviewRecovery:
+        from chalicelib.services.review_recovery import ReviewRecovery
+
+        return ReviewRecovery(
+            self.case_store,
+            self.reference,
+            self.workflow,
+            self.clock,
+            self.settings,
+            self.cursors,
         )
 
     @cached_property
@@ -243,12 +258,21 @@ class Container(CoreWiring):
         return ExportService(self.supervision, self.stats)
 
     @cached_property
+    def staff_admin(self) -> StaffAdministration:
+        from chalicelib.services.staff_admin import StaffAdministration
+        from chalicelib.store.staff import StaffStore
+
+        return StaffAdministration(
+            StaffStore(self.table), self.reference, self.staff, self.cursors, self.clock
+        )
+
+    @cached_property
     def dashboard(self) -> DashboardService:
         from chalicelib.auth.tokens import DASHBOARD_AUDIENCE, TokenIssuer
         from chalicelib.services.dashboard import DashboardService
 
         return DashboardService(
-            TokenIssuer(self.signing_keys.key(), DASHBOARD_SECONDS, DASHBOARD_AUDIENCE),
+            TokenIssuer(self.signing_keys, DASHBOARD_SECONDS, DASHBOARD_AUDIENCE),
             self.staff,
             self.stats,
             self.supervision,

@@ -17,10 +17,7 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.calendar import CalendarService
     from chalicelib.services.reference import ReferenceData
     from chalicelib.services.routing import Router
-    from chalicelib.services.sms import (
-        SmsDispatch,
-        SmsSender,
-    )
+    from chalicelib.services.sms import SmsDelivery, SmsDispatch, SmsSender
     from chalicelib.services.staff import StaffDirectory
     from chalicelib.store.cases import CaseStore
     from chalicelib.store.catalogue import CatalogueStore
@@ -115,13 +112,13 @@ class CoreWiring:
 
     @cached_property
     def cursors(self) -> CursorCodec:
-        return CursorCodec(self.signing_keys.key())
+        return CursorCodec(self.signing_keys)
 
     @cached_property
     def tokens(self) -> TokenIssuer:
         from chalicelib.auth.tokens import TokenIssuer
 
-        return TokenIssuer(self.signing_keys.key(), self.settings.token_ttl_seconds)
+        return TokenIssuer(self.signing_keys, self.settings.token_ttl_seconds)
 
     @cached_property
     def sms_dispatch(self) -> SmsDispatch:
@@ -135,11 +132,35 @@ class CoreWiring:
 
     @cached_property
     def sms_sender(self) -> SmsSender:
-        from chalicelib.store.sms import OutboxSender, SnsSender
+        s = self.settings
+        if s.sms_backend != "tencent":
+            from chalicelib.store.sms import OutboxSender
 
-        if self.settings.sms_backend == "sns":
-            return SnsSender(self.clients)
-        return OutboxSender(self.settings.outbox_path)
+            return OutboxSender(s.outbox_path)
+        from chalicelib.store.tencent_sms import TencentCredentials, TencentSmsSender
+
+        if not (s.sms_sdk_app_id and s.sms_credentials_secret_id):
+            raise RuntimeError(
+                "BIANMIN_SMS_BACKEND=tencent needs BIANMIN_SMS_SDK_APP_ID and "
+                "BIANMIN_SMS_CREDENTIALS_SECRET_ID (and BIANMIN_SMS_TEMPLATES)"
+            )
+        return TencentSmsSender(
+            TencentCredentials(self.clients, s.sms_credentials_secret_id),
+            app_id=s.sms_sdk_app_id,
+            templates=s.sms_templates,
+            region=s.sms_region,
+            endpoint=s.sms_endpoint,
+            timeout_seconds=s.sms_timeout_seconds,
+        )
+
+    @cached_property
+    def sms_delivery(self) -> SmsDelivery:
+        from chalicelib.services.sms import SmsDelivery
+        from chalicelib.store.sms import QueuedDeadLetters
+
+        url = self.settings.sms_dead_letter_url
+        letters = QueuedDeadLetters(self.clients, url) if url else None
+        return SmsDelivery(self.sms_sender, letters, self.clock.now)
 
     @cached_property
     def idempotency(self) -> IdempotencyStore:
@@ -156,7 +177,7 @@ class CoreWiring:
     @cached_property
     def staff(self) -> StaffDirectory:
         from chalicelib.services.staff import StaffDirectory
-        from chalicelib.store.identity import StaffStore
+        from chalicelib.store.staff import StaffStore
 
         return StaffDirectory(StaffStore(self.table), self.clock, self.settings.staff_cache_seconds)
 

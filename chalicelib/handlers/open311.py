@@ -18,9 +18,10 @@ from urllib.parse import parse_qsl
 
 from chalice import Blueprint, Response
 
-from chalicelib.context import current_request_id
+from chalicelib.context import current_origin, current_request_id
 from chalicelib.deps import container
 from chalicelib.errors import DomainError, MalformedRequest, NotFound, UnsupportedMediaType
+from chalicelib.http.api import request_origin
 from chalicelib.observability import logger
 from chalicelib.services.open311 import Open311
 from chalicelib.services.open311_params import POST_FIELDS
@@ -133,6 +134,7 @@ def _params() -> dict[str, str]:
 def _serve(name: str, action: Action) -> Response:
     request = bp.current_request
     scope = current_request_id.set(str(request.context.get("requestId") or id(request)))
+    origin = current_origin.set(request_origin(request))
     fmt = "xml" if name.endswith(".xml") else "json"
     try:
         stem, fmt = _split(name)
@@ -144,6 +146,7 @@ def _serve(name: str, action: Action) -> Response:
         logger.info("open311 error", extra={"status": exc.status})
         return error_array(exc.status, exc.detail, fmt)
     finally:
+        current_origin.reset(origin)
         current_request_id.reset(scope)
 
 

@@ -38,6 +38,7 @@ MODULES = (
     "request_admin",
     "open311",
     "supervision",
+    "staff_admin",
 )
 
 Route = dict[str, Any]

@@ -24,7 +24,7 @@ from chalice.app import Request
 from pydantic import BaseModel
 
 from chalicelib.auth.citizen import citizen_authorizer
-from chalicelib.context import current_request_id
+from chalicelib.context import current_origin, current_request_id
 from chalicelib.errors import (
     DomainError,
     FieldError,
@@ -175,6 +175,18 @@ def base_path(request: Request) -> str:
     return f"/{stage}" if stage and request_path(request).startswith(f"/{stage}/") else ""
 
 
+def request_origin(request: Request) -> str | None:
+    """The address the client reached the API at: scheme and host (API Gateway's domain
+    name, or the Host header locally) and the stage's prefix. None if it cannot tell."""
+    domain = request.context.get("domainName")  # API Gateway's: always over TLS
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    host = str(domain or headers.get("host") or "")
+    if not host or any(c in host for c in "/\\ @"):
+        return None
+    scheme = "https" if domain else "http"  # the local stack serves plain HTTP
+    return f"{scheme}://{host}{base_path(request)}"
+
+
 def render(result: BaseModel | Reply | Response | None, status: int, base: str = "") -> Response:
     if isinstance(result, Response):
         return result
@@ -304,6 +316,7 @@ def _view(
         request = bp.current_request
         request_id = str(request.context.get("requestId") or "") or uuid.uuid4().hex
         scope = current_request_id.set(request_id)
+        origin = current_origin.set(request_origin(request))
         try:
             call = Call(request)
             kwargs = _arguments(op, call, path_params, caller)
@@ -311,6 +324,7 @@ def _view(
         except DomainError as exc:
             return problem.from_domain_error(exc, instance=request_path(request))
         finally:
+            current_origin.reset(origin)
             current_request_id.reset(scope)
 
     return view

@@ -72,5 +72,9 @@ class ExportPath(Strict):
     file: Literal["cases.csv", "cases.xlsx", "stats.csv", "stats.xlsx"]
 
 
+class StaffPath(Strict):
+    staff_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]
+
+
 class PartnerPath(Strict):
     partner: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]

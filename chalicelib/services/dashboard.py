@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.auth.tokens import TokenError, TokenIssuer
 from chalicelib.clock import Clock
+from chalicelib.context import public_url
 from chalicelib.domain.identity import ROLE_LABELS, StaffMember
 from chalicelib.domain.supervision import CaseListQuery
 from chalicelib.errors import NotAuthenticated
@@ -37,7 +38,7 @@ class DashboardService:
         self.stats.scope_check(staff)
         token = self.tokens.issue(staff.principal_arn, self.clock.now())
         return {
-            "url": f"{self.public_url}/dashboard#token={token}",
+            "url": f"{public_url(self.public_url)}/dashboard#token={token}",
             "expires_in": self.tokens.ttl_seconds,
         }
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, StringConstraints
 
 from chalicelib.clock import Clock
+from chalicelib.context import public_url
 from chalicelib.domain.common import Instant, Strict
 from chalicelib.errors import DomainError, Forbidden, MalformedRequest, NotFound
 from chalicelib.services.open311_params import (
@@ -135,7 +136,7 @@ class Open311:
             "endpoints": [
                 {
                     "specification": SPEC_URL,
-                    "url": f"{self.base_url}/open311/v2",
+                    "url": f"{public_url(self.base_url)}/open311/v2",
                     "changeset": "2026-12-01T00:00:00+08:00",
                     "type": "production",
                     "formats": ["application/json", "text/xml"],
