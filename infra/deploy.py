@@ -141,7 +141,7 @@ def upload(s3: Client, bucket: str, stage: str, package_dir: Path) -> Artifact:
     code_key = f"{stage}/{hashlib.sha256(code).hexdigest()}.zip"
     s3.put_object(Bucket=bucket, Key=code_key, Body=code)
     template = with_code(json.loads((package_dir / "sam.json").read_text()), bucket, code_key)
-    text = json.dumps(template, indent=1, ensure_ascii=False).encode()
+    text = json.dumps(template, separators=(",", ":"), ensure_ascii=False).encode()
     template_key = f"{stage}/{hashlib.sha256(text).hexdigest()}.template.json"
     s3.put_object(Bucket=bucket, Key=template_key, Body=text, ContentType="application/json")
     return Artifact(bucket, template_key, code_key)

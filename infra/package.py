@@ -244,7 +244,23 @@ def _package(stage: str, region: str, out: Path, merge_path: Path, project: Path
     strip_runtime_provided(zip_path)
     byte_compile(zip_path)
     drop_third_party_sources(zip_path)
-    return out / TEMPLATE_NAME
+    return compact_template(out / TEMPLATE_NAME)
+
+
+# CloudFormation takes a template of at most 1 MB (from S3; 51,200 bytes inline). Chalice
+# writes its template indented, which doubles it: written compact, the API's definition
+# leaves room to grow.
+TEMPLATE_LIMIT = 1_048_576
+
+
+def compact_template(path: Path) -> Path:
+    """Rewrites the template without indentation; refuses one over CloudFormation's limit."""
+    text = json.dumps(json.loads(path.read_text()), separators=(",", ":"), ensure_ascii=False)
+    size = len(text.encode())
+    if size > TEMPLATE_LIMIT:
+        raise SystemExit(f"the template is {size:,} bytes, over CloudFormation's 1 MB limit")
+    path.write_text(text + "\n")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,7 @@ import pytest
 from chalicelib import resources
 from infra import definitions
 from infra.operations import WORKFLOW_LOG_ACTIONS
+from infra.package import TEMPLATE_LIMIT
 from infra.template import FUNCTIONS, dead_letter_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
@@ -107,6 +108,14 @@ def as_list(value: Any) -> list[Any]:
 
 
 # --- lint -----------------------------------------------------------------------------------
+
+
+def test_the_template_is_written_compact_well_within_cloudformations_limit(
+    packaged: Packaged,
+) -> None:
+    size = len(packaged.text.encode())
+    assert "\n " not in packaged.text  # not indented: indentation doubles it
+    assert size < 0.6 * TEMPLATE_LIMIT, f"{size:,} bytes: the API definition is nearing 1 MB"
 
 
 def test_cfn_lint_passes_in_every_partition_with_no_rule_ignored(packaged: Packaged) -> None:
