@@ -15,6 +15,7 @@ QUEUES: dict[str, str] = {
     "SmsQueue": "sms",
     "DocumentEventsQueue": "document-events",
     "ReviewTasksQueue": "review-tasks",
+    "NotificationsQueue": "notifications",
 }
 
 

@@ -24,6 +24,7 @@ class Settings(BaseModel):
     table_name: str
     documents_bucket: str
     sms_queue_url: str | None = None
+    notifications_queue_url: str | None = None
     state_machine_arn: str | None = None
     public_url: str = Field(
         default="",
@@ -101,6 +102,7 @@ class Settings(BaseModel):
             "table_name": env.get("BIANMIN_TABLE", resources.table_name(stage)),
             "documents_bucket": env.get("BIANMIN_DOCUMENTS_BUCKET", resources.bucket_name(stage)),
             "sms_queue_url": env.get("BIANMIN_SMS_QUEUE_URL"),
+            "notifications_queue_url": env.get("BIANMIN_NOTIFICATIONS_QUEUE_URL"),
             "state_machine_arn": env.get("BIANMIN_STATE_MACHINE_ARN"),
             "signing_secret_id": env.get(
                 "BIANMIN_SIGNING_SECRET_ID", resources.signing_secret_name(stage)

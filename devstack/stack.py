@@ -129,6 +129,7 @@ class LocalStack:
                 "BIANMIN_TABLE": self.provisioned.table,
                 "BIANMIN_DOCUMENTS_BUCKET": self.provisioned.bucket,
                 "BIANMIN_SMS_QUEUE_URL": self.provisioned.queue_urls["sms"],
+                "BIANMIN_NOTIFICATIONS_QUEUE_URL": self.provisioned.queue_urls["notifications"],
                 "BIANMIN_SIGNING_SECRET_ID": self.provisioned.signing_secret_id,
                 "BIANMIN_STATE_MACHINE_ARN": self.provisioned.state_machine_arn,
                 "BIANMIN_OUTBOX_PATH": str(self.config.local_dir / "outbox.jsonl"),

@@ -22,19 +22,57 @@ from chalicelib.domain.county import SmsSignature
 
 class SmsPurpose(StrEnum):
     OTP = "otp"  # a sign-in code (验证码 template)
-    REQUEST_REFUSED = "request_refused"  # a request (诉求) not accepted (通知 template)
-    REQUEST_RESOLVED = "request_resolved"  # a request resolved, to be rated (通知 template)
+    # The applicant's notices (通知 templates), one per notification kind
+    # (domain/notifications.py): the kind is the purpose.
+    APPLICATION_RECEIVED = "application_received"
+    APPLICATION_ACCEPTED = "application_accepted"
+    APPLICATION_NOT_ACCEPTED = "application_not_accepted"
+    APPLICATION_SUPPLEMENT = "application_supplement"
+    APPLICATION_IN_REVIEW = "application_in_review"
+    APPLICATION_APPROVED = "application_approved"
+    APPLICATION_DENIED = "application_denied"
+    APPLICATION_ISSUED = "application_issued"
+    APPLICATION_RATING = "application_rating"
+    APPLICATION_RECTIFIED = "application_rectified"
+    REQUEST_RECEIVED = "request_received"
+    REQUEST_ACCEPTED = "request_accepted"
+    REQUEST_REFUSED = "request_refused"  # a request (诉求) not accepted
+    REQUEST_ASSIGNED = "request_assigned"
+    REQUEST_REPLIED = "request_replied"
+    REQUEST_ESCALATION_ANSWERED = "request_escalation_answered"
+    REQUEST_RESOLVED = "request_resolved"  # a request resolved, to be rated
 
 
 # One template per purpose, {1}, {2} … as the providers number them. What a template says is
 # what was approved: changing a text here means applying for (and configuring) a new template
 # id. A refusal's reason is free text, which no variable can carry: the filer reads it after
 # signing in, and no personal data is ever put in a text.
+_APPLICATION = "您{1}提交的申请（编号尾号{2}）"  # the case named to its applicant
+_REQUEST = "您{1}提交的诉求（编号尾号{2}）"
 TEMPLATES: dict[SmsPurpose, str] = {
     SmsPurpose.OTP: "验证码{1}，{2}分钟内有效，请勿告诉他人。",
-    SmsPurpose.REQUEST_REFUSED: "您{1}提交的诉求（编号尾号{2}）未予受理，请登录便民查看原因。",
-    SmsPurpose.REQUEST_RESOLVED: "您{1}提交的诉求（编号尾号{2}）已办结，请登录便民查看并评价。",
+    SmsPurpose.APPLICATION_RECEIVED: _APPLICATION + "已收到，请登录便民查看进度。",
+    SmsPurpose.APPLICATION_ACCEPTED: _APPLICATION + "已受理，请登录便民查看办结期限。",
+    SmsPurpose.APPLICATION_NOT_ACCEPTED: _APPLICATION + "不予受理，请登录便民查看原因。",
+    SmsPurpose.APPLICATION_SUPPLEMENT: _APPLICATION + "需补正材料，请登录便民查看清单。",
+    SmsPurpose.APPLICATION_IN_REVIEW: _APPLICATION + "已进入审批，请登录便民查看进度。",
+    SmsPurpose.APPLICATION_APPROVED: _APPLICATION + "已审批通过，正在出证。",
+    SmsPurpose.APPLICATION_DENIED: _APPLICATION + "未获许可，请登录便民查看理由及救济途径。",
+    SmsPurpose.APPLICATION_ISSUED: _APPLICATION + "已出证，请登录便民查看领取方式。",
+    SmsPurpose.APPLICATION_RATING: _APPLICATION + "已办结，欢迎登录便民评价。",
+    SmsPurpose.APPLICATION_RECTIFIED: _APPLICATION + "评价反映的问题已整改，请登录便民查看。",
+    SmsPurpose.REQUEST_RECEIVED: _REQUEST + "已收到，请登录便民查看进度。",
+    SmsPurpose.REQUEST_ACCEPTED: _REQUEST + "已受理，请登录便民查看进度。",
+    SmsPurpose.REQUEST_REFUSED: _REQUEST + "未予受理，请登录便民查看原因。",
+    SmsPurpose.REQUEST_ASSIGNED: _REQUEST + "已交承办单位办理，请登录便民查看。",
+    SmsPurpose.REQUEST_REPLIED: _REQUEST + "有新的答复，请登录便民查看。",
+    SmsPurpose.REQUEST_ESCALATION_ANSWERED: _REQUEST + "经督办已答复，请登录便民查看。",
+    SmsPurpose.REQUEST_RESOLVED: _REQUEST + "已办结，请登录便民查看并评价。",
 }
+
+# Each template's version: a changed text is a new approval (and template id), so its
+# version moves with it; a stored notification records the version it was sent with.
+TEMPLATE_VERSIONS: dict[SmsPurpose, int] = {purpose: 1 for purpose in SmsPurpose}
 
 # The strictest published limit on one variable's value: Tencent Cloud accounts opened after
 # 2024-01-25 (and long-unused ones) take at most 6 characters per variable unless raised
@@ -143,6 +181,13 @@ class SmsUnreachable(SmsRefused):
     do-not-disturb list, or has had its share of texts for now): dropped, counted, not
     parked — no operator can fix it, and a replay would only be refused again. A citizen
     who wants a code asks for another."""
+
+
+class SmsNotConfigured(SmsNotSent):
+    """The stage sends no text of this purpose: the county has no approved template for it
+    (a notice is optional — the inbox carries it anyway). Dropped and counted, not parked:
+    nothing is wrong. A sign-in code without a template is refused instead (SmsRefused):
+    without it nobody can sign in."""
 
 
 class SmsDeferred(SmsNotSent):

@@ -85,6 +85,19 @@ def sweep_requests(event: CloudWatchEvent) -> None:
     resolved ones left unrated past the rating period."""
     changed = container().request_sweep.sweep()
     logger.info("request sweep", extra={"changed": changed})
+    # The quiet hours' held texts go out with the first sweep after 08:00 Beijing time.
+    released = container().notifier.release_held()
+    logger.info("held texts released", extra={"released": released})
+
+
+@bp.on_sqs_message(
+    queue=resources.queue_name(STAGE, "notifications"), batch_size=10, name="notify_applicants"
+)
+def notify_applicants(event: SQSEvent) -> dict[str, Any]:
+    """Each timeline event the change feed forwarded: every recipient told on every channel,
+    once (a redelivered event finds its notifications recorded and sends nothing)."""
+    notifier = container().notifier
+    return each_record(event, notifier.handle)
 
 
 @bp.on_dynamodb_record(
@@ -95,7 +108,15 @@ def sweep_requests(event: CloudWatchEvent) -> None:
 )
 def aggregate_stats(event: DynamoDBEvent) -> None:
     """The table's change feed: each write of a case root moves the figures by the case's
-    before/after difference, exactly once (a redelivered record is recognised and skipped).
-    A failure raises, so Lambda retries the batch (split to isolate a failing record)."""
-    applied = container().stats_feed.apply([(r.event_id, r.old_image, r.new_image) for r in event])
-    logger.info("figures updated", extra={"applied": applied})
+    before/after difference, exactly once (a redelivered record is recognised and skipped);
+    each new timeline event an applicant is told of goes on the notifications queue (the
+    notifier dedupes a redelivered one). A failure raises, so Lambda retries the batch (split
+    to isolate a failing record)."""
+    records = list(event)
+    applied = container().stats_feed.apply(
+        [(r.event_id, r.old_image, r.new_image) for r in records]
+    )
+    forwarded = container().notification_feed.forward(
+        [(r.event_name, r.new_image) for r in records]
+    )
+    logger.info("figures updated", extra={"applied": applied, "notifications": forwarded})

@@ -28,7 +28,6 @@ class RequestHandling(RequestCases):
             self._moment(req),
         )
         self._save(before, req, events, claims)
-        self._announce(req, events)
         return self._staff_view(req, history + events)
 
     def visit(self, staff: StaffMember, request_id: str, body: VisitRequest) -> RequestView:
@@ -51,5 +50,4 @@ class RequestHandling(RequestCases):
         resolves = not isinstance(visit, FollowUpVisit) and visit.resolves
         events = req.visit(record, resolves, when)
         self._save(before, req, events, claims)
-        self._announce(req, events)
         return self._staff_view(req, history + events)

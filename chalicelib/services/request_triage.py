@@ -51,7 +51,6 @@ class RequestTriage(RequestCases):
             events, change = self._merge(staff, req, action, when.at)
             also = [change]
         self._save(before, req, events, None, also)
-        self._announce(req, events)
         return self._staff_view(req, history + events)
 
     def _assignable(self, county: str, codes: list[str]) -> dict[str, str]:
@@ -116,5 +115,4 @@ class RequestTriage(RequestCases):
             self._moment(req),
         )
         self._save(before, req, events)
-        self._announce(req, events)
         return self._staff_view(req, history + events)

@@ -17,6 +17,7 @@ from typing import Protocol
 from chalicelib.domain.identity import mask_phone
 from chalicelib.domain.sms import (
     SmsMessage,
+    SmsNotConfigured,
     SmsNotSent,
     SmsPurpose,
     SmsRefused,
@@ -76,6 +77,10 @@ class SmsDelivery:
             return
         try:
             self._sender.deliver(message)
+        except SmsNotConfigured:
+            metrics.add_metric(name="SmsNotConfigured", unit="Count", value=1)
+            logger.info("no approved template for this purpose on this stage; not sent", extra=seen)
+            return
         except SmsUnreachable as failed:
             seen |= {"error_code": failed.code, "provider_request_id": failed.request_id}
             metrics.add_metric(name="SmsUnreachable", unit="Count", value=1)

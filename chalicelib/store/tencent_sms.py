@@ -31,6 +31,7 @@ from tencentcloud.sms.v20210111 import models, sms_client
 from chalicelib.domain.sms import (
     SmsDeferred,
     SmsMessage,
+    SmsNotConfigured,
     SmsNotSent,
     SmsPurpose,
     SmsRefused,
@@ -165,6 +166,8 @@ class TencentSmsSender:
 
     def deliver(self, message: SmsMessage) -> None:
         template_id = self._templates.get(message.purpose.value)
+        if not template_id and message.purpose is not SmsPurpose.OTP:
+            raise SmsNotConfigured(TEMPLATE_NOT_CONFIGURED)
         if not template_id:
             raise failure(TEMPLATE_NOT_CONFIGURED)
         request = models.SendSmsRequest()

@@ -77,3 +77,14 @@ def test_a_queued_message_reads_back_as_it_was_written() -> None:
         "13953700001", "汶上便民", SmsPurpose.REQUEST_REFUSED, "WSSQ20261127-000042"
     )
     assert SmsMessage.model_validate_json(message.model_dump_json()) == message
+
+
+def test_the_deploy_guide_lists_every_template_word_for_word() -> None:
+    """The county applies for exactly these texts (docs/DEPLOY.md, section 4)."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "DEPLOY.md").read_text()
+    listed = dict(
+        (m[1], m[2]) for m in re.finditer(r"^\s*\| `([a-z_]+)` \| \S+ \| (.+?) \|$", guide, re.M)
+    )
+    assert listed == {purpose.value: text for purpose, text in TEMPLATES.items()}

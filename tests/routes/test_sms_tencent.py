@@ -18,15 +18,21 @@ from typing import Any
 import pytest
 
 from chalicelib import resources
-from chalicelib.domain.sms import SmsMessage
+from chalicelib.domain.sms import SmsMessage, SmsPurpose, SmsRefused
 from chalicelib.settings import Settings
 from chalicelib.store.sms import QueuedDispatch
+from chalicelib.store.tencent_sms import TencentSmsSender
 from tests.conftest import STAGE, ApiClient, body
 from tests.support.requests import act, file
 from tests.support.tencent_sms import SECRET_ID, SECRET_KEY, FakeTencentSms
 
 APP_ID = "1400000001"
-TEMPLATES = {"otp": "100001", "request_refused": "100002", "request_resolved": "100003"}
+TEMPLATES = {
+    "otp": "100001",
+    "request_refused": "100002",
+    "request_resolved": "100003",
+    "request_received": "100004",
+}
 CITIZEN = "13953700001"
 CREDENTIALS = "bianmin/test/sms-credentials"
 
@@ -134,13 +140,15 @@ def test_a_sign_in_code_goes_out_with_the_platforms_signature_and_the_otp_templa
 
 
 def test_a_countys_notice_goes_out_with_the_countys_signature(
-    api: ApiClient, sms_pump: Any, tencent: FakeTencentSms
+    api: ApiClient, sms_pump: Any, pump: Any, tencent: FakeTencentSms
 ) -> None:
     filed = file(api, sign_in(api, sms_pump, tencent))
     path = f"/admin/requests/{filed['request_id']}/triage"
     act(api, "wenshang-dispatcher", path, {"action": "not_accept", "reason": "属于司法程序事项"})
-    assert sms_pump.drain() == 1
-    notice = tencent.sent()[-1]
+    # The change feed tells the filer (received, then refused): the notifier queues the texts.
+    pump.drain()
+    received, notice = tencent.sent()[-2:]
+    assert received["TemplateId"] == TEMPLATES["request_received"]
     assert notice["SignName"] == "汶上便民"  # the county's own approved signature
     assert notice["TemplateId"] == TEMPLATES["request_refused"]
     # The filing date and the number's sequence name the request; the reason stays out.
@@ -169,6 +177,28 @@ def test_a_per_phone_limit_and_an_invalid_number_are_dropped_an_unapproved_templ
         ("FailedOperation.TemplateIncorrectOrUnapproved", "13953700014"),
     ]
     assert len(tencent.requests) == 4  # each tried once
+
+
+def test_a_notice_without_a_configured_template_is_not_sent_a_code_without_one_is_parked(
+    aws: Any,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    sms: QueuedDispatch,
+    dead_letter_url: str,
+) -> None:
+    """A county goes live with the templates it has had approved: a notice kind it has none
+    for is simply not texted (the inbox carries it); a stage without a code template cannot
+    sign anyone in, which an operator must fix."""
+    assert "request_assigned" not in TEMPLATES
+    notice = SmsPurpose.REQUEST_ASSIGNED
+    sms.dispatch(SmsMessage.request_notice(CITIZEN, "汶上便民", notice, "SQ20261127-000123"))
+    assert sms_pump.drain() == 1
+    assert tencent.requests == [] and parked(aws, dead_letter_url) == []
+    unconfigured = {k: v for k, v in TEMPLATES.items() if k != "otp"}
+    sender = TencentSmsSender(None, app_id=APP_ID, templates=unconfigured)  # type: ignore[arg-type]
+    with pytest.raises(SmsRefused) as refused:  # refused before anything reaches Tencent
+        sender.deliver(SmsMessage.sign_in_code(CITIZEN, "济宁便民", "123456", 5))
+    assert refused.value.code == "Bianmin.TemplateNotConfigured"
 
 
 def test_an_internal_error_or_a_timeout_is_retried_and_the_others_succeed(
