@@ -37,6 +37,7 @@ EVENTS_QUEUE = "DocumentEventsQueue"
 EVENTS_QUEUE_POLICY = "DocumentEventsQueuePolicy"
 SMS_QUEUE = "SmsQueue"
 REVIEW_QUEUE = "ReviewTasksQueue"
+NOTIFICATIONS_QUEUE = "NotificationsQueue"
 SECRET = "SigningSecret"  # noqa: S105 (a logical id, not a secret)
 SMS_SECRET = "SmsCredentialsSecret"  # noqa: S105 (a logical id, not a secret)
 STATE_MACHINE = "ApprovalStateMachine"
@@ -118,7 +119,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "ReviewEvents",
         "ReviewEventsRole",
-        grants=("table", "workflow"),
+        # A review's outcome writes its decision notice (准予/不予行政许可决定书) to S3.
+        grants=("table", "workflow", "write_notices"),
         consumes=(REVIEW_QUEUE,),
     ),
     Function(
@@ -134,10 +136,18 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=("rotate_signing_secret",),
         reserved=1,
     ),
+    # Tells applicants of their cases' events (the change feed forwards them); it queues the
+    # texts (and releases none: the sweep does, after the quiet hours).
+    Function(
+        "NotifyApplicants",
+        "NotifyApplicantsRole",
+        grants=("table", "enqueue"),
+        consumes=(NOTIFICATIONS_QUEUE,),
+    ),
     Function(
         "AggregateStats",
         "AggregateStatsRole",
-        grants=("table", "read_stream", "stream_failures"),
+        grants=("table", "read_stream", "stream_failures", "forward_notifications"),
         stream_event="AggregateStatsDynamodbEventSource",
     ),
 )
@@ -518,6 +528,13 @@ def _grant(name: str, stage: str) -> list[Json]:
                 {"Fn::Sub": "${" + BUCKET + ".Arn}/*"},
             )
         ],
+        "write_notices": [
+            _statement(
+                "WriteNotices",
+                ["s3:PutObject"],
+                {"Fn::Sub": "${" + BUCKET + ".Arn}/notices/*"},
+            )
+        ],
         "read_documents": [
             _statement(
                 "ReadDocuments",
@@ -531,6 +548,9 @@ def _grant(name: str, stage: str) -> list[Json]:
                 ["sqs:SendMessage"],
                 [_queue_arn(SMS_QUEUE), _queue_arn(REVIEW_QUEUE)],
             )
+        ],
+        "forward_notifications": [
+            _statement("ForwardNotifications", ["sqs:SendMessage"], _queue_arn(NOTIFICATIONS_QUEUE))
         ],
         "signing_secret": [
             _statement("SigningSecret", ["secretsmanager:GetSecretValue"], {"Ref": SECRET})
@@ -610,6 +630,7 @@ def environment() -> dict[str, Any]:
         "BIANMIN_TABLE": {"Ref": TABLE},
         "BIANMIN_DOCUMENTS_BUCKET": {"Ref": BUCKET},
         "BIANMIN_SMS_QUEUE_URL": {"Ref": SMS_QUEUE},
+        "BIANMIN_NOTIFICATIONS_QUEUE_URL": {"Ref": NOTIFICATIONS_QUEUE},
         "BIANMIN_SIGNING_SECRET_ID": {"Ref": SECRET},
         "BIANMIN_STATE_MACHINE_ARN": {"Ref": STATE_MACHINE},
         # A custom domain's address; without one, each request's own (the stage's URL).

@@ -217,6 +217,16 @@ class CertificateView(Strict):
     issuer: str
     issued_at: Instant
     verify_url: str
+    document: str = Field(
+        default="certificate",
+        description="Which document the code names: certificate, or notice:<kind> (a written "
+        "notice: acceptance, non_acceptance, supplement, approval, denial, receipt)",
+    )
+    title: str = Field(default="证书", description="The document's name (受理通知书 …)")
+    title_en: str = "Certificate"
+    case_status: str | None = Field(
+        default=None, description="A receipt's case, as it stands now (the visitor follows it)"
+    )
 
 
 class CertificateLink(Strict):

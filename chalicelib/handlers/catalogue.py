@@ -78,10 +78,10 @@ def get_service_version(call: Call, code: str, version: int) -> ServiceGuide:
 @operation(
     bp,
     "/certificates/{code}",
-    summary="Verify a certificate by its public code",
+    summary="Verify a certificate or a written notice by its public code",
     tags=("certificates",),
     path_model=CertificatePath,
     response=CertificateView,
 )
 def verify_certificate(call: Call, code: str) -> CertificateView:
-    return container().issuance.verify(code)
+    return container().notices.verify(code)

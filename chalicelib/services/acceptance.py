@@ -4,6 +4,7 @@ links, and the one-window decision (accept / supplement once / not accept)."""
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import Clock
 from chalicelib.domain.access import works_on_application
@@ -29,6 +30,7 @@ from chalicelib.domain.application_parts import (
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.moves import TimelineEvent
+from chalicelib.domain.notice import NoticeKind
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.observability import logger, metrics
 from chalicelib.paging import CursorCodec
@@ -41,6 +43,7 @@ from chalicelib.services.cases import (
     staff_actor,
     working_copy,
 )
+from chalicelib.services.notice_texts import NoticeFacts
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.review_start import review_timeout, start_review_execution
 from chalicelib.settings import Settings
@@ -48,8 +51,34 @@ from chalicelib.store.cases import CaseBundle, CaseStore
 from chalicelib.store.documents import DocumentStorage, object_key
 from chalicelib.store.workflow import ApprovalWorkflow
 
+if TYPE_CHECKING:
+    from chalicelib.services.notices import NoticeService
+
 
 class AcceptanceService:
+    _notices: NoticeService | None = None
+
+    def issue_notices_with(self, notices: NoticeService) -> AcceptanceService:
+        """Each decision then writes its written notice (受理/不予受理/补正) with it."""
+        self._notices = notices
+        return self
+
+    def _with_notice(
+        self,
+        kind: NoticeKind,
+        after: Application,
+        events: list[TimelineEvent],
+        staff: StaffMember,
+        facts: NoticeFacts | None = None,
+    ) -> tuple[list[TimelineEvent], list[dict[str, Any]]]:
+        """`events` with the notice's own, and the steps writing the notice with the move."""
+        if self._notices is None:
+            return events, []
+        prepared = self._notices.prepare(
+            kind, after, trigger=events[0], by=staff_actor(staff), facts=facts
+        )
+        return [*events, prepared.event], prepared.operations
+
     def __init__(
         self,
         cases: CaseStore,
@@ -169,7 +198,11 @@ class AcceptanceService:
         events = after.ask_supplement(
             items, listing, staff_actor(staff), self._moment(app), decision.comment
         )
-        self._cases.save(app, after, events)
+        facts = NoticeFacts(
+            items=tuple(f"{views.material_name(app, i.material_code)}：{i.reason}" for i in items)
+        )
+        events, notice = self._with_notice(NoticeKind.SUPPLEMENT, after, events, staff, facts)
+        self._cases.save(app, after, events, extra=notice)
         return self._staff_view(after, [*bundle.events, *events], bundle)
 
     def _not_accept(
@@ -180,7 +213,9 @@ class AcceptanceService:
         events = after.refuse(
             decision.reason, staff_actor(staff), self._moment(app), decision.comment
         )
-        self._cases.save(app, after, events)
+        facts = NoticeFacts(reason=decision.reason)
+        events, notice = self._with_notice(NoticeKind.NON_ACCEPTANCE, after, events, staff, facts)
+        self._cases.save(app, after, events, extra=notice)
         metrics.add_metric(name="ApplicationNotAccepted", unit="Count", value=1)
         return self._staff_view(after, [*bundle.events, *events], bundle)
 
@@ -201,7 +236,8 @@ class AcceptanceService:
             when,
             decision.comment,
         )
-        self._cases.save(app, after, events)
+        events, notice = self._with_notice(NoticeKind.ACCEPTANCE, after, events, staff)
+        self._cases.save(app, after, events, extra=notice)
         metrics.add_metric(name="ApplicationAccepted", unit="Count", value=1)
         return self._start_review(
             CaseBundle(after, [*bundle.events, *events], bundle.documents), staff

@@ -18,7 +18,6 @@ from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.review import (
     Certificate,
     CertificateLink,
-    CertificateView,
     DeliveredRequest,
     DeliveryState,
     HandoverRequest,
@@ -314,22 +313,6 @@ class IssuanceService:
         self._cases.save(app, after, events)
         return self._view(
             CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), "staff"
-        )
-
-    def verify(self, code: str) -> CertificateView:
-        certificate = self._cases.certificate(code) if code.isalnum() and len(code) <= 20 else None
-        if certificate is None:
-            raise NotFound("No certificate has this verification code.")
-        return CertificateView(
-            code=certificate.code,
-            number=certificate.number,
-            status=certificate.status,
-            service_name=certificate.service_name,
-            service_name_en=certificate.service_name_en,
-            holder=certificate.holder,
-            issuer=certificate.issuer,
-            issued_at=certificate.issued_at,
-            verify_url=f"{public_url(self._public_url)}/certificates/{certificate.code}",
         )
 
 

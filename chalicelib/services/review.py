@@ -4,12 +4,13 @@ escalation of overdue tasks, and the outcome when every branch has ended."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.application_parts import Status
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.moves import SYSTEM, TimelineEvent
+from chalicelib.domain.notice import NoticeKind
 from chalicelib.domain.review import (
     PressRequest,
     ReviewDecision,
@@ -27,6 +28,9 @@ from chalicelib.services.review_recovery import ReviewRecovery
 from chalicelib.store.cases import CaseBundle
 from chalicelib.store.workflow import ApprovalWorkflow
 
+if TYPE_CHECKING:
+    from chalicelib.services.notices import NoticeService
+
 MAX_PRESSES = 20  # 督办 of one task: each is a timeline event
 
 
@@ -35,6 +39,12 @@ class ReviewService(ReviewQueues):
     outcome when every branch has ended (a run that stops without one: ReviewRecovery)."""
 
     _recovery: ReviewRecovery | None = None
+    _notices: NoticeService | None = None
+
+    def issue_notices_with(self, notices: NoticeService) -> ReviewService:
+        """The outcome then writes its decision (准予/不予行政许可决定书) with it."""
+        self._notices = notices
+        return self
 
     def recover_with(self, recovery: ReviewRecovery) -> ReviewService:
         self._recovery = recovery
@@ -204,7 +214,23 @@ class ReviewService(ReviewQueues):
                 reasons,
                 case_moment(app, self._reference, now),
             )
-        self._cases.save(app, after, events)
+        extra: list[dict[str, Any]] = []
+        if self._notices is not None:
+            from chalicelib.services.notice_texts import NoticeFacts
+
+            opinions = tuple(
+                f"{self._name(t.county, t.department)}：{t.opinion or '同意'}"
+                for t in (approvals if approved else denials)
+            )
+            prepared = self._notices.prepare(
+                NoticeKind.APPROVAL if approved else NoticeKind.DENIAL,
+                after,
+                trigger=events[0],
+                by=SYSTEM,
+                facts=NoticeFacts(items=opinions),
+            )
+            events, extra = [*events, prepared.event], prepared.operations
+        self._cases.save(app, after, events, extra=extra)
         metrics.add_metric(
             name="ApplicationApproved" if approved else "ApplicationDenied", unit="Count", value=1
         )

@@ -259,12 +259,15 @@ def test_the_clerk_requests_a_supplement_once_and_the_applicant_replaces_it(
     assert final["time"]["promised_due"] == "2026-12-01"
     assert final["time"]["legal_due"] == "2026-12-09"
     types = [e["type"] for e in final["timeline"]]
-    assert types[:1] == ["created"] and types[-4:] == [
+    # The written notices issued at their steps are on the timeline too (notice_issued).
+    steps = [t for t in types if t != "notice_issued"]
+    assert steps[:1] == ["created"] and steps[-4:] == [
         "document_checked",
         "supplemented",
         "accepted",
         "review_started",
     ]
+    assert types.count("notice_issued") == 2  # the supplement notice, the acceptance notice
     assert "supplement_requested" in types
     executions = aws.client("stepfunctions").list_executions(stateMachineArn=_machine(aws))[
         "executions"

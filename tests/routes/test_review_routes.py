@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container, container
@@ -114,9 +116,13 @@ def test_the_sme_certificate_from_review_to_rating(
         .read()
     )
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and link["url"]
-    # the PDF's text is UTF-16 hex (UniGB-UCS2-H): the number and the code are in it
-    for text in (certificate["number"], certificate["code"]):
-        assert text.encode("utf-16-be").hex().upper().encode() in pdf
+    # The text, in the embedded font (nothing borrowed from the reader), extracts: the
+    # number, the code and the Chinese around them.
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages).replace(" ", "")
+    for phrase in (certificate["number"], certificate["code"], "持证人", "中小微企业认定证明"):
+        assert phrase in text, (phrase, text)
+    assert b"/FontFile2" in pdf and b"/STSong-Light" not in pdf
     assert (
         api.post(f"/applications/{case_id}/rating", json_body={"level": 5}, token=owner).status_code
         == 409
