@@ -27,11 +27,14 @@ def _answer(source: str) -> dict[str, Any]:
     return dict(answer)
 
 
-def _status_path(answer: dict[str, Any]) -> str:
-    """Where the document's check shows, from the object key the form uploads to."""
+def _status_path(answer: dict[str, Any], staff: bool = False) -> str:
+    """Where the document's check shows, from the object key the form uploads to (a case's
+    document a window clerk scanned: on the window's own route)."""
     key = answer["upload"]["fields"]["key"]
     kind, owner_or_case, document_id = key.split("/")
     if kind == "cases":
+        if staff:
+            return f"/admin/window/applications/{owner_or_case}/documents/{document_id}"
         return f"/applications/{owner_or_case}/documents/{document_id}"
     if owner_or_case.startswith("staff-"):
         return f"/admin/uploads/{document_id}"
@@ -79,7 +82,7 @@ def main() -> int:
         print("uploaded")
         return 0
     stack = json.loads((args.local / "stack.json").read_text(encoding="utf-8"))
-    url = stack["api_url"] + _status_path(answer)
+    url = stack["api_url"] + _status_path(answer, staff=bool(args.profile))
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
         if args.profile:

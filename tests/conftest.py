@@ -83,6 +83,7 @@ def settings(provisioned: Any) -> Settings:
         table_name=provisioned.table,
         documents_bucket=provisioned.bucket,
         sms_queue_url=provisioned.queue_urls["sms"],
+        notifications_queue_url=provisioned.queue_urls["notifications"],
         signing_secret_id=provisioned.signing_secret_id,
         state_machine_arn=provisioned.state_machine_arn,
         review_seconds_per_day=3600,

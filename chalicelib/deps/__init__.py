@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from chalicelib.deps.core import CoreWiring
+from chalicelib.deps.notifications import NotificationWiring
 
 if TYPE_CHECKING:  # the services are imported when first built: a cold start pays for
     # what its first request uses, not for every module of the app
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.exports import ExportService
     from chalicelib.services.issuance import IssuanceService
     from chalicelib.services.open311 import Open311
+    from chalicelib.services.receipts import Receipts
     from chalicelib.services.request_cases import RequestCases
     from chalicelib.services.request_filing import RequestFiling
     from chalicelib.services.request_handling import RequestHandling
@@ -37,6 +39,8 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.stats import StatsService
     from chalicelib.services.stats_feed import StatsFeed
     from chalicelib.services.supervision import SupervisionService
+    from chalicelib.services.window_applications import WindowApplications
+    from chalicelib.services.window_requests import WindowRequests
 
 R = TypeVar("R", bound="RequestCases")
 A = TypeVar("A", bound="ApplicationService")
@@ -45,7 +49,7 @@ A = TypeVar("A", bound="ApplicationService")
 DASHBOARD_SECONDS = 8 * 3600  # a working day
 
 
-class Container(CoreWiring):
+class Container(NotificationWiring, CoreWiring):
     """Every use case, built on the shared wiring (`core`)."""
 
     @cached_property
@@ -96,7 +100,7 @@ class Container(CoreWiring):
     def application_submission(self) -> ApplicationSubmission:
         from chalicelib.services.application_submission import ApplicationSubmission
 
-        return self._application_case(ApplicationSubmission)
+        return self._application_case(ApplicationSubmission).print_receipts_with(self.receipts)
 
     @cached_property
     def application_agents(self) -> ApplicationAgents:
@@ -116,15 +120,17 @@ class Container(CoreWiring):
             self.cursors,
             self.clock,
             self.settings,
-        )
+        ).issue_notices_with(self.notices)
 
     @cached_property
     def review(self) -> ReviewService:
         from chalicelib.services.review import ReviewService
 
-        return ReviewService(
-            self.case_store, self.reference, self.workflow, self.cursors, self.clock
-        ).recover_with(self.review_recovery)
+        return (
+            ReviewService(self.case_store, self.reference, self.workflow, self.cursors, self.clock)
+            .recover_with(self.review_recovery)
+            .issue_notices_with(self.notices)
+        )
 
     @cached_property
     def review_recovery(self) -> ReviewRecovery:
@@ -151,6 +157,36 @@ class Container(CoreWiring):
             self.clock,
             self.settings.public_url,
         )
+
+    @cached_property
+    def window_applications(self) -> WindowApplications:
+        from chalicelib.services.window_applications import WindowApplications
+
+        return (
+            self._application_case(WindowApplications)
+            .with_tokens(self.tokens)
+            .print_receipts_with(self.receipts)
+        )
+
+    @cached_property
+    def window_requests(self) -> WindowRequests:
+        from chalicelib.services.window_requests import WindowRequests
+
+        return self._request_case(WindowRequests).with_tokens(self.tokens)
+
+    @cached_property
+    def receipts(self) -> Receipts:
+        from chalicelib.services.receipts import Receipts
+        from chalicelib.store.identity import CitizenStore
+
+        return Receipts(
+            self.case_store,
+            self.request_store,
+            CitizenStore(self.table),
+            self.reference,
+            self.clock,
+            self.settings.public_url,
+        ).print_with(self.notices)
 
     @cached_property
     def scanner(self) -> DocumentScanner:

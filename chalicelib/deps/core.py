@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     # what its first request uses, not for every module of the app
     from chalicelib.auth.tokens import TokenIssuer
     from chalicelib.services.calendar import CalendarService
+    from chalicelib.services.notices import NoticeService
     from chalicelib.services.reference import ReferenceData
     from chalicelib.services.routing import Router
     from chalicelib.services.sms import SmsDelivery, SmsDispatch, SmsSender
@@ -191,6 +192,21 @@ class CoreWiring:
         from chalicelib.services.routing import Router
 
         return Router(self.reference, self.roster)
+
+    @cached_property
+    def notices(self) -> NoticeService:
+        """Written notices (受理/补正/不予受理通知书, decisions, receipts): rendered inline."""
+        from chalicelib.services.notices import NoticeService
+        from chalicelib.store.notices import NoticeStore
+
+        return NoticeService(
+            NoticeStore(self.table),
+            self.case_store,
+            self.reference,
+            self.document_storage,
+            self.clock,
+            self.settings.public_url,
+        )
 
     @cached_property
     def calendar(self) -> CalendarService:

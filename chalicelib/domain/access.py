@@ -182,4 +182,12 @@ REQUEST_WORKERS = policy(
     [Role.DISPATCHER, Role.LIAISON, Role.REVIEWER, Role.SUPERVISOR, Role.LEADER],
 )
 ADMINISTRATORS = policy("staff administrators", [Role.ADMINISTRATOR])
-PHOTO_TAKERS = policy("liaison officers and department reviewers", [Role.LIAISON, Role.REVIEWER])
+PHOTO_TAKERS = policy(
+    "liaison officers, department reviewers, window clerks and terminals",
+    [Role.LIAISON, Role.REVIEWER, Role.CLERK, Role.TERMINAL],
+)
+# The service halls' walk-in desk: a window clerk, or a self-service terminal (acting as the
+# citizen signed in at it), of the one window.
+WINDOW_DESK = policy(
+    "window clerks and self-service terminals", [Role.CLERK, Role.TERMINAL], ACCEPTANCE_WINDOW
+)

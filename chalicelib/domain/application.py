@@ -12,6 +12,7 @@ from chalicelib.domain.application_outcome import OutcomeMoves
 from chalicelib.domain.application_parts import (
     ACCEPTANCE_WINDOW,
     AgentGrant,
+    ApplicationChannel,
     CaseMoment,
     MaterialRef,
     Status,
@@ -74,6 +75,9 @@ class Application(OutcomeMoves, BaseModel):
     within_legal: bool | None = None
     rating: Rating | None = None
     rectification: Rectification | None = None
+    channel: ApplicationChannel = ApplicationChannel.APP
+    hall: JurisdictionCode | None = None  # the service hall it was filed at (window, terminal)
+    filed_by: Actor | None = None  # who typed it in, when not the applicant online
 
     @property
     def county(self) -> str:

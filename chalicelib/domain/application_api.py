@@ -9,7 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from chalicelib.domain.applicant import Applicant, Delivery
-from chalicelib.domain.application_parts import DocumentStatus, Status, SupplementItem
+from chalicelib.domain.application_parts import (
+    ApplicationChannel,
+    DocumentStatus,
+    Status,
+    SupplementItem,
+)
 from chalicelib.domain.common import Cursor, Instant, OneOf, QueryInt, Strict, Text
 from chalicelib.domain.identity import Phone
 from chalicelib.domain.moves import TimelineEvent
@@ -265,6 +270,14 @@ class ApplicationView(Strict):
     rating: Rating | None = None
     rectification: Rectification | None = None
     your_role: str
+    channel: ApplicationChannel = Field(
+        default=ApplicationChannel.APP,
+        description="How it came in: app (online), window (a clerk for a walk-in visitor) or "
+        "terminal (a service hall's self-service terminal)",
+    )
+    hall: str | None = Field(
+        default=None, description="The service hall (jurisdiction code) it was filed at"
+    )
 
 
 class ApplicationSummary(Strict):
@@ -276,6 +289,7 @@ class ApplicationSummary(Strict):
     applicant_name: str
     created_at: Instant
     submitted_at: Instant | None = None
+    channel: ApplicationChannel = ApplicationChannel.APP
 
 
 class ApplicationPage(Strict):

@@ -61,6 +61,15 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.COMPLETED: frozenset(),
 }
 
+
+class ApplicationChannel(StrEnum):
+    """How an application came in."""
+
+    APP = "app"  # online: the applicant's (or an agent's) phone
+    WINDOW = "window"  # a window clerk filed it for a walk-in visitor
+    TERMINAL = "terminal"  # the applicant at a service hall's self-service terminal
+
+
 # Where the acceptance window sits: the county government service center (综合受理窗口).
 ACCEPTANCE_WINDOW = "zwfw"
 

@@ -48,6 +48,7 @@ class Role(StrEnum):
     LEADER = "leader"  # 县领导
     CATALOGUE_ADMIN = "catalogue_admin"
     ADMINISTRATOR = "administrator"  # 系统管理员: manages the staff of a jurisdiction
+    TERMINAL = "terminal"  # 自助服务终端: a service hall's self-service terminal (a device)
 
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -60,6 +61,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.LEADER: ("领导（县、市、省）", "Leader (county, city or province)"),
     Role.CATALOGUE_ADMIN: ("事项清单管理员", "Catalogue administrator"),
     Role.ADMINISTRATOR: ("系统管理员", "System administrator"),
+    Role.TERMINAL: ("自助服务终端", "Self-service terminal"),
 }
 
 StaffId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]

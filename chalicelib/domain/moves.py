@@ -19,6 +19,14 @@ class Actor(Strict):
     id: str | None = None
     department: str | None = None
     name: str | None = None
+    on_behalf_of: str | None = Field(
+        default=None,
+        description="The citizen the actor acted for (a window clerk filing for a walk-in "
+        "visitor): their citizen id",
+    )
+    via: str | None = Field(
+        default=None, description="The self-service terminal the citizen acted through"
+    )
 
 
 class TimelineEvent(Strict):

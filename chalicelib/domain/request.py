@@ -99,6 +99,7 @@ class ServiceRequest(DispatchMoves, HandlingMoves, BaseModel):
         default_factory=list, description="Open requests of the same matter when it was filed"
     )
     partner: str | None = None
+    hall: JurisdictionCode | None = None  # the service hall it was filed at (window, terminal)
 
     @property
     def county(self) -> str:

@@ -117,6 +117,8 @@ class Channel(StrEnum):
     APP = "app"  # the citizen's phone
     LIAISON = "liaison"  # a liaison officer filed it for a resident
     OPEN311 = "open311"  # a partner app through Open311 GeoReport v2
+    WINDOW = "window"  # a window clerk filed it for a walk-in visitor
+    TERMINAL = "terminal"  # the citizen at a service hall's self-service terminal
 
 
 class Stage(StrEnum):

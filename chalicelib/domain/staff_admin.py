@@ -5,7 +5,8 @@ Where a role works (`placement_errors`, a 422 naming the field when broken):
 
 | role | jurisdiction | department |
 | --- | --- | --- |
-| clerk, issuer | a county | required: the one window (`zwfw`) |
+| clerk, terminal (a hall's device) | a county or a township (a hall) | the one window (`zwfw`) |
+| issuer | a county | required: the one window (`zwfw`) |
 | reviewer | a county | required |
 | catalogue administrator | a county, or a city or province (the national calendar) | optional |
 | dispatcher | a county or a township | optional |
@@ -51,7 +52,7 @@ Level = Literal["region", "county", "township", "village", "grid"]
 _LEVELS: dict[int, Level] = {9: "township", 12: "village", 15: "grid"}
 
 PLACES: dict[Role, frozenset[Level]] = {
-    Role.CLERK: frozenset({"county"}),
+    Role.CLERK: frozenset({"county", "township"}),  # the county centre or a 便民服务中心
     Role.ISSUER: frozenset({"county"}),
     Role.REVIEWER: frozenset({"county"}),
     Role.CATALOGUE_ADMIN: frozenset({"region", "county"}),
@@ -60,10 +61,11 @@ PLACES: dict[Role, frozenset[Level]] = {
     Role.SUPERVISOR: frozenset({"region", "county", "township"}),
     Role.LEADER: frozenset({"region", "county"}),
     Role.ADMINISTRATOR: frozenset({"region", "county"}),
+    Role.TERMINAL: frozenset({"county", "township"}),  # the hall it stands in
 }
-NEEDS_DEPARTMENT = frozenset({Role.CLERK, Role.ISSUER, Role.REVIEWER})
+NEEDS_DEPARTMENT = frozenset({Role.CLERK, Role.ISSUER, Role.REVIEWER, Role.TERMINAL})
 NO_DEPARTMENT = frozenset({Role.LIAISON, Role.LEADER, Role.ADMINISTRATOR})
-WINDOW_ROLES = frozenset({Role.CLERK, Role.ISSUER})  # they work at the one window
+WINDOW_ROLES = frozenset({Role.CLERK, Role.ISSUER, Role.TERMINAL})  # at the one window
 
 
 def level_of(code: str) -> Level:

@@ -39,6 +39,9 @@ MODULES = (
     "open311",
     "supervision",
     "staff_admin",
+    "notices",
+    "notifications",
+    "window",
 )
 
 Route = dict[str, Any]

@@ -3,11 +3,12 @@ in the same write), sending a supplement, withdrawing."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import ApplicationView
 from chalicelib.domain.application_parts import Document, DocumentStatus, Status
+from chalicelib.domain.moves import Actor
 from chalicelib.errors import Conflict, FieldError, Forbidden
 from chalicelib.observability import metrics
 from chalicelib.services import application_views as views
@@ -21,8 +22,24 @@ from chalicelib.services.cases import (
 from chalicelib.services.idempotency import Idempotent, key_guard, replayed
 from chalicelib.store.cases import CaseBundle
 
+if TYPE_CHECKING:
+    from chalicelib.services.receipts import Receipts
+
 
 class ApplicationSubmission(ApplicationService):
+    _receipts: Receipts | None = None
+
+    def print_receipts_with(self, receipts: Receipts) -> Self:
+        """The walk-in receipts: a window or terminal case's printed receipt is issued when
+        it is submitted (reading the receipt never writes)."""
+        self._receipts = receipts
+        return self
+
+    def _print_receipt(self, bundle: CaseBundle, by: Actor) -> None:
+        """The printed receipt of a submitted walk-in case, once (none for an online one)."""
+        if self._receipts is not None:
+            self._receipts.issue_printed(bundle, by)
+
     def _check_materials(
         self, app: Application, documents: list[Document], required: list[str], *, after: Any = None
     ) -> list[Document]:
@@ -89,9 +106,11 @@ class ApplicationSubmission(ApplicationService):
         retry: Idempotent | None,
         days: int,
         relied: list[Document],
+        actor: Actor | None = None,
     ) -> ApplicationView:
         """Puts the case in (or back into) the acceptance queue with `days` working days for
-        the desk; the clock runs again from today."""
+        the desk; the clock runs again from today. `actor`: who sends it, when not the
+        citizen (a window clerk for a walk-in visitor)."""
         app = bundle.application
         first = app.status is Status.DRAFT
         now = self._clock.now()
@@ -99,7 +118,8 @@ class ApplicationSubmission(ApplicationService):
         calendar = self._reference.calendar(app.county)
         due = calendar.add_working_days(when.today, days)
         after = working_copy(app)
-        events = after.submit(due, calendar.estimated(due), citizen_actor(app, citizen_id), when)
+        by = actor or citizen_actor(app, citizen_id)
+        events = after.submit(due, calendar.estimated(due), by, when)
         guards = [key_guard(retry, app.application_id, now)] if retry else []
         try:
             still_clean = {d.document_id: d for d in relied}.values()  # each item once
@@ -107,13 +127,15 @@ class ApplicationSubmission(ApplicationService):
             self._cases.save(app, after, events, extra=extra, guards=guards)
         except Conflict:
             if replayed(self._keys, retry) is not None:  # this same request, a moment earlier
-                return self.view(citizen_id, app.application_id)
+                current = self._cases.load(app.application_id) or bundle
+                self._print_receipt(current, by)
+                return self._view(current, role)
             raise
+        saved = CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks)
         if first:
             metrics.add_metric(name="ApplicationSubmitted", unit="Count", value=1)
-        return self._view(
-            CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), role
-        )
+            self._print_receipt(saved, by)
+        return self._view(saved, role)
 
     def send_supplement(
         self, citizen_id: str, case_id: str, key: str | None, fingerprint: str

@@ -59,6 +59,7 @@ def summary(app: Application) -> ApplicationSummary:
         applicant_name=app.applicant.name,
         created_at=app.created_at,
         submitted_at=app.submitted_at,
+        channel=app.channel,
     )
 
 
@@ -186,6 +187,8 @@ def application_view(
         rating=app.rating,
         rectification=app.rectification,
         your_role=role,
+        channel=app.channel,
+        hall=app.hall,
     )
 
 

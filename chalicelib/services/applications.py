@@ -239,7 +239,14 @@ class ApplicationService:
         self, citizen_id: str, case_id: str, request: DocumentRequest
     ) -> DocumentUpload:
         bundle, _ = load_for_citizen(self._cases, case_id, citizen_id)
-        app = bundle.application
+        return self._register_document(bundle.application, request, citizen_id)
+
+    def _register_document(
+        self, app: Application, request: DocumentRequest, uploaded_by: str
+    ) -> DocumentUpload:
+        """Registers a document of `app` (pending until the scan consumer checks the file)
+        and returns the presigned POST to upload it with."""
+        case_id = app.application_id
         if app.status not in OPEN_FOR_DOCUMENTS:
             raise Conflict(f"Documents can be added only before submission ({app.status.value}).")
         if request.material_code not in {m.code for m in app.materials}:
@@ -263,7 +270,7 @@ class ApplicationService:
             sha256=request.sha256,
             status=DocumentStatus.PENDING,
             requested_at=now,
-            uploaded_by=citizen_id,
+            uploaded_by=uploaded_by,
         )
         self._cases.put_document(case_id, document, MAX_DOCUMENTS)
         form = self._storage.upload_form(

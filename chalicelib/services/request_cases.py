@@ -22,9 +22,7 @@ from chalicelib.domain.request_parts import (
     Moment,
     Photo,
 )
-from chalicelib.domain.sms import SmsMessage, SmsPurpose
 from chalicelib.errors import Conflict, FieldError, NotFound
-from chalicelib.observability import logger
 from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.request_views import (
@@ -58,6 +56,9 @@ class Filer:
     quota_owner: str = ""  # whose daily filing quota it counts against (the client filing)
     quota_scale: int = 1  # a liaison officer or a partner app files for many residents
     county: str | None = None  # the county it is filed with (Open311's jurisdiction_id)
+    hall: str | None = None  # the service hall it is filed at (window, terminal)
+    own_quota: bool = False  # the owner's own daily quota too (a terminal acts as them)
+    served: dict[str, str] | None = None  # the walk-in visitor: name, ID number masked
 
 
 def end_of_working_day(
@@ -267,33 +268,3 @@ class RequestCases:
             ),
             rating_until=now + timedelta(days=self._settings.request_rating_days),
         )
-
-    def _announce(self, req: ServiceRequest, events: list[TimelineEvent]) -> None:
-        """Tells the filer (by SMS, where the filing left a phone) of the saved moves that
-        concern them: a refusal (its reason is read after signing in: no free text goes in a
-        text message) and a resolution."""
-        for e in events:
-            if e.type == "not_accepted":
-                self._notify(req, SmsPurpose.REQUEST_REFUSED)
-            elif e.type == "resolved":
-                self._notify(req, SmsPurpose.REQUEST_RESOLVED)
-
-    def _notify(self, req: ServiceRequest, purpose: SmsPurpose) -> None:
-        if self._sms is None or not req.owner_phone:
-            return
-        try:
-            county = self._reference.county_named(req.county, "jurisdiction")
-            message = SmsMessage.request_notice(
-                req.owner_phone, county.sms_signature, purpose, req.number
-            )
-        except Exception as exc:  # noqa: BLE001 - an SMS never undoes a recorded decision
-            # Not logged with its message: a validation error could quote the phone number.
-            logger.warning(
-                "request notification not built",
-                extra={"purpose": purpose.value, "error": type(exc).__name__},
-            )
-            return
-        try:
-            self._sms.dispatch(message)
-        except Exception:  # noqa: BLE001 - an SMS never undoes a recorded decision
-            logger.exception("request notification not queued")

@@ -112,6 +112,7 @@ class RequestFiling(RequestCases):
             filed_by=filer.actor,
             channel=filer.channel,
             partner=filer.partner,
+            hall=filer.hall,
             category=category.code,
             category_name=category.name,
             category_name_en=category.name_en,
@@ -137,7 +138,7 @@ class RequestFiling(RequestCases):
         if isinstance(location, GridLocation) and location.address is None:
             req.address = self._reference.jurisdictions(county.code).nodes[jurisdiction].name
         events = self._filed_events(req, filer, now)
-        guards = [self._quota(filer, now), *claims]
+        guards = [*self._quotas(filer, now), *claims]
         if retry is not None:
             guards.append(key_guard(retry, req.request_id, now))
         departments = self._reference.departments(county.code)
@@ -176,10 +177,26 @@ class RequestFiling(RequestCases):
                 "Filed by the liaison officer for a resident",
             ),
             Channel.OPEN311: ("通过合作应用提交诉求", "Filed through a partner app (Open311)"),
+            Channel.WINDOW: (
+                "窗口工作人员代来访群众提交诉求",
+                "Filed at the window by a clerk for a walk-in visitor",
+            ),
+            Channel.TERMINAL: (
+                "群众通过自助服务终端提交诉求",
+                "Filed by the citizen at a self-service terminal",
+            ),
         }[filer.channel]
         unit_name = "街道（乡镇）" if routing.dispatch_unit != req.county else "县"
         return [
-            event(self._clock, "submitted", via[0], via[1], filer.actor, at=now),
+            event(
+                self._clock,
+                "submitted",
+                via[0],
+                via[1],
+                filer.actor,
+                at=now,
+                **({"visitor": filer.served} if filer.served else {}),
+            ),
             event(
                 self._clock,
                 "routed",
@@ -194,15 +211,15 @@ class RequestFiling(RequestCases):
             ),
         ]
 
-    def _quota(self, filer: Filer, now: datetime) -> Guarded:
-        """The filer's daily quota of requests (a partner's scaled up)."""
-        return daily_quota(
-            filer.quota_owner or filer.owner_id,
-            "requests",
-            self._settings.requests_per_day * filer.quota_scale,
-            now,
-            "requests",
-        )
+    def _quotas(self, filer: Filer, now: datetime) -> list[Guarded]:
+        """The filer's daily quota of requests (a partner's scaled up), and the owner's own
+        too when the filer acts as them (a terminal)."""
+        per_day = self._settings.requests_per_day
+        owner = filer.quota_owner or filer.owner_id
+        quotas = [daily_quota(owner, "requests", per_day * filer.quota_scale, now, "requests")]
+        if filer.own_quota and owner != filer.owner_id:
+            quotas.append(daily_quota(filer.owner_id, "requests", per_day, now, "requests"))
+        return quotas
 
     def file_for_citizen(
         self, citizen_id: str, body: RequestCreate, key: str | None, fingerprint: str

@@ -303,6 +303,7 @@ def test_a_liaison_officer_files_for_a_resident(
     path = f"/admin/requests/{filed['request_id']}"
     act(api, "wenshang-dispatcher", f"{path}/triage", {"action": "assign", "departments": ["cgj"]})
     act(api, "cgj-reviewer", f"{path}/reply", {"text": "已清运", "done": True})
+    pump.drain()  # the change feed tells the resident
     assert any(m.phone == "13953700009" and "已办结" in m.text for m in sms.sent)
 
 
