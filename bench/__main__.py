@@ -85,6 +85,20 @@ def requests() -> None:
     )
 
 
+def notifications() -> None:
+    from bench.notifications import measure
+
+    print("Notifications per state change: one timeline event, one recipient (warm, moto)")
+    for what, calls, write_units, read_units in measure():
+        ops = ", ".join(f"{op} {n}" for op, n in sorted(calls.items())) or "-"
+        scan = "   ^ SCAN — not allowed" if "Scan" in calls else ""
+        print(
+            f"  {what:46s} {sum(calls.values()):2d} calls  {write_units:4.1f} W "
+            f"{read_units:4.1f} R  {ops}{scan}"
+        )
+    print("  each further recipient (a granted agent) costs the same again; no Scan")
+
+
 def supervision() -> None:
     from bench.supervision import generator_throughput, stats_reads
 
@@ -171,6 +185,8 @@ def main() -> None:
     applications()
     print()
     requests()
+    print()
+    notifications()
     print()
     supervision()
     print()

@@ -67,6 +67,16 @@ def sms_credentials_secret_name(stage: str) -> str:
     return f"{APP}/{stage}/sms-credentials"
 
 
+def sms_callback_secret_name(stage: str) -> str:
+    """The path key of Tencent Cloud SMS's status callback URL, {"callback_key": …}."""
+    return f"{APP}/{stage}/sms-callback"
+
+
+def wechat_secret_name(stage: str) -> str:
+    """The WeChat official account's {"app_secret": …, "token": …}, set by operators."""
+    return f"{APP}/{stage}/wechat"
+
+
 # Photo uploads are tagged unclaimed until a request, reply or visit takes them; the bucket's
 # lifecycle expires what stays unclaimed (infra/template.py), the store re-tags what is taken.
 UPLOAD_STATE_TAG = ("bianmin-state", "unclaimed")

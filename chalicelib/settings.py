@@ -14,6 +14,42 @@ from chalicelib import resources
 TemplateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,32}$")]
 
 
+# The optional settings, each read from its own variable (`from_env` sets the others: the
+# stage, the region and the resources).
+ENVIRONMENT: dict[str, str] = {
+    "sms_backend": "BIANMIN_SMS_BACKEND",
+    "outbox_path": "BIANMIN_OUTBOX_PATH",
+    "sms_dead_letter_url": "BIANMIN_SMS_DEAD_LETTER_URL",
+    "sms_sdk_app_id": "BIANMIN_SMS_SDK_APP_ID",
+    "sms_templates": "BIANMIN_SMS_TEMPLATES",
+    "sms_region": "BIANMIN_SMS_REGION",
+    "sms_endpoint": "BIANMIN_SMS_ENDPOINT",
+    "sms_credentials_secret_id": "BIANMIN_SMS_CREDENTIALS_SECRET_ID",
+    "sms_timeout_seconds": "BIANMIN_SMS_TIMEOUT_SECONDS",
+    "sms_callback_secret_id": "BIANMIN_SMS_CALLBACK_SECRET_ID",
+    "wechat_app_id": "BIANMIN_WECHAT_APP_ID",
+    "wechat_secret_id": "BIANMIN_WECHAT_SECRET_ID",
+    "wechat_template_id": "BIANMIN_WECHAT_TEMPLATE_ID",
+    "wechat_endpoint": "BIANMIN_WECHAT_ENDPOINT",
+    "token_ttl_seconds": "BIANMIN_TOKEN_TTL_SECONDS",
+    "otp_ttl_seconds": "BIANMIN_OTP_TTL_SECONDS",
+    "otp_resend_seconds": "BIANMIN_OTP_RESEND_SECONDS",
+    "otp_max_per_hour": "BIANMIN_OTP_MAX_PER_HOUR",
+    "otp_max_attempts": "BIANMIN_OTP_MAX_ATTEMPTS",
+    "reference_max_age_seconds": "BIANMIN_REFERENCE_MAX_AGE_SECONDS",
+    "staff_cache_seconds": "BIANMIN_STAFF_CACHE_SECONDS",
+    "review_seconds_per_day": "BIANMIN_REVIEW_SECONDS_PER_DAY",
+    "public_url": "BIANMIN_PUBLIC_URL",
+    "request_accept_hours": "BIANMIN_REQUEST_ACCEPT_HOURS",
+    "request_rating_days": "BIANMIN_REQUEST_RATING_DAYS",
+    "duplicate_days": "BIANMIN_DUPLICATE_DAYS",
+    "otp_max_per_source_hour": "BIANMIN_OTP_MAX_PER_SOURCE_HOUR",
+    "requests_per_day": "BIANMIN_REQUESTS_PER_DAY",
+    "applications_per_day": "BIANMIN_APPLICATIONS_PER_DAY",
+    "uploads_per_day": "BIANMIN_UPLOADS_PER_DAY",
+}
+
+
 class Settings(BaseModel):
     """Everything the app reads from its environment, validated once."""
 
@@ -53,6 +89,24 @@ class Settings(BaseModel):
         default=None, description='Secrets Manager secret: {"secret_id": …, "secret_key": …}'
     )
     sms_timeout_seconds: int = Field(default=5, ge=1, le=20)
+    sms_callback_secret_id: str | None = Field(
+        default=None,
+        description='Secrets Manager secret {"callback_key": …}: the path key of Tencent\'s '
+        "status callback URL (none: receipts are refused)",
+    )
+    # WeChat official account (docs/ARCHITECTURE.md, "WeChat"): none configured, no WeChat.
+    wechat_app_id: str | None = Field(default=None, pattern=r"^wx[0-9a-f]{16}$")
+    wechat_secret_id: str | None = Field(
+        default=None, description='Secrets Manager secret: {"app_secret": …, "token": …}'
+    )
+    wechat_template_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The approved template message 办件进度提醒",
+    )
+    wechat_endpoint: str | None = Field(
+        default=None, pattern=r"^https?://", description="Another API address (the local fake)"
+    )
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     otp_ttl_seconds: int = Field(default=300, ge=30, le=3_600)
     otp_resend_seconds: int = Field(default=60, ge=0, le=3_600)
@@ -108,34 +162,7 @@ class Settings(BaseModel):
                 "BIANMIN_SIGNING_SECRET_ID", resources.signing_secret_name(stage)
             ),
         }
-        optional = {
-            "sms_backend": "BIANMIN_SMS_BACKEND",
-            "outbox_path": "BIANMIN_OUTBOX_PATH",
-            "sms_dead_letter_url": "BIANMIN_SMS_DEAD_LETTER_URL",
-            "sms_sdk_app_id": "BIANMIN_SMS_SDK_APP_ID",
-            "sms_templates": "BIANMIN_SMS_TEMPLATES",
-            "sms_region": "BIANMIN_SMS_REGION",
-            "sms_endpoint": "BIANMIN_SMS_ENDPOINT",
-            "sms_credentials_secret_id": "BIANMIN_SMS_CREDENTIALS_SECRET_ID",
-            "sms_timeout_seconds": "BIANMIN_SMS_TIMEOUT_SECONDS",
-            "token_ttl_seconds": "BIANMIN_TOKEN_TTL_SECONDS",
-            "otp_ttl_seconds": "BIANMIN_OTP_TTL_SECONDS",
-            "otp_resend_seconds": "BIANMIN_OTP_RESEND_SECONDS",
-            "otp_max_per_hour": "BIANMIN_OTP_MAX_PER_HOUR",
-            "otp_max_attempts": "BIANMIN_OTP_MAX_ATTEMPTS",
-            "reference_max_age_seconds": "BIANMIN_REFERENCE_MAX_AGE_SECONDS",
-            "staff_cache_seconds": "BIANMIN_STAFF_CACHE_SECONDS",
-            "review_seconds_per_day": "BIANMIN_REVIEW_SECONDS_PER_DAY",
-            "public_url": "BIANMIN_PUBLIC_URL",
-            "request_accept_hours": "BIANMIN_REQUEST_ACCEPT_HOURS",
-            "request_rating_days": "BIANMIN_REQUEST_RATING_DAYS",
-            "duplicate_days": "BIANMIN_DUPLICATE_DAYS",
-            "otp_max_per_source_hour": "BIANMIN_OTP_MAX_PER_SOURCE_HOUR",
-            "requests_per_day": "BIANMIN_REQUESTS_PER_DAY",
-            "applications_per_day": "BIANMIN_APPLICATIONS_PER_DAY",
-            "uploads_per_day": "BIANMIN_UPLOADS_PER_DAY",
-        }
-        for field, var in optional.items():
+        for field, var in ENVIRONMENT.items():
             if env.get(var):
                 values[field] = env[var]
         return cls.model_validate(values)

@@ -21,8 +21,11 @@ from chalicelib.store.table import Table
 from devstack.provision import Provisioned, provision
 from devstack.seed import Seeded, seed, write_local_files
 from devstack.sigv4 import SigV4Verifier
+from devstack.wechat_fake import FakeWeChat
 
 ROOT = Path(__file__).resolve().parent.parent
+# The local official account's one approved template (办件进度提醒).
+LOCAL_WECHAT_TEMPLATE = "bianmin-local-progress"
 
 
 def free_port() -> int:
@@ -64,6 +67,7 @@ class LocalStack:
         self._server_thread: threading.Thread | None = None
         self._server = None
         self.pump = None
+        self.wechat: FakeWeChat | None = None
         self.provisioned: Provisioned | None = None
         self.seeded: Seeded | None = None
         self.endpoint = ""
@@ -119,6 +123,37 @@ class LocalStack:
         env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
+    def _start_wechat(self, clients: AwsClients) -> None:
+        """The local fake of WeChat's official-account API (devstack/wechat_fake.py): the app's
+        WeChat adapter talks to it as to api.weixin.qq.com, and it pushes each message's
+        outcome to the API's /wechat/events, signed with the account token — unless an
+        account is configured in the environment already."""
+        env = os.environ
+        if env.get("BIANMIN_WECHAT_APP_ID"):
+            return
+        fake = FakeWeChat(
+            templates={LOCAL_WECHAT_TEMPLATE},
+            callback_url=f"{self.api_url}/wechat/events",
+            record_path=str(self.config.local_dir / "wechat.jsonl"),
+            port=int(env.get("BIANMIN_WECHAT_PORT", "0")),
+        ).start()
+        self.wechat = fake
+        name = resources.wechat_secret_name(self.config.stage)
+        value = json.dumps({"app_secret": fake.app_secret, "token": fake.token})
+        sm = clients.client("secretsmanager")
+        try:
+            arn = sm.create_secret(Name=name, SecretString=value)["ARN"]
+        except sm.exceptions.ResourceExistsException:
+            arn = sm.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+        env.update(
+            {
+                "BIANMIN_WECHAT_APP_ID": fake.app_id,
+                "BIANMIN_WECHAT_SECRET_ID": str(arn),
+                "BIANMIN_WECHAT_TEMPLATE_ID": LOCAL_WECHAT_TEMPLATE,
+                "BIANMIN_WECHAT_ENDPOINT": fake.url,
+            }
+        )
+
     def start(self) -> None:
         self.endpoint = self._start_aws()
         self._environment(self.endpoint)
@@ -135,6 +170,7 @@ class LocalStack:
                 "BIANMIN_OUTBOX_PATH": str(self.config.local_dir / "outbox.jsonl"),
             }
         )
+        self._start_wechat(clients)
         clock = SystemClock()
         self.seeded = seed(
             Table(clients, self.provisioned.table),
@@ -155,6 +191,7 @@ class LocalStack:
                     "bucket": self.provisioned.bucket,
                     "queues": self.provisioned.queue_urls,
                     "state_machine_arn": self.provisioned.state_machine_arn,
+                    "wechat_fake": self.wechat.url if self.wechat else None,
                 },
                 indent=2,
             )
@@ -219,6 +256,8 @@ class LocalStack:
             self._server.server.server_close()
         if self.pump is not None:
             self.pump.stop()
+        if self.wechat is not None:
+            self.wechat.stop()
         if self._moto is not None:
             self._moto.stop()
 
@@ -236,6 +275,14 @@ class LocalStack:
                 f"{self.api_url}/services?county=370830",
                 f"  AWS endpoint   {aws}, region {self.config.region}",
                 f"  Demo citizen   {phone}  → POST /auth/otp, code in {local}/outbox.jsonl",
+                *(
+                    [
+                        f"  WeChat (fake)  {self.wechat.url}/fake/authorize?openid=<any> gives the "
+                        f"code for PUT /me/wechat; messages in {local}/wechat.jsonl"
+                    ]
+                    if self.wechat
+                    else []
+                ),
                 f"  Staff keys     {local}/aws/credentials (profiles), roles in {local}/staff.json",
                 f"  Signed calls   source {local}/env && awscurl --profile jxj-reviewer "
                 f"--service execute-api {self.api_url}/admin/me",

@@ -31,6 +31,7 @@ ADMIN_CIDRS = "AdminSourceCidrs"
 API_ACCOUNT_ROLE = "ManageApiGatewayLogsRole"
 SMS_CONCURRENCY = "SmsConcurrency"
 SMS_APP_ID, SMS_TEMPLATES, SMS_REGION = "SmsSdkAppId", "SmsTemplates", "SmsRegion"
+WECHAT_APP_ID, WECHAT_TEMPLATE_ID = "WechatAppId", "WechatTemplateId"
 
 HAS_ALARM_EMAIL = "HasAlarmEmail"
 HAS_DOMAIN = "HasDomainName"
@@ -140,6 +141,20 @@ def parameters() -> Json:
             "Default": "ap-guangzhou",
             "AllowedValues": ["ap-guangzhou", "ap-beijing", "ap-nanjing"],
             "Description": "Tencent Cloud SMS's API region",
+        },
+        WECHAT_APP_ID: {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(wx[0-9a-f]{16})?$",
+            "ConstraintDescription": "the official account's AppID (wx and 16 hex digits)",
+            "Description": "WeChat official account (公众号) AppID; empty: no WeChat messages",
+        },
+        WECHAT_TEMPLATE_ID: {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^[A-Za-z0-9_-]{0,64}$",
+            "Description": "The account's approved template message 办件进度提醒 (fields "
+            "character_string1, thing2, phrase3, time4); empty: no WeChat messages",
         },
     }
 

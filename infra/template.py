@@ -40,6 +40,8 @@ REVIEW_QUEUE = "ReviewTasksQueue"
 NOTIFICATIONS_QUEUE = "NotificationsQueue"
 SECRET = "SigningSecret"  # noqa: S105 (a logical id, not a secret)
 SMS_SECRET = "SmsCredentialsSecret"  # noqa: S105 (a logical id, not a secret)
+SMS_CALLBACK_SECRET = "SmsCallbackSecret"  # noqa: S105 (a logical id, not a secret)
+WECHAT_SECRET = "WechatSecret"  # noqa: S105 (a logical id, not a secret)
 STATE_MACHINE = "ApprovalStateMachine"
 STATE_MACHINE_ROLE = "ApprovalWorkflowRole"
 STREAM_FAILURES = "StatsStreamFailures"  # batches of the table's stream that kept failing
@@ -90,7 +92,10 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "APIHandler",
         "ApiHandlerRole",
-        grants=("table", "documents", "enqueue", "signing_secret", "workflow"),
+        # The providers' callbacks (SMS receipts, WeChat events) and the WeChat binding.
+        grants=("table", "documents", "enqueue", "signing_secret", "workflow", "callbacks"),
+        # The key of Tencent's status callback URL (not the SMS API key: the sender's alone).
+        own_environment=(("BIANMIN_SMS_CALLBACK_SECRET_ID", {"Ref": SMS_CALLBACK_SECRET}),),
     ),
     Function("CitizenAuthorizer", "CitizenAuthorizerRole", grants=("signing_secret",)),
     # One sweep at a time: a second would only find the first one's work done.
@@ -141,7 +146,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "NotifyApplicants",
         "NotifyApplicantsRole",
-        grants=("table", "enqueue"),
+        grants=("table", "enqueue", "wechat"),
         consumes=(NOTIFICATIONS_QUEUE,),
     ),
     Function(
@@ -404,6 +409,41 @@ def sms_credentials_secret(stage: str) -> Json:
     }
 
 
+def sms_callback_secret(stage: str) -> Json:
+    """The key in Tencent's status callback URL (…/callbacks/tencent-sms/<key>): generated
+    here; an operator copies the URL into Tencent's console (docs/DEPLOY.md)."""
+    return {
+        "Type": "AWS::SecretsManager::Secret",
+        **operations.RETAINED,
+        "Properties": {
+            "Name": resources.sms_callback_secret_name(stage),
+            "Description": f"{resources.APP} {stage}: the path key of Tencent Cloud SMS's status "
+            'callback URL, {"callback_key": …}',
+            "GenerateSecretString": {
+                "SecretStringTemplate": "{}",
+                "GenerateStringKey": "callback_key",
+                "PasswordLength": 40,
+                "ExcludePunctuation": True,
+            },
+        },
+    }
+
+
+def wechat_secret(stage: str) -> Json:
+    """The official account's AppSecret and server-URL token: created empty, filled in by an
+    operator (docs/DEPLOY.md); until then WeChat is not used (SMS and the inbox carry all)."""
+    return {
+        "Type": "AWS::SecretsManager::Secret",
+        **operations.RETAINED,
+        "Properties": {
+            "Name": resources.wechat_secret_name(stage),
+            "Description": f"{resources.APP} {stage}: WeChat official account "
+            '{"app_secret": …, "token": …}',
+            "SecretString": '{"app_secret": "", "token": ""}',
+        },
+    }
+
+
 # --- workflow -----------------------------------------------------------------------------
 
 
@@ -552,6 +592,16 @@ def _grant(name: str, stage: str) -> list[Json]:
         "forward_notifications": [
             _statement("ForwardNotifications", ["sqs:SendMessage"], _queue_arn(NOTIFICATIONS_QUEUE))
         ],
+        "wechat": [
+            _statement("WechatSecret", ["secretsmanager:GetSecretValue"], {"Ref": WECHAT_SECRET})
+        ],
+        "callbacks": [
+            _statement(
+                "ProviderCallbackSecrets",
+                ["secretsmanager:GetSecretValue"],
+                [{"Ref": WECHAT_SECRET}, {"Ref": SMS_CALLBACK_SECRET}],
+            )
+        ],
         "signing_secret": [
             _statement("SigningSecret", ["secretsmanager:GetSecretValue"], {"Ref": SECRET})
         ],
@@ -633,6 +683,9 @@ def environment() -> dict[str, Any]:
         "BIANMIN_NOTIFICATIONS_QUEUE_URL": {"Ref": NOTIFICATIONS_QUEUE},
         "BIANMIN_SIGNING_SECRET_ID": {"Ref": SECRET},
         "BIANMIN_STATE_MACHINE_ARN": {"Ref": STATE_MACHINE},
+        "BIANMIN_WECHAT_SECRET_ID": {"Ref": WECHAT_SECRET},
+        "BIANMIN_WECHAT_APP_ID": {"Ref": operations.WECHAT_APP_ID},
+        "BIANMIN_WECHAT_TEMPLATE_ID": {"Ref": operations.WECHAT_TEMPLATE_ID},
         # A custom domain's address; without one, each request's own (the stage's URL).
         "BIANMIN_PUBLIC_URL": {
             "Fn::If": [
@@ -781,6 +834,14 @@ def outputs() -> Json:
             "Description": 'Put Tencent Cloud SMS\'s key pair here: {"secret_id", "secret_key"}',
             "Value": {"Ref": SMS_SECRET},
         },
+        "SmsCallbackSecretArn": {
+            "Description": "Its callback_key ends Tencent's status callback URL",
+            "Value": {"Ref": SMS_CALLBACK_SECRET},
+        },
+        "WechatSecretArn": {
+            "Description": 'Put the official account\'s {"app_secret", "token"} here',
+            "Value": {"Ref": WECHAT_SECRET},
+        },
         "ApprovalStateMachineArn": {"Value": {"Ref": STATE_MACHINE}},
     }
     for queue_id in resources.QUEUES:
@@ -864,6 +925,8 @@ def merge_template(stage: str, *, private: bool = False) -> Json:
         EVENTS_QUEUE_POLICY: events_queue_policy(stage),
         SECRET: signing_secret(stage),
         SMS_SECRET: sms_credentials_secret(stage),
+        SMS_CALLBACK_SECRET: sms_callback_secret(stage),
+        WECHAT_SECRET: wechat_secret(stage),
         STATE_MACHINE_ROLE: state_machine_role(),
         STATE_MACHINE: state_machine(stage),
         REST_API: rest_api(stage, private),

@@ -25,16 +25,18 @@ NotificationKind = SmsPurpose
 class Channel(StrEnum):
     INBOX = "inbox"
     SMS = "sms"
+    WECHAT = "wechat"  # the county's official account (公众号) template message
 
 
 class DeliveryStatus(StrEnum):
-    DELIVERED = "delivered"  # in the inbox
-    PENDING = "pending"  # recorded, not yet on the SMS queue (queued at least once)
+    DELIVERED = "delivered"  # in the inbox; on the phone (the provider's receipt)
+    PENDING = "pending"  # recorded, not yet on the SMS queue / to WeChat (done at least once)
     QUEUED = "queued"  # on the SMS queue
     HELD = "held"  # quiet hours: released at 08:00 Beijing time
-    SENT = "sent"  # the provider took it
+    SENT = "sent"  # the provider took it (its id recorded); its receipt is awaited
     FAILED = "failed"  # the provider refused it, or there is no phone to send it to
     SKIPPED = "skipped_by_preference"  # the citizen opted out of this non-essential kind
+    CARRIED = "carried_by_wechat"  # WeChat carries it: no text (the citizen's choice)
 
 
 # Which event of which kind of case is which notification. A reply to a request that was
@@ -84,13 +86,53 @@ class InboxTemplate(Strict):
         return [name for _, name, _, _ in string.Formatter().parse(self.text) if name]
 
 
+WECHAT_FIELD = re.compile(r"^(thing|character_string|time|phrase|number)[0-9]{1,2}$")
+# WeChat's limits on a template field's value, by the field's type (公众号模板消息 rules).
+WECHAT_FIELD_LIMITS = {"thing": 20, "character_string": 32, "time": 32, "phrase": 5, "number": 32}
+
+
+class WechatTemplate(Strict):
+    """One kind's template message: the approved template's fields (typed by their names:
+    thing1, character_string2, time3 …), each a text with named placeholders."""
+
+    kind: NotificationKind
+    version: int = Field(ge=1)
+    fields: dict[str, str] = Field(min_length=1, max_length=5)
+
+    @model_validator(mode="after")
+    def _typed_fields(self) -> WechatTemplate:
+        for name in self.fields:
+            if not WECHAT_FIELD.match(name):
+                raise ValueError(f"{self.kind}: {name} is not a WeChat template field")
+        return self
+
+    @property
+    def placeholders(self) -> list[str]:
+        return [
+            name
+            for text in self.fields.values()
+            for _, name, _, _ in string.Formatter().parse(text)
+            if name
+        ]
+
+    def render(self, values: dict[str, str]) -> dict[str, str]:
+        """Each field filled in, cut to its type's length (WeChat refuses a longer value)."""
+        filled = {}
+        for name, text in self.fields.items():
+            limit = WECHAT_FIELD_LIMITS[WECHAT_FIELD.match(name)[1]]  # type: ignore[index]
+            value = render(text, values)
+            filled[name] = value if len(value) <= limit else value[: limit - 1] + "…"
+        return filled
+
+
 class TemplateBook(Strict):
-    """The notification templates file, validated: every kind has a rule and an inbox
-    template; samples fill every placeholder (the preview's defaults)."""
+    """The notification templates file, validated: every kind has a rule, an inbox template
+    and a WeChat template; samples fill every placeholder (the preview's defaults)."""
 
     about: str = ""
     kinds: dict[NotificationKind, KindRule]
     inbox: list[InboxTemplate]
+    wechat: list[WechatTemplate]
     samples: dict[str, str]
 
     @model_validator(mode="after")
@@ -100,7 +142,9 @@ class TemplateBook(Strict):
             raise ValueError("every notification kind needs one rule and one inbox template")
         if len(self.inbox) != len(kinds):
             raise ValueError("one inbox template per kind")
-        for template in self.inbox:
+        if {t.kind for t in self.wechat} != kinds or len(self.wechat) != len(kinds):
+            raise ValueError("one WeChat template per kind")
+        for template in [*self.inbox, *self.wechat]:
             missing = set(template.placeholders) - set(self.samples)
             if missing:
                 raise ValueError(f"{template.kind}: no sample for {sorted(missing)}")
@@ -108,6 +152,9 @@ class TemplateBook(Strict):
 
     def inbox_template(self, kind: NotificationKind) -> InboxTemplate:
         return next(t for t in self.inbox if t.kind is kind)
+
+    def wechat_template(self, kind: NotificationKind) -> WechatTemplate:
+        return next(t for t in self.wechat if t.kind is kind)
 
     def rule(self, kind: NotificationKind) -> KindRule:
         return self.kinds[kind]
@@ -168,15 +215,26 @@ def quiet_hours_end(at: datetime) -> datetime:
 
 class NotificationPreferences(Strict):
     """Per channel, what the citizen receives: every notification (`all`) or the essential ones
-    only. The inbox always receives everything (it is where the case's record is read)."""
+    only. The inbox always receives everything (it is where the case's record is read).
+    WeChat (once bound) may also be `off`; what it carries is not texted too unless
+    `sms_with_wechat` (a text costs the county; WeChat does not)."""
 
     sms: Literal["all", "essential"] = "all"
     inbox: Literal["all"] = Field(default="all", description="Always all: it cannot be turned off")
+    wechat: Literal["all", "essential", "off"] = Field(
+        default="all", description="The official account's messages, once bound (/me/wechat)"
+    )
+    sms_with_wechat: bool = Field(
+        default=False, description="Text me as well what WeChat already told me"
+    )
 
     def wants(self, channel: Channel, rule: KindRule) -> bool:
-        if rule.essential or channel is Channel.INBOX:
+        if channel is Channel.INBOX:
             return True
-        return getattr(self, channel.value) == "all"
+        chosen = getattr(self, channel.value)
+        if chosen == "off":
+            return False
+        return rule.essential or chosen == "all"
 
 
 # ---- what is stored
@@ -190,6 +248,10 @@ class ChannelDelivery(Strict):
     at: Instant
     release_at: Instant | None = None
     reason: str | None = None
+    provider_id: str | None = Field(
+        default=None, description="The provider's id of the message (SMS SerialNo, WeChat msgid)"
+    )
+    updated_at: Instant | None = None
 
 
 class Notification(Strict):

@@ -85,6 +85,18 @@ _FORBIDDEN_IN_PARAM = re.compile(r"[【】]|https?:|www\.|^\s|\s$", re.IGNORECAS
 _REQUEST_NUMBER = re.compile(r"(?P<month>\d{2})(?P<day>\d{2})-(?P<sequence>\d+)$")
 
 
+class NoticeRef(Strict):
+    """The notification a notice text belongs to: where its delivery status is recorded
+    (sent, delivered, failed) and whether the quiet hours hold it."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
+
+    citizen_id: str = Field(min_length=1, max_length=64)
+    notification_id: str = Field(min_length=1, max_length=64)
+    county: str = Field(pattern=r"^[0-9]{6}$")
+    urgent: bool = False
+
+
 class SmsMessage(Strict):
     """What to send to `phone`: `purpose` names the template, `params` fill it in order; the
     signature is the county's for its cases, the platform's for what is no county's (sign-in
@@ -99,6 +111,7 @@ class SmsMessage(Strict):
     purpose: SmsPurpose
     params: tuple[str, ...] = Field(max_length=10)
     expires_at: datetime | None = None
+    notice: NoticeRef | None = None
 
     @model_validator(mode="after")
     def _fits_the_template(self) -> SmsMessage:
@@ -130,11 +143,22 @@ class SmsMessage(Strict):
 
     @classmethod
     def request_notice(
-        cls, phone: str, signature: str, purpose: SmsPurpose, number: str
+        cls,
+        phone: str,
+        signature: str,
+        purpose: SmsPurpose,
+        number: str,
+        notice: NoticeRef | None = None,
     ) -> SmsMessage:
-        """A notice about request `number` (…SQ20261127-000123): the filing date and the
+        """A notice about case `number` (…SQ20261127-000123): the filing date and the
         sequence's last six digits name it to its filer within any variable limit."""
-        return cls(phone=phone, signature=signature, purpose=purpose, params=_request_ref(number))
+        return cls(
+            phone=phone,
+            signature=signature,
+            purpose=purpose,
+            params=_request_ref(number),
+            notice=notice,
+        )
 
     @property
     def text(self) -> str:

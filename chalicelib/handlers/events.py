@@ -86,7 +86,7 @@ def sweep_requests(event: CloudWatchEvent) -> None:
     changed = container().request_sweep.sweep()
     logger.info("request sweep", extra={"changed": changed})
     # The quiet hours' held texts go out with the first sweep after 08:00 Beijing time.
-    released = container().notifier.release_held()
+    released = container().held_texts.release()
     logger.info("held texts released", extra={"released": released})
 
 

@@ -23,6 +23,7 @@ from chalicelib.domain.notification_api import (
     TemplatePreview,
 )
 from chalicelib.domain.notifications import NotificationPreferences
+from chalicelib.domain.wechat import BindWechat, WechatBindingView
 from chalicelib.http.api import Call, operation
 from chalicelib.http.paths import CasePath
 
@@ -31,7 +32,7 @@ TAGS = ("notifications",)
 
 
 class TemplatePath(Strict):
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z_]{3,40}\.(inbox|sms)$")]
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z_]{3,40}\.(inbox|sms|wechat)$")]
 
 
 @operation(
@@ -133,3 +134,44 @@ def notification_stats(
     call: Call, staff: StaffMember, query: NotificationFiguresQuery
 ) -> NotificationFigures:
     return container().notification_inbox.figures(staff, query)
+
+
+@operation(
+    bp,
+    "/me/wechat",
+    summary="Whether my WeChat account is bound (and still follows the official account)",
+    tags=TAGS,
+    auth="citizen",
+    response=WechatBindingView,
+)
+def my_wechat(call: Call) -> WechatBindingView:
+    return container().wechat.view(call.citizen_id)
+
+
+@operation(
+    bp,
+    "/me/wechat",
+    "PUT",
+    summary="Bind my WeChat account by the code of WeChat's web authorisation (snsapi_base)",
+    tags=TAGS,
+    auth="citizen",
+    body=BindWechat,
+    response=WechatBindingView,
+    errors=(404, 409),  # no official account configured; bound to another citizen
+)
+def bind_wechat(call: Call, body: BindWechat) -> WechatBindingView:
+    return container().wechat.bind(call.citizen_id, body)
+
+
+@operation(
+    bp,
+    "/me/wechat",
+    "DELETE",
+    summary="Unbind my WeChat account (notifications go by SMS and the inbox again)",
+    tags=TAGS,
+    auth="citizen",
+    status=204,
+    errors=(404,),
+)
+def unbind_wechat(call: Call) -> None:
+    container().wechat.unbind(call.citizen_id)

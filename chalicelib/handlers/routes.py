@@ -42,6 +42,7 @@ MODULES = (
     "notices",
     "notifications",
     "window",
+    "provider_callbacks",
 )
 
 Route = dict[str, Any]

@@ -82,6 +82,8 @@ class Operation:
     description: str | None = None
     scheme: str | None = None  # a public route checking its own bearer token (the dashboard)
     may_create: bool = False  # a PUT that answers 201 (with Location) when it creates
+    # A body of another type, read raw by the handler (a provider's XML push).
+    accepts: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -240,6 +242,7 @@ def operation(
     scheme: str | None = None,
     may_create: bool = False,
     caller: Callable[[Call], Any] | None = None,
+    accepts: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers `fn` as the handler of METHOD PATH; see the module docstring. Staff routes
     name who may call them (`allow`) and their handler receives the resolved `staff`."""
@@ -267,6 +270,7 @@ def operation(
         description=description,
         scheme=scheme,
         may_create=may_create,
+        accepts=accepts,
     )
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -334,7 +338,8 @@ def _route(bp: Blueprint, op: Operation, view: Callable[..., Response]) -> None:
     """The Chalice route, and for a GET its HEAD, which answers exactly like GET without the
     body (RFC 9110 §9.3.2)."""
     authorizer = _authorizer_for(op.auth)
-    bp.route(op.path, methods=[op.method], authorizer=authorizer, name=op.name)(view)
+    types = {"content_types": list(op.accepts)} if op.accepts else {}
+    bp.route(op.path, methods=[op.method], authorizer=authorizer, name=op.name, **types)(view)
     if op.method != "GET":
         return
 

@@ -171,6 +171,20 @@ def _errors(op: Operation) -> set[int]:
     return errors
 
 
+def _request_body(op: Operation, keys: dict[Any, Any]) -> dict[str, Any] | None:
+    if op.body:
+        return {
+            "required": True,
+            "content": {"application/json": {"schema": keys[(op.body, "validation")]}},
+        }
+    if op.accepts:  # read raw by the handler (a provider's XML)
+        return {
+            "required": False,
+            "content": {t: {"schema": {"type": "string"}} for t in op.accepts},
+        }
+    return None
+
+
 def _operation(op: Operation, keys: dict[Any, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "operationId": op.name,
@@ -192,11 +206,9 @@ def _operation(op: Operation, keys: dict[Any, Any]) -> dict[str, Any]:
         }
     if description:
         entry["description"] = description
-    if op.body:
-        entry["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": keys[(op.body, "validation")]}},
-        }
+    body = _request_body(op, keys)
+    if body:
+        entry["requestBody"] = body
     ok: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
     types = op.content_type.split(",")
     if op.response:

@@ -139,6 +139,19 @@ class NotificationInbox:
                     urgent=rule.urgent,
                 )
             )
+            wechat = self._book.wechat_template(kind)
+            items.append(
+                TemplateView(
+                    id=f"{kind.value}.wechat",
+                    kind=kind.value,
+                    channel=Channel.WECHAT,
+                    version=wechat.version,
+                    text=_fields_text(wechat.fields),
+                    placeholders=wechat.placeholders,
+                    essential=rule.essential,
+                    urgent=rule.urgent,
+                )
+            )
         return TemplateList(items=items)
 
     def preview(self, template_id: str, body: PreviewRequest) -> TemplatePreview:
@@ -148,7 +161,7 @@ class NotificationInbox:
             kind: NotificationKind = SmsPurpose(kind_name)
         except ValueError:
             kind = SmsPurpose.OTP
-        if kind is SmsPurpose.OTP or channel not in ("inbox", "sms"):
+        if kind is SmsPurpose.OTP or channel not in ("inbox", "sms", "wechat"):
             raise NotFound(f"No notification template {template_id}.")
         if channel == "sms":
             unknown = set(body.values) - {"1", "2"}
@@ -157,6 +170,15 @@ class NotificationInbox:
             params = tuple(body.values.get(str(i + 1), s) for i, s in enumerate(_SMS_SAMPLES))
             text = render_sms(kind, params)
             return TemplatePreview(id=template_id, version=TEMPLATE_VERSIONS[kind], text=text)
+        if channel == "wechat":
+            wechat = self._book.wechat_template(kind)
+            unknown = set(body.values) - set(wechat.placeholders)
+            if unknown:
+                raise _unknown(unknown)
+            fields = wechat.render({**self._book.samples, **body.values})
+            return TemplatePreview(
+                id=template_id, version=wechat.version, text=_fields_text(fields)
+            )
         template = self._book.inbox_template(kind)
         unknown = set(body.values) - set(template.placeholders)
         if unknown:
@@ -191,3 +213,8 @@ def _unknown(names: set[str]) -> InvalidInput:
             FieldError(f"body.values.{n}", "no such placeholder", "unknown") for n in sorted(names)
         ],
     )
+
+
+def _fields_text(fields: dict[str, str]) -> str:
+    """A template message's fields, one `name: value` a line (as WeChat's console shows them)."""
+    return "\n".join(f"{name}: {value}" for name, value in fields.items())

@@ -5,6 +5,7 @@ more. A value a case does not have is left out (the template's sample is not use
 from __future__ import annotations
 
 from chalicelib.domain.application import Application
+from chalicelib.domain.calendar import BEIJING
 from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.request import ServiceRequest
 
@@ -13,10 +14,12 @@ def template_values(
     case: Application | ServiceRequest, event: TimelineEvent, county: str, samples: dict[str, str]
 ) -> dict[str, str]:
     values = {name: "" for name in samples}
-    values |= {"number": case.number, "county": county}
+    when = event.at.astimezone(BEIJING).strftime("%Y年%m月%d日 %H:%M")
+    values |= {"number": case.number, "county": county, "time": when}
     if isinstance(case, ServiceRequest):
         values |= {
             "category": case.category_name,
+            "subject": case.category_name,
             "reason": event.comment or "",
             "reply": event.comment or event.title.zh,
             # 已分派至县住建局、县供电公司联合办理 → the departments' names
@@ -27,6 +30,7 @@ def template_values(
         return values
     values |= {
         "service": case.service_name,
+        "subject": case.service_name,
         "acceptance_due": str(event.data.get("acceptance_due", "")),
         "promised_due": str(event.data.get("promised_due", "")),
         "legal_due": str(event.data.get("legal_due", "")),

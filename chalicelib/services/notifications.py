@@ -1,19 +1,20 @@
 """The notifier: the table's change feed forwards each new timeline event the applicant cares
 about to the `notifications` queue (`NotificationFeed`); its consumer (`Notifier.handle`)
 tells each recipient — the applicant, and each agent an application's applicant granted —
-on each channel, once. Channels are a port (`NotificationChannel`): the in-app inbox and SMS
-(through the SMS port) implement it; a WeChat channel is one more class with `deliver`.
+on each channel, once. Channels are a port (`NotificationChannel`, services/
+notification_channels.py): the in-app inbox, SMS (through the SMS port) and the county's
+WeChat official account.
 
 Exactly once per (event, recipient, channel): the notification is keyed by the event id and
-written only if absent, in one transaction with its unread count, its figures and its held
-SMS; only the delivery that wrote it queues its SMS (a failure to queue undoes the write, so
-the redelivered event does it all again). A redelivered event finds it and does nothing.
+written only if absent, in one transaction with its unread count and its held SMS; what it
+still has to send (the text to queue, the WeChat message) is `pending` on it until sent, so
+an event delivered again after a failure sends what is pending and nothing else. What the
+providers then make of each message is the ledger's (services/notification_ledger.py).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,28 +26,35 @@ from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.notifications import (
     Channel,
-    ChannelDelivery,
     DeliveryStatus,
-    KindRule,
     Notification,
     NotificationKind,
-    NotificationPreferences,
     TemplateBook,
     in_quiet_hours,
     kind_of,
     quiet_hours_end,
-    render,
 )
 from chalicelib.domain.request import ServiceRequest
-from chalicelib.domain.sms import TEMPLATE_VERSIONS, SmsMessage
+from chalicelib.domain.sms import NoticeRef, SmsMessage
+from chalicelib.domain.wechat import WechatRefused, WechatUnreachable
 from chalicelib.observability import logger, metrics
+from chalicelib.services.notification_channels import (
+    InboxChannel,
+    Recipient,
+    SmsChannel,
+    WechatChannel,
+    WechatMessage,
+)
+from chalicelib.services.notification_ledger import DeliveryLedger
 from chalicelib.services.notification_values import template_values
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.sms import SmsDispatch
 from chalicelib.store.identity import CitizenStore
 from chalicelib.store.notifications import NotificationStore
+from chalicelib.store.wechat_bindings import WechatBindings
 
 Case = Application | ServiceRequest
+UNFOLLOWED = 43004  # WeChat: "require subscribe" (the citizen no longer follows the account)
 NOTIFIED_EVENTS = frozenset(
     {"submitted", "accepted", "not_accepted", "supplement_requested", "review_started"}
     | {"approved", "denied", "issued", "completed", "rectified", "assigned", "replied"}
@@ -84,87 +92,30 @@ class NotificationFeed:
 
 
 @dataclass(frozen=True)
-class Recipient:
-    citizen_id: str
-    role: str  # applicant | agent
-    phone: str | None
-
-
-@dataclass(frozen=True)
 class Outgoing:
-    """One notification being made: the record, and its SMS (to queue now or hold)."""
+    """One notification being made: the record, its text (to queue now, hold, or keep in
+    case WeChat refuses) and its WeChat message."""
 
     notice: Notification
     sms: SmsMessage | None
     release_at: datetime | None
+    wechat: WechatMessage | None = None
 
 
-class NotificationChannel(Protocol):
-    """A way of reaching a recipient. `deliver` decides how this channel carries the
-    notification (and may send at once); the outcome is recorded on the notification."""
-
-    channel: Channel
-
-    def deliver(
-        self, case: Case, kind: NotificationKind, rule: KindRule, to: Recipient, at: datetime
-    ) -> tuple[ChannelDelivery, SmsMessage | None]: ...
+class WechatSender(Protocol):
+    def send_template(
+        self, openid: str, template_id: str, data: dict[str, str], url: str | None
+    ) -> str: ...
 
 
-class InboxChannel:
-    channel = Channel.INBOX
+@dataclass(frozen=True)
+class WechatAccount:
+    """The stage's official account: its sender, the approved template's id, and where a
+    message's link leads (the API's public address; none: no link)."""
 
-    def __init__(self, book: TemplateBook, values: dict[str, str]) -> None:
-        self._book, self._values = book, values
-
-    def deliver(
-        self, case: Case, kind: NotificationKind, rule: KindRule, to: Recipient, at: datetime
-    ) -> tuple[ChannelDelivery, SmsMessage | None]:
-        template = self._book.inbox_template(kind)
-        return (
-            ChannelDelivery(
-                status=DeliveryStatus.DELIVERED,
-                template_id=f"{kind.value}.inbox",
-                template_version=template.version,
-                text=render(template.text, self._values),
-                at=at,
-            ),
-            None,
-        )
-
-
-class SmsChannel:
-    """Texts through the SMS port: the kind's approved template, never free text; held in
-    quiet hours unless the kind is urgent; not sent where the citizen opted out of a
-    non-essential kind, or where no phone is known."""
-
-    channel = Channel.SMS
-
-    def __init__(self, signature: str, prefs: NotificationPreferences) -> None:
-        self._signature, self._prefs = signature, prefs
-
-    def deliver(
-        self, case: Case, kind: NotificationKind, rule: KindRule, to: Recipient, at: datetime
-    ) -> tuple[ChannelDelivery, SmsMessage | None]:
-        base = {"template_id": f"{kind.value}.sms", "template_version": TEMPLATE_VERSIONS[kind]}
-        message = (
-            SmsMessage.request_notice(to.phone, self._signature, kind, case.number)
-            if to.phone
-            else None
-        )
-        text = message.text if message else ""
-        if not self._prefs.wants(Channel.SMS, rule):
-            return ChannelDelivery(status=DeliveryStatus.SKIPPED, text=text, at=at, **base), None
-        if message is None:
-            return ChannelDelivery(
-                status=DeliveryStatus.FAILED, text=text, at=at, reason="no phone", **base
-            ), None
-        if in_quiet_hours(at) and not rule.urgent:
-            release = quiet_hours_end(at)
-            held = ChannelDelivery(
-                status=DeliveryStatus.HELD, text=text, at=at, release_at=release, **base
-            )
-            return held, message
-        return ChannelDelivery(status=DeliveryStatus.QUEUED, text=text, at=at, **base), message
+    sender: WechatSender
+    template_id: str
+    link_base: str | None = None
 
 
 class Notifier:
@@ -176,6 +127,9 @@ class Notifier:
         sms: SmsDispatch | None,
         book: TemplateBook,
         clock: Clock,
+        ledger: DeliveryLedger,
+        bindings: WechatBindings,
+        wechat: WechatAccount | None = None,
     ) -> None:
         self._store = store
         self._citizens = citizens
@@ -183,6 +137,9 @@ class Notifier:
         self._sms = sms
         self._book = book
         self._clock = clock
+        self._ledger = ledger
+        self._bindings = bindings
+        self._wechat = wechat
 
     def handle(self, body: str) -> int:
         """One forwarded event (`{"case_id", "event_id"}`): every recipient told on every
@@ -227,24 +184,32 @@ class Notifier:
     ) -> Outgoing:
         county = self._reference.county_named(case.county, "jurisdiction")
         rule = self._book.rule(kind)
-        prefs = self._store.preferences(to.citizen_id)
+        prefs, binding = self._store.recipient_settings(to.citizen_id)
         values = template_values(case, event, county.name, self._book.samples)
-        channels: list[NotificationChannel] = [
-            InboxChannel(self._book, values),
-            SmsChannel(county.sms_signature, prefs),
-        ]
-        deliveries: dict[Channel, ChannelDelivery] = {}
-        sms: SmsMessage | None = None
-        release: datetime | None = None
+        ref = NoticeRef(
+            citizen_id=to.citizen_id, notification_id=event.event_id, county=case.county
+        )
+        account = self._wechat
+        wechat = WechatChannel(
+            self._book,
+            values,
+            account.template_id if account else None,
+            binding,
+            prefs,
+            _link(account.link_base, case) if account else None,
+        )
         # Quiet hours hold what goes out in them: an event of 20:59 handled at 21:05 (or
         # replayed from the dead letters at night) waits for the morning too.
-        sending_at = max(event.at, self._clock.now())
-        for channel in channels:
-            delivery, message = channel.deliver(case, kind, rule, to, sending_at)
-            deliveries[channel.channel] = delivery
-            if message is not None:
-                sms, release = message, delivery.release_at
-        inbox = deliveries[Channel.INBOX]
+        at = max(event.at, self._clock.now())
+        inbox = InboxChannel(self._book, values).deliver(case, kind, rule, to, at)
+        by_wechat = wechat.deliver(case, kind, rule, to, at)
+        sms_channel = SmsChannel(
+            county.sms_signature, prefs, ref, by_wechat is not None and by_wechat.wechat is not None
+        )
+        texted = sms_channel.deliver(case, kind, rule, to, at)
+        deliveries = {Channel.INBOX: inbox.delivery, Channel.SMS: texted.delivery}
+        if by_wechat is not None:
+            deliveries[Channel.WECHAT] = by_wechat.delivery
         notice = Notification(
             notification_id=event.event_id,
             citizen_id=to.citizen_id,
@@ -255,41 +220,37 @@ class Notifier:
             county=case.county,
             kind=kind,
             title=self._book.inbox_template(kind).title,
-            text=inbox.text,
+            text=inbox.delivery.text,
             at=event.at,
             channels=deliveries,
         )
-        return Outgoing(notice, sms, release)
+        wechat_message = by_wechat.wechat if by_wechat else None
+        return Outgoing(notice, texted.sms, texted.delivery.release_at, wechat_message)
 
     def _send(self, out: Outgoing) -> int:
-        """Records the notification once, then queues its SMS at least once: the record says
-        `pending` until the text is on the queue, so an event delivered again after a failure
-        (or a crash) between the two queues it then; a record already past `pending` is a
-        duplicate and does nothing."""
+        """Records the notification once, then sends what it still has to: its text queued and
+        its WeChat message sent at least once — the record says `pending` until each has
+        gone, so an event delivered again after a failure (or a crash) between the two
+        sends it then; a record with nothing pending is a duplicate and does nothing."""
         notice = out.notice
         counts = {f"{c.value}_{d.status.value}": 1 for c, d in notice.channels.items()}
-        held = out.sms if out.release_at is not None else None
-        now_sms = out.sms if held is None else None
-        if now_sms is not None:
-            pending = notice.channels[Channel.SMS].model_copy(
-                update={"status": DeliveryStatus.PENDING}
-            )
+        sms = notice.channels[Channel.SMS]
+        held = out.sms if sms.status is DeliveryStatus.HELD else None
+        if sms.status is DeliveryStatus.QUEUED:
+            pending = sms.model_copy(update={"status": DeliveryStatus.PENDING})
             notice = notice.model_copy(
                 update={"channels": {**notice.channels, Channel.SMS: pending}}
             )
         recorded = self._store.record(notice, held, out.release_at)
         if recorded:
             self._count(notice, counts)
-        elif now_sms is None or not self._still_pending(notice):
-            metrics.add_metric(name="NotificationDuplicate", unit="Count", value=1)
-            return 0
-        if now_sms is not None:
-            if self._sms is None:
-                raise RuntimeError("no SMS queue is configured")
-            self._sms.dispatch(now_sms)  # raises: the event is delivered again, and queued then
-            self._store.set_channel(
-                notice.citizen_id, notice.notification_id, "sms", DeliveryStatus.QUEUED.value
-            )
+        else:
+            stored = self._store.get(notice.citizen_id, notice.notification_id)
+            if stored is None or not _pending(stored):
+                metrics.add_metric(name="NotificationDuplicate", unit="Count", value=1)
+                return 0
+            notice = stored
+        self._finish(notice, out)
         if not recorded:
             return 0
         metrics.add_metric(name="NotificationSent", unit="Count", value=1)
@@ -299,10 +260,66 @@ class Notifier:
         )
         return 1
 
-    def _still_pending(self, notice: Notification) -> bool:
-        stored = self._store.get(notice.citizen_id, notice.notification_id)
-        sms = stored.channels.get(Channel.SMS) if stored else None
-        return sms is not None and sms.status is DeliveryStatus.PENDING
+    def _finish(self, notice: Notification, out: Outgoing) -> None:
+        """Sends what the recorded `notice` still has pending: the text first (a WeChat
+        failure that raises must not leave it unqueued), then the WeChat message."""
+        sms = notice.channels.get(Channel.SMS)
+        if sms is not None and sms.status is DeliveryStatus.PENDING and out.sms is not None:
+            self._queue_sms(notice, out.sms)
+        wechat = notice.channels.get(Channel.WECHAT)
+        if wechat is not None and wechat.status is DeliveryStatus.PENDING and out.wechat:
+            self._send_wechat(notice, out)
+
+    def _queue_sms(self, notice: Notification, message: SmsMessage) -> None:
+        if self._sms is None:
+            raise RuntimeError("no SMS queue is configured")
+        self._sms.dispatch(message)  # raises: the event is delivered again, and queued then
+        self._store.mark(
+            notice.citizen_id,
+            notice.notification_id,
+            Channel.SMS.value,
+            DeliveryStatus.QUEUED.value,
+            when_in=(DeliveryStatus.PENDING.value,),
+        )
+
+    def _send_wechat(self, notice: Notification, out: Outgoing) -> None:
+        """Sends the template message; WeChat's refusal for good is recorded and the text
+        goes instead (if WeChat was carrying it); anything else raises (sent again)."""
+        message, account = out.wechat, self._wechat
+        if message is None or account is None:
+            return
+        ref = NoticeRef(
+            citizen_id=notice.citizen_id,
+            notification_id=notice.notification_id,
+            county=notice.county,
+        )
+        try:
+            msg_id = account.sender.send_template(
+                message.openid, message.template_id, message.fields, message.url
+            )
+        except (WechatUnreachable, WechatRefused) as refused:
+            self._ledger.provider_refused(ref, Channel.WECHAT.value, f"errcode {refused.code}")
+            if refused.code == UNFOLLOWED:
+                self._bindings.set_following(message.openid, False)
+            sms = notice.channels.get(Channel.SMS)
+            if sms is not None and sms.status is DeliveryStatus.CARRIED and out.sms:
+                self._text_instead(notice, out.sms)
+            return
+        self._ledger.provider_took(ref, Channel.WECHAT.value, msg_id)
+
+    def _text_instead(self, notice: Notification, message: SmsMessage) -> None:
+        """WeChat refused what it was carrying: the text goes after all (held if it is
+        night and not urgent)."""
+        now = self._clock.now()
+        urgent = bool(message.notice and message.notice.urgent)
+        carried = (DeliveryStatus.CARRIED.value,)
+        nid, citizen = notice.notification_id, notice.citizen_id
+        if in_quiet_hours(now) and not urgent:
+            if self._store.mark(citizen, nid, "sms", DeliveryStatus.HELD.value, when_in=carried):
+                self._store.hold(message, quiet_hours_end(now))
+            return
+        if self._store.mark(citizen, nid, "sms", DeliveryStatus.PENDING.value, when_in=carried):
+            self._queue_sms(notice, message)
 
     def _count(self, notice: Notification, counts: dict[str, int]) -> None:
         """The day's figures, outside the notification's transaction (a county's figure item
@@ -314,29 +331,17 @@ class Notifier:
         except Exception:  # noqa: BLE001 - the notification is recorded; a figure is not worth a retry
             logger.exception("notification figures not counted")
 
-    def release_held(self, budget_seconds: float = 12.0) -> int:
-        """Queues every held SMS whose morning has come, county after county, until the time
-        budget is spent (the next run goes on); returns how many. Each text is queued before
-        its held item is deleted: a crash between the two sends it twice, never loses it."""
-        now = self._clock.now()
-        if in_quiet_hours(now) or self._sms is None:
-            return 0
-        stop = time.monotonic() + budget_seconds
-        released = 0
-        for county in sorted(self._reference.counties()):
-            for held in self._store.due_held(county, now):
-                if time.monotonic() > stop:
-                    logger.info("held texts left for the next run", extra={"released": released})
-                    return released
-                self._sms.dispatch(held.message)
-                if not self._store.take_held(held):
-                    continue
-                self._store.set_channel(
-                    held.citizen_id, held.notification_id, "sms", DeliveryStatus.QUEUED.value
-                )
-                self._store.count(county, beijing_date(now), held.sk, {"sms_released": 1})
-                released += 1
-        return released
+
+def _pending(notice: Notification) -> bool:
+    return any(d.status is DeliveryStatus.PENDING for d in notice.channels.values())
+
+
+def _link(base: str | None, case: Case) -> str | None:
+    if not base:
+        return None
+    if isinstance(case, ServiceRequest):
+        return f"{base.rstrip('/')}/requests/{case.request_id}"
+    return f"{base.rstrip('/')}/applications/{case.application_id}"
 
 
 def _case_id(case: Case) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain.identity import mask_phone
+from chalicelib.domain.notifications import in_quiet_hours, quiet_hours_end
 from chalicelib.domain.sms import (
     SmsMessage,
     SmsNotConfigured,
@@ -31,10 +32,22 @@ class SmsDispatch(Protocol):
 
 
 class SmsSender(Protocol):
-    def deliver(self, message: SmsMessage) -> None:
-        """Sends `message`; raises `SmsUnreachable` (not to this recipient), `SmsRefused`
-        (not before an operator fixes something) or `SmsDeferred` (try
-        later), or any other error (tried again later too)."""
+    def deliver(self, message: SmsMessage) -> str | None:
+        """Sends `message` and returns the provider's id of it (for its receipt); raises
+        `SmsUnreachable` (not to this recipient), `SmsRefused` (not before an operator fixes
+        something) or `SmsDeferred` (try later), or any other error (tried again later
+        too)."""
+
+
+class SmsLedger(Protocol):
+    """Where a notice text's fate is recorded on its notification (services/
+    notification_ledger.py)."""
+
+    def sent(self, message: SmsMessage, provider_id: str | None) -> None: ...
+
+    def failed(self, message: SmsMessage, reason: str) -> None: ...
+
+    def hold(self, message: SmsMessage, release_at: datetime) -> None: ...
 
 
 class SmsDeadLetters(Protocol):
@@ -53,17 +66,22 @@ class SmsDelivery:
     replay sends it once fixed), and the queue deletes it; anything else raises, so the queue
     delivers it again and, past the redrive limit, parks it (`SmsDeferred` counts those). A
     sign-in code past its expiry — late on the queue, or replayed from the dead letters — is
-    dropped unsent (`SmsExpired`): it could no longer be used."""
+    dropped unsent (`SmsExpired`): it could no longer be used. A non-urgent notice found in
+    the quiet hours (retried late in the evening, replayed at night) is held for the morning
+    instead of sent: the rule is checked when the text goes out, not only when it was made.
+    A notice's outcome is recorded on its notification (`ledger`)."""
 
     def __init__(
         self,
         sender: SmsSender,
         dead_letters: SmsDeadLetters | None,
         now: Callable[[], datetime],
+        ledger: SmsLedger | None = None,
     ) -> None:
         self._sender = sender
         self._dead_letters = dead_letters
         self._now = now
+        self._ledger = ledger
 
     def deliver(self, body: str) -> None:
         try:
@@ -71,30 +89,50 @@ class SmsDelivery:
         except ValueError:
             raise MalformedSms("the queued body is not an SMS message") from None
         seen = {"purpose": message.purpose.value, "phone": mask_phone(message.phone)}
-        if message.expired(self._now()):
+        now = self._now()
+        if message.expired(now):
             metrics.add_metric(name="SmsExpired", unit="Count", value=1)
             logger.info("sms expired before it could be sent; dropped", extra=seen)
             return
+        notice = message.notice
+        if notice and not notice.urgent and in_quiet_hours(now) and self._ledger:
+            self._ledger.hold(message, quiet_hours_end(now))
+            metrics.add_metric(name="SmsHeldAtSend", unit="Count", value=1)
+            logger.info("quiet hours: notice held for the morning", extra=seen)
+            return
         try:
-            self._sender.deliver(message)
-        except SmsNotConfigured:
-            metrics.add_metric(name="SmsNotConfigured", unit="Count", value=1)
-            logger.info("no approved template for this purpose on this stage; not sent", extra=seen)
-            return
-        except SmsUnreachable as failed:
-            seen |= {"error_code": failed.code, "provider_request_id": failed.request_id}
-            metrics.add_metric(name="SmsUnreachable", unit="Count", value=1)
-            logger.warning("sms refused for this recipient; dropped", extra=seen)
-            return
+            provider_id = self._sender.deliver(message)
         except SmsNotSent as failed:
-            seen |= {"error_code": failed.code, "provider_request_id": failed.request_id}
-            if not isinstance(failed, SmsRefused) or self._dead_letters is None:
-                metrics.add_metric(name="SmsDeferred", unit="Count", value=1)
-                logger.warning("sms not sent; the queue will deliver it again", extra=seen)
-                raise
-            self._dead_letters.park(body, message.purpose, failed.code)
-            metrics.add_metric(name="SmsRefused", unit="Count", value=1)
-            logger.warning("sms refused; parked on the dead-letter queue", extra=seen)
+            self._not_sent(body, message, failed, seen)
             return
         metrics.add_metric(name="SmsDelivered", unit="Count", value=1)
         logger.info("sms delivered", extra=seen)
+        if self._ledger is not None:
+            self._ledger.sent(message, provider_id)
+
+    def _not_sent(
+        self, body: str, message: SmsMessage, failed: SmsNotSent, seen: dict[str, str]
+    ) -> None:
+        seen |= {"error_code": failed.code, "provider_request_id": failed.request_id}
+        if isinstance(failed, SmsNotConfigured):
+            metrics.add_metric(name="SmsNotConfigured", unit="Count", value=1)
+            logger.info("no approved template for this purpose on this stage; not sent", extra=seen)
+            self._record_failure(message, "template_not_configured")
+            return
+        if isinstance(failed, SmsUnreachable):
+            metrics.add_metric(name="SmsUnreachable", unit="Count", value=1)
+            logger.warning("sms refused for this recipient; dropped", extra=seen)
+            self._record_failure(message, failed.code)
+            return
+        if not isinstance(failed, SmsRefused) or self._dead_letters is None:
+            metrics.add_metric(name="SmsDeferred", unit="Count", value=1)
+            logger.warning("sms not sent; the queue will deliver it again", extra=seen)
+            raise failed
+        self._dead_letters.park(body, message.purpose, failed.code)
+        metrics.add_metric(name="SmsRefused", unit="Count", value=1)
+        logger.warning("sms refused; parked on the dead-letter queue", extra=seen)
+        self._record_failure(message, f"{failed.code} (parked for a replay)")
+
+    def _record_failure(self, message: SmsMessage, reason: str) -> None:
+        if self._ledger is not None:
+            self._ledger.failed(message, reason)

@@ -25,6 +25,7 @@ from chalicelib.domain.moves import TimelineEvent
 from chalicelib.domain.notifications import Notification, NotificationPreferences
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.sms import SmsMessage
+from chalicelib.domain.wechat import WechatBinding
 from chalicelib.store.case_parts import ROOT as APPLICATION_ROOT
 from chalicelib.store.clients import AwsClients
 from chalicelib.store.refusals import is_conditional_failure
@@ -63,6 +64,21 @@ def _figure_op(county: str, day: date, key: str, counts: dict[str, int]) -> dict
             "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def _held_put(
+    county: str, citizen_id: str, notification_id: str, message: SmsMessage, release_at: datetime
+) -> dict[str, Any]:
+    shard = _shard(citizen_id, HELD_SHARDS)
+    return {
+        "Put": {
+            "Item": {
+                "pk": _held_pk(county, shard),
+                "sk": f"{release_at.astimezone(UTC).isoformat()}#{citizen_id}#{notification_id}",
+                "message": message.model_dump_json(),
+            }
         }
     }
 
@@ -138,18 +154,10 @@ class NotificationStore:
             },
         ]
         if held is not None and release_at is not None:
-            shard = _shard(notice.citizen_id, HELD_SHARDS)
             ops.append(
-                {
-                    "Put": {
-                        "Item": {
-                            "pk": _held_pk(notice.county, shard),
-                            "sk": f"{release_at.astimezone(UTC).isoformat()}#{notice.citizen_id}"
-                            f"#{notice.notification_id}",
-                            "message": held.model_dump_json(),
-                        }
-                    }
-                }
+                _held_put(
+                    notice.county, notice.citizen_id, notice.notification_id, held, release_at
+                )
             )
         try:
             self._table.transact(ops)
@@ -164,23 +172,63 @@ class NotificationStore:
 
     def set_channel(self, citizen_id: str, notification_id: str, channel: str, status: str) -> None:
         """Moves a channel's status (a held SMS released, a queued one sent or failed)."""
+        self.mark(citizen_id, notification_id, channel, status)
+
+    def mark(
+        self,
+        citizen_id: str,
+        notification_id: str,
+        channel: str,
+        status: str,
+        *,
+        at: datetime | None = None,
+        provider_id: str | None = None,
+        reason: str | None = None,
+        when_in: tuple[str, ...] = (),
+    ) -> bool:
+        """Moves a channel's status, with the provider's id or the reason, only from one of
+        `when_in` if given (a receipt counts once; a late `sent` never undoes `delivered`).
+        True when it moved."""
+        names = {"#d": "data", "#ch": "channels", "#c": channel, "#s": "status"}
+        values: dict[str, Any] = {":s": status}
+        sets = ["#d.#ch.#c.#s = :s"]
+        for name, value in (
+            ("updated_at", at.isoformat() if at else None),
+            ("provider_id", provider_id),
+            ("reason", reason),
+        ):
+            if value is not None:
+                names[f"#{name}"], values[f":{name}"] = name, value
+                sets.append(f"#d.#ch.#c.#{name} = :{name}")
+        condition = "attribute_exists(#d.#ch.#c)"
+        if when_in:
+            options = {f":w{i}": w for i, w in enumerate(when_in)}
+            values |= options
+            condition += f" AND #d.#ch.#c.#s IN ({', '.join(options)})"
         try:
             self._table.update(
                 _pk(citizen_id),
                 f"N#{notification_id}",
-                UpdateExpression="SET #d.#ch.#ch_ch.#s = :s",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={
-                    "#d": "data",
-                    "#ch": "channels",
-                    "#ch_ch": channel,
-                    "#s": "status",
-                },
-                ExpressionAttributeValues={":s": status},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except Exception as exc:
             if not is_conditional_failure(exc):
                 raise
+            return False
+        return True
+
+    def hold(self, message: SmsMessage, release_at: datetime) -> None:
+        """Holds a notice text until `release_at` (found in quiet hours as it was to be sent)."""
+        notice = message.notice
+        if notice is None:
+            raise ValueError("only a notification's text is held")
+        put = _held_put(
+            notice.county, notice.citizen_id, notice.notification_id, message, release_at
+        )
+        self._table.transact([put])
 
     # ---- the inbox
 
@@ -247,6 +295,19 @@ class NotificationStore:
             if raw
             else NotificationPreferences()
         )
+
+    def recipient_settings(
+        self, citizen_id: str
+    ) -> tuple[NotificationPreferences, WechatBinding | None]:
+        """The citizen's preferences and WeChat binding (one BatchGetItem)."""
+        pk = _pk(citizen_id)
+        prefs, binding = NotificationPreferences(), None
+        for raw in self._table.batch_get([(pk, "PREFS"), (pk, "WECHAT")]):
+            if raw["sk"] == "PREFS":
+                prefs = NotificationPreferences.model_validate(raw["data"])
+            else:
+                binding = WechatBinding.model_validate(raw["data"])
+        return prefs, binding
 
     def save_preferences(self, citizen_id: str, prefs: NotificationPreferences) -> None:
         self._table.put({"pk": _pk(citizen_id), "sk": "PREFS", "data": prefs.model_dump()})

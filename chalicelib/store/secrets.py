@@ -4,6 +4,7 @@ container does not know yet; and its rotation."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -76,3 +77,23 @@ class SigningKeyStore:
         with self._lock:
             self._ring, self._read_at = rotated, time.monotonic()
         return rotated
+
+
+class SecretField:
+    """One field of a JSON secret (a provider callback's key), read once per container; an
+    empty or absent field is None."""
+
+    def __init__(self, clients: AwsClients, secret_id: str, field: str) -> None:
+        self._clients, self._secret_id, self._field = clients, secret_id, field
+        self._value: str | None = None
+        self._lock = threading.Lock()
+
+    def value(self) -> str | None:
+        with self._lock:
+            if self._value is None:
+                response = self._clients.client("secretsmanager").get_secret_value(
+                    SecretId=self._secret_id
+                )
+                secret = json.loads(response.get("SecretString") or "{}")
+                self._value = str(secret.get(self._field) or "")
+            return self._value or None

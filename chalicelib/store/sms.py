@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import uuid
 
 from chalicelib.domain.sms import SmsMessage, SmsPurpose
 from chalicelib.store.clients import AwsClients
@@ -23,6 +24,19 @@ class QueuedDispatch:
         self._clients.client("sqs").send_message(
             QueueUrl=self._queue_url, MessageBody=message.model_dump_json()
         )
+
+    def dispatch_many(self, messages: list[SmsMessage]) -> list[bool]:
+        """Up to ten messages in one SendMessageBatch; which of them are on the queue."""
+        if not messages:
+            return []
+        answer = self._clients.client("sqs").send_message_batch(
+            QueueUrl=self._queue_url,
+            Entries=[
+                {"Id": str(n), "MessageBody": m.model_dump_json()} for n, m in enumerate(messages)
+            ],
+        )
+        ok = {int(entry["Id"]) for entry in answer.get("Successful", [])}
+        return [n in ok for n in range(len(messages))]
 
 
 class QueuedDeadLetters:
@@ -54,9 +68,11 @@ class OutboxSender:
     def __init__(self, path: str) -> None:
         self._path = path
 
-    def deliver(self, message: SmsMessage) -> None:
+    def deliver(self, message: SmsMessage) -> str:
+        serial = f"outbox-{uuid.uuid4().hex}"
         shown = {
             **message.model_dump(mode="json"),
+            "serial_no": serial,
             "text": message.text,
             "rendered": message.rendered,
         }
@@ -68,3 +84,4 @@ class OutboxSender:
             os.makedirs(directory, exist_ok=True)
         with self._lock, open(self._path, "a", encoding="utf-8") as outbox:
             outbox.write(line + "\n")
+        return serial

@@ -164,7 +164,8 @@ class TencentSmsSender:
             )
         return self._client
 
-    def deliver(self, message: SmsMessage) -> None:
+    def deliver(self, message: SmsMessage) -> str | None:
+        """Sends it; returns Tencent's SerialNo (its status callback names it)."""
         template_id = self._templates.get(message.purpose.value)
         if not template_id and message.purpose is not SmsPurpose.OTP:
             raise SmsNotConfigured(TEMPLATE_NOT_CONFIGURED)
@@ -188,3 +189,4 @@ class TencentSmsSender:
         code = str(statuses[0].Code) if statuses else "Bianmin.NoSendStatus"
         if code != "Ok":
             raise failure(code, str(response.RequestId or ""))
+        return str(statuses[0].SerialNo or "") or None

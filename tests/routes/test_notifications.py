@@ -76,10 +76,10 @@ def test_an_sms_at_22_is_held_until_08_then_sent(
     (held,) = notices(api, token)["items"]
     assert held["channels"] == {"inbox": "delivered", "sms": "held"}
     clock.set(datetime(2026, 11, 27, 23, 0, tzinfo=UTC))  # 07:00: still quiet
-    assert deps.notifier.release_held() == 0
+    assert deps.held_texts.release() == 0
     clock.set(datetime(2026, 11, 28, 0, 5, tzinfo=UTC))  # 08:05
-    assert deps.notifier.release_held() == 1
-    assert deps.notifier.release_held() == 0  # once
+    assert deps.held_texts.release() == 1
+    assert deps.held_texts.release() == 0  # once
     assert texts(sms, FILER) == ["request_received"]
     token = sign_in(api, sms, FILER)
     assert notices(api, token)["items"][0]["channels"]["sms"] == "queued"
@@ -106,7 +106,12 @@ def test_an_opt_out_is_respected_but_essential_notices_still_go(
     wrong = api.put("/me/notification-preferences", json_body={"inbox": "essential"}, token=token)
     assert wrong.status_code == 422 and "inbox" in wrong.body.decode()
     chosen = api.put("/me/notification-preferences", json_body={"sms": "essential"}, token=token)
-    assert body(chosen) == {"sms": "essential", "inbox": "all"}
+    assert body(chosen) == {
+        "sms": "essential",
+        "inbox": "all",
+        "wechat": "all",
+        "sms_with_wechat": False,
+    }
     assert body(api.get("/me/notification-preferences", token=token))["sms"] == "essential"
     request_id = file(api, token, street_light())["request_id"]
     act(
@@ -124,7 +129,7 @@ def test_an_opt_out_is_respected_but_essential_notices_still_go(
 
 def test_the_catalogue_administrator_lists_and_previews_templates(api: ApiClient) -> None:
     listed = body(api.get("/admin/notification-templates", profile="catalogue-admin"))["items"]
-    assert len(listed) == 34 and all(t["version"] >= 1 for t in listed)
+    assert len(listed) == 51 and all(t["version"] >= 1 for t in listed)
     denied = next(t for t in listed if t["id"] == "application_denied.inbox")
     assert "reason" in denied["placeholders"] and denied["essential"] is True
     preview = api.post(
@@ -174,3 +179,12 @@ def test_supervisors_see_notifications_by_channel_and_outcome_per_day(
     assert api.get(query, profile="jx-county-leader").status_code == 404
     too_long = api.get(query.replace("2026-11-26", "2026-10-01"), profile="county-leader")
     assert too_long.status_code == 422
+
+
+def test_without_an_official_account_wechat_cannot_be_bound(
+    api: ApiClient, sms: RecordingSms
+) -> None:
+    token = sign_in(api, sms, FILER)
+    assert body(api.get("/me/wechat", token=token)) == {"bound": False}
+    refused = api.put("/me/wechat", json_body={"code": "061abcDEF"}, token=token)
+    assert refused.status_code == 404 and "WeChat" in body(refused)["detail"]

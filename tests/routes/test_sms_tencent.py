@@ -4,7 +4,8 @@ tencent_sms.py: TC3 signature checked, answers scripted), with the approved sign
 template. What its recipient cannot have is dropped, what an operator must fix first is
 parked on the dead-letter queue at once; what may pass later is reported as that record's
 failure and delivered again. No log line carries a code
-or a whole phone number."""
+or a whole phone number. Tencent's status reports move a sent text to delivered or failed; the quiet
+hours are checked again as a text goes out."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from chalicelib import resources
-from chalicelib.domain.sms import SmsMessage, SmsPurpose, SmsRefused
+from chalicelib.clock import FixedClock
+from chalicelib.deps import Container
+from chalicelib.domain.sms import NoticeRef, SmsMessage, SmsPurpose, SmsRefused
 from chalicelib.settings import Settings
 from chalicelib.store.sms import QueuedDispatch
 from chalicelib.store.tencent_sms import TencentSmsSender
@@ -35,6 +39,8 @@ TEMPLATES = {
 }
 CITIZEN = "13953700001"
 CREDENTIALS = "bianmin/test/sms-credentials"
+CALLBACK_SECRET = "bianmin/test/sms-callback"
+CALLBACK_KEY = "k3yOfTheStatusCallbackUrl0123456789abcd"
 
 
 @pytest.fixture
@@ -56,6 +62,10 @@ def settings(
     """The test stage's settings with Tencent Cloud SMS behind the queue (its fake)."""
     pair = {"secret_id": SECRET_ID, "secret_key": SECRET_KEY}
     aws.client("secretsmanager").create_secret(Name=CREDENTIALS, SecretString=json.dumps(pair))
+    callback = {"callback_key": CALLBACK_KEY}
+    aws.client("secretsmanager").create_secret(
+        Name=CALLBACK_SECRET, SecretString=json.dumps(callback)
+    )
     return settings.model_copy(
         update={
             "sms_backend": "tencent",
@@ -65,6 +75,7 @@ def settings(
             "sms_endpoint": tencent.url,
             "sms_dead_letter_url": dead_letter_url,
             "sms_timeout_seconds": 1,
+            "sms_callback_secret_id": CALLBACK_SECRET,
         }
     )
 
@@ -357,3 +368,134 @@ def test_a_sign_in_code_late_on_the_queue_is_dropped_not_sent(
     assert api.post("/auth/otp", json_body={"phone": "13953700002"}).status_code == 202
     assert sms_pump.drain() == 1
     assert len(tencent.sent()) == 1  # a fresh code goes out at once
+
+
+# ---- what became of a text: Tencent's status reports, and the quiet hours at send time
+
+
+@pytest.fixture
+def feed_pump(deps: Container, aws: Any, provisioned: Any) -> Any:
+    """The change feed and the notifier, not the SMS sender: texts stay on the queue."""
+    from app import app
+    from chalicelib import resources
+    from devstack.pump import EventPump
+
+    name = resources.queue_name("test", "notifications")
+    urls = {name: provisioned.queue_urls["notifications"]}
+    region = str(aws.client("sqs").meta.region_name)
+    return EventPump(app, aws, urls, region=region, table_name=provisioned.table)
+
+
+def the_notice(deps: Container, citizen: str) -> Any:
+    page = deps.notification_store.page(citizen, 10, None)
+    (notice,) = [n for n in page.items if n.kind.value == "request_received"]
+    return notice
+
+
+def report(sid: str, status: str = "SUCCESS", errmsg: str = "DELIVRD") -> dict[str, str]:
+    return {
+        "user_receive_time": "2026-11-27 10:03:04",
+        "nationcode": "86",
+        "mobile": CITIZEN,
+        "report_status": status,
+        "errmsg": errmsg,
+        "description": "用户短信送达成功",
+        "sid": sid,
+    }
+
+
+def figures(api: ApiClient) -> dict[str, int]:
+    got = api.get(
+        "/admin/notification-stats?county=370830&from=2026-11-27&to=2026-11-27",
+        profile="county-leader",
+    )
+    return dict(body(got)["days"][0]["counts"])
+
+
+def test_a_text_is_sent_then_delivered_by_tencents_report_counted_once(
+    api: ApiClient,
+    pump: Any,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    deps: Container,
+) -> None:
+    token = sign_in(api, sms_pump, tencent)
+    file(api, token)
+    pump.drain()
+    sms_pump.drain()
+    owner = body(api.get("/me/notifications", token=token))["items"][0]
+    assert owner["channels"]["sms"] == "sent"
+    stored = the_notice(deps, _me(deps))
+    serial = stored.channels["sms"].provider_id
+    assert serial  # Tencent's SerialNo, recorded with the notification
+
+    for _ in range(2):  # Tencent may report twice: one move, one count
+        answer = api.post(f"/callbacks/tencent-sms/{CALLBACK_KEY}", json_body=[report(serial)])
+        assert answer.status_code == 200 and body(answer) == {"result": 0, "errmsg": "OK"}
+    assert body(api.get("/me/notifications", token=token))["items"][0]["channels"]["sms"] == (
+        "delivered"
+    )
+    counts = figures(api)
+    assert counts["sms_sent"] >= 1 and counts["sms_delivered"] == 1
+
+    wrong = api.post("/callbacks/tencent-sms/not-the-key-0123456789", json_body=[report(serial)])
+    assert wrong.status_code == 404
+    bad = api.post(f"/callbacks/tencent-sms/{CALLBACK_KEY}", json_body=[{"sid": serial}])
+    assert bad.status_code == 422 and "report_status" in bad.body.decode()
+
+
+def test_a_report_before_the_serial_is_recorded_is_applied_when_it_is(
+    api: ApiClient,
+    pump: Any,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    deps: Container,
+) -> None:
+    token = sign_in(api, sms_pump, tencent)
+    file(api, token)
+    pump.drain()
+    notice = the_notice(deps, _me(deps))
+    # As the sender finds it before Tencent answers: queued, its serial not known yet.
+    deps.notification_store.mark(notice.citizen_id, notice.notification_id, "sms", "queued")
+    # The report of a serial not yet recorded (it raced the sender): kept, then applied.
+    ledger = deps.delivery_ledger
+    assert ledger.receipt("sms", "early-serial-0001", False, "UNDELIV") is False
+    ref = NoticeRef(
+        citizen_id=notice.citizen_id, notification_id=notice.notification_id, county="370830"
+    )
+    ledger.provider_took(ref, "sms", "early-serial-0001")
+    again = the_notice(deps, notice.citizen_id).channels["sms"]
+    assert again.status.value == "failed" and again.reason == "UNDELIV"
+
+
+def test_a_notice_found_on_the_queue_in_quiet_hours_is_held_not_sent(
+    api: ApiClient,
+    feed_pump: Any,
+    sms_pump: Any,
+    tencent: FakeTencentSms,
+    deps: Container,
+    clock: FixedClock,
+) -> None:
+    clock.set(datetime(2026, 11, 27, 12, 50, tzinfo=UTC))  # 20:50 Beijing: the text is queued
+    token = sign_in(api, sms_pump, tencent)  # a sign-in code is sent at any hour
+    file(api, token)
+    feed_pump.drain()
+    before = len(tencent.sent())
+    clock.set(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))  # 22:00: the sender gets to it
+    sms_pump.drain()
+    assert len(tencent.sent()) == before  # not sent at night
+    notice = the_notice(deps, _me(deps))
+    assert notice.channels["sms"].status.value == "held"
+    clock.set(datetime(2026, 11, 28, 0, 5, tzinfo=UTC))  # 08:05
+    assert deps.held_texts.release() == 1
+    sms_pump.drain()
+    assert len(tencent.sent()) == before + 1
+    assert the_notice(deps, notice.citizen_id).channels["sms"].status.value == "sent"
+
+
+def _me(deps: Container) -> str:
+    from chalicelib.store.identity import CitizenStore
+
+    citizen = CitizenStore(deps.table).by_phone(CITIZEN)
+    assert citizen is not None
+    return citizen.citizen_id
