@@ -31,6 +31,7 @@ ENVIRONMENT: dict[str, str] = {
     "wechat_secret_id": "BIANMIN_WECHAT_SECRET_ID",
     "wechat_template_id": "BIANMIN_WECHAT_TEMPLATE_ID",
     "wechat_endpoint": "BIANMIN_WECHAT_ENDPOINT",
+    "app_case_url": "BIANMIN_APP_CASE_URL",
     "token_ttl_seconds": "BIANMIN_TOKEN_TTL_SECONDS",
     "otp_ttl_seconds": "BIANMIN_OTP_TTL_SECONDS",
     "otp_resend_seconds": "BIANMIN_OTP_RESEND_SECONDS",
@@ -103,6 +104,12 @@ class Settings(BaseModel):
         default=None,
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="The approved template message 办件进度提醒",
+    )
+    app_case_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]*\{case_id\}[^\s]*$",
+        description="The citizen app's page of a case, with {case_id} (the official account's "
+        "H5 or mini-program page): WeChat messages link there; none, no link",
     )
     wechat_endpoint: str | None = Field(
         default=None, pattern=r"^https?://", description="Another API address (the local fake)"

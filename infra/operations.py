@@ -32,6 +32,7 @@ API_ACCOUNT_ROLE = "ManageApiGatewayLogsRole"
 SMS_CONCURRENCY = "SmsConcurrency"
 SMS_APP_ID, SMS_TEMPLATES, SMS_REGION = "SmsSdkAppId", "SmsTemplates", "SmsRegion"
 WECHAT_APP_ID, WECHAT_TEMPLATE_ID = "WechatAppId", "WechatTemplateId"
+APP_CASE_URL = "AppCaseUrl"
 
 HAS_ALARM_EMAIL = "HasAlarmEmail"
 HAS_DOMAIN = "HasDomainName"
@@ -148,6 +149,14 @@ def parameters() -> Json:
             "AllowedPattern": "^(wx[0-9a-f]{16})?$",
             "ConstraintDescription": "the official account's AppID (wx and 16 hex digits)",
             "Description": "WeChat official account (公众号) AppID; empty: no WeChat messages",
+        },
+        APP_CASE_URL: {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(https://\\S*\\{case_id\\}\\S*)?$",
+            "ConstraintDescription": "an https address with {case_id} in it, or empty",
+            "Description": "The citizen app's page of a case (the official account's H5 or "
+            "mini-program page), {case_id} in it: WeChat messages link there; empty: no link",
         },
         WECHAT_TEMPLATE_ID: {
             "Type": "String",

@@ -109,7 +109,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "DeliverSms",
         "DeliverSmsRole",
-        grants=("sms",),
+        # The table: each notice text's fate (sent, failed, held at night) is recorded on
+        # its notification (services/notification_ledger.py).
+        grants=("sms", "table"),
         consumes=(SMS_QUEUE,),
         reserved=operations.SMS_CONCURRENCY,
         # Only the sender reads the provider's settings (a malformed one fails it alone).
@@ -686,6 +688,7 @@ def environment() -> dict[str, Any]:
         "BIANMIN_WECHAT_SECRET_ID": {"Ref": WECHAT_SECRET},
         "BIANMIN_WECHAT_APP_ID": {"Ref": operations.WECHAT_APP_ID},
         "BIANMIN_WECHAT_TEMPLATE_ID": {"Ref": operations.WECHAT_TEMPLATE_ID},
+        "BIANMIN_APP_CASE_URL": {"Ref": operations.APP_CASE_URL},
         # A custom domain's address; without one, each request's own (the stage's URL).
         "BIANMIN_PUBLIC_URL": {
             "Fn::If": [

@@ -607,6 +607,10 @@ def test_only_the_sender_reads_the_sms_provider_and_its_key(packaged: Packaged) 
         and s["Resource"] == {"Fn::GetAtt": ["SmsQueueDeadLetter", "Arn"]}
         for s in sender
     )
+    # … and records each notice text's fate (sent, failed, held) on its notification
+    assert any(
+        "dynamodb:UpdateItem" in as_list(s.get("Fn::If", [None, s])[1]["Action"]) for s in sender
+    )
     every_action = [
         a for role in packaged.of_type("AWS::IAM::Role") for s in statements(packaged, role)
         for a in as_list(s.get("Fn::If", [None, s])[1]["Action"])

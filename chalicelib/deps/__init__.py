@@ -172,7 +172,11 @@ class Container(NotificationWiring, CoreWiring):
     def window_requests(self) -> WindowRequests:
         from chalicelib.services.window_requests import WindowRequests
 
-        return self._request_case(WindowRequests).with_tokens(self.tokens)
+        return (
+            self._request_case(WindowRequests)
+            .with_tokens(self.tokens)
+            .print_receipts_with(self.receipts)
+        )
 
     @cached_property
     def receipts(self) -> Receipts:

@@ -202,6 +202,7 @@ class CoreWiring:
         return NoticeService(
             NoticeStore(self.table),
             self.case_store,
+            self.request_store,
             self.reference,
             self.document_storage,
             self.clock,

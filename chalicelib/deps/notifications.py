@@ -105,7 +105,7 @@ class NotificationWiring(CoreWiring):
         api, template = self.wechat_api, self.settings.wechat_template_id
         if api is None or not template:
             return None
-        return WechatAccount(api, template, self.settings.public_url or None)
+        return WechatAccount(api, template, self.settings.app_case_url)
 
     @cached_property
     def wechat(self) -> WechatService:
@@ -117,7 +117,9 @@ class NotificationWiring(CoreWiring):
     def wechat_events(self) -> WechatEvents:
         from chalicelib.services.provider_receipts import WechatEvents
 
-        return WechatEvents(self.wechat_api, self.wechat_bindings, self.delivery_ledger)
+        return WechatEvents(
+            self.wechat_api, self.wechat_bindings, self.delivery_ledger, self.notifier, self.clock
+        )
 
     @cached_property
     def sms_receipts(self) -> SmsReceipts:

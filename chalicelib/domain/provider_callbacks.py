@@ -17,7 +17,9 @@ class TencentSmsReport(BaseModel):
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
     sid: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9:_.-]+$")
-    report_status: Literal["SUCCESS", "FAIL"]
+    report_status: str = Field(
+        min_length=1, max_length=20, description="SUCCESS, or FAIL (anything else: not delivered)"
+    )
     errmsg: str = Field(default="", max_length=200, description="The carrier's code: DELIVRD …")
     description: str = Field(default="", max_length=500)
     user_receive_time: str | None = Field(default=None, max_length=40)
@@ -35,7 +37,7 @@ class TencentCallbackAnswer(Strict):
 
 
 class CallbackKeyPath(Strict):
-    key: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    key: str = Field(min_length=1, max_length=128, description="The stage's callback key")
 
 
 class WechatSignedQuery(Strict):
@@ -47,5 +49,7 @@ class WechatSignedQuery(Strict):
     nonce: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")
     echostr: str | None = Field(default=None, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
     openid: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    encrypt_type: Literal["raw", "aes"] | None = None
+    encrypt_type: Literal["raw"] | None = Field(
+        default=None, description="Plain mode only (明文模式): the AES mode is refused"
+    )
     msg_signature: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")

@@ -44,6 +44,9 @@ class WechatCodeRefused(ValueError):
     citizen to open the page again."""
 
 
+# Ours: the account's secret is not filled in yet (the stage was just deployed).
+SECRET_NOT_SET = -100
+
 # errcodes (公众号全局返回码) and what they mean for the message they were about.
 UNREACHABLE = frozenset(
     {40003, 43004, 43101, 43019}

@@ -106,8 +106,9 @@ class Receipt(Strict):
     )
     document_url: str | None = Field(
         default=None,
-        description="The printable receipt (PDF) as issued at submission, a short-lived link; "
-        "none for an unsubmitted draft or a request (the acceptance has its own notice)",
+        description="The printable receipt (PDF) as issued at the filing (an application's "
+        "submission, a request's filing), a short-lived link; none for an unsubmitted draft or "
+        "an online case (an application's acceptance has its own notice)",
     )
 
 

@@ -157,7 +157,8 @@ def my_wechat(call: Call) -> WechatBindingView:
     auth="citizen",
     body=BindWechat,
     response=WechatBindingView,
-    errors=(404, 409),  # no official account configured; bound to another citizen
+    errors=(404, 409),  # no official account configured; bound to another citizen (503: WeChat
+    # did not answer)
 )
 def bind_wechat(call: Call, body: BindWechat) -> WechatBindingView:
     return container().wechat.bind(call.citizen_id, body)

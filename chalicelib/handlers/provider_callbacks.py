@@ -30,10 +30,13 @@ TEXT = "text/plain; charset=utf-8"
     body=TencentSmsReports,
     response=TencentCallbackAnswer,
     description="Configured in Tencent's console as the status callback URL, with the stage's "
-    "callback key (docs/DEPLOY.md). A wrong key is a 404.",
+    "callback key (docs/DEPLOY.md). A wrong key is a 404, before the body is read.",
+    caller=lambda call: container().sms_receipts.admit(call.request.uri_params.get("key") or ""),
 )
-def tencent_sms_reports(call: Call, key: str, body: TencentSmsReports) -> TencentCallbackAnswer:
-    container().sms_receipts.take(key, body)
+def tencent_sms_reports(
+    call: Call, caller: None, key: str, body: TencentSmsReports
+) -> TencentCallbackAnswer:
+    container().sms_receipts.take(body)
     return TencentCallbackAnswer()
 
 
@@ -44,7 +47,7 @@ def tencent_sms_reports(call: Call, key: str, body: TencentSmsReports) -> Tencen
     tags=TAGS,
     query=WechatSignedQuery,
     content_type="text/plain",
-    errors=(403,),
+    errors=(403, 404),  # not signed with the account token; no account configured
 )
 def wechat_check(call: Call, query: WechatSignedQuery) -> Response:
     echo = container().wechat_events.check_url(query)
@@ -60,7 +63,7 @@ def wechat_check(call: Call, query: WechatSignedQuery) -> Response:
     query=WechatSignedQuery,
     content_type="text/plain",
     accepts=("text/xml", "application/xml"),
-    errors=(403,),
+    errors=(403, 404),
 )
 def wechat_push(call: Call, query: WechatSignedQuery) -> Response:
     container().wechat_events.push(query, call.request.raw_body or b"")

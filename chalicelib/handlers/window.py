@@ -151,7 +151,9 @@ def submit_walk_in(call: Call, staff: StaffMember, id: str) -> ApplicationView:
     errors=(404, 409, 429),
     headers=(IDEMPOTENCY_HEADER,),
     description="The visitor's own request (they follow it by signing in with "
-    "`visitor.phone`); `photos` are the scanned papers, uploaded through POST /admin/uploads.",
+    "`visitor.phone`); `photos` are the scanned papers, uploaded through POST /admin/uploads. "
+    "The walk-in receipt (受理回执) is printed now: its Location, GET /admin/window/receipts/{id}, "
+    "carries its PDF link.",
 )
 def file_walk_in_request(call: Call, staff: StaffMember, body: WindowRequestCreate) -> Reply:
     view, fresh = container().window_requests.file_for_visitor(

@@ -156,6 +156,8 @@ def _errors(op: Operation) -> set[int]:
     errors = set(op.errors)
     if op.body:
         errors |= {400, 415, 422}
+    if op.accepts:  # a body of another type: any other is a 415
+        errors.add(415)
     if op.query or op.headers:
         errors.add(422)
     if op.query and {"cursor", "scope", "parent"} & set(op.query.model_fields):

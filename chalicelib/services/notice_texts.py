@@ -16,8 +16,12 @@ from chalicelib.domain.application import Application
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.county import County
 from chalicelib.domain.notice import TITLES, NoticeKind
+from chalicelib.domain.request import ServiceRequest
+from chalicelib.domain.window import Receipt
 from chalicelib.services.notice_pdf import NoticeContent
 
+Case = Application | ServiceRequest  # what a notice is about (a request: only its receipt)
+FOLLOW_ONLINE = "扫描右下方二维码，或使用登记的手机号登录便民服务平台查询；"
 DELIVERY = {"pickup": "到窗口领取", "mail": "邮寄送达", "electronic": "电子证照送达"}
 
 
@@ -28,6 +32,9 @@ class NoticeFacts:
     reason: str | None = None  # non-acceptance
     items: tuple[str, ...] = ()  # supplement: "material: what is wrong"; decision: opinions
     received: tuple[str, ...] = ()  # receipt: the materials received
+    # a request's receipt: the receipt the desk gives the visitor (the JSON one), whose hall,
+    # visitor, promised date and way to follow the case the printed one repeats
+    receipt: Receipt | None = None
 
 
 def _day(value: date | datetime | None) -> str:
@@ -51,9 +58,20 @@ def _opening(app: Application) -> str:
 
 
 def content(
+    kind: NoticeKind, case: Case, county: County, facts: NoticeFacts, at: datetime
+) -> NoticeContent:
+    """The notice of `kind` for `case` at `at` (no verification code or URL yet); a request
+    has only a receipt (the licensing law's notices are an application's)."""
+    if kind is NoticeKind.RECEIPT:
+        return _receipt(case, county, facts, at)
+    if not isinstance(case, Application):
+        raise TypeError(f"A {kind.value} notice is an application's.")
+    return _licensing(kind, case, county, facts, at)
+
+
+def _licensing(
     kind: NoticeKind, app: Application, county: County, facts: NoticeFacts, at: datetime
 ) -> NoticeContent:
-    """The notice of `kind` for `app` at `at` (no verification code or URL yet)."""
     title = TITLES[kind][0]
     limits = app.limits
     paragraphs: list[str]
@@ -91,14 +109,12 @@ def content(
             f"许可证件将由统一出件窗口出具，{DELIVERY.get(app.delivery.method, '送达')}。"
             "根据该法第四十条的规定，准予行政许可的决定将予以公开，公众有权查阅。",
         ]
-    elif kind is NoticeKind.DENIAL:
+    else:  # the denial
         paragraphs = [
             f"{_opening(app)}，经审查，不符合法定条件、标准，理由如下：",
             "根据《中华人民共和国行政许可法》第三十八条第二款的规定，本机关决定不予行政许可。",
             _remedy(county, "决定书"),
         ]
-    else:
-        return _receipt(app, county, facts, at)
     return NoticeContent(
         title=title,
         case_number=app.number,
@@ -111,23 +127,55 @@ def content(
     )
 
 
-def _receipt(app: Application, county: County, facts: NoticeFacts, at: datetime) -> NoticeContent:
-    limits = app.limits
-    promised = limits.promised_due or limits.acceptance_due
+def _receipt(case: Case, county: County, facts: NoticeFacts, at: datetime) -> NoticeContent:
+    """受理回执: who received what case and when, the materials, by when, how to follow it."""
+    if isinstance(case, Application):
+        issuer, addressee = county.service_centre, case.applicant.name
+        filed = f"你（单位）办理“{case.service_name}”（{case.service_code}）的申请"
+        due, follow = _application_due(case), FOLLOW_ONLINE
+    else:
+        told = facts.receipt
+        if told is None:
+            raise TypeError("A request's receipt repeats its JSON receipt: pass it.")
+        issuer, addressee = _hall(county, told), told.visitor_name
+        filed = f"你反映的“{case.category_name}”诉求"
+        due, follow = _request_due(case, told), told.follow.zh
     return NoticeContent(
         title=TITLES[NoticeKind.RECEIPT][0],
-        case_number=app.number,
-        addressee=app.applicant.name,
+        case_number=case.number,
+        addressee=addressee,
         paragraphs=[
-            f"{county.service_centre}已于{_day(at)}收到你（单位）办理“{app.service_name}”"
-            f"（{app.service_code}）的申请，办件编号 {app.number}。收到的材料如下：",
-            f"{'承诺办结日期' if limits.promised_due else '受理期限'}：{_day(promised)}"
-            f"（承诺办结时限 {limits.promised_days} 个工作日，自受理之日起计算）。",
-            "查询办理进度：扫描右下方二维码，或使用登记的手机号登录便民服务平台查询；"
-            f"咨询电话 {county.hotline}。",
+            f"{issuer}已于{_day(at)}收到{filed}，办件编号 {case.number}。收到的材料如下：",
+            due,
+            f"查询办理进度：{follow}咨询电话 {county.hotline}。",
         ],
         items=list(facts.received) or ["（无）"],
-        issuer=county.service_centre,
+        issuer=issuer,
         issued_at=at,
         follow_text="扫码查询办理进度",
     )
+
+
+def _application_due(app: Application) -> str:
+    limits = app.limits
+    promised = limits.promised_due or limits.acceptance_due
+    return (
+        f"{'承诺办结日期' if limits.promised_due else '受理期限'}：{_day(promised)}"
+        f"（承诺办结时限 {limits.promised_days} 个工作日，自受理之日起计算）。"
+    )
+
+
+def _request_due(req: ServiceRequest, told: Receipt) -> str:
+    if told.promised_basis == "promised":
+        return f"承诺办结日期：{_day(told.promised_date)}（受理后 {req.sla_days} 个工作日内办结）。"
+    return (
+        f"最迟办结日期：{_day(told.promised_date)}（下一个工作日内受理，"
+        f"受理后 {req.sla_days} 个工作日内办结）。"
+    )
+
+
+def _hall(county: County, told: Receipt) -> str:
+    """Who received it: the county's centre, or the township's 便民服务中心."""
+    if told.hall is None or told.hall == county.code or not told.hall_name:
+        return county.service_centre
+    return f"{told.hall_name}便民服务中心"

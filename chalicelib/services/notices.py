@@ -17,9 +17,11 @@ The window's receipt (受理回执) for a walk-in visitor, after the case is fil
 
     notice = notices.issue_receipt(app, trigger=submitted_event, by=staff_actor(clerk),
                                    received=["营业执照副本 1份", ...], follow_url=None)
-    link = notices.staff_link(clerk, app.application_id, notice.notice_id)   # to print
+    link = notices.download(notice)   # to print (the caller has checked who may)
 
-It is idempotent by `trigger` (the same event gives back the receipt already issued).
+It is idempotent by `trigger` (the same event gives back the receipt already issued). A
+walk-in request (诉求) has this receipt too, and no other notice: `issue_receipt(req, ...,
+receipt=its_json_receipt)`, whose hall, visitor, dates and follow text it prints.
 `follow_url` is where the receipt's second QR code leads (the public status page); without
 one it leads to the receipt's own verification, which answers with the case's status.
 Rendering alone, without S3 or DynamoDB: `notice_texts.content(...)` then
@@ -39,7 +41,9 @@ from chalicelib.domain.application import Application
 from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.moves import Actor, TimelineEvent, new_event
 from chalicelib.domain.notice import TITLES, Notice, NoticeKind, NoticeLink, NoticeList, NoticeView
+from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.review import CertificateView
+from chalicelib.domain.window import Receipt
 from chalicelib.errors import NotFound
 from chalicelib.observability import metrics
 from chalicelib.services.cases import load_for_citizen, load_for_staff
@@ -47,9 +51,11 @@ from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseStore
 from chalicelib.store.documents import DOWNLOAD_SECONDS, DocumentStorage
 from chalicelib.store.notices import NoticeStore
+from chalicelib.store.requests import RequestStore
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # as certificates' codes: 60 bits
 NoticeFacts = Any  # notice_texts.NoticeFacts (imported with the renderer, on first use)
+Case = Application | ServiceRequest  # a request has only the walk-in receipt
 
 
 def notice_key(case_id: str, code: str) -> str:
@@ -61,6 +67,20 @@ def mask_holder(name: str, *, person: bool) -> str:
     if person or len(name) <= 4:
         return name[:1] + "*" * max(len(name) - 1, 1)
     return name[:2] + "*" * (len(name) - 4) + name[-2:]
+
+
+def _case_id(case: Case) -> str:
+    return case.request_id if isinstance(case, ServiceRequest) else case.application_id
+
+
+def _about(case: Case, addressee: str) -> tuple[str, str, str]:
+    """What a notice names of its case: its item (a request: its category) in Chinese and
+    English, and the holder masked as public checks show it (a request's: the visitor it is
+    addressed to)."""
+    if isinstance(case, ServiceRequest):
+        return case.category_name, case.category_name_en, mask_holder(addressee, person=True)
+    holder = mask_holder(case.applicant.name, person=case.applicant.kind == "person")
+    return case.service_name, case.service_name_en, holder
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ class NoticeService:
         self,
         store: NoticeStore,
         cases: CaseStore,
+        requests: RequestStore,
         reference: ReferenceData,
         storage: DocumentStorage,
         clock: Clock,
@@ -82,6 +103,7 @@ class NoticeService:
     ) -> None:
         self._store = store
         self._cases = cases
+        self._requests = requests
         self._reference = reference
         self._storage = storage
         self._clock = clock
@@ -94,22 +116,22 @@ class NoticeService:
     def prepare(
         self,
         kind: NoticeKind,
-        app: Application,
+        case: Case,
         *,
         trigger: TimelineEvent,
         by: Actor,
         facts: NoticeFacts = None,
         follow_url: str | None = None,
     ) -> PreparedNotice:
-        """Renders the notice of `kind` for `app` (as the move left it) and stores its PDF;
+        """Renders the notice of `kind` for `case` (as the move left it) and stores its PDF;
         returns what the move's transaction writes with it."""
         from chalicelib.services import notice_pdf, notice_texts
 
-        county = self._reference.county_named(app.county, "jurisdiction")
+        county = self._reference.county_named(case.county, "jurisdiction")
         at = trigger.at
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
         verify_url = self.verify_url(code)
-        content = notice_texts.content(kind, app, county, facts or notice_texts.NoticeFacts(), at)
+        content = notice_texts.content(kind, case, county, facts or notice_texts.NoticeFacts(), at)
         content = replace(
             content,
             verify_code=code,
@@ -117,17 +139,18 @@ class NoticeService:
             follow_url=(follow_url or verify_url) if kind is NoticeKind.RECEIPT else None,
         )
         pdf, embedded = notice_pdf.render(content)
-        key = notice_key(app.application_id, code)
+        key = notice_key(_case_id(case), code)
         self._storage.put(key, pdf, "application/pdf")
+        name, name_en, holder = _about(case, content.addressee)
         notice = Notice(
             notice_id=trigger.event_id,
             kind=kind,
             code=code,
-            case_id=app.application_id,
-            case_number=app.number,
-            service_name=app.service_name,
-            service_name_en=app.service_name_en,
-            holder=mask_holder(app.applicant.name, person=app.applicant.kind == "person"),
+            case_id=_case_id(case),
+            case_number=case.number,
+            service_name=name,
+            service_name_en=name_en,
+            holder=holder,
             issuer=content.issuer,
             issued_at=at,
             object_key=key,
@@ -143,31 +166,33 @@ class NoticeService:
 
     def issue_receipt(
         self,
-        app: Application,
+        case: Case,
         *,
         trigger: TimelineEvent,
         by: Actor,
         received: list[str],
         follow_url: str | None = None,
+        receipt: Receipt | None = None,
     ) -> Notice:
         """The walk-in visitor's receipt for the filing `trigger` records, written on its own
-        (after the case's write); the same `trigger` again gives back the same receipt."""
+        (after the case's write); the same `trigger` again gives back the same receipt. A
+        request's repeats its JSON `receipt` (the hall, the visitor, the dates, how to follow)."""
         from chalicelib.services.notice_texts import NoticeFacts
 
-        existing = self._store.notice(app.application_id, trigger.event_id)
+        existing = self._store.notice(_case_id(case), trigger.event_id)
         if existing is not None:
             return existing
         prepared = self.prepare(
             NoticeKind.RECEIPT,
-            app,
+            case,
             trigger=trigger,
             by=by,
-            facts=NoticeFacts(received=tuple(received)),
+            facts=NoticeFacts(received=tuple(received), receipt=receipt),
             follow_url=follow_url,
         )
         if self._store.put(prepared.notice, prepared.event):
             return prepared.notice
-        return self._store.notice(app.application_id, trigger.event_id) or prepared.notice
+        return self._store.notice(_case_id(case), trigger.event_id) or prepared.notice
 
     # reading -------------------------------------------------------------------------------
     def issued(self, case_id: str, notice_id: str) -> Notice | None:
@@ -200,6 +225,10 @@ class NoticeService:
         notice = self._store.notice(case_id, notice_id)
         if notice is None:
             raise NotFound(f"No notice {notice_id} on this application.")
+        return self.download(notice)
+
+    def download(self, notice: Notice) -> NoticeLink:
+        """A short-lived link to the notice's PDF (the caller has checked who may have it)."""
         url = self._storage.download_url(
             notice.object_key, f"{notice.case_number}-{notice.title}.pdf", "application/pdf"
         )
@@ -229,8 +258,9 @@ class NoticeService:
         zh, en = TITLES[notice.kind]
         case_status = None
         if notice.kind is NoticeKind.RECEIPT:  # the visitor follows the case with it
-            app = self._cases.application(notice.case_id)
-            case_status = app.status.value if app is not None else None
+            case: Case | None = self._cases.application(notice.case_id)
+            case = case or self._requests.get(notice.case_id)  # a walk-in request's
+            case_status = case.status.value if case is not None else None
         return CertificateView(
             code=notice.code,
             number=notice.case_number,

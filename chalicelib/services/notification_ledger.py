@@ -16,7 +16,7 @@ from datetime import datetime
 
 from chalicelib.clock import Clock
 from chalicelib.domain.calendar import beijing_date
-from chalicelib.domain.notifications import DeliveryStatus
+from chalicelib.domain.notifications import Channel, DeliveryStatus
 from chalicelib.domain.sms import NoticeRef, SmsMessage
 from chalicelib.observability import logger, metrics
 from chalicelib.store.notifications import NotificationStore
@@ -43,18 +43,20 @@ class DeliveryLedger:
         if message.notice is not None:
             self.provider_refused(message.notice, "sms", reason)
 
-    def hold(self, message: SmsMessage, release_at: datetime) -> None:
+    def already_sent(self, message: SmsMessage) -> bool:
+        """Whether the provider took this notice text already (a duplicate of the queue)."""
         notice = message.notice
         if notice is None:
-            return
-        self._store.hold(message, release_at)
-        self._store.mark(
-            notice.citizen_id,
-            notice.notification_id,
-            "sms",
-            _S.HELD.value,
-            at=self._clock.now(),
-            when_in=(_S.PENDING.value, _S.QUEUED.value),
+            return False
+        stored = self._store.get(notice.citizen_id, notice.notification_id)
+        sms = stored.channels.get(Channel.SMS) if stored else None
+        return sms is not None and sms.status in (_S.SENT, _S.DELIVERED)
+
+    def hold(self, message: SmsMessage, release_at: datetime) -> bool:
+        """Holds a notice text for the morning with its status, in one transaction; False
+        (nothing held) when its status is past being sent."""
+        return self._store.hold_notice(
+            message, release_at, self._clock.now(), when_in=(_S.PENDING.value, _S.QUEUED.value)
         )
 
     # ---- any channel
@@ -92,16 +94,20 @@ class DeliveryLedger:
         if moved:
             self._count(ref, f"{channel}_failed")
 
-    def receipt(self, channel: str, provider_id: str, delivered: bool, reason: str = "") -> bool:
-        """A provider's report on message `provider_id`; False when no notification of ours
-        (yet) has it — kept for the sender to apply once it records the id."""
+    def receipt(
+        self, channel: str, provider_id: str, delivered: bool, reason: str = ""
+    ) -> NoticeRef | None:
+        """A provider's report on message `provider_id`: the notification it is about, or
+        None when no notification of ours (yet) has it — the report is kept for the sender
+        to apply once it records the id."""
         self._bindings.keep_receipt(channel, provider_id, delivered, reason, self._clock.now())
         fields = self._bindings.recall(channel, provider_id)
         if fields is None:
-            metrics.add_metric(name="ReceiptBeforeSend", unit="Count", value=1)
-            return False
-        self._apply(NoticeRef.model_validate(fields), channel, delivered, reason)
-        return True
+            metrics.add_metric(name="ReceiptUnmatched", unit="Count", value=1)
+            return None
+        ref = NoticeRef.model_validate(fields)
+        self._apply(ref, channel, delivered, reason)
+        return ref
 
     def _apply(self, ref: NoticeRef, channel: str, delivered: bool, reason: str) -> None:
         status = _S.DELIVERED if delivered else _S.FAILED

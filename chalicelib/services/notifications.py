@@ -111,11 +111,12 @@ class WechatSender(Protocol):
 @dataclass(frozen=True)
 class WechatAccount:
     """The stage's official account: its sender, the approved template's id, and where a
-    message's link leads (the API's public address; none: no link)."""
+    message's link leads (the citizen app's page of a case, `{case_id}` in it; none: no
+    link — the API's own addresses need a token a WeChat tap does not carry)."""
 
     sender: WechatSender
     template_id: str
-    link_base: str | None = None
+    case_page: str | None = None
 
 
 class Notifier:
@@ -196,7 +197,7 @@ class Notifier:
             account.template_id if account else None,
             binding,
             prefs,
-            _link(account.link_base, case) if account else None,
+            _link(account.case_page, case) if account else None,
         )
         # Quiet hours hold what goes out in them: an event of 20:59 handled at 21:05 (or
         # replayed from the dead letters at night) waits for the morning too.
@@ -298,26 +299,53 @@ class Notifier:
                 message.openid, message.template_id, message.fields, message.url
             )
         except (WechatUnreachable, WechatRefused) as refused:
-            self._ledger.provider_refused(ref, Channel.WECHAT.value, f"errcode {refused.code}")
+            # The text first: until WeChat's failure is recorded the event, delivered again,
+            # finds WeChat still pending and comes back here.
+            self._text_instead(notice, out.sms)
             if refused.code == UNFOLLOWED:
                 self._bindings.set_following(message.openid, False)
-            sms = notice.channels.get(Channel.SMS)
-            if sms is not None and sms.status is DeliveryStatus.CARRIED and out.sms:
-                self._text_instead(notice, out.sms)
+            self._ledger.provider_refused(ref, Channel.WECHAT.value, f"errcode {refused.code}")
             return
         self._ledger.provider_took(ref, Channel.WECHAT.value, msg_id)
 
-    def _text_instead(self, notice: Notification, message: SmsMessage) -> None:
-        """WeChat refused what it was carrying: the text goes after all (held if it is
-        night and not urgent)."""
-        now = self._clock.now()
-        urgent = bool(message.notice and message.notice.urgent)
-        carried = (DeliveryStatus.CARRIED.value,)
-        nid, citizen = notice.notification_id, notice.citizen_id
-        if in_quiet_hours(now) and not urgent:
-            if self._store.mark(citizen, nid, "sms", DeliveryStatus.HELD.value, when_in=carried):
-                self._store.hold(message, quiet_hours_end(now))
+    def text_instead_of_wechat(self, citizen_id: str, notification_id: str) -> bool:
+        """WeChat reported a message it was carrying undelivered (the job's receipt): the
+        text goes after all. False when there is none to send (not carried, no phone)."""
+        notice = self._store.get(citizen_id, notification_id)
+        sms = notice.channels.get(Channel.SMS) if notice else None
+        if notice is None or sms is None or sms.status is not DeliveryStatus.CARRIED:
+            return False
+        case = self._store.case(notice.case_id)
+        if case is None:
+            return False
+        to = next((r for r in self._recipients(case) if r.citizen_id == citizen_id), None)
+        if to is None or not to.phone:
+            return False
+        county = self._reference.county_named(case.county, "jurisdiction")
+        ref = NoticeRef(
+            citizen_id=citizen_id,
+            notification_id=notification_id,
+            county=case.county,
+            urgent=self._book.rule(notice.kind).urgent,
+        )
+        message = SmsMessage.request_notice(
+            to.phone, county.sms_signature, notice.kind, case.number, ref
+        )
+        self._text_instead(notice, message)
+        return True
+
+    def _text_instead(self, notice: Notification, message: SmsMessage | None) -> None:
+        """WeChat refused what it was carrying: the text goes after all (held, with its
+        status in one transaction, if it is night and not urgent)."""
+        sms = notice.channels.get(Channel.SMS)
+        if message is None or sms is None or sms.status is not DeliveryStatus.CARRIED:
             return
+        now = self._clock.now()
+        carried = (DeliveryStatus.CARRIED.value,)
+        if in_quiet_hours(now) and not (message.notice and message.notice.urgent):
+            self._store.hold_notice(message, quiet_hours_end(now), now, when_in=carried)
+            return
+        nid, citizen = notice.notification_id, notice.citizen_id
         if self._store.mark(citizen, nid, "sms", DeliveryStatus.PENDING.value, when_in=carried):
             self._queue_sms(notice, message)
 
@@ -336,12 +364,8 @@ def _pending(notice: Notification) -> bool:
     return any(d.status is DeliveryStatus.PENDING for d in notice.channels.values())
 
 
-def _link(base: str | None, case: Case) -> str | None:
-    if not base:
-        return None
-    if isinstance(case, ServiceRequest):
-        return f"{base.rstrip('/')}/requests/{case.request_id}"
-    return f"{base.rstrip('/')}/applications/{case.application_id}"
+def _link(page: str | None, case: Case) -> str | None:
+    return page.replace("{case_id}", _case_id(case)) if page else None
 
 
 def _case_id(case: Case) -> str:

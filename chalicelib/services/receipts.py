@@ -3,8 +3,9 @@ the promised date by the county's working-day calendar and how to follow the cas
 QR code to the case's page, opened by signing in with the visitor's phone). The clerk who
 filed it (any window clerk of its county, or the terminal it was filed at while its citizen
 is signed in at it) prints it; the citizen downloads it from their own case. A walk-in
-application's printed receipt (PDF) is issued when it is submitted (`issue_printed`);
-reading a receipt only reads."""
+case's printed receipt (PDF) is issued at its filing: an application's when it is submitted
+(`issue_printed`), a request's when it is filed (`issue_printed_request`); reading a receipt
+only reads."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Self
 from chalicelib.clock import Clock
 from chalicelib.context import public_url
 from chalicelib.domain.application import Application
-from chalicelib.domain.application_parts import ApplicationChannel, DocumentStatus
+from chalicelib.domain.application_parts import DocumentStatus
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.common import Text
 from chalicelib.domain.identity import StaffMember, mask_phone
@@ -28,15 +29,18 @@ from chalicelib.services.application_steps import label, material_name
 from chalicelib.services.cases import load_for_citizen
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.cases import CaseBundle, CaseStore
+from chalicelib.store.documents import parse_upload_key
 from chalicelib.store.identity import CitizenStore
 from chalicelib.store.requests import RequestStore
 
 if TYPE_CHECKING:
     from chalicelib.services.notices import NoticeService
 
-# The step a printed receipt is issued for: the filing (the acceptance has its own written
-# notice, 受理通知书, keyed by its event).
+# The step a printed receipt is issued for: the filing — an application's submission, a
+# request's filing (an application's acceptance has its own written notice, 受理通知书, keyed by
+# its event). Only a walk-in case's is printed: nobody walked in to take an online one home.
 PRINTED_AT = "submitted"
+WALK_IN = frozenset({"window", "terminal"})
 
 
 class Receipts:
@@ -101,7 +105,7 @@ class Receipts:
         promised, basis, estimated = self._promised_application(app)
         phone = self._citizens.phone_of(app.owner_id) or ""
         follow_url = self._follow_url(app)
-        code, link = self._printed(bundle)
+        code, link = self._printed(app.application_id, app.channel.value, bundle.events)
         return Receipt(
             kind="application",
             case_id=app.application_id,
@@ -143,8 +147,8 @@ class Receipts:
         submission's event and write it only if absent); none for a draft, nor for an
         online case (nobody walked in to take one home)."""
         app = bundle.application
-        step = _printed_at(bundle)
-        if self._notices is None or step is None or app.channel is ApplicationChannel.APP:
+        step = _printed_at(app.channel.value, bundle.events)
+        if self._notices is None or step is None:
             return
         received = [
             f"{material_name(app, d.material_code)}（{redact(d.filename)}）"
@@ -155,18 +159,39 @@ class Receipts:
             app, trigger=step, by=by, received=received, follow_url=self._follow_url(app)
         )
 
-    def _printed(self, bundle: CaseBundle) -> tuple[str | None, str | None]:
-        """The printed receipt issued at submission, if any, and a short-lived link to it
+    def issue_printed_request(
+        self, req: ServiceRequest, events: list[TimelineEvent], by: Actor
+    ) -> None:
+        """Issues the printable receipt of a walk-in request's filing, as it is filed (and on
+        a replay of the filing, if the first attempt did not): once, keyed by the filing's
+        event; it prints what the JSON receipt says. None for any other channel."""
+        step = _printed_at(req.channel.value, events)
+        if self._notices is None or step is None:
+            return
+        told = self.of_request(req, events)
+        if told.verify_code is not None:  # issued already: the filing is replayed
+            return
+        self._notices.issue_receipt(
+            req,
+            trigger=step,
+            by=by,
+            received=[f"{m.material_name}（{m.filename}）" for m in told.materials],
+            follow_url=told.follow_url,
+            receipt=told,
+        )
+
+    def _printed(
+        self, case_id: str, channel: str, events: list[TimelineEvent]
+    ) -> tuple[str | None, str | None]:
+        """The printed receipt issued at the filing, if any, and a short-lived link to it
         (reading only: nothing is rendered or written here)."""
-        app = bundle.application
-        step = _printed_at(bundle)
-        if self._notices is None or step is None or app.channel is ApplicationChannel.APP:
+        step = _printed_at(channel, events)
+        if self._notices is None or step is None:
             return None, None
-        notice = self._notices.issued(app.application_id, step.event_id)
+        notice = self._notices.issued(case_id, step.event_id)
         if notice is None:
             return None, None
-        link = self._notices.citizen_link(app.owner_id, app.application_id, notice.notice_id)
-        return notice.code, link.url
+        return notice.code, self._notices.download(notice).url
 
     def _promised_application(self, app: Application) -> tuple[date, PromisedBasis, bool]:
         """The accepted case's promised date; before acceptance, the latest it can be: the
@@ -185,6 +210,7 @@ class Receipts:
     def of_request(self, req: ServiceRequest, events: list[TimelineEvent]) -> Receipt:
         zh, en = REQUEST_STATUS_LABELS[req.status]
         promised, basis, estimated = self._promised_request(req)
+        code, link = self._printed(req.request_id, req.channel.value, events)
         return Receipt(
             kind="request",
             case_id=req.request_id,
@@ -198,21 +224,33 @@ class Receipts:
             visitor_name=redact(_served(events, "submitted") or ""),
             visitor_phone=mask_phone(req.owner_phone),
             filed_at=req.created_at,
-            materials=[
-                ReceivedMaterial(
-                    material_code="photo",
-                    material_name="现场材料（扫描件）",
-                    filename=p.document_id,
-                    status=DocumentStatus.CLEAN.value,
-                )
-                for p in req.photos
-            ],
+            materials=self._photos(req),
             promised_date=promised,
             promised_basis=basis,
             estimated=estimated,
             follow_url=f"{public_url(self._url)}/requests/{req.request_id}",
             follow=_follow(req.owner_phone),
+            verify_code=code,
+            document_url=link,
         )
+
+    def _photos(self, req: ServiceRequest) -> list[ReceivedMaterial]:
+        """The request's photos (at a desk: the scanned papers), named as they were uploaded
+        (redacted, as an application's materials)."""
+        uploads = [key for key in (parse_upload_key(p.key) for p in req.photos) if key]
+        names: dict[str, str] = {}
+        for owner in {owner for owner, _ in uploads}:
+            found = self._requests.uploads(owner, [d for o, d in uploads if o == owner])
+            names |= {document_id: d.filename for document_id, d in found.items()}
+        return [
+            ReceivedMaterial(
+                material_code="photo",
+                material_name="现场材料（扫描件）",
+                filename=redact(names.get(p.document_id, p.document_id)),
+                status=DocumentStatus.CLEAN.value,
+            )
+            for p in req.photos
+        ]
 
     def _promised_request(self, req: ServiceRequest) -> tuple[date, PromisedBasis, bool]:
         """The accepted request's resolution date; before acceptance, the latest it can be:
@@ -234,8 +272,11 @@ def _follow(phone: str) -> Text:
     )
 
 
-def _printed_at(bundle: CaseBundle) -> TimelineEvent | None:
-    return next((e for e in bundle.events if e.type == PRINTED_AT), None)
+def _printed_at(channel: str, events: list[TimelineEvent]) -> TimelineEvent | None:
+    """The filing a walk-in case's printed receipt is issued for (none yet: a draft)."""
+    if channel not in WALK_IN:
+        return None
+    return next((e for e in events if e.type == PRINTED_AT), None)
 
 
 def _served(events: list[TimelineEvent], filing: str) -> str | None:

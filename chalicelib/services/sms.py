@@ -43,11 +43,13 @@ class SmsLedger(Protocol):
     """Where a notice text's fate is recorded on its notification (services/
     notification_ledger.py)."""
 
+    def already_sent(self, message: SmsMessage) -> bool: ...
+
     def sent(self, message: SmsMessage, provider_id: str | None) -> None: ...
 
     def failed(self, message: SmsMessage, reason: str) -> None: ...
 
-    def hold(self, message: SmsMessage, release_at: datetime) -> None: ...
+    def hold(self, message: SmsMessage, release_at: datetime) -> bool: ...
 
 
 class SmsDeadLetters(Protocol):
@@ -94,12 +96,15 @@ class SmsDelivery:
             metrics.add_metric(name="SmsExpired", unit="Count", value=1)
             logger.info("sms expired before it could be sent; dropped", extra=seen)
             return
-        notice = message.notice
-        if notice and not notice.urgent and in_quiet_hours(now) and self._ledger:
-            self._ledger.hold(message, quiet_hours_end(now))
-            metrics.add_metric(name="SmsHeldAtSend", unit="Count", value=1)
-            logger.info("quiet hours: notice held for the morning", extra=seen)
-            return
+        if message.notice is not None and self._ledger is not None:
+            if self._ledger.already_sent(message):  # a duplicate of the queue: sent once
+                metrics.add_metric(name="SmsDuplicate", unit="Count", value=1)
+                return
+            if not message.notice.urgent and in_quiet_hours(now):
+                self._ledger.hold(message, quiet_hours_end(now))
+                metrics.add_metric(name="SmsHeldAtSend", unit="Count", value=1)
+                logger.info("quiet hours: notice held for the morning", extra=seen)
+                return
         try:
             provider_id = self._sender.deliver(message)
         except SmsNotSent as failed:
@@ -108,7 +113,10 @@ class SmsDelivery:
         metrics.add_metric(name="SmsDelivered", unit="Count", value=1)
         logger.info("sms delivered", extra=seen)
         if self._ledger is not None:
-            self._ledger.sent(message, provider_id)
+            try:
+                self._ledger.sent(message, provider_id)
+            except Exception:  # noqa: BLE001 - it went: raising would only send it again
+                logger.exception("sms sent; its status not recorded", extra=seen)
 
     def _not_sent(
         self, body: str, message: SmsMessage, failed: SmsNotSent, seen: dict[str, str]
@@ -134,5 +142,9 @@ class SmsDelivery:
         self._record_failure(message, f"{failed.code} (parked for a replay)")
 
     def _record_failure(self, message: SmsMessage, reason: str) -> None:
-        if self._ledger is not None:
+        if self._ledger is None:
+            return
+        try:
             self._ledger.failed(message, reason)
+        except Exception:  # noqa: BLE001 - the outcome stands; a retry would only repeat it
+            logger.exception("sms outcome not recorded")

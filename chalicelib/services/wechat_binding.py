@@ -13,9 +13,10 @@ from chalicelib.domain.wechat import (
     WechatBinding,
     WechatBindingView,
     WechatCodeRefused,
-    WechatDeferred,
+    WechatNotSent,
 )
-from chalicelib.errors import FieldError, InvalidInput, NotFound, RetryLater
+from chalicelib.errors import Busy, FieldError, InvalidInput, NotFound
+from chalicelib.observability import logger
 from chalicelib.store.wechat_bindings import WechatBindings
 
 if TYPE_CHECKING:  # wechatpy loads only where WeChat is configured
@@ -43,8 +44,9 @@ class WechatService:
                 "expired or used: open the authorisation page again.",
                 errors=[FieldError("body.code", "refused by WeChat", "wechat_code")],
             ) from None
-        except WechatDeferred:
-            raise RetryLater("WeChat did not answer; try again shortly.", 30) from None
+        except WechatNotSent as failed:  # WeChat busy, or refusing this service (its secret)
+            logger.warning("wechat code exchange failed", extra={"errcode": failed.code})
+            raise Busy("WeChat did not answer; try again shortly.", 30) from None
         binding = WechatBinding(citizen_id=citizen_id, openid=openid, bound_at=self._clock.now())
         self._bindings.bind(binding)
         return self.view(citizen_id)

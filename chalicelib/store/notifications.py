@@ -26,6 +26,7 @@ from chalicelib.domain.notifications import Notification, NotificationPreference
 from chalicelib.domain.request import ServiceRequest
 from chalicelib.domain.sms import SmsMessage
 from chalicelib.domain.wechat import WechatBinding
+from chalicelib.observability import logger
 from chalicelib.store.case_parts import ROOT as APPLICATION_ROOT
 from chalicelib.store.clients import AwsClients
 from chalicelib.store.refusals import is_conditional_failure
@@ -79,6 +80,42 @@ def _held_put(
                 "sk": f"{release_at.astimezone(UTC).isoformat()}#{citizen_id}#{notification_id}",
                 "message": message.model_dump_json(),
             }
+        }
+    }
+
+
+def _mark_op(
+    citizen_id: str,
+    notification_id: str,
+    channel: str,
+    status: str,
+    when_in: tuple[str, ...],
+    **fields: Any,
+) -> dict[str, Any]:
+    """The update of a channel's status (and `at` → updated_at, provider_id, reason), on
+    condition the channel exists and, given `when_in`, its status is one of them."""
+    names = {"#d": "data", "#ch": "channels", "#c": channel, "#s": "status"}
+    values: dict[str, Any] = {":s": status}
+    sets = ["#d.#ch.#c.#s = :s"]
+    if fields.get("at") is not None:
+        fields["updated_at"] = fields["at"].isoformat()
+    for name in ("updated_at", "provider_id", "reason"):
+        if fields.get(name) is not None:
+            names[f"#{name}"], values[f":{name}"] = name, fields[name]
+            sets.append(f"#d.#ch.#c.#{name} = :{name}")
+    condition = "attribute_exists(#d.#ch.#c)"
+    if when_in:
+        options = {f":w{i}": w for i, w in enumerate(when_in)}
+        values |= options
+        condition += f" AND #d.#ch.#c.#s IN ({', '.join(options)})"
+    key = {"pk": _pk(citizen_id), "sk": f"N#{notification_id}"}
+    return {
+        "Update": {
+            "Key": key,
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
     }
 
@@ -159,20 +196,10 @@ class NotificationStore:
                     notice.county, notice.citizen_id, notice.notification_id, held, release_at
                 )
             )
-        try:
-            self._table.transact(ops)
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return self._transact_if(ops)
 
     def count(self, county: str, day: date, key: str, counts: dict[str, int]) -> None:
         self._table.transact([_figure_op(county, day, key, counts)])
-
-    def set_channel(self, citizen_id: str, notification_id: str, channel: str, status: str) -> None:
-        """Moves a channel's status (a held SMS released, a queued one sent or failed)."""
-        self.mark(citizen_id, notification_id, channel, status)
 
     def mark(
         self,
@@ -189,46 +216,43 @@ class NotificationStore:
         """Moves a channel's status, with the provider's id or the reason, only from one of
         `when_in` if given (a receipt counts once; a late `sent` never undoes `delivered`).
         True when it moved."""
-        names = {"#d": "data", "#ch": "channels", "#c": channel, "#s": "status"}
-        values: dict[str, Any] = {":s": status}
-        sets = ["#d.#ch.#c.#s = :s"]
-        for name, value in (
-            ("updated_at", at.isoformat() if at else None),
-            ("provider_id", provider_id),
-            ("reason", reason),
-        ):
-            if value is not None:
-                names[f"#{name}"], values[f":{name}"] = name, value
-                sets.append(f"#d.#ch.#c.#{name} = :{name}")
-        condition = "attribute_exists(#d.#ch.#c)"
-        if when_in:
-            options = {f":w{i}": w for i, w in enumerate(when_in)}
-            values |= options
-            condition += f" AND #d.#ch.#c.#s IN ({', '.join(options)})"
+        fields = {"at": at, "provider_id": provider_id, "reason": reason}
+        spec = _mark_op(citizen_id, notification_id, channel, status, when_in, **fields)["Update"]
+        key = spec.pop("Key")
         try:
-            self._table.update(
-                _pk(citizen_id),
-                f"N#{notification_id}",
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
+            self._table.update(key["pk"], key["sk"], **spec)  # one item: no transaction's price
         except Exception as exc:
             if not is_conditional_failure(exc):
                 raise
             return False
         return True
 
-    def hold(self, message: SmsMessage, release_at: datetime) -> None:
-        """Holds a notice text until `release_at` (found in quiet hours as it was to be sent)."""
+    def hold_notice(
+        self,
+        message: SmsMessage,
+        release_at: datetime,
+        at: datetime,
+        *,
+        when_in: tuple[str, ...],
+    ) -> bool:
+        """Holds a notice text until `release_at` and marks it held, in one transaction, if
+        its status is one of `when_in`; False (nothing written) otherwise."""
         notice = message.notice
         if notice is None:
             raise ValueError("only a notification's text is held")
-        put = _held_put(
-            notice.county, notice.citizen_id, notice.notification_id, message, release_at
-        )
-        self._table.transact([put])
+        cid, nid = notice.citizen_id, notice.notification_id
+        put = _held_put(notice.county, cid, nid, message, release_at)
+        return self._transact_if([put, _mark_op(cid, nid, "sms", "held", when_in, at=at)])
+
+    def _transact_if(self, ops: list[dict[str, Any]]) -> bool:
+        """The transaction; False when a condition of it failed (nothing written)."""
+        try:
+            self._table.transact(ops)
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
 
     # ---- the inbox
 
@@ -327,31 +351,20 @@ class NotificationStore:
             )
             for raw in found.items:
                 _, citizen_id, nid = str(raw["sk"]).rsplit("#", 2)
-                message = SmsMessage.model_validate_json(raw["message"])
+                try:
+                    message = SmsMessage.model_validate_json(raw["message"])
+                except ValueError:  # written by another version: left, not in the way
+                    logger.warning("a held text no longer reads", extra={"sk": raw["sk"]})
+                    continue
                 due.append(HeldSms(pk, str(raw["sk"]), message, citizen_id, nid))
         return due
 
     def take_held(self, held: HeldSms) -> bool:
         """Removes a held text; False when another sweep took it first."""
-        try:
-            self._table.transact(
-                [
-                    {
-                        "Delete": {
-                            "Key": {"pk": held.pk, "sk": held.sk},
-                            "ConditionExpression": "attribute_exists(pk)",
-                        }
-                    }
-                ]
-            )
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
-
-    def hold_again(self, held: HeldSms) -> None:
-        self._table.put({"pk": held.pk, "sk": held.sk, "message": held.message.model_dump_json()})
+        key = {"pk": held.pk, "sk": held.sk}
+        return self._transact_if(
+            [{"Delete": {"Key": key, "ConditionExpression": "attribute_exists(pk)"}}]
+        )
 
     # ---- figures
 

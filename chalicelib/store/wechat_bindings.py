@@ -27,6 +27,10 @@ class WechatTaken(Conflict):
     """The openid is another citizen's binding."""
 
 
+def _changed() -> Conflict:
+    return Conflict("The WeChat binding changed meanwhile; try again.")
+
+
 def _binding_key(citizen_id: str) -> tuple[str, str]:
     return f"NOTICES#{citizen_id}", "WECHAT"
 
@@ -67,35 +71,63 @@ class WechatBindings:
                     errors=[FieldError("body.code", "is bound to another citizen", "taken")],
                 ),
             ),
-            self._put_binding(binding),
+            self._put_binding(binding, earlier),
         ]
         if earlier is not None and earlier.openid != binding.openid:
             old_pk, old_sk = _openid_key(earlier.openid)
-            ops.append({"Delete": {"Key": {"pk": old_pk, "sk": old_sk}}})
-        self._table.transact_guarded(ops, WechatTaken("the binding changed meanwhile"))
+            ops.append(
+                {
+                    "Delete": {  # the citizen's old openid item, if it is still theirs
+                        "Key": {"pk": old_pk, "sk": old_sk},
+                        "ConditionExpression": "attribute_not_exists(pk) OR citizen_id = :c",
+                        "ExpressionAttributeValues": {":c": binding.citizen_id},
+                    }
+                }
+            )
+        self._table.transact_guarded(ops, _changed())
 
-    def _put_binding(self, binding: WechatBinding) -> dict[str, Any]:
+    def _put_binding(self, binding: WechatBinding, earlier: WechatBinding | None) -> dict[str, Any]:
+        """The citizen's binding, written over the one read (or none): a concurrent change
+        of it cancels the transaction."""
         pk, sk = _binding_key(binding.citizen_id)
-        return {"Put": {"Item": {"pk": pk, "sk": sk, "data": binding.model_dump(mode="json")}}}
+        put: dict[str, Any] = {
+            "Item": {"pk": pk, "sk": sk, "data": binding.model_dump(mode="json")}
+        }
+        if earlier is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "#d.#o = :earlier"
+            put["ExpressionAttributeNames"] = {"#d": "data", "#o": "openid"}
+            put["ExpressionAttributeValues"] = {":earlier": earlier.openid}
+        return {"Put": put}
 
     def unbind(self, citizen_id: str) -> bool:
         binding = self.binding(citizen_id)
         if binding is None:
             return False
         pk, sk = _binding_key(citizen_id)
-        opk, osk = _openid_key(binding.openid)
-        self._table.transact(
-            [
-                {"Delete": {"Key": {"pk": pk, "sk": sk}}},
+        ops: list[dict[str, Any] | Guarded] = [
+            {
+                "Delete": {
+                    "Key": {"pk": pk, "sk": sk},
+                    "ConditionExpression": "#d.#o = :o",
+                    "ExpressionAttributeNames": {"#d": "data", "#o": "openid"},
+                    "ExpressionAttributeValues": {":o": binding.openid},
+                }
+            }
+        ]
+        if self.citizen_of(binding.openid) == citizen_id:
+            opk, osk = _openid_key(binding.openid)
+            ops.append(
                 {
                     "Delete": {
                         "Key": {"pk": opk, "sk": osk},
-                        "ConditionExpression": "attribute_not_exists(pk) OR citizen_id = :c",
+                        "ConditionExpression": "citizen_id = :c",
                         "ExpressionAttributeValues": {":c": citizen_id},
                     }
-                },
-            ]
-        )
+                }
+            )
+        self._table.transact_guarded(ops, _changed())
         return True
 
     def set_following(self, openid: str, following: bool) -> bool:

@@ -35,8 +35,8 @@ STORY = [  # the applicant's kinds, in order
 
 
 @pytest.fixture
-def wechat() -> Iterator[FakeWeChat]:
-    fake = started()
+def wechat(clock: FixedClock) -> Iterator[FakeWeChat]:
+    fake = started(clock)
     yield fake
     fake.stop()
 
@@ -103,6 +103,7 @@ def test_the_applicant_by_wechat_and_the_agent_by_sms_each_get_every_message_onc
     missing = [{"material_code": "audit", "reason": "审计报告缺少会计师事务所盖章"}]
     decide(api, case["id"], {"decision": "supplement", "materials": missing})
     pump.drain()
+    hand_over(api, wechat, 3)  # WeChat pushes at once: the follow, received, supplement
     clock.advance(minutes=10)  # the applicant comes back with the stamped report
     upload(api, aws, pump, owner, case["id"], "audit")
     assert api.post(f"/applications/{case['id']}/supplement", token=owner).status_code == 200
@@ -118,7 +119,7 @@ def test_the_applicant_by_wechat_and_the_agent_by_sms_each_get_every_message_onc
     to_owner = [m for m in wechat.sent if m["touser"] == OPENID]
     assert len(to_owner) == len(STORY)
     assert all(m["data"]["character_string1"]["value"] == case["number"] for m in to_owner)
-    hand_over(api, wechat, 1 + len(STORY))  # the follow, then each message's outcome
+    hand_over(api, wechat, 1 + len(STORY))  # … and each later message's outcome
     delivered = body(api.get("/me/notifications?limit=50", token=owner))["items"]
     assert {n["channels"]["wechat"] for n in delivered} == {"delivered"}
 

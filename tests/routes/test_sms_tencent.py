@@ -440,6 +440,8 @@ def test_a_text_is_sent_then_delivered_by_tencents_report_counted_once(
 
     wrong = api.post("/callbacks/tencent-sms/not-the-key-0123456789", json_body=[report(serial)])
     assert wrong.status_code == 404
+    # the key is checked before the body: a stranger learns nothing of its shape
+    assert api.post("/callbacks/tencent-sms/x", json_body={"a": 1}).status_code == 404
     bad = api.post(f"/callbacks/tencent-sms/{CALLBACK_KEY}", json_body=[{"sid": serial}])
     assert bad.status_code == 422 and "report_status" in bad.body.decode()
 
@@ -459,7 +461,7 @@ def test_a_report_before_the_serial_is_recorded_is_applied_when_it_is(
     deps.notification_store.mark(notice.citizen_id, notice.notification_id, "sms", "queued")
     # The report of a serial not yet recorded (it raced the sender): kept, then applied.
     ledger = deps.delivery_ledger
-    assert ledger.receipt("sms", "early-serial-0001", False, "UNDELIV") is False
+    assert ledger.receipt("sms", "early-serial-0001", False, "UNDELIV") is None
     ref = NoticeRef(
         citizen_id=notice.citizen_id, notification_id=notice.notification_id, county="370830"
     )
@@ -499,3 +501,17 @@ def _me(deps: Container) -> str:
     citizen = CitizenStore(deps.table).by_phone(CITIZEN)
     assert citizen is not None
     return citizen.citizen_id
+
+
+def test_a_notice_text_delivered_twice_by_the_queue_is_sent_once(
+    api: ApiClient, feed_pump: Any, sms_pump: Any, tencent: FakeTencentSms, aws: Any
+) -> None:
+    token = sign_in(api, sms_pump, tencent)
+    file(api, token)
+    feed_pump.drain()
+    url = aws.client("sqs").get_queue_url(QueueName=resources.queue_name(STAGE, "sms"))["QueueUrl"]
+    (queued,) = aws.client("sqs").receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
+    aws.client("sqs").send_message(QueueUrl=url, MessageBody=queued["Body"])  # a duplicate
+    before = len(tencent.sent())
+    sms_pump.drain()
+    assert len(tencent.sent()) == before + 1

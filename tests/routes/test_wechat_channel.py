@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.clock import FixedClock
 from chalicelib.settings import Settings
 from devstack.wechat_fake import FakeWeChat, signature
 from tests.conftest import ApiClient, RecordingSms, body, sign_in
 from tests.support.requests import act, file
-from tests.support.wechat import LINKS, TEMPLATE, hand_over, started, with_wechat
+from tests.support.wechat import CASE_PAGE, TEMPLATE, hand_over, started, with_wechat
 from tests.support.wechat import bind as bind_as
 
 FILER = "13953700001"
@@ -25,8 +26,8 @@ OPENID = "oBianminFiler000000000001"
 
 
 @pytest.fixture
-def wechat() -> Iterator[FakeWeChat]:
-    fake = started()
+def wechat(clock: FixedClock) -> Iterator[FakeWeChat]:
+    fake = started(clock)
     yield fake
     fake.stop()
 
@@ -74,7 +75,7 @@ def test_a_bound_follower_is_told_by_wechat_instead_of_sms_and_delivery_is_recor
     first = sent[0]
     assert first["template_id"] == TEMPLATE
     assert first["data"]["character_string1"]["value"] == filed["number"]
-    assert first["url"] == f"{LINKS}/requests/{filed['request_id']}"
+    assert first["url"] == CASE_PAGE.replace("{case_id}", filed["request_id"])
     told = notices(api, token)
     assert told["request_received"]["channels"] == {
         "inbox": "delivered",
@@ -126,7 +127,7 @@ def test_an_unfollowed_account_gets_the_text_instead_and_is_no_longer_tried(
     assert body(api.get("/me/wechat", token=token))["following"] is True
 
 
-def test_a_message_wechat_could_not_deliver_is_recorded_failed(
+def test_a_message_wechat_could_not_deliver_goes_by_text_after_all(
     api: ApiClient, pump: Any, sms: RecordingSms, wechat: FakeWeChat
 ) -> None:
     token = sign_in(api, sms, FILER)
@@ -134,8 +135,14 @@ def test_a_message_wechat_could_not_deliver_is_recorded_failed(
     wechat.script(status="failed:user block")
     file(api, token)
     pump.drain()
-    hand_over(api, wechat, 2)  # subscribe, then the job's outcome
-    assert notices(api, token)["request_received"]["channels"]["wechat"] == "failed"
+    assert texts(sms) == []  # WeChat took it …
+    hand_over(api, wechat, 2)  # … the follow, then the job's outcome: blocked
+    channels = notices(api, token)["request_received"]["channels"]
+    assert channels == {"inbox": "delivered", "sms": "queued", "wechat": "failed"}
+    assert texts(sms) == ["request_received"]  # the text went instead, once
+    hand_over(api, wechat, 2)  # WeChat pushing it again changes nothing
+    assert texts(sms) == ["request_received"]
+    assert body(api.get("/me/wechat", token=token))["following"] is False
 
 
 def test_preferences_choose_wechat_off_or_both(
@@ -178,6 +185,11 @@ def test_the_server_url_answers_only_what_the_account_token_signed(
     assert checked.status_code == 200 and checked.body == b"echo123"
     forged = dict(query, signature="0" * 40)
     assert api.get("/wechat/events?" + urlencode(forged)).status_code == 403
+    stale = str(int(stamp) - 301)  # a signed URL of six minutes ago is not replayed
+    old = dict(query, timestamp=stale, signature=signature(wechat.token, stale, nonce))
+    assert api.get("/wechat/events?" + urlencode(old)).status_code == 403
+    aes = api.get("/wechat/events?" + urlencode(dict(query, encrypt_type="aes")))
+    assert aes.status_code == 422 and "encrypt_type" in aes.body.decode()
     pushed = api.post(
         "/wechat/events?" + urlencode(dict(forged, echostr="")),
         body=b"<xml><MsgType><![CDATA[event]]></MsgType></xml>",

@@ -23,6 +23,7 @@ from tests.support.applications import (
     ready_sme,
 )
 from tests.support.requests import DUYING_GRID, upload_photo
+from tests.support.requests import file as file_request
 
 VISITOR_PHONE = "13953700021"
 HALL_CLERK = "guolou-clerk"  # 郭楼镇便民服务中心 (a township's hall)
@@ -85,6 +86,12 @@ def scan(
     checked = api.get(response.headers["Location"], profile=profile, headers=headers)
     assert checked.status_code == 200 and body(checked)["status"] == "clean", checked.body
     return body(response)
+
+
+def _text(pdf: bytes) -> str:
+    """The PDF's text, its lines joined (a phrase may wrap) and spaces dropped."""
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    return text.replace("\n", "").replace(" ", "")
 
 
 def _download(aws: Any, url: str) -> bytes:
@@ -161,8 +168,7 @@ def test_a_clerk_files_for_a_walk_in_visitor_who_then_follows_it_online(
     assert receipt["visitor_phone"] == "139****0021"
     # printed: the PDF receipt issued at submission, once, with the case number, verifiable
     assert receipt["verify_code"] == before["verify_code"] is not None
-    pdf = _download(aws, receipt["document_url"])
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    text = _text(_download(aws, receipt["document_url"]))
     assert case["number"] in text and "受理回执" in text
     verified = api.get(f"/certificates/{receipt['verify_code']}")
     assert verified.status_code == 200 and body(verified)["number"] == case["number"]
@@ -213,9 +219,36 @@ def test_a_clerk_files_a_request_with_scanned_papers_for_a_visitor(
         == number[:6] + "********" + (number[-4:])
     )
     assert receipt["promised_date"] and len(receipt["materials"]) == 1
+    assert receipt["materials"][0]["filename"] == "light.jpg"  # as the desk uploaded it
     assert receipt["hall_name"] == "郭楼镇"
     own = api.get(f"/requests/{filed['request_id']}/receipt", token=token)
     assert own.status_code == 200 and body(own)["number"] == filed["number"]
+    # printed as it was filed, like an application's receipt: the PDF names the hall, the
+    # case, its category and what was received, and its code verifies publicly
+    assert body(own)["verify_code"] == receipt["verify_code"] is not None
+    text = _text(_download(aws, body(own)["document_url"]))
+    for phrase in ("受理回执", filed["number"], receipt["title"]["zh"], "郭楼镇便民服务中心"):
+        assert phrase in text, (phrase, text)
+    assert "light.jpg" in text and "139****0021" in text
+    verified = api.get(f"/certificates/{receipt['verify_code']}")
+    assert verified.status_code == 200, verified.body
+    assert body(verified)["number"] == filed["number"]
+    assert body(verified)["document"] == "notice:receipt"
+    assert body(verified)["case_status"] == receipt["status"]
+    # once: the filing replayed with its Idempotency-Key gives back the same receipt
+    again = api.post(
+        "/admin/window/requests", json_body=payload, profile=HALL_CLERK, headers=headers
+    )
+    assert again.status_code == 200 and body(again)["request_id"] == filed["request_id"]
+    reread = body(api.get(f"/admin/window/receipts/{filed['request_id']}", profile=HALL_CLERK))
+    assert reread["verify_code"] == receipt["verify_code"]
+    timeline = body(api.get(f"/requests/{filed['request_id']}", token=token))["timeline"]
+    assert [e["data"]["kind"] for e in timeline if e["type"] == "notice_issued"] == ["receipt"]
+    # an online request's receipt is never printed (nobody walked in)
+    online = file_request(api, token)
+    online_receipt = body(api.get(f"/requests/{online['request_id']}/receipt", token=token))
+    assert online_receipt["channel"] == "app"
+    assert "document_url" not in online_receipt and "verify_code" not in online_receipt
 
 
 def test_a_wrong_id_check_digit_is_a_422_naming_the_field(api: ApiClient) -> None:

@@ -7,7 +7,7 @@ import io
 import shutil
 import subprocess
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,14 @@ import pytest
 from pypdf import PdfReader
 
 from chalicelib.domain.application import Application
+from chalicelib.domain.common import Text
 from chalicelib.domain.county import County
 from chalicelib.domain.notice import NoticeKind
+from chalicelib.domain.window import Receipt
 from chalicelib.services import notice_pdf, notice_texts
 from chalicelib.services.notice_texts import NoticeFacts
 from tests.support.applications import id_number
+from tests.support.entities import service_request
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 11, 27, 2, 30, tzinfo=UTC)
@@ -109,6 +112,55 @@ def test_every_notice_embeds_its_font_and_its_chinese_text_extracts(kind: Notice
     assert embedded
     assert b"/FontFile2" in pdf and b"/STSong-Light" not in pdf  # embedded, nothing borrowed
     assert len(pdf) < 120_000  # a subset, not the 2.8 MB font
+
+
+def _text(pdf: bytes) -> str:
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return text.replace("\n", "").replace(" ", "")
+
+
+def test_a_walk_in_request_s_receipt_prints_what_its_json_receipt_says() -> None:
+    # GIVEN a request filed at 郭楼镇's hall, and the receipt the desk shows for it
+    req = service_request(channel="window", hall="370830007", status="submitted")
+    told = Receipt(
+        kind="request",
+        case_id=req.request_id,
+        number=req.number,
+        title=Text(zh=req.category_name, en=req.category_name_en),
+        channel="window",
+        hall="370830007",
+        hall_name="郭楼镇",
+        status="submitted",
+        status_label=Text(zh="已提交", en="Submitted"),
+        visitor_name="张桂兰",
+        visitor_phone="139****0021",
+        filed_at=AT,
+        materials=[],
+        promised_date=date(2026, 12, 7),
+        promised_basis="latest",
+        follow_url="https://bianmin.example.cn/requests/01M8DBP780000000000000000A",
+        follow=Text(zh="扫描二维码，或用手机号 139****0021 登录查看。", en="Scan it."),
+    )
+    facts = NoticeFacts(received=("现场材料（扫描件）（来访材料.jpg）",), receipt=told)
+    # WHEN it is printed
+    content = notice_texts.content(NoticeKind.RECEIPT, req, _county(), facts, AT)
+    pdf, embedded = notice_pdf.render(replace(content, follow_url=told.follow_url))
+    # THEN the hall, the visitor, the case, its category, what was received, the latest date
+    # and how to follow it are on it
+    text = _text(pdf)
+    for phrase in ("受理回执", "郭楼镇便民服务中心", "张桂兰", req.number, "“道路”诉求"):
+        assert phrase in text, (phrase, text)
+    for phrase in (
+        "来访材料.jpg",
+        "最迟办结日期：2026年12月7日",
+        "139****0021",
+        "扫码查询办理进度",
+    ):
+        assert phrase in text, (phrase, text)
+    assert embedded and content.issuer == "郭楼镇便民服务中心"
+    # a request has no other notice (the licensing law's are an application's)
+    with pytest.raises(TypeError):
+        notice_texts.content(NoticeKind.ACCEPTANCE, req, _county(), NoticeFacts(), AT)
 
 
 def test_a_character_beyond_the_shipped_font_falls_back_and_says_so() -> None:

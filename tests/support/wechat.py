@@ -8,17 +8,21 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from chalicelib.clock import FixedClock
 from chalicelib.settings import Settings
 from devstack.wechat_fake import FakeWeChat
 from tests.conftest import ApiClient
 
 TEMPLATE = "tpl-progress-0001"
 SECRET = "bianmin/test/wechat"
-LINKS = "https://bianmin.example.gov.cn"
+CASE_PAGE = "https://bianmin.example.gov.cn/h5/case?id={case_id}"
 
 
-def started() -> FakeWeChat:
-    fake = FakeWeChat(templates={TEMPLATE}, push_delay=0).start()
+def started(clock: FixedClock) -> FakeWeChat:
+    """The fake on the tests' clock (the API accepts a push signed within five minutes)."""
+    fake = FakeWeChat(
+        templates={TEMPLATE}, push_delay=0, clock=lambda: clock.now().timestamp()
+    ).start()
     # Pushes go to a path of the fake itself (a 404 ends them); the tests hand each over.
     fake.callback_url = f"{fake.url}/fake/sink"
     return fake
@@ -33,7 +37,7 @@ def with_wechat(settings: Settings, aws: Any, fake: FakeWeChat) -> Settings:
             "wechat_secret_id": SECRET,
             "wechat_template_id": TEMPLATE,
             "wechat_endpoint": fake.url,
-            "public_url": LINKS,
+            "app_case_url": CASE_PAGE,
         }
     )
 
