@@ -165,6 +165,40 @@ def test_the_catalogue_admin_edits_an_item_and_the_old_version_stays(stack: Runn
     assert old["promised_days"] == guide["promised_days"]
 
 
+def test_a_follower_binds_wechat_and_is_told_there_with_delivery_reported_back(
+    stack: RunningStack,
+) -> None:
+    """Through the running stack and its WeChat fake: the web authorisation's code binds the
+    account, a filed request's notice goes as a template message (no text), and the fake's
+    signed TEMPLATESENDJOBFINISH push reaches /wechat/events and marks it delivered."""
+    phone, openid = "13953700009", "oE2eFollower000000000001"
+    wechat = json.loads((stack.local / "stack.json").read_text())["wechat_fake"]
+    assert requests.post(f"{wechat}/fake/follow", params={"openid": openid}, timeout=10).ok
+    code = requests.get(f"{wechat}/fake/authorize", params={"openid": openid}, timeout=10)
+    requests.post(stack.url + "/auth/otp", json={"phone": phone}, timeout=10)
+    token = requests.post(
+        stack.url + "/auth/token",
+        json={"phone": phone, "code": stack.outbox_code(phone)},
+        timeout=10,
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    bound = requests.put(
+        stack.url + "/me/wechat", json={"code": code.json()["code"]}, headers=auth, timeout=10
+    )
+    assert bound.status_code == 200 and bound.json()["bound"] is True
+    filed = requests.post(stack.url + "/requests", json=street_light(), headers=auth, timeout=10)
+    assert filed.status_code == 201, filed.text
+    channels: dict[str, str] = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and channels.get("wechat") != "delivered":
+        time.sleep(0.5)
+        items = requests.get(stack.url + "/me/notifications", headers=auth, timeout=10).json()
+        channels = items["items"][0]["channels"] if items["items"] else {}
+    assert channels == {"inbox": "delivered", "sms": "carried_by_wechat", "wechat": "delivered"}
+    sent = requests.get(f"{wechat}/fake/sent", timeout=10).json()
+    assert any(m["touser"] == openid and m["data"]["phrase3"]["value"] == "已收到" for m in sent)
+
+
 def test_ctrl_c_stops_the_stack_cleanly(stack: RunningStack) -> None:
     stack.process.send_signal(signal.SIGINT)
     stack.process.wait(timeout=30)
@@ -213,37 +247,3 @@ def test_an_external_aws_endpoint_can_replace_the_embedded_one(
             stop_stack(stack)
     finally:
         moto.stop()
-
-
-def test_a_follower_binds_wechat_and_is_told_there_with_delivery_reported_back(
-    stack: RunningStack,
-) -> None:
-    """Through the running stack and its WeChat fake: the web authorisation's code binds the
-    account, a filed request's notice goes as a template message (no text), and the fake's
-    signed TEMPLATESENDJOBFINISH push reaches /wechat/events and marks it delivered."""
-    phone, openid = "13953700009", "oE2eFollower000000000001"
-    wechat = json.loads((stack.local / "stack.json").read_text())["wechat_fake"]
-    assert requests.post(f"{wechat}/fake/follow", params={"openid": openid}, timeout=10).ok
-    code = requests.get(f"{wechat}/fake/authorize", params={"openid": openid}, timeout=10)
-    requests.post(stack.url + "/auth/otp", json={"phone": phone}, timeout=10)
-    token = requests.post(
-        stack.url + "/auth/token",
-        json={"phone": phone, "code": stack.outbox_code(phone)},
-        timeout=10,
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    bound = requests.put(
-        stack.url + "/me/wechat", json={"code": code.json()["code"]}, headers=auth, timeout=10
-    )
-    assert bound.status_code == 200 and bound.json()["bound"] is True
-    filed = requests.post(stack.url + "/requests", json=street_light(), headers=auth, timeout=10)
-    assert filed.status_code == 201, filed.text
-    channels: dict[str, str] = {}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and channels.get("wechat") != "delivered":
-        time.sleep(0.5)
-        items = requests.get(stack.url + "/me/notifications", headers=auth, timeout=10).json()
-        channels = items["items"][0]["channels"] if items["items"] else {}
-    assert channels == {"inbox": "delivered", "sms": "carried_by_wechat", "wechat": "delivered"}
-    sent = requests.get(f"{wechat}/fake/sent", timeout=10).json()
-    assert any(m["touser"] == openid and m["data"]["phrase3"]["value"] == "已收到" for m in sent)
