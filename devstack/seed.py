@@ -18,6 +18,7 @@ from pathlib import Path
 
 from chalicelib.clock import Clock
 from chalicelib.domain.identity import Citizen, StaffMember
+from chalicelib.domain.phones import PhoneEntry
 from chalicelib.domain.staff_admin import placement_errors
 from chalicelib.ids import new_ulid
 from chalicelib.services.seeding import CountyData, PlatformData, load_platform
@@ -25,6 +26,7 @@ from chalicelib.store.catalogue import CatalogueStore
 from chalicelib.store.clients import AwsClients
 from chalicelib.store.identity import CitizenStore
 from chalicelib.store.partners import PartnerKeyStore
+from chalicelib.store.phones import PhoneStore
 from chalicelib.store.reference import ReferenceStore
 from chalicelib.store.staff import StaffStore
 from chalicelib.store.stage import StageMarks
@@ -180,6 +182,7 @@ def seed(
                 )
             )
         phones.append(person["phone"])
+    seed_phone_directories(table, clock)
     open311_key = secrets.token_urlsafe(24)
     PartnerKeyStore(table).issue("demo-311-app", open311_key, clock.now())
     return Seeded(
@@ -189,6 +192,28 @@ def seed(
         citizen_phones=phones,
         open311_key=open311_key,
     )
+
+
+def seed_phone_directories(table: Table, clock: Clock) -> None:
+    """Each county's demo service phone numbers (data/counties/<code>/phones.json, if it has
+    one), as first versions by the seed; a county whose directory has entries is left as is."""
+    store = PhoneStore(table)
+    for code in _json("platform.json")["counties"]:
+        path = DATA_DIR / "counties" / code / "phones.json"
+        if not path.exists() or store.directory(code):
+            continue
+        for entry in json.loads(path.read_text(encoding="utf-8"))["entries"]:
+            now = clock.now()
+            store.save(
+                PhoneEntry(
+                    **entry,
+                    entry_id=new_ulid(now),
+                    county=code,
+                    version=1,
+                    updated_at=now,
+                    updated_by="demo-seed",
+                )
+            )
 
 
 def write_local_files(local_dir: Path, seeded: Seeded, region: str) -> None:

@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # the services are imported when first built: a cold start pa
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.exports import ExportService
     from chalicelib.services.issuance import IssuanceService
+    from chalicelib.services.news import NewsService
     from chalicelib.services.open311 import Open311
+    from chalicelib.services.phones import PhoneDirectoryService
+    from chalicelib.services.public_guides import PublicGuides
     from chalicelib.services.receipts import Receipts
     from chalicelib.services.request_cases import RequestCases
     from chalicelib.services.request_filing import RequestFiling
@@ -57,6 +60,26 @@ class Container(NotificationWiring, CoreWiring):
         from chalicelib.services.catalogue import CatalogueService
 
         return CatalogueService(self.catalogue_store, self.reference, self.cursors, self.clock)
+
+    @cached_property
+    def news(self) -> NewsService:
+        from chalicelib.services.news import NewsService
+        from chalicelib.store.news import NewsStore
+
+        return NewsService(NewsStore(self.table), self.reference, self.cursors, self.clock)
+
+    @cached_property
+    def phones(self) -> PhoneDirectoryService:
+        from chalicelib.services.phones import PhoneDirectoryService
+        from chalicelib.store.phones import PhoneStore
+
+        return PhoneDirectoryService(PhoneStore(self.table), self.reference, self.clock)
+
+    @cached_property
+    def public_guides(self) -> PublicGuides:
+        from chalicelib.services.public_guides import PublicGuides
+
+        return PublicGuides(self.catalogue, self.reference)
 
     @cached_property
     def citizen_auth(self) -> CitizenAuth:

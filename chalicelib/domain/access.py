@@ -182,6 +182,7 @@ REQUEST_WORKERS = policy(
     [Role.DISPATCHER, Role.LIAISON, Role.REVIEWER, Role.SUPERVISOR, Role.LEADER],
 )
 ADMINISTRATORS = policy("staff administrators", [Role.ADMINISTRATOR])
+CONTENT_EDITORS = policy("content editors", [Role.CONTENT_EDITOR])
 PHOTO_TAKERS = policy(
     "liaison officers, department reviewers, window clerks and terminals",
     [Role.LIAISON, Role.REVIEWER, Role.CLERK, Role.TERMINAL],

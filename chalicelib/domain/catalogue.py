@@ -295,3 +295,17 @@ class ServiceQuery(Strict):
     )
     limit: QueryInt = Field(default=20, ge=1, le=100)
     cursor: Cursor | None = None
+
+
+class GuideQuery(Strict):
+    version: QueryInt = Field(
+        default=0, ge=0, le=999999, description="An earlier version (0 or absent: the current)"
+    )
+
+
+class PublicGuide(ServiceGuide):
+    """A guide as the public information channel shows it: where to apply and whom to ask
+    besides what the catalogue says."""
+
+    apply_at: Text = Field(description="The county's one window (政务服务中心)")
+    hotline: str

@@ -49,6 +49,7 @@ class Role(StrEnum):
     CATALOGUE_ADMIN = "catalogue_admin"
     ADMINISTRATOR = "administrator"  # 系统管理员: manages the staff of a jurisdiction
     TERMINAL = "terminal"  # 自助服务终端: a service hall's self-service terminal (a device)
+    CONTENT_EDITOR = "content_editor"  # 信息发布员: a county's news and phone directory
 
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -62,6 +63,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.CATALOGUE_ADMIN: ("事项清单管理员", "Catalogue administrator"),
     Role.ADMINISTRATOR: ("系统管理员", "System administrator"),
     Role.TERMINAL: ("自助服务终端", "Self-service terminal"),
+    Role.CONTENT_EDITOR: ("信息发布员", "Content editor"),
 }
 
 StaffId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]

@@ -10,6 +10,7 @@ Where a role works (`placement_errors`, a 422 naming the field when broken):
 | reviewer | a county | required |
 | catalogue administrator | a county, or a city or province (the national calendar) | optional |
 | dispatcher | a county or a township | optional |
+| content editor (信息发布员) | a county (its news and phone directory) | optional |
 | liaison officer | a grid | none |
 | supervisor | a region, a county or a township | optional (a county's department head) |
 | leader | a county, or a city or province | none |
@@ -62,6 +63,7 @@ PLACES: dict[Role, frozenset[Level]] = {
     Role.LEADER: frozenset({"region", "county"}),
     Role.ADMINISTRATOR: frozenset({"region", "county"}),
     Role.TERMINAL: frozenset({"county", "township"}),  # the hall it stands in
+    Role.CONTENT_EDITOR: frozenset({"county"}),  # publishes for one county
 }
 NEEDS_DEPARTMENT = frozenset({Role.CLERK, Role.ISSUER, Role.REVIEWER, Role.TERMINAL})
 NO_DEPARTMENT = frozenset({Role.LIAISON, Role.LEADER, Role.ADMINISTRATOR})

@@ -43,6 +43,8 @@ MODULES = (
     "notifications",
     "window",
     "provider_callbacks",
+    "public_information",
+    "content_admin",
 )
 
 Route = dict[str, Any]

@@ -78,3 +78,11 @@ class StaffPath(Strict):
 
 class PartnerPath(Strict):
     partner: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+
+
+class ArticlePath(Strict):
+    article_id: Ulid
+
+
+class PhoneEntryPath(Strict):
+    entry_id: Ulid
