@@ -216,6 +216,17 @@ def seed_phone_directories(table: Table, clock: Clock) -> None:
             )
 
 
+def seed_inspections(table: Table, clock: Clock) -> None:
+    """Each county's demo inspection items and directories (data/counties/<code>/inspection-
+    *.json, if it has them), as `python -m infra.bootstrap load-inspections` loads them."""
+    from chalicelib.services.inspection_directory import load_county_files
+
+    for code in _json("platform.json")["counties"]:
+        loaded = load_county_files(table, clock, code, DATA_DIR / "counties" / code)
+        if loaded.refused:
+            raise ValueError(f"demo inspections of {code}: {loaded.refused[0]}")
+
+
 def write_local_files(local_dir: Path, seeded: Seeded, region: str) -> None:
     """.local/aws/credentials (one profile per staff member), .local/aws/config,
     .local/staff.json (role, department, jurisdiction) and .local/env to source."""

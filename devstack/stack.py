@@ -19,7 +19,7 @@ from chalicelib.clock import SystemClock
 from chalicelib.store.clients import AwsClients
 from chalicelib.store.table import Table
 from devstack.provision import Provisioned, provision
-from devstack.seed import Seeded, seed, write_local_files
+from devstack.seed import Seeded, seed, seed_inspections, write_local_files
 from devstack.sigv4 import SigV4Verifier
 from devstack.wechat_fake import FakeWeChat
 
@@ -179,6 +179,7 @@ class LocalStack:
             self.config.stage,
             allow_demo=True,  # the local stack's own stage: demo users and citizens
         )
+        seed_inspections(Table(clients, self.provisioned.table), clock)
         write_local_files(self.config.local_dir, self.seeded, self.config.region)
         (self.config.local_dir / "stack.json").write_text(
             json.dumps(

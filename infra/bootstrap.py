@@ -229,9 +229,27 @@ def _flag(field: str) -> str:
     return FLAGS.get(name, f"--{name}")
 
 
+def load_inspections(args: argparse.Namespace, stage: Stage) -> int:
+    """A county's inspection-item list and directories (inspection-*.json in its folder)."""
+    from chalicelib.services.inspection_directory import load_county_files
+
+    folder = Path(args.data)
+    loaded = load_county_files(stage.table, stage.clock, folder.name, folder)
+    print(
+        f"inspections {folder.name}: {loaded.items} items, {loaded.entities} entities, "
+        f"{loaded.inspectors} inspectors written"
+    )
+    for line in loaded.refused:
+        print(f"  refused {line}", file=sys.stderr)
+    if loaded.items or loaded.entities or loaded.inspectors:
+        stage.mark("load-inspections")
+    return 1 if loaded.refused else 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Stage], int]] = {
     "load-platform": load_platform,
     "load-county": load_county,
+    "load-inspections": load_inspections,
     "load-calendar": load_calendar,
     "first-admin": first_admin,
 }
@@ -248,6 +266,7 @@ def _parser() -> argparse.ArgumentParser:
     found = {
         "load-platform": "the platform, the national calendar and every county it lists",
         "load-county": "one county (joins the platform if it is not listed yet)",
+        "load-inspections": "a county's inspection items and directories (双随机 files)",
         "load-calendar": "a year's national holiday arrangement",
         "first-admin": "the stage's first administrator",
     }
@@ -259,6 +278,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"))
     sub["load-platform"].add_argument("--data", required=True, help="e.g. data")
     sub["load-county"].add_argument("--data", required=True, help="e.g. data/counties/370831")
+    sub["load-inspections"].add_argument(
+        "--data", required=True, help="e.g. data/counties/370830 (its inspection-*.json)"
+    )
     sub["load-calendar"].add_argument("--year", required=True, type=int)
     sub["load-calendar"].add_argument("--file", required=True)
     admin = sub["first-admin"]

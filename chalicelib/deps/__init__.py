@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from chalicelib.deps.core import CoreWiring
+from chalicelib.deps.inspections import InspectionWiring
 from chalicelib.deps.notifications import NotificationWiring
 
 if TYPE_CHECKING:  # the services are imported when first built: a cold start pays for
@@ -52,7 +53,7 @@ A = TypeVar("A", bound="ApplicationService")
 DASHBOARD_SECONDS = 8 * 3600  # a working day
 
 
-class Container(NotificationWiring, CoreWiring):
+class Container(InspectionWiring, NotificationWiring, CoreWiring):
     """Every use case, built on the shared wiring (`core`)."""
 
     @cached_property
@@ -179,6 +180,7 @@ class Container(NotificationWiring, CoreWiring):
             self.cursors,
             self.clock,
             self.settings.public_url,
+            self.inspection_directory.licence_issued,
         )
 
     @cached_property
@@ -213,6 +215,7 @@ class Container(NotificationWiring, CoreWiring):
             self.reference,
             self.clock,
             self.settings.public_url,
+            self.inspection_directory.licence_issued,
         ).print_with(self.notices)
 
     @cached_property
@@ -291,6 +294,7 @@ class Container(NotificationWiring, CoreWiring):
             self.partner_keys,
             self.clock,
             self.settings.public_url,
+            self.inspection_directory.licence_issued,
         )
 
     @cached_property
@@ -341,6 +345,7 @@ class Container(NotificationWiring, CoreWiring):
             self.supervision,
             self.clock,
             self.settings.public_url,
+            self.inspection_directory.licence_issued,
         )
 
 

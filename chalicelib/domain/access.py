@@ -184,8 +184,22 @@ REQUEST_WORKERS = policy(
 ADMINISTRATORS = policy("staff administrators", [Role.ADMINISTRATOR])
 CONTENT_EDITORS = policy("content editors", [Role.CONTENT_EDITOR])
 PHOTO_TAKERS = policy(
-    "liaison officers, department reviewers, window clerks and terminals",
-    [Role.LIAISON, Role.REVIEWER, Role.CLERK, Role.TERMINAL],
+    "liaison officers, department reviewers, window clerks, terminals and inspectors",
+    [Role.LIAISON, Role.REVIEWER, Role.CLERK, Role.TERMINAL, Role.INSPECTOR],
+)
+INSPECTORS = policy("law-enforcement inspectors", [Role.INSPECTOR], ANY_DEPARTMENT)
+# Who keeps a department's plans and inspectors: its head (a supervisor of the department).
+DEPARTMENT_HEADS = policy("department heads", [Role.SUPERVISOR], ANY_DEPARTMENT)
+INSPECTOR_KEEPERS = policy(
+    "department heads and staff administrators", [Role.SUPERVISOR, Role.ADMINISTRATOR]
+)
+INSPECTION_KEEPERS_OR_STAFF = policy(
+    "inspectors, department heads, leaders, supervisors and staff administrators",
+    [Role.INSPECTOR, Role.SUPERVISOR, Role.LEADER, Role.ADMINISTRATOR],
+)
+INSPECTION_STAFF = policy(
+    "inspectors, department heads, leaders and supervisors",
+    [Role.INSPECTOR, Role.SUPERVISOR, Role.LEADER],
 )
 # The service halls' walk-in desk: a window clerk, or a self-service terminal (acting as the
 # citizen signed in at it), of the one window.

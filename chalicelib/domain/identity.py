@@ -50,6 +50,7 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"  # 系统管理员: manages the staff of a jurisdiction
     TERMINAL = "terminal"  # 自助服务终端: a service hall's self-service terminal (a device)
     CONTENT_EDITOR = "content_editor"  # 信息发布员: a county's news and phone directory
+    INSPECTOR = "inspector"  # 执法检查人员: a department's law-enforcement inspector
 
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -64,6 +65,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.ADMINISTRATOR: ("系统管理员", "System administrator"),
     Role.TERMINAL: ("自助服务终端", "Self-service terminal"),
     Role.CONTENT_EDITOR: ("信息发布员", "Content editor"),
+    Role.INSPECTOR: ("执法检查人员", "Law-enforcement inspector"),
 }
 
 StaffId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{2,64}$")]

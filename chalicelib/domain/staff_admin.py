@@ -64,8 +64,11 @@ PLACES: dict[Role, frozenset[Level]] = {
     Role.ADMINISTRATOR: frozenset({"region", "county"}),
     Role.TERMINAL: frozenset({"county", "township"}),  # the hall it stands in
     Role.CONTENT_EDITOR: frozenset({"county"}),  # publishes for one county
+    Role.INSPECTOR: frozenset({"county"}),  # inspects for a county department
 }
-NEEDS_DEPARTMENT = frozenset({Role.CLERK, Role.ISSUER, Role.REVIEWER, Role.TERMINAL})
+NEEDS_DEPARTMENT = frozenset(
+    {Role.CLERK, Role.ISSUER, Role.REVIEWER, Role.TERMINAL, Role.INSPECTOR}
+)
 NO_DEPARTMENT = frozenset({Role.LIAISON, Role.LEADER, Role.ADMINISTRATOR})
 WINDOW_ROLES = frozenset({Role.CLERK, Role.ISSUER, Role.TERMINAL})  # at the one window
 

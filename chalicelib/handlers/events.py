@@ -82,9 +82,12 @@ def review_events(event: SQSEvent) -> dict[str, Any]:
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_requests")
 def sweep_requests(event: CloudWatchEvent) -> None:
     """Escalates requests whose acceptance, resolution or rectification fell due, and closes
-    resolved ones left unrated past the rating period."""
+    resolved ones left unrated past the rating period; escalates overdue inspection tasks."""
     changed = container().request_sweep.sweep()
     logger.info("request sweep", extra={"changed": changed})
+    # Inspection tasks past their due date escalate to their department's head.
+    escalated = container().inspection_tasks.sweep()
+    logger.info("inspection sweep", extra={"escalated": escalated})
     # The quiet hours' held texts go out with the first sweep after 08:00 Beijing time.
     released = container().held_texts.release()
     logger.info("held texts released", extra={"released": released})

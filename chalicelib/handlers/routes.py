@@ -45,6 +45,8 @@ MODULES = (
     "provider_callbacks",
     "public_information",
     "content_admin",
+    "inspections",
+    "inspection_public",
 )
 
 Route = dict[str, Any]

@@ -86,3 +86,23 @@ class ArticlePath(Strict):
 
 class PhoneEntryPath(Strict):
     entry_id: Ulid
+
+
+class InspectionItemPath(Strict):
+    item_id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,8}-[0-9]{3}$")]
+
+
+class CreditCodePath(Strict):
+    credit_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NP-RT-UW-Y]{18}$")]
+
+
+class InspectorPath(Strict):
+    inspector_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{6,20}$")]
+
+
+class PlanPath(Strict):
+    plan_id: Ulid
+
+
+class InspectionTaskPath(Strict):
+    task_id: Annotated[str, StringConstraints(pattern=r"^[0-7][0-9A-HJKMNP-TV-Z]{25}-[0-9]{4}$")]

@@ -6,15 +6,19 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.clock import Clock
 from chalicelib.context import public_url
+from chalicelib.domain.applicant import Enterprise
+from chalicelib.domain.application import Application
 from chalicelib.domain.application_api import ApplicationPage, ApplicationView
 from chalicelib.domain.application_parts import ACCEPTANCE_WINDOW, Status
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.catalogue import DeliveryMethod
 from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.inspection import Licence
 from chalicelib.domain.review import (
     Certificate,
     CertificateLink,
@@ -27,7 +31,7 @@ from chalicelib.domain.review import (
     TaskStatus,
 )
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
-from chalicelib.observability import metrics
+from chalicelib.observability import logger, metrics
 from chalicelib.paging import CursorCodec
 from chalicelib.services import application_views as views
 from chalicelib.services.cases import (
@@ -46,6 +50,11 @@ from chalicelib.store.documents import DOWNLOAD_SECONDS, DocumentStorage
 
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 RECTIFICATION_DAYS = 5
+
+
+# Enters a licensed enterprise in the directory of inspectable entities (services/inspection_
+# directory.py: licence_issued): county, jurisdiction, credit code, name, licence.
+LicenceHook = Callable[[str, str, str, str, Licence], None]
 
 
 def mask_name(name: str, *, person: bool) -> str:
@@ -70,7 +79,9 @@ class IssuanceService:
         cursors: CursorCodec,
         clock: Clock,
         public_url: str,
+        licensed: LicenceHook | None = None,
     ) -> None:
+        self._licensed = licensed
         self._cases = cases
         self._reference = reference
         self._storage = storage
@@ -131,9 +142,27 @@ class IssuanceService:
             [(case_id, e) for e in events],
         )
         metrics.add_metric(name="CertificateIssued", unit="Count", value=1)
+        self._licence_issued(app, certificate, now)
         return self._view(
             CaseBundle(after, [*bundle.events, *events], bundle.documents, bundle.tasks), "staff"
         )
+
+    def _licence_issued(self, app: Application, certificate: Certificate, now: datetime) -> None:
+        """An enterprise's licence enters the directory of inspectable entities (双随机). The
+        certificate is issued whatever happens here: a failure is logged for the office."""
+        if self._licensed is None or not isinstance(app.applicant, Enterprise):
+            return
+        licence = Licence(
+            service_code=app.service_code, number=certificate.number, issued_on=beijing_date(now)
+        )
+        try:
+            self._licensed(
+                app.county, app.jurisdiction, app.applicant.credit_code, app.applicant.name, licence
+            )
+        except Exception:  # noqa: BLE001 - the directory must not undo an issued certificate
+            logger.exception(
+                "licence not entered in the directory", extra={"case": app.application_id}
+            )
 
     def _certificate(self, bundle: CaseBundle, now: datetime) -> Certificate:
         """Numbers and renders the certificate (a PDF in S3, with its public verification

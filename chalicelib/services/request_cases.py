@@ -104,55 +104,7 @@ class RequestCases:
     def _photos(
         self, owner: str, ids: list[str], field: str, attach_to: str
     ) -> tuple[list[Photo], list[Guarded]]:
-        """The caller's clean, unattached uploads as photos, with the transaction steps that
-        attach them to `attach_to`. An id that is not one of the caller's uploads is a 404;
-        one still being checked, or rejected, a 409; each names the photo."""
-        found = self._store.uploads(owner, ids)
-        missing = [
-            FieldError(f"{field}[{i}]", "no such upload of yours", "unknown")
-            for i, document_id in enumerate(ids)
-            if document_id not in found
-        ]
-        if missing:
-            raise NotFound("Some photos are not uploads of yours.", errors=missing)
-        errors = []
-        photos = []
-        for i, document_id in enumerate(ids):
-            document = found[document_id]
-            if document.status is DocumentStatus.PENDING:
-                errors.append(
-                    FieldError(f"{field}[{i}]", "not checked yet; retry shortly", "pending")
-                )
-            elif document.status is not DocumentStatus.CLEAN:
-                errors.append(
-                    FieldError(f"{field}[{i}]", document.reason or "rejected", "rejected")
-                )
-            else:
-                photos.append(
-                    Photo(
-                        document_id=document_id,
-                        key=upload_key(owner, document_id),
-                        content_type=document.content_type,
-                        version_id=document.version_id,
-                    )
-                )
-        if errors:
-            raise Conflict("Some photos cannot be attached yet.", errors=errors)
-        # Tagged before the write that attaches them: a photo the write then does not take
-        # is only kept longer than needed; one it takes can never expire under its case.
-        for photo in photos:
-            self._storage.claim(photo.key, photo.version_id)
-        claims = [
-            Guarded(
-                self._store.claim_upload(owner, p.document_id, attach_to),
-                Conflict(
-                    "A photo is already attached elsewhere.",
-                    errors=[FieldError(f"{field}[{i}]", "already attached", "attached")],
-                ),
-            )
-            for i, p in enumerate(photos)
-        ]
-        return photos, claims
+        return attach_photos(self._store, self._storage, owner, ids, field, attach_to)
 
     def _photo_url(self, photo: Photo) -> str:
         return self._storage.download_url(
@@ -268,3 +220,58 @@ class RequestCases:
             ),
             rating_until=now + timedelta(days=self._settings.request_rating_days),
         )
+
+
+def attach_photos(
+    store: RequestStore,
+    storage: DocumentStorage,
+    owner: str,
+    ids: list[str],
+    field: str,
+    attach_to: str,
+) -> tuple[list[Photo], list[Guarded]]:
+    """The caller's clean, unattached uploads as photos, with the transaction steps that
+    attach them to `attach_to`. An id that is not one of the caller's uploads is a 404;
+    one still being checked, or rejected, a 409; each names the photo."""
+    found = store.uploads(owner, ids)
+    missing = [
+        FieldError(f"{field}[{i}]", "no such upload of yours", "unknown")
+        for i, document_id in enumerate(ids)
+        if document_id not in found
+    ]
+    if missing:
+        raise NotFound("Some photos are not uploads of yours.", errors=missing)
+    errors = []
+    photos = []
+    for i, document_id in enumerate(ids):
+        document = found[document_id]
+        if document.status is DocumentStatus.PENDING:
+            errors.append(FieldError(f"{field}[{i}]", "not checked yet; retry shortly", "pending"))
+        elif document.status is not DocumentStatus.CLEAN:
+            errors.append(FieldError(f"{field}[{i}]", document.reason or "rejected", "rejected"))
+        else:
+            photos.append(
+                Photo(
+                    document_id=document_id,
+                    key=upload_key(owner, document_id),
+                    content_type=document.content_type,
+                    version_id=document.version_id,
+                )
+            )
+    if errors:
+        raise Conflict("Some photos cannot be attached yet.", errors=errors)
+    # Tagged before the write that attaches them: a photo the write then does not take
+    # is only kept longer than needed; one it takes can never expire under its case.
+    for photo in photos:
+        storage.claim(photo.key, photo.version_id)
+    claims = [
+        Guarded(
+            store.claim_upload(owner, p.document_id, attach_to),
+            Conflict(
+                "A photo is already attached elsewhere.",
+                errors=[FieldError(f"{field}[{i}]", "already attached", "attached")],
+            ),
+        )
+        for i, p in enumerate(photos)
+    ]
+    return photos, claims
