@@ -219,7 +219,7 @@ def seed_phone_directories(table: Table, clock: Clock) -> None:
 def seed_inspections(table: Table, clock: Clock) -> None:
     """Each county's demo inspection items and directories (data/counties/<code>/inspection-
     *.json, if it has them), as `python -m infra.bootstrap load-inspections` loads them."""
-    from chalicelib.services.inspection_directory import load_county_files
+    from chalicelib.services.inspection_files import load_county_files
 
     for code in _json("platform.json")["counties"]:
         loaded = load_county_files(table, clock, code, DATA_DIR / "counties" / code)

@@ -231,7 +231,7 @@ def _flag(field: str) -> str:
 
 def load_inspections(args: argparse.Namespace, stage: Stage) -> int:
     """A county's inspection-item list and directories (inspection-*.json in its folder)."""
-    from chalicelib.services.inspection_directory import load_county_files
+    from chalicelib.services.inspection_files import load_county_files
 
     folder = Path(args.data)
     loaded = load_county_files(stage.table, stage.clock, folder.name, folder)

@@ -2,7 +2,7 @@
 procedure (chalicelib/domain/draw_procedure.py, standard library only).
 
     python scripts/verify_draw.py draw.json
-    python scripts/verify_draw.py https://<host>/public/inspections/draws/<id>
+    python scripts/verify_draw.py https://<host>/public/inspections/plans/<id>/proof
     python scripts/verify_draw.py draw.json --commitment <hash noted before the draw>
 
 Exit code 0 when the draw is verified, 1 with each discrepancy, 2 when the record cannot be read.

@@ -215,7 +215,6 @@ class Container(InspectionWiring, NotificationWiring, CoreWiring):
             self.reference,
             self.clock,
             self.settings.public_url,
-            self.inspection_directory.licence_issued,
         ).print_with(self.notices)
 
     @cached_property
@@ -294,7 +293,6 @@ class Container(InspectionWiring, NotificationWiring, CoreWiring):
             self.partner_keys,
             self.clock,
             self.settings.public_url,
-            self.inspection_directory.licence_issued,
         )
 
     @cached_property
@@ -345,7 +343,7 @@ class Container(InspectionWiring, NotificationWiring, CoreWiring):
             self.supervision,
             self.clock,
             self.settings.public_url,
-            self.inspection_directory.licence_issued,
+            self.inspection_figures,
         )
 
 

@@ -15,6 +15,7 @@ from chalicelib.domain.common import (
     Instant,
     QueryDate,
     QueryInt,
+    Scope,
     Strict,
 )
 from chalicelib.domain.inspection import PublicEntity
@@ -217,7 +218,5 @@ class InspectionFigures(Strict):
 
 
 class FiguresQuery(Strict):
-    scope: str | None = Field(
-        default=None, pattern=r"^[0-9]{6}$", description="A county (default: the caller's)"
-    )
+    scope: Scope | None = None
     year: QueryInt | None = Field(default=None, ge=2000, le=2100)

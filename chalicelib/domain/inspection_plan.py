@@ -233,6 +233,12 @@ class Task(Strict):
         return self.finding.outcome
 
     def check_inspector(self, staff_id: str) -> None:
+        if self.unstaffed:
+            raise Conflict(
+                "Too few inspectors without a conflict were drawn for this entity; the "
+                "department head must staff it before a result is recorded.",
+                errors=[FieldError("unstaffed", "fewer inspectors than the plan needs", "state")],
+            )
         if staff_id not in self.staff:
             raise Conflict(
                 "Only the inspectors drawn for this task record its result.",

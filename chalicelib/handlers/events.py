@@ -85,9 +85,13 @@ def sweep_requests(event: CloudWatchEvent) -> None:
     resolved ones left unrated past the rating period; escalates overdue inspection tasks."""
     changed = container().request_sweep.sweep()
     logger.info("request sweep", extra={"changed": changed})
-    # Inspection tasks past their due date escalate to their department's head.
-    escalated = container().inspection_tasks.sweep()
-    logger.info("inspection sweep", extra={"escalated": escalated})
+    # Inspection tasks past their due date escalate to their department's head (a failure
+    # here must not keep the held texts below from going out).
+    try:
+        escalated = container().inspection_tasks.sweep()
+        logger.info("inspection sweep", extra={"escalated": escalated})
+    except Exception:  # noqa: BLE001 - logged; the next sweep tries again
+        logger.exception("inspection sweep failed")
     # The quiet hours' held texts go out with the first sweep after 08:00 Beijing time.
     released = container().held_texts.release()
     logger.info("held texts released", extra={"released": released})

@@ -16,8 +16,10 @@ from chalicelib.auth.tokens import TokenError, TokenIssuer
 from chalicelib.clock import Clock
 from chalicelib.context import public_url
 from chalicelib.domain.identity import ROLE_LABELS, StaffMember
+from chalicelib.domain.inspection_api import FiguresQuery
 from chalicelib.domain.supervision import CaseListQuery
 from chalicelib.errors import NotAuthenticated
+from chalicelib.services.inspection_figures import InspectionFiguresService
 from chalicelib.services.staff import StaffDirectory
 from chalicelib.services.stats import StatsService
 from chalicelib.services.supervision import SupervisionService
@@ -33,6 +35,7 @@ class DashboardService:
     supervision: SupervisionService
     clock: Clock
     public_url: str
+    inspections: InspectionFiguresService
 
     def session(self, staff: StaffMember) -> dict[str, Any]:
         self.stats.scope_check(staff)
@@ -69,6 +72,9 @@ class DashboardService:
             )
             overdue = [item.model_dump(mode="json") for item in page.items]
         zh, en = ROLE_LABELS[staff.role]
+        inspections = self.inspections.figures(
+            staff, FiguresQuery(scope=view.scope, year=int(view.period[:4]))
+        )
         return {
             "staff": {"name": staff.name, "role": {"zh": zh, "en": en}},
             "stats": view.model_dump(mode="json"),
@@ -79,4 +85,5 @@ class DashboardService:
                 for code, name, f in departments
             ],
             "overdue": overdue,
+            "inspections": inspections.model_dump(mode="json"),
         }

@@ -6,11 +6,9 @@ the platform issues (`licence_issued`) and carry the complaints linked to them
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from chalicelib.clock import Clock
@@ -37,9 +35,9 @@ from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.inspections import InspectionDirectoryStore
 from chalicelib.store.requests import RequestStore
-from chalicelib.store.table import Table
 
 COMPLAINT_CATEGORY = "complaint"
+MOST_RELATIONS = 50  # InspectorInput.relations
 
 
 @dataclass
@@ -118,7 +116,14 @@ class InspectionDirectoryService:
         county = self._reference.county_named(query.county, "query.county").code
         if not same_county(staff, county):
             raise Forbidden("Only the county's staff see its directory of entities.")
-        townships = [query.township] if query.township else self.townships(county)
+        townships = self.townships(county)
+        if query.township is not None:
+            if query.township not in townships:
+                raise NotFound(
+                    f"No township {query.township} in county {county}.",
+                    errors=[FieldError("query.township", "no township of the county", "unknown")],
+                )
+            townships = [query.township]
         scope = f"entities|{county}|{query.township or ''}"
         position = self._cursors.decode(query.cursor, scope) if query.cursor else None
         index, start = (position["t"], position["k"]) if position else (0, None)
@@ -274,6 +279,7 @@ class InspectionDirectoryService:
                         FieldError("body.relations", f"{code} is not in the directory", "unknown")
                     ],
                 )
+        self._check_staff_id(county, inspector_id, body.staff_id)
         inspector = Inspector(
             **body.model_dump(),
             inspector_id=inspector_id,
@@ -282,6 +288,16 @@ class InspectionDirectoryService:
         )
         self._store.save_inspector(inspector)
         return inspector
+
+    def _check_staff_id(self, county: str, inspector_id: str, staff_id: str) -> None:
+        """One staff account is one inspector: two certificates on one account would let one
+        person be both inspectors of a task."""
+        for other in self._store.inspectors(county):
+            if other.staff_id == staff_id and other.inspector_id != inspector_id:
+                raise Conflict(
+                    f"{staff_id} is inspector {other.inspector_id} already.",
+                    errors=[FieldError("body.staff_id", "another inspector's account", "taken")],
+                )
 
     def declare(self, staff: StaffMember, declaration: Declaration) -> Inspector:
         """The signed-in inspector declares (or withdraws) a conflict of interest."""
@@ -297,8 +313,18 @@ class InspectionDirectoryService:
         relations = set(inspector.relations) - {declaration.credit_code}
         if declaration.conflict:
             relations.add(declaration.credit_code)
-        updated = inspector.model_copy(
-            update={"relations": sorted(relations), "updated_at": self._clock.now()}
+        if len(relations) > MOST_RELATIONS:
+            raise Conflict(
+                f"An inspector declares at most {MOST_RELATIONS} conflicts; ask the department "
+                "head to review them.",
+                errors=[FieldError("body.credit_code", "too many declarations", "limit")],
+            )
+        updated = Inspector.model_validate(
+            {
+                **inspector.model_dump(),
+                "relations": sorted(relations),
+                "updated_at": self._clock.now(),
+            }
         )
         self._store.save_inspector(updated)
         return updated
@@ -350,6 +376,7 @@ class InspectionDirectoryService:
             try:
                 record = {k: v for k, v in raw.items() if k not in ("inspector_id", "profile")}
                 body = InspectorInput.model_validate({**record, "staff_id": raw.get("profile")})
+                self._check_staff_id(county, raw["inspector_id"], body.staff_id)
                 self._store.save_inspector(
                     Inspector(
                         **body.model_dump(),
@@ -359,38 +386,9 @@ class InspectionDirectoryService:
                     )
                 )
                 loaded.inspectors += 1
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, Conflict) as exc:
                 loaded.refused.append(f"inspectors[{index}]: {exc}")
         return loaded
 
     def today(self) -> date:
         return beijing_date(self._clock.now())
-
-
-INSPECTION_FILES = {
-    "items": "inspection-items.json",
-    "entities": "inspection-entities.json",
-    "inspectors": "inspection-inspectors.json",
-}
-
-
-def load_county_files(table: Table, clock: Clock, county: str, folder: Path) -> Loaded:
-    """The county's inspection files from `folder` (those it has), through the service's
-    rules; used by `python -m infra.bootstrap load-inspections` and the local stack's seed."""
-    from chalicelib.services.reference import ReferenceData, RevisionCache
-    from chalicelib.store.catalogue import CatalogueStore, RevisionStore
-    from chalicelib.store.reference import ReferenceStore
-
-    reference = ReferenceData(
-        ReferenceStore(table), CatalogueStore(table), RevisionCache(RevisionStore(table), clock, 0)
-    )
-    if reference.county(county) is None:
-        return Loaded(refused=[f"county {county}: not loaded on this stage (load-county first)"])
-    service = InspectionDirectoryService(
-        InspectionDirectoryStore(table), reference, CursorCodec(b"\0" * 32), clock
-    )
-    records: dict[str, list[dict[str, Any]]] = {}
-    for kind, name in INSPECTION_FILES.items():
-        path = folder / name
-        records[kind] = json.loads(path.read_text(encoding="utf-8"))[kind] if path.exists() else []
-    return service.load_files(county, records["items"], records["entities"], records["inspectors"])

@@ -171,6 +171,11 @@ class InspectionPlanService:
             raise NotFound(f"No plan {plan_id} in your county.")
         self._head_of(staff, plan.department)
         plan.check_drawable()
+        if beijing_date(self._clock.now()) > plan.period_end:
+            raise Conflict(
+                "The plan's period is over; announce a new plan.",
+                errors=[FieldError("period_end", "in the past", "range")],
+            )
         seed = self._plans.sealed_seed(plan_id)
         stored = self._storage.read(inputs_key(plan_id))
         if seed is None or stored is None:
@@ -193,6 +198,7 @@ class InspectionPlanService:
         due = self._reference.calendar(plan.county).add_working_days(
             beijing_date(now), plan.task_days
         )
+        due = min(due, max(plan.period_end, beijing_date(now)))  # within the plan's period
         tasks = _tasks(plan, record["selections"], frozen.get("staff", {}), due)
         outputs = {k: v for k, v in record.items() if k not in procedure.INPUTS[2:]}
         self._storage.put(proof_key(plan_id), procedure.canonical_json(record), JSON_TYPE)
@@ -272,7 +278,7 @@ def _tasks(
             entity_name=s["name"],
             township=s["township"],
             inspectors=s["inspectors"],
-            staff=[staff_of[i] for i in s["inspectors"] if i in staff_of],
+            staff=list(dict.fromkeys(staff_of[i] for i in s["inspectors"] if i in staff_of)),
             unstaffed=bool(s.get("unstaffed")),
             due=due,
         )

@@ -6,9 +6,6 @@ their certificate numbers (执法证号)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from chalicelib.domain.inspection_api import (
     PublicResult,
     PublicResultPage,
@@ -20,6 +17,7 @@ from chalicelib.domain.inspection_plan import Task
 from chalicelib.errors import Conflict, FieldError
 from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
+from chalicelib.services.tables import to_csv
 from chalicelib.store.inspection_plans import InspectionPlanStore
 from chalicelib.store.inspections import InspectionDirectoryStore
 
@@ -94,11 +92,9 @@ class InspectionResults:
                 errors=[FieldError("query.until", "before since", "range")],
             )
         departments = self._reference.departments(county)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
-        start, rows = None, 0
-        while rows < EXPORT_ROWS:
+        rows: list[list[str]] = []
+        start = None
+        while len(rows) < EXPORT_ROWS:
             page = self._plans.results(county, 200, start)
             for result in self._published(page.items):
                 day = result.inspected_on
@@ -106,7 +102,7 @@ class InspectionResults:
                     continue
                 department = departments.get(result.department)
                 rectified = {True: "已整改", False: "未整改", None: ""}[result.rectified]
-                writer.writerow(
+                rows.append(
                     [
                         result.entity.credit_code,
                         result.entity.name,
@@ -119,8 +115,7 @@ class InspectionResults:
                         rectified,
                     ]
                 )
-                rows += 1
             start = page.last_key
             if start is None:
                 break
-        return "\ufeff" + out.getvalue()
+        return to_csv(CSV_COLUMNS, rows[:EXPORT_ROWS])  # cells as text: no formula runs

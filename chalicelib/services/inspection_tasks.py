@@ -8,6 +8,7 @@ the entity's risk signals (a failed inspection; who inspected it last) follow ri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from chalicelib.clock import Clock
@@ -32,7 +33,7 @@ from chalicelib.domain.inspection_plan import (
     TaskStatus,
 )
 from chalicelib.domain.request_api import PhotoView
-from chalicelib.domain.request_parts import staff_upload_owner
+from chalicelib.domain.request_parts import Photo, staff_upload_owner
 from chalicelib.errors import Conflict, FieldError, NotFound
 from chalicelib.observability import logger, metrics
 from chalicelib.paging import CursorCodec
@@ -42,6 +43,8 @@ from chalicelib.store.documents import DocumentStorage
 from chalicelib.store.inspection_plans import InspectionPlanStore
 from chalicelib.store.inspections import InspectionDirectoryStore
 from chalicelib.store.requests import RequestStore
+
+PLAN_ATTEMPTS = 4  # a result re-reads its plan when another result moved the counters first
 
 
 class InspectionTaskService:
@@ -159,63 +162,88 @@ class InspectionTaskService:
     # Recording ---------------------------------------------------------------------------
 
     def record(self, staff: StaffMember, task_id: str, body: TaskResultInput) -> TaskView:
-        task = self._task(staff, task_id)
-        task.check_inspector(staff.staff_id)
-        plan = self._drawn_plan(task)
-        self._check_day(body.inspected_on, "body.inspected_on", plan.period_start)
+        task, plan = self._for_inspector(staff, task_id)
+        self._check_day(body.inspected_on, "body.inspected_on", _first_day(plan))
         if body.inspected_on > plan.period_end:
             raise Conflict(
                 "The inspection falls after the plan's period.",
                 errors=[FieldError("body.inspected_on", "after period_end", "range")],
             )
-        photos, claims = attach_photos(
-            self._requests,
-            self._storage,
-            staff_upload_owner(staff.staff_id),
-            body.photos,
-            "body.photos",
-            task.task_id,
-        )
-        after = task.model_copy(deep=True, update={"rev": task.rev + 1})
-        after.record(
-            Finding(
-                **body.model_dump(exclude={"photos"}),
-                photos=photos,
-                recorded_by=staff.staff_id,
-                recorded_at=self._clock.now(),
+        fields = body.model_dump(exclude={"photos"})
+
+        def move(target: Task, photos: list[Photo]) -> None:
+            target.record(
+                Finding(
+                    **fields,
+                    photos=photos,
+                    recorded_by=staff.staff_id,
+                    recorded_at=self._clock.now(),
+                )
             )
-        )
-        self._save(plan, task, after, claims)
+
+        after = self._move(staff, plan, task, body.photos, move)
         self._signals(after, body.inspected_on)
         metrics.add_metric(name="InspectionRecorded", unit="Count", value=1)
         return self._view(after, with_photos=True)
 
     def follow_up(self, staff: StaffMember, task_id: str, body: FollowUpInput) -> TaskView:
+        task, plan = self._for_inspector(staff, task_id)
+        self._check_day(body.checked_on, "body.checked_on", _first_day(plan))
+        fields = body.model_dump(exclude={"photos"})
+
+        def move(target: Task, photos: list[Photo]) -> None:
+            target.follow(
+                FollowUp(
+                    **fields,
+                    photos=photos,
+                    recorded_by=staff.staff_id,
+                    recorded_at=self._clock.now(),
+                )
+            )
+
+        after = self._move(staff, plan, task, body.photos, move)
+        if not body.rectified:
+            self._signals(after, body.checked_on)
+        return self._view(after, with_photos=True)
+
+    def _for_inspector(self, staff: StaffMember, task_id: str) -> tuple[Task, Plan]:
         task = self._task(staff, task_id)
         task.check_inspector(staff.staff_id)
-        plan = self._drawn_plan(task)
-        self._check_day(body.checked_on, "body.checked_on", plan.period_start)
+        return task, self._drawn_plan(task)
+
+    def _move(
+        self,
+        staff: StaffMember,
+        plan: Plan,
+        task: Task,
+        photo_ids: list[str],
+        move: Callable[[Task, list[Photo]], None],
+    ) -> Task:
+        """Applies `move` to a copy of the task — first without photos, so a move the task's
+        status refuses touches no upload — then attaches the photos and saves it all at once."""
+        move(task.model_copy(deep=True), [])
         photos, claims = attach_photos(
             self._requests,
             self._storage,
             staff_upload_owner(staff.staff_id),
-            body.photos,
+            photo_ids,
             "body.photos",
             task.task_id,
         )
         after = task.model_copy(deep=True, update={"rev": task.rev + 1})
-        after.follow(
-            FollowUp(
-                **body.model_dump(exclude={"photos"}),
-                photos=photos,
-                recorded_by=staff.staff_id,
-                recorded_at=self._clock.now(),
-            )
-        )
-        self._save(plan, task, after, claims)
-        if not body.rectified:
-            self._signals(after, body.checked_on)
-        return self._view(after, with_photos=True)
+        move(after, photos)
+        for attempt in range(PLAN_ATTEMPTS):
+            try:
+                self._save(plan, task, after, claims)
+                return after
+            except Conflict:
+                # Another result of the same plan moved its counters first: read the plan
+                # again, unless it is this task that changed (then the caller's is stale).
+                fresh = self._plans.task(task.plan_id, task.order)
+                if fresh is None or fresh.rev != task.rev or attempt == PLAN_ATTEMPTS - 1:
+                    raise
+                plan = self._drawn_plan(task)
+        raise AssertionError("unreachable")
 
     def _check_day(self, day: date, field: str, not_before: date) -> None:
         if day > self._today():
@@ -224,8 +252,8 @@ class InspectionTaskService:
             )
         if day < not_before:
             raise Conflict(
-                "The date falls before the plan's period.",
-                errors=[FieldError(field, "before period_start", "range")],
+                "The date falls before the plan's period or its draw.",
+                errors=[FieldError(field, f"before {not_before.isoformat()}", "range")],
             )
 
     def _drawn_plan(self, task: Task) -> Plan:
@@ -304,6 +332,12 @@ class InspectionTaskService:
                 metrics.add_metric(name="InspectionEscalated", unit="Count", value=1)
                 changed += 1
         return changed
+
+
+def _first_day(plan: Plan) -> date:
+    """An inspection takes place within the plan's period, and not before its draw."""
+    drawn = beijing_date(plan.drawn_at) if plan.drawn_at else plan.period_start
+    return max(plan.period_start, drawn)
 
 
 def _nonzero(counts: dict[str, int]) -> dict[str, int]:

@@ -233,6 +233,13 @@ def attach_photos(
     """The caller's clean, unattached uploads as photos, with the transaction steps that
     attach them to `attach_to`. An id that is not one of the caller's uploads is a 404;
     one still being checked, or rejected, a 409; each names the photo."""
+    repeated = [
+        FieldError(f"{field}[{i}]", "the same photo twice", "duplicate")
+        for i, document_id in enumerate(ids)
+        if document_id in ids[:i]
+    ]
+    if repeated:
+        raise Conflict("A photo is given twice.", errors=repeated)
     found = store.uploads(owner, ids)
     missing = [
         FieldError(f"{field}[{i}]", "no such upload of yours", "unknown")

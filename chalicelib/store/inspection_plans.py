@@ -47,7 +47,7 @@ def _task_item(task: Task) -> dict[str, Any]:
         "rev": task.rev,
         "task": task.model_dump(mode="json", exclude_none=True),
     }
-    if task.status is TaskStatus.ASSIGNED and task.escalated_at is None and not task.unstaffed:
+    if task.status is TaskStatus.ASSIGNED and task.escalated_at is None:
         item.update(_due_keys(task))
     if task.finding is not None:
         item["gsi1pk"] = f"INSPRESULTS#{task.county}"
@@ -117,7 +117,17 @@ class InspectionPlanStore:
         written only while the plan is still announced, so no result is overwritten)."""
         operations: list[dict[str, Any]] = []
         for task in tasks:
-            operations.append({"Put": {"Item": _task_item(task)}})
+            # A repeated draw (after a failure half-way) rewrites only untouched tasks.
+            operations.append(
+                {
+                    "Put": {
+                        "Item": _task_item(task),
+                        "ConditionExpression": "attribute_not_exists(pk) OR #rev = :first",
+                        "ExpressionAttributeNames": {"#rev": "rev"},
+                        "ExpressionAttributeValues": {":first": 1},
+                    }
+                }
+            )
             operations += [
                 {
                     "Put": {
@@ -131,14 +141,9 @@ class InspectionPlanStore:
                 }
                 for staff in task.staff
             ]
-        chunk: list[dict[str, Any]] = []
-        for operation in operations:
-            chunk.append(operation)
-            if len(chunk) == TRANSACTION_ITEMS:
-                self._table.transact(chunk)
-                chunk = []
-        if chunk:
-            self._table.transact(chunk)
+        conflict = Conflict("The plan's tasks have been worked on: it was drawn already.")
+        for start in range(0, len(operations), TRANSACTION_ITEMS):
+            self._table.transact_guarded(operations[start : start + TRANSACTION_ITEMS], conflict)
 
     def save_plan(self, before: Plan, after: Plan) -> None:
         try:

@@ -1,6 +1,7 @@
 """The README runs as pasted: every ```sh block of it, top to bottom, in one shell, against a
 freshly started stack — the only changes are the stack's address (a free port, not 8000)
-and the working directory (a scratch one, its .local the stack's). A block preceded by
+and the working directory (a scratch one, its .local the stack's, its scripts the
+repository's). A block preceded by
 `<!-- readme: not run … -->` (starting the stack, deploying, hour-long workloads) is skipped.
 """
 
@@ -33,6 +34,7 @@ def test_the_readme_has_runnable_blocks_and_marks_the_others() -> None:
 
 def test_the_readme_runs_as_pasted(stack: RunningStack, tmp_path: Path) -> None:
     (tmp_path / ".local").symlink_to(stack.local)
+    (tmp_path / "scripts").symlink_to(ROOT / "scripts")  # the repository's scripts, as at its root
     script = "\n".join(readme_blocks()).replace("http://127.0.0.1:8000", stack.url)
     env = {
         k: v

@@ -17,7 +17,7 @@ import pytest
 from chalicelib.clock import FixedClock
 from chalicelib.deps import container
 from chalicelib.domain import draw_procedure as procedure
-from chalicelib.services.inspection_directory import load_county_files
+from chalicelib.services.inspection_files import load_county_files
 from chalicelib.services.inspection_plans import proof_key
 from tests.conftest import ApiClient, body
 from tests.support.requests import upload_photo
