@@ -237,15 +237,22 @@ class InspectorInput(Strict):
 class Inspector(InspectorInput):
     inspector_id: InspectorId
     county: CountyCode
+    declared: list[CreditCode] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Conflicts the inspector declared themselves (kept when the record is edited)",
+    )
     updated_at: Instant
+    updated_by: str | None = None
 
     def for_draw(self) -> procedure.Inspector:
+        """Both the recorded and the self-declared conflicts recuse."""
         return procedure.Inspector(
             inspector_id=self.inspector_id,
             department=self.department,
             active=self.active,
             grid=self.grid,
-            relations=tuple(sorted(set(self.relations))),
+            relations=tuple(sorted(set(self.relations) | set(self.declared))),
         )
 
 

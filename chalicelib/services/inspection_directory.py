@@ -252,6 +252,8 @@ class InspectionDirectoryService:
 
     def inspectors(self, staff: StaffMember) -> list[Inspector]:
         found = self._store.inspectors(staff.county)
+        if staff.role is Role.INSPECTOR:  # their own record: the others' grids are private
+            return [i for i in found if i.staff_id == staff.staff_id]
         if staff.role is Role.SUPERVISOR and staff.department:
             return [i for i in found if i.department == staff.department]
         return found
@@ -284,7 +286,9 @@ class InspectionDirectoryService:
             **body.model_dump(),
             inspector_id=inspector_id,
             county=county,
+            declared=current.declared if current else [],  # theirs: the head cannot drop them
             updated_at=self._clock.now(),
+            updated_by=staff.staff_id,
         )
         self._store.save_inspector(inspector)
         return inspector
@@ -310,10 +314,10 @@ class InspectionDirectoryService:
                 errors=[FieldError("body.credit_code", "not in the directory", "unknown")],
             )
         inspector = mine[0]
-        relations = set(inspector.relations) - {declaration.credit_code}
+        declared = set(inspector.declared) - {declaration.credit_code}
         if declaration.conflict:
-            relations.add(declaration.credit_code)
-        if len(relations) > MOST_RELATIONS:
+            declared.add(declaration.credit_code)
+        if len(declared) > MOST_RELATIONS:
             raise Conflict(
                 f"An inspector declares at most {MOST_RELATIONS} conflicts; ask the department "
                 "head to review them.",
@@ -322,8 +326,9 @@ class InspectionDirectoryService:
         updated = Inspector.model_validate(
             {
                 **inspector.model_dump(),
-                "relations": sorted(relations),
+                "declared": sorted(declared),
                 "updated_at": self._clock.now(),
+                "updated_by": staff.staff_id,
             }
         )
         self._store.save_inspector(updated)
@@ -338,9 +343,8 @@ class InspectionDirectoryService:
         entities: Iterable[dict[str, Any]],
         inspectors: Iterable[dict[str, Any]],
     ) -> Loaded:
-        """A county's list and directories from its files (each record validated; a refused
-        one is reported by its position, the others load). Items are written only when new
-        or changed (a new version)."""
+        """A county's files; a refused record is reported by its position, the others load;
+        an item is written only when new or changed (a new version)."""
         loaded = Loaded()
         now = self._clock.now()
         for index, raw in enumerate(items):
@@ -377,18 +381,18 @@ class InspectionDirectoryService:
                 record = {k: v for k, v in raw.items() if k not in ("inspector_id", "profile")}
                 body = InspectorInput.model_validate({**record, "staff_id": raw.get("profile")})
                 self._check_staff_id(county, raw["inspector_id"], body.staff_id)
+                current = self._store.inspector(county, raw["inspector_id"])
                 self._store.save_inspector(
                     Inspector(
                         **body.model_dump(),
                         inspector_id=raw["inspector_id"],
                         county=county,
+                        declared=current.declared if current else [],
                         updated_at=now,
+                        updated_by="file",
                     )
                 )
                 loaded.inspectors += 1
             except (ValueError, KeyError, Conflict) as exc:
                 loaded.refused.append(f"inspectors[{index}]: {exc}")
         return loaded
-
-    def today(self) -> date:
-        return beijing_date(self._clock.now())

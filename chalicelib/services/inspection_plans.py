@@ -44,6 +44,8 @@ from chalicelib.store.inspection_plans import InspectionPlanStore
 from chalicelib.store.inspections import InspectionDirectoryStore
 
 JSON_TYPE = "application/json"
+# A draw runs within one API call (29 s): its tasks are written in transactions of 99 items.
+MOST_TASKS = 2000
 
 
 def inputs_key(plan_id: str) -> str:
@@ -107,6 +109,11 @@ class InspectionPlanService:
         now = self._clock.now()
         today = beijing_date(now)
         entities = self._scope(county, item, body.townships)
+        if procedure.sample_size(len(entities), ratio) > MOST_TASKS:
+            raise Conflict(
+                f"The plan would draw more than {MOST_TASKS} entities; split it by townships.",
+                errors=[FieldError("body.townships", f"over {MOST_TASKS} tasks", "limit")],
+            )
         inspectors = [
             i for i in self._directory.inspectors(county) if i.department == item.department
         ]

@@ -6,6 +6,7 @@ their certificate numbers (执法证号)."""
 
 from __future__ import annotations
 
+from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.inspection_api import (
     PublicResult,
     PublicResultPage,
@@ -96,7 +97,8 @@ class InspectionResults:
         start = None
         while len(rows) < EXPORT_ROWS:
             page = self._plans.results(county, 200, start)
-            for result in self._published(page.items):
+            published = self._published(page.items)
+            for result in published:
                 day = result.inspected_on
                 if (query.since and day < query.since) or (query.until and day > query.until):
                     continue
@@ -116,6 +118,9 @@ class InspectionResults:
                     ]
                 )
             start = page.last_key
-            if start is None:
+            # Newest recorded first, and nothing is inspected after it is recorded: once a
+            # page was recorded before `since`, so was everything after it.
+            oldest = beijing_date(published[-1].recorded_at) if published else None
+            if start is None or (query.since and oldest and oldest < query.since):
                 break
         return to_csv(CSV_COLUMNS, rows[:EXPORT_ROWS])  # cells as text: no formula runs

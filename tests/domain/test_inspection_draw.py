@@ -346,3 +346,31 @@ def test_invalid_inputs_raise_value_error_naming_the_field(
 ) -> None:
     with pytest.raises(ValueError, match=field):
         draw(**arguments)
+
+
+def test_the_fast_sample_is_the_published_walk() -> None:
+    """`_sample` (a Fenwick tree) selects exactly what section 5's walk selects."""
+    import random
+
+    from chalicelib.domain.draw_procedure import _random, _sample
+
+    def walk(seed: bytes, prefix: str, candidates: list, count: int) -> list:
+        """Section 5 word for word: walk the remaining weights until r falls in one."""
+        remaining, chosen = list(candidates), []
+        for i in range(count):
+            r = _random(seed, f"{prefix}|{i}") % sum(w for _, w in remaining)
+            index = 0
+            while r >= remaining[index][1]:
+                r -= remaining[index][1]
+                index += 1
+            chosen.append(remaining.pop(index))
+        return chosen
+
+    rng = random.Random(7)
+    for trial in range(200):
+        size = rng.randint(1, 60)
+        candidates = [(f"c{n}", rng.randint(1, 11)) for n in range(size)]
+        seed = bytes(rng.getrandbits(8) for _ in range(32))
+        count = rng.randint(0, size)
+        prefix = f"bianmin-draw/1|entity|P{trial}"
+        assert _sample(seed, prefix, candidates, count) == walk(seed, prefix, candidates, count)
