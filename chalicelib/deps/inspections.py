@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 from chalicelib.deps.core import CoreWiring
 
 if TYPE_CHECKING:
+    from chalicelib.domain.identity import StaffMember
     from chalicelib.services.inspection_directory import InspectionDirectoryService
     from chalicelib.services.inspection_figures import InspectionFiguresService
     from chalicelib.services.inspection_plans import InspectionPlanService
     from chalicelib.services.inspection_results import InspectionResults
     from chalicelib.services.inspection_tasks import InspectionTaskService
+    from chalicelib.services.inspectors import InspectorDirectory
     from chalicelib.store.inspection_plans import InspectionPlanStore
     from chalicelib.store.inspections import InspectionDirectoryStore
 
@@ -36,8 +38,26 @@ class InspectionWiring(CoreWiring):
         from chalicelib.services.inspection_directory import InspectionDirectoryService
 
         return InspectionDirectoryService(
-            self.inspection_store, self.reference, self.cursors, self.clock, self.request_store
+            self.inspection_store,
+            self.reference,
+            self.cursors,
+            self.clock,
+            self.request_store,
         )
+
+    @cached_property
+    def inspectors(self) -> InspectorDirectory:
+        from chalicelib.services.inspectors import InspectorDirectory
+
+        return InspectorDirectory(
+            self.inspection_store, self.reference, self.clock, self._staff_account
+        )
+
+    def _staff_account(self, staff_id: str) -> StaffMember | None:
+        from chalicelib.store.staff import StaffStore
+
+        record = StaffStore(self.table).record(staff_id)
+        return record.member if record else None
 
     @cached_property
     def inspection_plans(self) -> InspectionPlanService:

@@ -79,6 +79,9 @@ class PublicPlan(Strict):
     inspectors_hash: str
     last_inspections_hash: str
     population: int
+    populations: dict[str, int] = Field(
+        default_factory=dict, description="Entities in scope by township"
+    )
     announced_at: Instant
     drawn_at: Instant | None = None
     seed: str | None = None

@@ -107,6 +107,7 @@ class PlanFigures(Strict):
     overdue: int = 0  # escalated at least once
     outcomes: dict[str, int] = Field(default_factory=dict)
     townships: dict[str, dict[str, int]] = Field(default_factory=dict)  # township -> outcome
+    township_tasks: dict[str, int] = Field(default_factory=dict)  # township -> tasks drawn
 
 
 class Plan(Strict):
@@ -129,6 +130,7 @@ class Plan(Strict):
     inspectors_hash: str
     last_inspections_hash: str
     population: int
+    populations: dict[str, int] = Field(default_factory=dict)  # township -> entities in scope
     announced_at: Instant
     announced_by: str
     drawn_at: Instant | None = None

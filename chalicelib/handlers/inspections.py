@@ -161,9 +161,7 @@ def link_request_entity(
     response=InspectorList,
 )
 def list_inspectors(call: Call, staff: StaffMember) -> InspectorList:
-    return InspectorList(
-        county=staff.county, items=container().inspection_directory.inspectors(staff)
-    )
+    return InspectorList(county=staff.county, items=container().inspectors.inspectors(staff))
 
 
 @operation(
@@ -183,7 +181,7 @@ def list_inspectors(call: Call, staff: StaffMember) -> InspectorList:
 def put_inspector(
     call: Call, staff: StaffMember, inspector_id: str, body: InspectorInput
 ) -> Inspector:
-    return container().inspection_directory.save_inspector(staff, inspector_id, body)
+    return container().inspectors.save_inspector(staff, inspector_id, body)
 
 
 @operation(
@@ -199,7 +197,7 @@ def put_inspector(
     errors=(404,),
 )
 def declare_conflict(call: Call, staff: StaffMember, body: Declaration) -> Inspector:
-    return container().inspection_directory.declare(staff, body)
+    return container().inspectors.declare(staff, body)
 
 
 @operation(

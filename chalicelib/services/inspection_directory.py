@@ -14,9 +14,8 @@ from typing import Any
 from chalicelib.clock import Clock
 from chalicelib.domain.access import same_county, sees_request
 from chalicelib.domain.calendar import beijing_date
-from chalicelib.domain.identity import Role, StaffMember
+from chalicelib.domain.identity import StaffMember
 from chalicelib.domain.inspection import (
-    Declaration,
     EntityInput,
     EntityLink,
     EntityPage,
@@ -32,12 +31,12 @@ from chalicelib.domain.inspection import (
 )
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.paging import CursorCodec
+from chalicelib.services.inspectors import check_staff_id
 from chalicelib.services.reference import ReferenceData
 from chalicelib.store.inspections import InspectionDirectoryStore
 from chalicelib.store.requests import RequestStore
 
 COMPLAINT_CATEGORY = "complaint"
-MOST_RELATIONS = 50  # InspectorInput.relations
 
 
 @dataclass
@@ -248,92 +247,6 @@ class InspectionDirectoryService:
                 continue
         raise Conflict("The entity is being changed; try again.")
 
-    # Inspectors ------------------------------------------------------------------------
-
-    def inspectors(self, staff: StaffMember) -> list[Inspector]:
-        found = self._store.inspectors(staff.county)
-        if staff.role is Role.INSPECTOR:  # their own record: the others' grids are private
-            return [i for i in found if i.staff_id == staff.staff_id]
-        if staff.role is Role.SUPERVISOR and staff.department:
-            return [i for i in found if i.department == staff.department]
-        return found
-
-    def save_inspector(
-        self, staff: StaffMember, inspector_id: str, body: InspectorInput
-    ) -> Inspector:
-        """A department head keeps their department's inspectors (the administrator any)."""
-        county = staff.county
-        self._department(county, body.department, "body.department")
-        if staff.role is Role.SUPERVISOR and staff.department != body.department:
-            raise Forbidden("A department head keeps only their department's inspectors.")
-        current = self._store.inspector(county, inspector_id)
-        if (
-            current is not None
-            and staff.role is Role.SUPERVISOR
-            and current.department != staff.department
-        ):
-            raise Forbidden("This inspector belongs to another department.")
-        for code in body.relations:
-            if self._store.entity(code) is None:
-                raise NotFound(
-                    f"No entity {code} in the directory.",
-                    errors=[
-                        FieldError("body.relations", f"{code} is not in the directory", "unknown")
-                    ],
-                )
-        self._check_staff_id(county, inspector_id, body.staff_id)
-        inspector = Inspector(
-            **body.model_dump(),
-            inspector_id=inspector_id,
-            county=county,
-            declared=current.declared if current else [],  # theirs: the head cannot drop them
-            updated_at=self._clock.now(),
-            updated_by=staff.staff_id,
-        )
-        self._store.save_inspector(inspector)
-        return inspector
-
-    def _check_staff_id(self, county: str, inspector_id: str, staff_id: str) -> None:
-        """One staff account is one inspector: two certificates on one account would let one
-        person be both inspectors of a task."""
-        for other in self._store.inspectors(county):
-            if other.staff_id == staff_id and other.inspector_id != inspector_id:
-                raise Conflict(
-                    f"{staff_id} is inspector {other.inspector_id} already.",
-                    errors=[FieldError("body.staff_id", "another inspector's account", "taken")],
-                )
-
-    def declare(self, staff: StaffMember, declaration: Declaration) -> Inspector:
-        """The signed-in inspector declares (or withdraws) a conflict of interest."""
-        mine = [i for i in self._store.inspectors(staff.county) if i.staff_id == staff.staff_id]
-        if not mine:
-            raise NotFound("You are not in the county's directory of inspectors.")
-        if declaration.conflict and self._store.entity(declaration.credit_code) is None:
-            raise NotFound(
-                f"No entity {declaration.credit_code} in the directory.",
-                errors=[FieldError("body.credit_code", "not in the directory", "unknown")],
-            )
-        inspector = mine[0]
-        declared = set(inspector.declared) - {declaration.credit_code}
-        if declaration.conflict:
-            declared.add(declaration.credit_code)
-        if len(declared) > MOST_RELATIONS:
-            raise Conflict(
-                f"An inspector declares at most {MOST_RELATIONS} conflicts; ask the department "
-                "head to review them.",
-                errors=[FieldError("body.credit_code", "too many declarations", "limit")],
-            )
-        updated = Inspector.model_validate(
-            {
-                **inspector.model_dump(),
-                "declared": sorted(declared),
-                "updated_at": self._clock.now(),
-                "updated_by": staff.staff_id,
-            }
-        )
-        self._store.save_inspector(updated)
-        return updated
-
     # Files -----------------------------------------------------------------------------
 
     def load_files(
@@ -380,7 +293,7 @@ class InspectionDirectoryService:
             try:
                 record = {k: v for k, v in raw.items() if k not in ("inspector_id", "profile")}
                 body = InspectorInput.model_validate({**record, "staff_id": raw.get("profile")})
-                self._check_staff_id(county, raw["inspector_id"], body.staff_id)
+                check_staff_id(self._store, county, raw["inspector_id"], body.staff_id)
                 current = self._store.inspector(county, raw["inspector_id"])
                 self._store.save_inspector(
                     Inspector(

@@ -43,13 +43,15 @@ class InspectionFiguresService:
             p
             for county in counties
             for p in self._plans.all_plans(county)
-            if p.period_start.year == year and (department is None or p.department == department)
+            if p.period_start.year == year
+            and (department is None or p.department == department)
+            and (township is None or township in p.populations)
         ]
         return InspectionFigures(
             scope=scope,
             year=year,
-            plans=[_row(p) for p in plans],
-            items=_items(plans),
+            plans=[_row(p, township) for p in plans],
+            items=_items(plans, township),
             departments=self._by_department(plans, township),
             townships=self._by_township(plans, township),
         )
@@ -91,23 +93,33 @@ class InspectionFiguresService:
         ]
 
 
-def _row(plan: Plan) -> PlanFigureRow:
-    tasks, done = plan.figures.tasks, plan.figures.done
+def _counts(plan: Plan, township: str | None) -> tuple[int, int, int]:
+    """(population, tasks, done) of the plan, or of its part in one township."""
+    figures = plan.figures
+    if township is None:
+        return plan.population, figures.tasks, figures.done
+    done = sum(figures.townships.get(township, {}).values())
+    tasks = figures.township_tasks.get(township, 0)
+    return plan.populations.get(township, 0), tasks, done
+
+
+def _row(plan: Plan, township: str | None) -> PlanFigureRow:
+    population, tasks, done = _counts(plan, township)
     return PlanFigureRow(
         plan_id=plan.plan_id,
         item_id=plan.item_id,
         item_name=plan.item_name,
         department=plan.department,
         status=plan.status,
-        population=plan.population,
+        population=population,
         tasks=tasks,
         done=done,
         completion_percent=round(100 * done / tasks, 1) if tasks else 0.0,
-        overdue=plan.figures.overdue,
+        overdue=plan.figures.overdue if township is None else 0,
     )
 
 
-def _items(plans: list[Plan]) -> list[ItemRatio]:
+def _items(plans: list[Plan], township: str | None) -> list[ItemRatio]:
     """Per item: the entities inspected over the year against its population (the largest
     scope a plan of the year drew from), in ‰, beside the ratio the list asks for."""
     by_item: dict[tuple[str, str], list[Plan]] = defaultdict(list)
@@ -116,8 +128,9 @@ def _items(plans: list[Plan]) -> list[ItemRatio]:
     rows = []
     for (_, item_id), group in sorted(by_item.items()):
         newest = max(group, key=lambda p: p.plan_id)
-        population = max(p.population for p in group)
-        inspected = sum(p.figures.done for p in group)
+        counts = [_counts(p, township) for p in group]
+        population = max(c[0] for c in counts)
+        inspected = sum(c[2] for c in counts)
         rows.append(
             ItemRatio(
                 item_id=item_id,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -139,6 +140,7 @@ class InspectionPlanService:
             inspectors_hash=procedure.directory_hash(frozen["inspectors"], "inspector_id"),
             last_inspections_hash=_hash(frozen["last_inspectors"]),
             population=len(entities),
+            populations=dict(Counter(e.township for e in entities)),
             announced_at=now,
             announced_by=staff.staff_id,
         )
@@ -220,7 +222,9 @@ class InspectionPlanService:
                 "drawn_at": now,
                 "drawn_by": staff.staff_id,
                 "figures": PlanFigures(
-                    tasks=len(tasks), unstaffed=sum(1 for t in tasks if t.unstaffed)
+                    tasks=len(tasks),
+                    unstaffed=sum(1 for t in tasks if t.unstaffed),
+                    township_tasks=dict(Counter(t.township for t in tasks)),
                 ),
                 "rev": plan.rev + 1,
             }
