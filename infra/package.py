@@ -27,6 +27,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from infra import definitions
 from infra.template import merge_template
@@ -267,9 +268,39 @@ def _package(stage: str, region: str, out: Path, merge_path: Path, project: Path
 TEMPLATE_LIMIT = 1_048_576
 
 
+ANY_METHOD = "x-amazon-apigateway-any-method"
+ROUTES_MANIFEST = ROOT / "chalicelib" / "handlers" / "routes.json"
+
+
+def collapse_fallbacks(template: dict[str, Any], manifest: Path = ROUTES_MANIFEST) -> int:
+    """Chalice writes one method per 405 fallback route (app.py: a path's missing methods,
+    with the path's authorizer); API Gateway's `x-amazon-apigateway-any-method` stands for
+    all of them at once (a declared method takes precedence over it), to the same function
+    with the same authorizer, which answers 405 by the method it received. Returns the
+    methods folded; the API's definition shrinks by half."""
+    declared = {(r["path"], r["method"].lower()) for r in json.loads(manifest.read_text())}
+    folded = 0
+    for resource in template.get("Resources", {}).values():
+        body = resource.get("Properties", {}).get("DefinitionBody")
+        if resource.get("Type") != "AWS::Serverless::Api" or not body:
+            continue
+        for path, methods in body.get("paths", {}).items():
+            fallbacks = [m for m in methods if m != ANY_METHOD and (path, m) not in declared]
+            if len(fallbacks) < 2:
+                continue
+            methods[ANY_METHOD] = methods[fallbacks[0]]
+            for method in fallbacks:
+                del methods[method]
+            folded += len(fallbacks)
+    return folded
+
+
 def compact_template(path: Path) -> Path:
-    """Rewrites the template without indentation; refuses one over CloudFormation's limit."""
-    text = json.dumps(json.loads(path.read_text()), separators=(",", ":"), ensure_ascii=False)
+    """Rewrites the template without indentation (the fallback methods folded into one);
+    refuses one over CloudFormation's limit."""
+    template = json.loads(path.read_text())
+    collapse_fallbacks(template)
+    text = json.dumps(template, separators=(",", ":"), ensure_ascii=False)
     size = len(text.encode())
     if size > TEMPLATE_LIMIT:
         raise SystemExit(f"the template is {size:,} bytes, over CloudFormation's 1 MB limit")

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.services.inspection_figures import InspectionFiguresService
     from chalicelib.services.inspection_plans import InspectionPlanService
     from chalicelib.services.inspection_results import InspectionResults
+    from chalicelib.services.inspection_staffing import InspectionStaffing
     from chalicelib.services.inspection_tasks import InspectionTaskService
     from chalicelib.services.inspectors import InspectorDirectory
     from chalicelib.store.inspection_plans import InspectionPlanStore
@@ -86,6 +87,12 @@ class InspectionWiring(CoreWiring):
             self.cursors,
             self.clock,
         )
+
+    @cached_property
+    def inspection_staffing(self) -> InspectionStaffing:
+        from chalicelib.services.inspection_staffing import InspectionStaffing
+
+        return InspectionStaffing(self.plan_store, self.inspection_store, self.clock)
 
     @cached_property
     def inspection_results(self) -> InspectionResults:

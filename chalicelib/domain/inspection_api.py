@@ -21,11 +21,11 @@ from chalicelib.domain.common import (
 from chalicelib.domain.inspection import PublicEntity
 from chalicelib.domain.inspection_plan import (
     OUTCOME_LABELS,
+    InspectionTaskStatus,
     Outcome,
     Plan,
     PlanFigures,
     PlanStatus,
-    TaskStatus,
 )
 from chalicelib.domain.request_api import PhotoView
 
@@ -148,7 +148,7 @@ class ResultExportQuery(Strict):
     until: QueryDate | None = Field(default=None, description="Inspected on or before")
 
 
-class TaskView(Strict):
+class InspectionTaskView(Strict):
     task_id: str
     plan_id: str
     item_id: str
@@ -162,7 +162,7 @@ class TaskView(Strict):
     unstaffed: bool
     due: date
     overdue: bool
-    status: TaskStatus
+    status: InspectionTaskStatus
     outcome: Outcome | None = None
     outcome_label: Label | None = None
     notes: str | None = None
@@ -172,10 +172,12 @@ class TaskView(Strict):
     follow_up_notes: str | None = None
     rectified: bool | None = None
     escalated_at: Instant | None = None
+    staffed_by: str | None = None
+    staffed_at: Instant | None = None
 
 
 class TaskList(Strict):
-    items: list[TaskView]
+    items: list[InspectionTaskView]
 
 
 class PlanFigureRow(Strict):

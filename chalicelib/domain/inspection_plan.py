@@ -17,7 +17,7 @@ an individual business's operator or address, nor the inspectors' names.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -43,6 +43,9 @@ PhotoIds = Annotated[
 ]
 
 
+MIN_INSPECTORS = 2  # at least two inspectors an inspection (the State Council's 2015 notice)
+
+
 class PlanStatus(StrEnum):
     ANNOUNCED = "announced"  # 已公告: commitment and directory hashes public
     DRAWN = "drawn"  # 已抽取: seed revealed, tasks assigned
@@ -66,7 +69,7 @@ OUTCOME_LABELS: dict[Outcome, tuple[str, str]] = {
 FAILED = frozenset({Outcome.RECTIFY, Outcome.CASE_FILED})  # weigh in later key-item draws
 
 
-class TaskStatus(StrEnum):
+class InspectionTaskStatus(StrEnum):
     ASSIGNED = "assigned"
     RECTIFYING = "rectifying"
     DONE = "done"
@@ -219,11 +222,25 @@ class Task(Strict):
     staff: list[str]  # their staff ids (who may record the result)
     unstaffed: bool = False
     due: date
-    status: TaskStatus = TaskStatus.ASSIGNED
+    status: InspectionTaskStatus = InspectionTaskStatus.ASSIGNED
     finding: Finding | None = None
     follow_up: FollowUp | None = None
     escalated_at: Instant | None = None
+    staffed_by: str | None = None  # the head who staffed an unstaffed task by hand
+    staffed_at: Instant | None = None
     rev: int = 1
+
+    def staff_with(self, inspectors: list[str], staff: list[str], by: str, at: datetime) -> None:
+        """The department head staffs a task the draw left unstaffed (too few inspectors
+        without a conflict): recorded as theirs, not the draw's."""
+        if not self.unstaffed or self.status is not InspectionTaskStatus.ASSIGNED:
+            raise Conflict(
+                "Only a task the draw left unstaffed, still waiting for its result, is staffed "
+                "by hand.",
+                errors=[FieldError("unstaffed", "the draw staffed this task", "state")],
+            )
+        self.inspectors, self.staff, self.unstaffed = inspectors, staff, False
+        self.staffed_by, self.staffed_at = by, at
 
     @property
     def outcome(self) -> Outcome | None:
@@ -248,17 +265,17 @@ class Task(Strict):
             )
 
     def record(self, finding: Finding) -> None:
-        if self.status is not TaskStatus.ASSIGNED:
+        if self.status is not InspectionTaskStatus.ASSIGNED:
             raise Conflict(
                 "This task's result is recorded already.",
                 errors=[FieldError("status", f"is {self.status.value}", "state")],
             )
         self.finding = finding
         rectifying = finding.outcome is Outcome.RECTIFY
-        self.status = TaskStatus.RECTIFYING if rectifying else TaskStatus.DONE
+        self.status = InspectionTaskStatus.RECTIFYING if rectifying else InspectionTaskStatus.DONE
 
     def follow(self, follow_up: FollowUp) -> None:
-        if self.status is not TaskStatus.RECTIFYING:
+        if self.status is not InspectionTaskStatus.RECTIFYING:
             raise Conflict(
                 "Only a task ordered to rectify is followed up.",
                 errors=[FieldError("status", f"is {self.status.value}", "state")],
@@ -270,7 +287,22 @@ class Task(Strict):
                 errors=[FieldError("body.checked_on", "before the inspection", "range")],
             )
         self.follow_up = follow_up
-        self.status = TaskStatus.DONE
+        self.status = InspectionTaskStatus.DONE
+
+
+class StaffingInput(Strict):
+    inspectors: list[Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{6,20}$")]] = Field(
+        min_length=MIN_INSPECTORS,
+        max_length=5,
+        description="Certificate numbers of the department's active inspectors, none with a "
+        "conflict (at least two: the rule of 双随机)",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> StaffingInput:
+        if len(set(self.inspectors)) != len(self.inspectors):
+            raise ValueError("inspectors: each inspector once")
+        return self
 
 
 class PlanQuery(Strict):

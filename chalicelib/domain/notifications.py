@@ -22,10 +22,15 @@ from chalicelib.domain.sms import TEMPLATE_VERSIONS, TEMPLATES, SmsPurpose
 NotificationKind = SmsPurpose
 
 
-class Channel(StrEnum):
+class NotificationChannel(StrEnum):
     INBOX = "inbox"
     SMS = "sms"
     WECHAT = "wechat"  # the county's official account (公众号) template message
+
+
+# The code says Channel; the OpenAPI document names it NotificationChannel, apart from a
+# request's filing channel (request_parts.Channel): a generated client sees two enums.
+Channel = NotificationChannel
 
 
 class DeliveryStatus(StrEnum):

@@ -37,11 +37,17 @@ from chalicelib.domain.inspection import (
 from chalicelib.domain.inspection_api import (
     FiguresQuery,
     InspectionFigures,
+    InspectionTaskView,
     PublicPlan,
     TaskList,
-    TaskView,
 )
-from chalicelib.domain.inspection_plan import FollowUpInput, PlanInput, TaskQuery, TaskResultInput
+from chalicelib.domain.inspection_plan import (
+    FollowUpInput,
+    PlanInput,
+    StaffingInput,
+    TaskQuery,
+    TaskResultInput,
+)
 from chalicelib.http.api import Call, Reply, created, operation
 from chalicelib.http.paths import (
     CasePath,
@@ -273,9 +279,9 @@ def list_inspection_tasks(call: Call, staff: StaffMember, query: TaskQuery) -> T
     auth="staff",
     allow=INSPECTION_STAFF,
     path_model=InspectionTaskPath,
-    response=TaskView,
+    response=InspectionTaskView,
 )
-def get_inspection_task(call: Call, staff: StaffMember, task_id: str) -> TaskView:
+def get_inspection_task(call: Call, staff: StaffMember, task_id: str) -> InspectionTaskView:
     return container().inspection_tasks.task(staff, task_id)
 
 
@@ -290,12 +296,12 @@ def get_inspection_task(call: Call, staff: StaffMember, task_id: str) -> TaskVie
     allow=INSPECTORS,
     path_model=InspectionTaskPath,
     body=TaskResultInput,
-    response=TaskView,
+    response=InspectionTaskView,
     errors=(409,),
 )
 def record_inspection_result(
     call: Call, staff: StaffMember, task_id: str, body: TaskResultInput
-) -> TaskView:
+) -> InspectionTaskView:
     return container().inspection_tasks.record(staff, task_id, body)
 
 
@@ -309,12 +315,12 @@ def record_inspection_result(
     allow=INSPECTORS,
     path_model=InspectionTaskPath,
     body=FollowUpInput,
-    response=TaskView,
+    response=InspectionTaskView,
     errors=(409,),
 )
 def record_rectification(
     call: Call, staff: StaffMember, task_id: str, body: FollowUpInput
-) -> TaskView:
+) -> InspectionTaskView:
     return container().inspection_tasks.follow_up(staff, task_id, body)
 
 
@@ -331,3 +337,24 @@ def record_rectification(
 )
 def inspection_figures(call: Call, staff: StaffMember, query: FiguresQuery) -> InspectionFigures:
     return container().inspection_figures.figures(staff, query)
+
+
+@operation(
+    bp,
+    "/admin/inspection/tasks/{task_id}/staffing",
+    "POST",
+    summary="Staff a task the draw left unstaffed (the department head): at least two "
+    "active inspectors of the department, none with a conflict",
+    tags=TAGS,
+    auth="staff",
+    allow=DEPARTMENT_HEADS,
+    path_model=InspectionTaskPath,
+    body=StaffingInput,
+    response=InspectionTaskView,
+    errors=(409,),
+)
+def staff_inspection_task(
+    call: Call, staff: StaffMember, task_id: str, body: StaffingInput
+) -> InspectionTaskView:
+    container().inspection_staffing.staff(staff, task_id, body)
+    return container().inspection_tasks.task(staff, task_id)

@@ -16,8 +16,8 @@ from chalicelib.domain.access import same_county
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
 from chalicelib.domain.inspection_api import (
+    InspectionTaskView,
     TaskList,
-    TaskView,
     outcome_label,
 )
 from chalicelib.domain.inspection_plan import (
@@ -25,12 +25,12 @@ from chalicelib.domain.inspection_plan import (
     Finding,
     FollowUp,
     FollowUpInput,
+    InspectionTaskStatus,
     Plan,
     PlanStatus,
     Task,
     TaskQuery,
     TaskResultInput,
-    TaskStatus,
 )
 from chalicelib.domain.request_api import PhotoView
 from chalicelib.domain.request_parts import Photo, staff_upload_owner
@@ -103,14 +103,14 @@ class InspectionTaskService:
         if query.mine:
             found = [t for t in found if staff.staff_id in t.staff]
         if query.open:
-            found = [t for t in found if t.status is not TaskStatus.DONE]
+            found = [t for t in found if t.status is not InspectionTaskStatus.DONE]
         visible = [t for t in found if self._sees(staff, t)]
         return TaskList(items=[self._view(t, with_photos=False) for t in visible])
 
-    def task(self, staff: StaffMember, task_id: str) -> TaskView:
+    def task(self, staff: StaffMember, task_id: str) -> InspectionTaskView:
         return self._view(self._task(staff, task_id), with_photos=True)
 
-    def _view(self, task: Task, with_photos: bool) -> TaskView:
+    def _view(self, task: Task, with_photos: bool) -> InspectionTaskView:
         finding, follow = task.finding, task.follow_up
         outcome = task.outcome
         photos = []
@@ -126,7 +126,7 @@ class InspectionTaskService:
                 for p in taken
             ]
         entity = self._directory.entity(task.credit_code) if with_photos else None
-        return TaskView(
+        return InspectionTaskView(
             **task.model_dump(
                 include={
                     "task_id",
@@ -142,10 +142,12 @@ class InspectionTaskService:
                     "due",
                     "status",
                     "escalated_at",
+                    "staffed_by",
+                    "staffed_at",
                 }
             ),
             address=entity.address if entity else None,
-            overdue=task.status is TaskStatus.ASSIGNED and task.due < self._today(),
+            overdue=task.status is InspectionTaskStatus.ASSIGNED and task.due < self._today(),
             outcome=outcome,
             outcome_label=outcome_label(outcome) if outcome else None,
             notes=finding.notes if finding else None,
@@ -161,7 +163,7 @@ class InspectionTaskService:
 
     # Recording ---------------------------------------------------------------------------
 
-    def record(self, staff: StaffMember, task_id: str, body: TaskResultInput) -> TaskView:
+    def record(self, staff: StaffMember, task_id: str, body: TaskResultInput) -> InspectionTaskView:
         task, plan = self._for_inspector(staff, task_id)
         self._check_day(body.inspected_on, "body.inspected_on", _first_day(plan))
         if body.inspected_on > plan.period_end:
@@ -186,7 +188,9 @@ class InspectionTaskService:
         metrics.add_metric(name="InspectionRecorded", unit="Count", value=1)
         return self._view(after, with_photos=True)
 
-    def follow_up(self, staff: StaffMember, task_id: str, body: FollowUpInput) -> TaskView:
+    def follow_up(
+        self, staff: StaffMember, task_id: str, body: FollowUpInput
+    ) -> InspectionTaskView:
         task, plan = self._for_inspector(staff, task_id)
         self._check_day(body.checked_on, "body.checked_on", _first_day(plan))
         fields = body.model_dump(exclude={"photos"})
@@ -320,7 +324,10 @@ class InspectionTaskService:
                 plan = self._plans.plan(due.plan_id)
                 if task is None or plan is None or task.escalated_at is not None:
                     continue
-                if task.status is not TaskStatus.ASSIGNED or task.due.isoformat() >= today:
+                if (
+                    task.status is not InspectionTaskStatus.ASSIGNED
+                    or task.due.isoformat() >= today
+                ):
                     continue
                 after = task.model_copy(
                     update={"escalated_at": self._clock.now(), "rev": task.rev + 1}

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.inspection_plan import Plan, Task, TaskStatus
+from chalicelib.domain.inspection_plan import InspectionTaskStatus, Plan, Task
 from chalicelib.errors import Conflict
 from chalicelib.store.keys import utc_iso
 from chalicelib.store.refusals import is_conditional_failure
 from chalicelib.store.table import Guarded, Page, Table
 
 TRANSACTION_ITEMS = 99
+_CHANGED = Conflict("The task or its plan changed meanwhile; read the task again.")
 
 
 def _plan_pk(plan_id: str) -> str:
@@ -47,7 +48,7 @@ def _task_item(task: Task) -> dict[str, Any]:
         "rev": task.rev,
         "task": task.model_dump(mode="json", exclude_none=True),
     }
-    if task.status is TaskStatus.ASSIGNED and task.escalated_at is None:
+    if task.status is InspectionTaskStatus.ASSIGNED and task.escalated_at is None:
         item.update(_due_keys(task))
     if task.finding is not None:
         item["gsi1pk"] = f"INSPRESULTS#{task.county}"
@@ -186,6 +187,26 @@ class InspectionPlanStore:
         self._table.transact_guarded(
             [{"Put": put}, {"Put": _plan_put(plan_after, plan_before.rev)}, *(extra or [])],
             Conflict("The task or its plan changed meanwhile; read the task again."),
+        )
+
+    def save_staffing(self, before: Task, after: Task, plan_before: Plan, plan_after: Plan) -> None:
+        """A task staffed by hand, its plan's count of unstaffed tasks and the new inspectors'
+        pointers, in one transaction."""
+        pointers = [
+            {
+                "Put": {
+                    "Item": {
+                        "pk": f"MYTASKS#{staff}",
+                        "sk": f"T#{after.task_id}",
+                        "plan_id": after.plan_id,
+                        "order": after.order,
+                    }
+                }
+            }
+            for staff in after.staff
+        ]
+        self.save_task(
+            before, after, plan_before, plan_after, [Guarded(p, _CHANGED) for p in pointers]
         )
 
     def due_tasks(self, county: str, before: str, limit: int) -> list[Task]:

@@ -23,11 +23,11 @@ from chalicelib.domain.inspection import (
 from chalicelib.domain.inspection_plan import (
     Finding,
     FollowUp,
+    InspectionTaskStatus,
     Outcome,
     PlanInput,
     Task,
     TaskResultInput,
-    TaskStatus,
 )
 from chalicelib.errors import Conflict
 
@@ -302,7 +302,7 @@ def test_a_result_ends_the_task_unless_it_orders_rectification(outcome: Outcome)
     current = task()
     assert current.outcome is None
     current.record(finding(outcome))
-    assert current.status is TaskStatus.DONE and current.outcome is outcome
+    assert current.status is InspectionTaskStatus.DONE and current.outcome is outcome
     with pytest.raises(Conflict):
         current.record(finding(Outcome.PASSED))
     with pytest.raises(Conflict):
@@ -314,11 +314,11 @@ def test_a_rectification_is_followed_up_once() -> None:
     with pytest.raises(Conflict):
         current.follow(follow_up(True))  # nothing recorded yet
     current.record(finding(Outcome.RECTIFY))
-    assert current.status is TaskStatus.RECTIFYING and current.outcome is Outcome.RECTIFY
+    assert current.status is InspectionTaskStatus.RECTIFYING and current.outcome is Outcome.RECTIFY
     with pytest.raises(Conflict):
         current.record(finding(Outcome.PASSED))
     current.follow(follow_up(True))
-    assert current.status is TaskStatus.DONE and current.outcome is Outcome.RECTIFY
+    assert current.status is InspectionTaskStatus.DONE and current.outcome is Outcome.RECTIFY
     with pytest.raises(Conflict):
         current.follow(follow_up(False))
 
@@ -337,7 +337,7 @@ def test_a_follow_up_does_not_come_before_the_inspection() -> None:
     with pytest.raises(Conflict) as refused:
         current.follow(follow_up(True, checked_on=TODAY - timedelta(days=1)))
     assert refused.value.errors[0].field == "body.checked_on"
-    assert current.status is TaskStatus.RECTIFYING and current.follow_up is None
+    assert current.status is InspectionTaskStatus.RECTIFYING and current.follow_up is None
 
 
 def test_only_the_drawn_inspectors_record() -> None:

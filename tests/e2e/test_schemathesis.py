@@ -62,7 +62,7 @@ def test_every_operation_answers_as_documented(fuzzed: RunningStack, tmp_path: P
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-            timeout=900,
+            timeout=1500,  # ~240 operations with one worker: about 10 minutes on 2 cores
             check=False,
         )
     text = report.read_text(encoding="utf-8")

@@ -226,3 +226,53 @@ def test_overdue_tasks_escalate_once(api: ApiClient, directories: Any, clock: Fi
         "items"
     ]
     assert all(t["escalated_at"] and t["overdue"] for t in tasks)
+
+
+def test_the_head_staffs_what_the_draw_left_unstaffed(api: ApiClient, directories: Any) -> None:
+    """Five inspectors an entity from scjg's five active ones: RELATED (two recused) stays
+    unstaffed; no result is taken until the head staffs it, never with a recused inspector."""
+    drawn = _drawn(api, ratio_permille=1000, inspectors_per_entity=5)
+    (selection,) = [s for s in drawn["selections"] if s["credit_code"] == RELATED]
+    assert selection["unstaffed"] and len(selection["inspectors"]) == 3
+    task_id = f"{drawn['plan_id']}-{selection['order']:04d}"
+    staffing = f"/admin/inspection/tasks/{task_id}/staffing"
+    result = {"outcome": "passed", "notes": "未发现问题。", "inspected_on": "2026-11-27"}
+
+    waiting = api.post(
+        f"/admin/inspection/tasks/{task_id}/result", json_body=result, profile="scjg-inspector-3"
+    )
+    assert waiting.status_code in (404, 409)
+    recused = api.post(
+        staffing, json_body={"inspectors": ["37083001001", "37083001003"]}, profile=HEAD
+    )
+    assert recused.status_code == 409 and "body.inspectors[0]" in recused.body.decode()
+    inactive = api.post(
+        staffing, json_body={"inspectors": ["37083001006", "37083001003"]}, profile=HEAD
+    )
+    assert inactive.status_code == 409
+    alone = api.post(staffing, json_body={"inspectors": ["37083001003"]}, profile=HEAD)
+    assert alone.status_code == 422
+    other = api.post(
+        staffing,
+        json_body={"inspectors": ["37083001003", "37083001004"]},
+        profile="zwfw-supervisor",
+    )
+    assert other.status_code == 403
+
+    staffed = api.post(
+        staffing, json_body={"inspectors": ["37083001003", "37083001004"]}, profile=HEAD
+    )
+    assert staffed.status_code == 200, staffed.body
+    assert body(staffed)["staffed_by"] == HEAD and not body(staffed)["unstaffed"]
+    again = api.post(
+        staffing, json_body={"inspectors": ["37083001003", "37083001004"]}, profile=HEAD
+    )
+    assert again.status_code == 409
+    mine = body(api.get("/admin/inspection/tasks", profile="scjg-inspector-3"))["items"]
+    assert task_id in {t["task_id"] for t in mine}
+    answer = api.post(
+        f"/admin/inspection/tasks/{task_id}/result", json_body=result, profile="scjg-inspector-3"
+    )
+    assert answer.status_code == 200, answer.body
+    plan = body(api.get(f"/admin/inspection/plans/{drawn['plan_id']}", profile=HEAD))
+    assert plan["figures"]["unstaffed"] == drawn["figures"]["unstaffed"] - 1
