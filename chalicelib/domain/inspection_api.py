@@ -4,7 +4,7 @@ draws and results (公示) — no seed before the draw, no operator or inspector
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -224,4 +224,6 @@ class InspectionFigures(Strict):
 
 class FiguresQuery(Strict):
     scope: Scope | None = None
-    year: QueryInt | None = Field(default=None, ge=2000, le=2100)
+    year: Annotated[QueryInt, Field(ge=2000, le=2100)] | None = Field(
+        default=None, description="The plans of this year (default: this year)"
+    )

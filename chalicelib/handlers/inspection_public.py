@@ -31,6 +31,7 @@ CSV_TYPE = "text/csv; charset=utf-8"
     tags=TAGS,
     query=CountyQuery,
     response=ItemList,
+    errors=(404,),  # no such county
 )
 def public_inspection_items(call: Call, query: CountyQuery) -> ItemList:
     return container().inspection_directory.items(query.county)
@@ -97,7 +98,7 @@ def public_results(call: Call, query: ResultQuery) -> PublicResultPage:
     tags=TAGS,
     query=ResultExportQuery,
     content_type="text/csv",
-    errors=(409,),
+    errors=(404, 409),  # no such county; until before since
 )
 def public_results_csv(call: Call, query: ResultExportQuery) -> Response:
     body = container().inspection_results.export(query)
