@@ -244,6 +244,7 @@ class Inspector(InspectorInput):
     )
     updated_at: Instant
     updated_by: str | None = None
+    rev: int = 0
 
     def for_draw(self) -> procedure.Inspector:
         """Both the recorded and the self-declared conflicts recuse."""

@@ -29,6 +29,8 @@ from chalicelib.domain.inspection_plan import (
 )
 from chalicelib.domain.request_api import PhotoView
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years inspection figures are asked for
+
 
 class Label(Strict):
     zh: str
@@ -224,6 +226,6 @@ class InspectionFigures(Strict):
 
 class FiguresQuery(Strict):
     scope: Scope | None = None
-    year: Annotated[QueryInt, Field(ge=2000, le=2100)] | None = Field(
+    year: Annotated[QueryInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)] | None = Field(
         default=None, description="The plans of this year (default: this year)"
     )

@@ -16,7 +16,12 @@ from chalicelib.auth.tokens import TokenError, TokenIssuer
 from chalicelib.clock import Clock
 from chalicelib.context import public_url
 from chalicelib.domain.identity import ROLE_LABELS, StaffMember
-from chalicelib.domain.inspection_api import FiguresQuery
+from chalicelib.domain.inspection_api import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    FiguresQuery,
+    InspectionFigures,
+)
 from chalicelib.domain.supervision import CaseListQuery
 from chalicelib.errors import NotAuthenticated
 from chalicelib.services.inspection_figures import InspectionFiguresService
@@ -72,8 +77,13 @@ class DashboardService:
             )
             overdue = [item.model_dump(mode="json") for item in page.items]
         zh, en = ROLE_LABELS[staff.role]
-        inspections = self.inspections.figures(
-            staff, FiguresQuery(scope=view.scope, year=int(view.period[:4]))
+        year = int(view.period[:4])
+        inspections = (
+            self.inspections.figures(staff, FiguresQuery(scope=view.scope, year=year))
+            if FIRST_YEAR <= year <= LAST_YEAR
+            else InspectionFigures(
+                scope=view.scope, year=year, plans=[], items=[], departments=[], townships=[]
+            )
         )
         return {
             "staff": {"name": staff.name, "role": {"zh": zh, "en": en}},

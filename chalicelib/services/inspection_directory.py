@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.clock import Clock
@@ -291,21 +291,26 @@ class InspectionDirectoryService:
                 loaded.refused.append(f"entities[{index}]: {exc}")
         for index, raw in enumerate(inspectors):
             try:
-                record = {k: v for k, v in raw.items() if k not in ("inspector_id", "profile")}
-                body = InspectorInput.model_validate({**record, "staff_id": raw.get("profile")})
-                check_staff_id(self._store, county, raw["inspector_id"], body.staff_id)
-                current = self._store.inspector(county, raw["inspector_id"])
-                self._store.save_inspector(
-                    Inspector(
-                        **body.model_dump(),
-                        inspector_id=raw["inspector_id"],
-                        county=county,
-                        declared=current.declared if current else [],
-                        updated_at=now,
-                        updated_by="file",
-                    )
-                )
+                self._load_inspector(county, raw, now)
                 loaded.inspectors += 1
             except (ValueError, KeyError, Conflict) as exc:
                 loaded.refused.append(f"inspectors[{index}]: {exc}")
         return loaded
+
+    def _load_inspector(self, county: str, raw: dict[str, Any], now: datetime) -> None:
+        """One inspector of a file (`profile`: their staff id), keeping what they declared."""
+        record = {k: v for k, v in raw.items() if k not in ("inspector_id", "profile")}
+        body = InspectorInput.model_validate({**record, "staff_id": raw.get("profile")})
+        check_staff_id(self._store, county, raw["inspector_id"], body.staff_id)
+        current = self._store.inspector(county, raw["inspector_id"])
+        self._store.save_inspector(
+            Inspector(
+                **body.model_dump(),
+                inspector_id=raw["inspector_id"],
+                county=county,
+                declared=current.declared if current else [],
+                rev=current.rev if current else 0,
+                updated_at=now,
+                updated_by="file",
+            )
+        )

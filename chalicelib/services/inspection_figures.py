@@ -48,7 +48,7 @@ class InspectionFiguresService:
             and (township is None or township in p.populations)
         ]
         return InspectionFigures(
-            scope=scope,
+            scope=township or scope,  # a village's or a grid's scope: its township's figures
             year=year,
             plans=[_row(p, township) for p in plans],
             items=_items(plans, township),

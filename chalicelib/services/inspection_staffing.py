@@ -9,7 +9,7 @@ from chalicelib.clock import Clock
 from chalicelib.domain import draw_procedure as procedure
 from chalicelib.domain.calendar import beijing_date
 from chalicelib.domain.identity import Role, StaffMember
-from chalicelib.domain.inspection_plan import StaffingInput, Task
+from chalicelib.domain.inspection_plan import PlanStatus, StaffingInput, Task
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound
 from chalicelib.store.inspection_plans import InspectionPlanStore
 from chalicelib.store.inspections import InspectionDirectoryStore
@@ -31,15 +31,19 @@ class InspectionStaffing:
             raise NotFound(f"No inspection task {task_id} in your county.")
         if staff.role is not Role.SUPERVISOR or staff.department != plan.department:
             raise Forbidden(f"Only the head of department {plan.department} staffs its tasks.")
+        if plan.status is not PlanStatus.DRAWN:
+            raise Conflict(
+                "The plan's draw is not complete.",
+                errors=[FieldError("status", f"the plan is {plan.status.value}", "state")],
+            )
         entity = self._directory.entity(task.credit_code)
         if entity is None:
             raise Conflict("The task's entity is no longer in the directory.")
         drawn = entity.for_draw(beijing_date(self._clock.now()))
-        found = {i.inspector_id: i for i in self._directory.inspectors(plan.county)}
         accounts = []
         for index, inspector_id in enumerate(body.inspectors):
             where = f"body.inspectors[{index}]"
-            inspector = found.get(inspector_id)
+            inspector = self._directory.inspector(plan.county, inspector_id)  # consistent
             if inspector is None or inspector.department != plan.department:
                 raise NotFound(
                     f"No inspector {inspector_id} of {plan.department}.",
@@ -57,6 +61,11 @@ class InspectionStaffing:
                     errors=[FieldError(where, f"conflict of interest: {reason}", "recusal")],
                 )
             accounts.append(inspector.staff_id)
+        if len(set(accounts)) < len(accounts):
+            raise Conflict(
+                "Two of these certificates belong to one staff account: one person.",
+                errors=[FieldError("body.inspectors", "not distinct people", "duplicate")],
+            )
         after = task.model_copy(deep=True, update={"rev": task.rev + 1})
         after.staff_with(body.inspectors, accounts, staff.staff_id, self._clock.now())
         figures = plan.figures.model_copy(update={"unstaffed": plan.figures.unstaffed - 1})

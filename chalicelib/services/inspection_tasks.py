@@ -40,7 +40,7 @@ from chalicelib.paging import CursorCodec
 from chalicelib.services.reference import ReferenceData
 from chalicelib.services.request_cases import attach_photos
 from chalicelib.store.documents import DocumentStorage
-from chalicelib.store.inspection_plans import InspectionPlanStore
+from chalicelib.store.inspection_plans import InspectionPlanStore, PlanMoved
 from chalicelib.store.inspections import InspectionDirectoryStore
 from chalicelib.store.requests import RequestStore
 
@@ -240,11 +240,11 @@ class InspectionTaskService:
             try:
                 self._save(plan, task, after, claims)
                 return after
-            except Conflict:
-                # Another result of the same plan moved its counters first: read the plan
-                # again, unless it is this task that changed (then the caller's is stale).
-                fresh = self._plans.task(task.plan_id, task.order)
-                if fresh is None or fresh.rev != task.rev or attempt == PLAN_ATTEMPTS - 1:
+            except PlanMoved:
+                # Another result of the same plan moved its counters first (this task did
+                # not change: its own condition would have failed as a Conflict): read the
+                # plan again and repeat.
+                if attempt == PLAN_ATTEMPTS - 1:
                     raise
                 plan = self._drawn_plan(task)
         raise AssertionError("unreachable")
@@ -323,6 +323,8 @@ class InspectionTaskService:
                 task = self._plans.task(due.plan_id, due.order)
                 plan = self._plans.plan(due.plan_id)
                 if task is None or plan is None or task.escalated_at is not None:
+                    continue
+                if plan.status is not PlanStatus.DRAWN:  # a draw still writing its tasks
                     continue
                 if (
                     task.status is not InspectionTaskStatus.ASSIGNED

@@ -75,11 +75,11 @@ class InspectorDirectory:
             inspector_id=inspector_id,
             county=county,
             declared=current.declared if current else [],  # theirs: the head cannot drop them
+            rev=current.rev if current else 0,
             updated_at=self._clock.now(),
             updated_by=staff.staff_id,
         )
-        self._store.save_inspector(inspector)
-        return inspector
+        return self._store.save_inspector(inspector)
 
     def _check_account(self, county: str, body: InspectorInput) -> None:
         """An active inspector signs in as an active inspector of the same department and
@@ -110,7 +110,7 @@ class InspectorDirectory:
                 f"No entity {declaration.credit_code} in the directory.",
                 errors=[FieldError("body.credit_code", "not in the directory", "unknown")],
             )
-        inspector = mine[0]
+        inspector = self._store.inspector(staff.county, mine[0].inspector_id) or mine[0]
         declared = set(inspector.declared) - {declaration.credit_code}
         if declaration.conflict:
             declared.add(declaration.credit_code)
@@ -128,8 +128,7 @@ class InspectorDirectory:
                 "updated_by": staff.staff_id,
             }
         )
-        self._store.save_inspector(updated)
-        return updated
+        return self._store.save_inspector(updated)
 
 
 def check_staff_id(

@@ -23,10 +23,15 @@ from chalicelib.domain.inspection_plan import InspectionTaskStatus, Plan, Task
 from chalicelib.errors import Conflict
 from chalicelib.store.keys import utc_iso
 from chalicelib.store.refusals import is_conditional_failure
-from chalicelib.store.table import Guarded, Page, Table
+from chalicelib.store.table import Guarded, Page, Table, revision_put
 
 TRANSACTION_ITEMS = 99
-_CHANGED = Conflict("The task or its plan changed meanwhile; read the task again.")
+_NEVER = Conflict("unreachable: an unconditional step")  # the pointers' steps have no condition
+
+
+class PlanMoved(Conflict):
+    """The plan's counters moved under a result (another result of the same plan): the
+    result's task did not change, so the caller reads the plan again and repeats."""
 
 
 def _plan_pk(plan_id: str) -> str:
@@ -57,23 +62,15 @@ def _task_item(task: Task) -> dict[str, Any]:
 
 
 def _plan_put(plan: Plan, previous_rev: int | None) -> dict[str, Any]:
-    put: dict[str, Any] = {
-        "Item": {
-            "pk": _plan_pk(plan.plan_id),
-            "sk": "CURRENT",
-            "gsi1pk": f"INSPPLANS#{plan.county}",
-            "gsi1sk": plan.plan_id,
-            "rev": plan.rev,
-            "plan": plan.model_dump(mode="json", exclude_none=True),
-        }
+    item = {
+        "pk": _plan_pk(plan.plan_id),
+        "sk": "CURRENT",
+        "gsi1pk": f"INSPPLANS#{plan.county}",
+        "gsi1sk": plan.plan_id,
+        "rev": plan.rev,
+        "plan": plan.model_dump(mode="json", exclude_none=True),
     }
-    if previous_rev is None:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "#rev = :previous"
-        put["ExpressionAttributeNames"] = {"#rev": "rev"}
-        put["ExpressionAttributeValues"] = {":previous": previous_rev}
-    return put
+    return revision_put(item, previous_rev)
 
 
 class InspectionPlanStore:
@@ -184,15 +181,20 @@ class InspectionPlanStore:
             "ExpressionAttributeNames": {"#rev": "rev"},
             "ExpressionAttributeValues": {":previous": before.rev},
         }
+        moved = PlanMoved("Another result of the plan was recorded meanwhile; send it again.")
         self._table.transact_guarded(
-            [{"Put": put}, {"Put": _plan_put(plan_after, plan_before.rev)}, *(extra or [])],
-            Conflict("The task or its plan changed meanwhile; read the task again."),
+            [
+                {"Put": put},
+                Guarded({"Put": _plan_put(plan_after, plan_before.rev)}, moved),
+                *(extra or []),
+            ],
+            Conflict("The task changed meanwhile; read the task again."),
         )
 
     def save_staffing(self, before: Task, after: Task, plan_before: Plan, plan_after: Plan) -> None:
-        """A task staffed by hand, its plan's count of unstaffed tasks and the new inspectors'
-        pointers, in one transaction."""
-        pointers = [
+        """A task staffed by hand, its plan's count of unstaffed tasks, and the inspectors'
+        pointers (the new ones written, the draw's eligible ones removed), in one transaction."""
+        steps = [
             {
                 "Put": {
                     "Item": {
@@ -205,9 +207,11 @@ class InspectionPlanStore:
             }
             for staff in after.staff
         ]
-        self.save_task(
-            before, after, plan_before, plan_after, [Guarded(p, _CHANGED) for p in pointers]
-        )
+        steps += [
+            {"Delete": {"Key": {"pk": f"MYTASKS#{staff}", "sk": f"T#{after.task_id}"}}}
+            for staff in set(before.staff) - set(after.staff)
+        ]
+        self.save_task(before, after, plan_before, plan_after, [Guarded(p, _NEVER) for p in steps])
 
     def due_tasks(self, county: str, before: str, limit: int) -> list[Task]:
         """Assigned tasks not yet escalated whose due date is before `before` (YYYY-MM-DD)."""

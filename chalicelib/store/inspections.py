@@ -153,11 +153,28 @@ class InspectionDirectoryStore:
         raw = self._table.get(f"INSPECTORS#{county}", f"I#{inspector_id}", consistent=True)
         return Inspector.model_validate(raw["inspector"]) if raw else None
 
-    def save_inspector(self, inspector: Inspector) -> None:
-        self._table.put(
-            {
-                "pk": f"INSPECTORS#{inspector.county}",
-                "sk": f"I#{inspector.inspector_id}",
-                "inspector": inspector.model_dump(mode="json", exclude_none=True),
-            }
-        )
+    def save_inspector(self, inspector: Inspector) -> Inspector:
+        """Writes the inspector at its next revision, on the condition it is still at the one
+        read (rev 0: new): a head's edit and an inspector's declaration never undo each other."""
+        saved = inspector.model_copy(update={"rev": inspector.rev + 1})
+        item = {
+            "pk": f"INSPECTORS#{inspector.county}",
+            "sk": f"I#{inspector.inspector_id}",
+            "rev": saved.rev,
+            "inspector": saved.model_dump(mode="json", exclude_none=True),
+        }
+        try:
+            if inspector.rev == 0:
+                self._table.put(item, condition="attribute_not_exists(pk)")
+            else:
+                self._table.put(
+                    item,
+                    condition="#rev = :rev",
+                    names={"#rev": "rev"},
+                    values={":rev": inspector.rev},
+                )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise _conflict("inspector") from None
+            raise
+        return saved

@@ -20,7 +20,7 @@ from chalicelib.domain.news import Article, ArticleStatus, ArticleVersion, NewsS
 from chalicelib.errors import Conflict
 from chalicelib.store.keys import utc_iso
 from chalicelib.store.refusals import is_conditional_failure
-from chalicelib.store.table import Page, Table
+from chalicelib.store.table import Page, Table, revision_put
 
 SEARCH_READ_BUDGET = 500  # list entries one title search reads per request, at most
 _SEARCH_PAGE = 100
@@ -44,23 +44,15 @@ def _listed_sk(article: Article) -> str:
 
 
 def _current_put(article: Article, previous_rev: int | None) -> dict[str, Any]:
-    put: dict[str, Any] = {
-        "Item": {
-            "pk": _pk(article.article_id),
-            "sk": "CURRENT",
-            "gsi1pk": f"NEWSDESK#{article.county}",
-            "gsi1sk": article.article_id,
-            "rev": article.rev,
-            "article": article.model_dump(mode="json", exclude_none=True),
-        }
+    item = {
+        "pk": _pk(article.article_id),
+        "sk": "CURRENT",
+        "gsi1pk": f"NEWSDESK#{article.county}",
+        "gsi1sk": article.article_id,
+        "rev": article.rev,
+        "article": article.model_dump(mode="json", exclude_none=True),
     }
-    if previous_rev is None:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "#rev = :previous"
-        put["ExpressionAttributeNames"] = {"#rev": "rev"}
-        put["ExpressionAttributeValues"] = {":previous": previous_rev}
-    return {"Put": put}
+    return {"Put": revision_put(item, previous_rev)}
 
 
 def _listing_step(article: Article) -> dict[str, Any]:

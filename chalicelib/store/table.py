@@ -332,6 +332,19 @@ class Table:
         return self.ser.load(response.get("Attributes", {}))
 
 
+def revision_put(item: dict[str, Any], previous_rev: int | None) -> dict[str, Any]:
+    """A transaction's Put of `item` on the condition that it is new (`previous_rev` None)
+    or still at the revision read (its `rev` attribute)."""
+    if previous_rev is None:
+        return {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "Item": item,
+        "ConditionExpression": "#rev = :previous",
+        "ExpressionAttributeNames": {"#rev": "rev"},
+        "ExpressionAttributeValues": {":previous": previous_rev},
+    }
+
+
 def encode_key(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 
