@@ -95,6 +95,7 @@ def _query_date(value: object) -> object:
 
 
 QueryInt = Annotated[int, BeforeValidator(_query_int)]
+query_int = _query_int  # for bounds that must come before it (see inspection_api.FiguresQuery)
 QueryDate = Annotated[date, BeforeValidator(_query_date)]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from chalicelib.domain.common import (
     COUNTY_PARAMETER,
@@ -17,6 +17,7 @@ from chalicelib.domain.common import (
     QueryInt,
     Scope,
     Strict,
+    query_int,
 )
 from chalicelib.domain.inspection import PublicEntity
 from chalicelib.domain.inspection_plan import (
@@ -226,6 +227,7 @@ class InspectionFigures(Strict):
 
 class FiguresQuery(Strict):
     scope: Scope | None = None
-    year: Annotated[QueryInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)] | None = Field(
-        default=None, description="The plans of this year (default: this year)"
+    # The bounds before the query-string parser: pydantic writes them as minimum/maximum then.
+    year: Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR), BeforeValidator(query_int)] | None = (
+        Field(default=None, description="The plans of this year (default: this year)")
     )
