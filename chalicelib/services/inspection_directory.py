@@ -37,6 +37,7 @@ from chalicelib.store.inspections import InspectionDirectoryStore
 from chalicelib.store.requests import RequestStore
 
 COMPLAINT_CATEGORY = "complaint"
+KEPT_LICENCES = 20  # the newest licences an entity record keeps (its item billed by size)
 
 
 @dataclass
@@ -191,6 +192,7 @@ class InspectionDirectoryService:
                 )
             else:
                 licences = [x for x in current.licences if x.number != licence.number]
+                licences = licences[-(KEPT_LICENCES - 1) :]  # the item stays small
                 entity = current.model_copy(
                     update={
                         "name": name,

@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.domain.inspection import InspectionEntity, InspectionItem, Inspector
 from chalicelib.errors import Conflict
 from chalicelib.store.refusals import is_conditional_failure
-from chalicelib.store.table import Page, Table
+from chalicelib.store.table import Page, Table, revision_put
 
 MOST_ITEMS = 1000
 MOST_INSPECTORS = 2000
@@ -127,21 +127,23 @@ class InspectionDirectoryStore:
             "rev": saved.rev,
             "entity": saved.model_dump(mode="json", exclude_none=True),
         }
+        self._put_on_revision(item, entity.rev, "entity")
+        return saved
+
+    def _put_on_revision(self, item: dict[str, Any], previous_rev: int, what: str) -> None:
+        """Puts `item` on the condition that it is new (rev 0) or still at `previous_rev`."""
+        put = revision_put(item, previous_rev or None)
         try:
-            if entity.rev == 0:
-                self._table.put(item, condition="attribute_not_exists(pk)")
-            else:
-                self._table.put(
-                    item,
-                    condition="#rev = :rev",
-                    names={"#rev": "rev"},
-                    values={":rev": entity.rev},
-                )
+            self._table.put(
+                item,
+                condition=put["ConditionExpression"],
+                names=put.get("ExpressionAttributeNames"),
+                values=put.get("ExpressionAttributeValues"),
+            )
         except Exception as exc:
             if is_conditional_failure(exc):
-                raise _conflict("entity") from None
+                raise _conflict(what) from None
             raise
-        return saved
 
     # Inspectors ---------------------------------------------------------------------------
 
@@ -163,18 +165,5 @@ class InspectionDirectoryStore:
             "rev": saved.rev,
             "inspector": saved.model_dump(mode="json", exclude_none=True),
         }
-        try:
-            if inspector.rev == 0:
-                self._table.put(item, condition="attribute_not_exists(pk)")
-            else:
-                self._table.put(
-                    item,
-                    condition="#rev = :rev",
-                    names={"#rev": "rev"},
-                    values={":rev": inspector.rev},
-                )
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                raise _conflict("inspector") from None
-            raise
+        self._put_on_revision(item, inspector.rev, "inspector")
         return saved
